@@ -1,0 +1,393 @@
+#include "config.h"
+
+#include <QCoreApplication>
+#include <QFile>
+#include <QFileInfo>
+#include <QTextStream>
+
+#include <cstdio>
+
+using namespace Qt::StringLiterals;
+
+namespace vaani {
+
+namespace {
+constexpr unsigned S = App::Server;
+constexpr unsigned A = App::Admin;
+constexpr unsigned P = App::Softphone;
+} // namespace
+
+const QList<SettingDef> &Config::table()
+{
+    static const QList<SettingDef> defs = {
+        {"PORT", "port", SettingType::Port, "8080",
+         "TCP port for HTTP webhooks and the Media Streams WebSocket", S, 0, 65535},
+        {"HOST", "host", SettingType::String, "0.0.0.0", "Address to listen on", S},
+        {"PUBLIC_URL", "public-url", SettingType::Url, "",
+         "The https URL Twilio reaches (stream URL and signatures derive from it); empty = derive from Host "
+         "header",
+         S, 0, 0, "http,https"},
+        {"OPENAI_API_KEY", "openai-api-key", SettingType::Secret, "", "OpenAI (or Azure OpenAI) API key", S},
+        {"OPENAI_REALTIME_URL", "openai-realtime-url", SettingType::Url, "wss://api.openai.com/v1/realtime",
+         "Realtime WebSocket endpoint (Azure: wss://<res>.openai.azure.com/openai/v1/realtime)", S, 0, 0,
+         "ws,wss"},
+        {"OPENAI_MODEL", "openai-model", SettingType::String, "gpt-realtime",
+         "Realtime model (Azure: deployment)", S},
+        {"OPENAI_PROVIDER", "openai-provider", SettingType::Choice, "openai",
+         "openai (Authorization: Bearer) or azure (api-key header)", S, 0, 0, "openai,azure"},
+        {"TWILIO_ACCOUNT_SID", "twilio-account-sid", SettingType::String, "", "Twilio Account SID (AC…)",
+         S | P},
+        {"TWILIO_AUTH_TOKEN", "twilio-auth-token", SettingType::Secret, "",
+         "Twilio Auth Token; signs webhooks. Empty = signatures NOT checked (development only)", S | P},
+        {"TWILIO_API_BASE", "twilio-api-base", SettingType::Url, "https://api.twilio.com",
+         "Twilio REST API base URL", S, 0, 0, "http,https"},
+        {"VAANI_DATA_DIR", "data-dir", SettingType::Path, "./data",
+         "Directory for the SQLite file and other data", S | A},
+        {"DATABASE_URL", "database-url", SettingType::String, "",
+         "Database: empty = vaani.db in the data dir; sqlite:///abs/path.db; "
+         "postgresql://user:pass@host:port/db",
+         S | A},
+        {"HUMAN_AGENT_NUMBER", "human-agent-number", SettingType::String, "",
+         "E.164 number calls are transferred to", S},
+        {"MAX_CALLS", "max-calls", SettingType::Int, "1000",
+         "Concurrent call limit; above it callers get the fallback", S, 1, 100000},
+        {"WORKER_THREADS", "worker-threads", SettingType::Int, "0", "Call worker threads (0 = one per core)",
+         S, 0, 256},
+        {"STREAM_TOKEN_TTL", "stream-token-ttl", SettingType::Int, "60",
+         "Seconds a stream token from the webhook stays valid", S, 5, 3600},
+        {"RATE_LIMIT_PER_MINUTE", "rate-limit", SettingType::Int, "120",
+         "Webhook requests per source IP per minute (0 = off)", S, 0, 1000000},
+        {"PRICE_AUDIO_IN_PER_MTOK", "price-audio-in", SettingType::Double, "32",
+         "USD per million audio input tokens", S, 0, 1e6},
+        {"PRICE_AUDIO_OUT_PER_MTOK", "price-audio-out", SettingType::Double, "64",
+         "USD per million audio output tokens", S, 0, 1e6},
+        {"PRICE_TEXT_IN_PER_MTOK", "price-text-in", SettingType::Double, "4",
+         "USD per million text input tokens", S, 0, 1e6},
+        {"PRICE_TEXT_OUT_PER_MTOK", "price-text-out", SettingType::Double, "16",
+         "USD per million text output tokens", S, 0, 1e6},
+        {"PRICE_CACHED_IN_PER_MTOK", "price-cached-in", SettingType::Double, "0.4",
+         "USD per million cached input tokens", S, 0, 1e6},
+        {"VAANI_INSTANCE", "instance", SettingType::String, "",
+         "Name of this server instance (default: host name)", S},
+        {"SEED_DEMO", "seed-demo", SettingType::Bool, "false",
+         "Load the demo data even into a non-empty database", S},
+        {"LOG_FORMAT", "log-format", SettingType::Choice, "text", "Log line format: text or json", S | A | P,
+         0, 0, "text,json"},
+        {"LOG_LEVEL", "log-level", SettingType::Choice, "info", "Lowest level logged: debug, info, warning",
+         S | A | P, 0, 0, "debug,info,warning"},
+        {"VAANI_SERVER_URL", "server-url", SettingType::Url, "http://127.0.0.1:8080",
+         "Server the softphone calls", P, 0, 0, "http,https"},
+        {"VAANI_CALLER", "caller", SettingType::String, "+919876543210",
+         "Caller number the softphone presents", P},
+        {"VAANI_LANGUAGE", "language", SettingType::Choice, "", "UI language: en or hi (empty = system)",
+         A | P, 0, 0, ",en,hi"},
+    };
+    return defs;
+}
+
+const SettingDef *Config::find(const QString &key)
+{
+    for (const auto &d : table()) {
+        if (key == QLatin1String(d.key))
+            return &d;
+    }
+    return nullptr;
+}
+
+QString Config::validate(const SettingDef &def, const QString &value)
+{
+    const QString name = QLatin1String(def.key);
+    switch (def.type) {
+    case SettingType::String:
+    case SettingType::Secret:
+    case SettingType::Path:
+        return {};
+    case SettingType::Port:
+    case SettingType::Int: {
+        bool ok = false;
+        const qlonglong v = value.trimmed().toLongLong(&ok);
+        if (!ok)
+            return u"%1: '%2' is not a whole number"_s.arg(name, value);
+        if (v < qlonglong(def.minValue) || v > qlonglong(def.maxValue))
+            return u"%1: %2 is out of range (%3–%4)"_s.arg(name)
+                .arg(v)
+                .arg(qlonglong(def.minValue))
+                .arg(qlonglong(def.maxValue));
+        return {};
+    }
+    case SettingType::Double: {
+        bool ok = false;
+        const double v = value.trimmed().toDouble(&ok);
+        if (!ok)
+            return u"%1: '%2' is not a number"_s.arg(name, value);
+        if (v < def.minValue || v > def.maxValue)
+            return u"%1: %2 is out of range (%3–%4)"_s.arg(name).arg(v).arg(def.minValue).arg(def.maxValue);
+        return {};
+    }
+    case SettingType::Bool: {
+        static const QStringList ok = {u"1"_s,   u"0"_s,  u"true"_s, u"false"_s,
+                                       u"yes"_s, u"no"_s, u"on"_s,   u"off"_s};
+        if (!ok.contains(value.trimmed().toLower()))
+            return u"%1: '%2' is not a boolean (true/false)"_s.arg(name, value);
+        return {};
+    }
+    case SettingType::Url: {
+        if (value.isEmpty())
+            return {};
+        const QUrl url(value, QUrl::StrictMode);
+        const QStringList schemes = QString::fromLatin1(def.choices).split(u',');
+        if (!url.isValid() || url.host().isEmpty() || !schemes.contains(url.scheme()))
+            return u"%1: '%2' is not a valid URL (expected %3://host…)"_s.arg(
+                name, value, schemes.join(u"://host… or "_s));
+        return {};
+    }
+    case SettingType::Choice: {
+        const QStringList choices = QString::fromLatin1(def.choices).split(u',');
+        if (!choices.contains(value))
+            return u"%1: '%2' is not one of: %3"_s.arg(name, value, choices.join(u", "_s));
+        return {};
+    }
+    }
+    return {};
+}
+
+QHash<QString, QString> Config::parseDotenv(const QByteArray &content, QString *error)
+{
+    QHash<QString, QString> out;
+    int lineNo = 0;
+    for (const QByteArray &raw : content.split('\n')) {
+        ++lineNo;
+        QString line = QString::fromUtf8(raw).trimmed();
+        if (line.isEmpty() || line.startsWith(u'#'))
+            continue;
+        if (line.startsWith(u"export "_s))
+            line = line.mid(7).trimmed();
+        const qsizetype eq = line.indexOf(u'=');
+        if (eq <= 0) {
+            if (error && error->isEmpty())
+                *error = u".env line %1: expected NAME=value"_s.arg(lineNo);
+            continue;
+        }
+        const QString key = line.left(eq).trimmed();
+        QString value = line.mid(eq + 1).trimmed();
+        if (value.size() >= 2 && ((value.startsWith(u'"') && value.endsWith(u'"')) ||
+                                  (value.startsWith(u'\'') && value.endsWith(u'\''))))
+            value = value.mid(1, value.size() - 2);
+        out.insert(key, value);
+    }
+    return out;
+}
+
+Config::LoadResult Config::load(unsigned app, const QStringList &args, const QProcessEnvironment &env,
+                                const QString &dotenvPath)
+{
+    m_values.clear();
+    m_sources.clear();
+    for (const auto &d : table()) {
+        m_values.insert(QLatin1String(d.key), QLatin1String(d.defaultValue));
+        m_sources.insert(QLatin1String(d.key), u"default"_s);
+    }
+
+    QString envFile = dotenvPath;
+    if (envFile.isEmpty() && env.contains(u"VAANI_ENV_FILE"_s))
+        envFile = env.value(u"VAANI_ENV_FILE"_s);
+    if (envFile.isEmpty())
+        envFile = u".env"_s;
+    QHash<QString, QString> dotenv;
+    if (QFile f(envFile); f.open(QIODevice::ReadOnly)) {
+        QString err;
+        dotenv = parseDotenv(f.readAll(), &err);
+        if (!err.isEmpty())
+            return {Status::Error, envFile + u": "_s + err};
+    } else if (!dotenvPath.isEmpty() || env.contains(u"VAANI_ENV_FILE"_s)) {
+        return {Status::Error, u"cannot read env file %1"_s.arg(envFile)};
+    }
+
+    auto apply = [&](const SettingDef &d, const QString &value, const QString &source) -> QString {
+        const QString e = set(QLatin1String(d.key), value, source);
+        return e.isEmpty() ? QString() : e + u" (from "_s + source + u')';
+    };
+    for (const auto &d : table()) {
+        if (!(d.apps & app))
+            continue;
+        const QString key = QLatin1String(d.key);
+        if (dotenv.contains(key)) {
+            if (const QString e = apply(d, dotenv.value(key), u".env"_s); !e.isEmpty())
+                return {Status::Error, e};
+        }
+        if (env.contains(key)) {
+            if (const QString e = apply(d, env.value(key), u"environment"_s); !e.isEmpty())
+                return {Status::Error, e};
+        }
+    }
+
+    for (qsizetype i = 0; i < args.size(); ++i) {
+        const QString &arg = args.at(i);
+        if (arg == u"--help"_s || arg == u"-h"_s)
+            return {Status::Help, {}};
+        if (arg == u"--version"_s || arg == u"-v"_s)
+            return {Status::Version, {}};
+        if (!arg.startsWith(u"--"_s))
+            return {Status::Error, u"unexpected argument '%1' (see --help)"_s.arg(arg)};
+        QString name = arg.mid(2);
+        QString value;
+        bool hasValue = false;
+        if (const qsizetype eq = name.indexOf(u'='); eq >= 0) {
+            value = name.mid(eq + 1);
+            name = name.left(eq);
+            hasValue = true;
+        }
+        const SettingDef *def = nullptr;
+        for (const auto &d : table()) {
+            if ((d.apps & app) && name == QLatin1String(d.flag))
+                def = &d;
+        }
+        if (!def)
+            return {Status::Error, u"unknown option --%1 (see --help)"_s.arg(name)};
+        if (!hasValue) {
+            if (def->type == SettingType::Bool) {
+                value = u"true"_s;
+            } else if (i + 1 < args.size()) {
+                value = args.at(++i);
+            } else {
+                return {Status::Error, u"option --%1 needs a value"_s.arg(name)};
+            }
+        }
+        if (const QString e = apply(*def, value, u"--"_s + name); !e.isEmpty())
+            return {Status::Error, e};
+    }
+    return {};
+}
+
+QString Config::set(const QString &key, const QString &value, const QString &source)
+{
+    const SettingDef *def = find(key);
+    if (!def)
+        return u"unknown setting %1"_s.arg(key);
+    QString v = value;
+    if (def->type != SettingType::Secret && def->type != SettingType::String)
+        v = v.trimmed();
+    if (const QString e = validate(*def, v); !e.isEmpty())
+        return e;
+    m_values.insert(key, v);
+    m_sources.insert(key, source);
+    return {};
+}
+
+int Config::loadForMain(unsigned app, const QString &program, const QString &summary, int argc, char **argv)
+{
+    QStringList args;
+    for (int i = 1; i < argc; ++i)
+        args << QString::fromLocal8Bit(argv[i]);
+    const LoadResult r = load(app, args, QProcessEnvironment::systemEnvironment());
+    switch (r.status) {
+    case Status::Ok:
+        return -1;
+    case Status::Help:
+        std::fputs(helpText(app, program, summary).toLocal8Bit().constData(), stdout);
+        return 0;
+    case Status::Version:
+        std::printf("%s %s\n", program.toLocal8Bit().constData(), VAANI_VERSION);
+        return 0;
+    case Status::Error:
+        std::fprintf(stderr, "%s: %s\n", program.toLocal8Bit().constData(),
+                     r.error.toLocal8Bit().constData());
+        return 2;
+    }
+    return 2;
+}
+
+QString Config::helpText(unsigned app, const QString &program, const QString &summary) const
+{
+    QString out;
+    QTextStream ts(&out);
+    ts << "Usage: " << program << " [options]\n" << summary << "\n\n";
+    ts << "Every option can also be set by the environment variable shown, or in a .env file\n"
+          "(working directory, or VAANI_ENV_FILE). Flags win over the environment, which wins over .env.\n\n";
+    ts << "Options:\n";
+    for (const auto &d : table()) {
+        if (!(d.apps & app))
+            continue;
+        QString flag = u"  --"_s + QLatin1String(d.flag);
+        if (d.type != SettingType::Bool)
+            flag += u" <value>"_s;
+        ts << flag.leftJustified(32) << ' ' << QLatin1String(d.doc) << '\n';
+        ts << QString(34, u' ') << "env " << QLatin1String(d.key);
+        if (d.type == SettingType::Secret)
+            ts << ", secret";
+        else if (*d.defaultValue)
+            ts << ", default " << QLatin1String(d.defaultValue);
+        ts << '\n';
+    }
+    ts << "  --help                           Show this help\n";
+    ts << "  --version                        Show the version\n";
+    return out;
+}
+
+QString Config::markdownTable()
+{
+    QString out = u"| Variable | Flag | Default | Used by | Meaning |\n|---|---|---|---|---|\n"_s;
+    for (const auto &d : table()) {
+        QStringList apps;
+        if (d.apps & App::Server)
+            apps << u"server"_s;
+        if (d.apps & App::Admin)
+            apps << u"admin"_s;
+        if (d.apps & App::Softphone)
+            apps << u"softphone"_s;
+        out += u"| `%1` | `--%2` | %3 | %4 | %5 |\n"_s.arg(
+            QLatin1String(d.key), QLatin1String(d.flag),
+            *d.defaultValue ? u"`"_s + QLatin1String(d.defaultValue) + u"`"_s : QString(), apps.join(u", "_s),
+            QLatin1String(d.doc));
+    }
+    return out;
+}
+
+QString Config::string(const QString &key) const
+{
+    Q_ASSERT_X(find(key), "Config", "unknown key");
+    return m_values.value(key);
+}
+
+int Config::integer(const QString &key) const
+{
+    return string(key).toInt();
+}
+
+double Config::number(const QString &key) const
+{
+    return string(key).toDouble();
+}
+
+bool Config::boolean(const QString &key) const
+{
+    const QString v = string(key).toLower();
+    return v == u"1"_s || v == u"true"_s || v == u"yes"_s || v == u"on"_s;
+}
+
+QUrl Config::url(const QString &key) const
+{
+    return QUrl(string(key), QUrl::StrictMode);
+}
+
+QString Config::source(const QString &key) const
+{
+    return m_sources.value(key);
+}
+
+QStringList Config::secrets() const
+{
+    QStringList out;
+    for (const auto &d : table()) {
+        const QString v = m_values.value(QLatin1String(d.key));
+        if (d.type == SettingType::Secret && v.size() >= 4)
+            out << v;
+    }
+    // Passwords inside a database URL are secrets too.
+    const QUrl db(m_values.value(u"DATABASE_URL"_s));
+    if (db.isValid() && !db.password().isEmpty())
+        out << db.password();
+    return out;
+}
+
+} // namespace vaani

@@ -1,0 +1,317 @@
+#include "logging.h"
+#include "repositories.h"
+#include "sqlhelpers.h"
+
+#include <algorithm>
+
+using namespace Qt::StringLiterals;
+
+namespace vaani::db {
+
+using detail::nullable;
+using detail::nullableText;
+using detail::Stmt;
+
+namespace {
+CallRecord readCall(const Stmt &s)
+{
+    CallRecord c;
+    c.id = s.int64("id");
+    c.callSid = s.text("call_sid");
+    c.streamSid = s.text("stream_sid");
+    c.callerMasked = s.text("caller_masked");
+    c.calledNumber = s.text("called_number");
+    c.customerId = s.opt<qint64>("customer_id");
+    c.startedAt = s.time("started_at");
+    c.endedAt = s.time("ended_at");
+    c.outcome = s.text("outcome");
+    c.endReason = s.text("end_reason");
+    c.twilioStatus = s.text("twilio_status");
+    c.durationS = s.opt<int>("duration_s");
+    c.promptId = s.opt<qint64>("prompt_id");
+    c.promptVersion = s.opt<int>("prompt_version");
+    c.serverInstance = s.text("server_instance");
+    c.inputTokens = s.int64("input_tokens");
+    c.outputTokens = s.int64("output_tokens");
+    c.audioInputTokens = s.int64("audio_input_tokens");
+    c.audioOutputTokens = s.int64("audio_output_tokens");
+    c.cachedInputTokens = s.int64("cached_input_tokens");
+    c.costUsd = s.value("cost_usd").toDouble();
+    c.firstAudioMs = s.opt<int>("first_audio_ms");
+    c.turnCount = s.value("turn_count").toInt();
+    c.turnLatencyP50Ms = s.opt<int>("turn_latency_p50_ms");
+    c.turnLatencyP95Ms = s.opt<int>("turn_latency_p95_ms");
+    return c;
+}
+
+std::optional<int> percentile(QList<int> v, double p)
+{
+    if (v.isEmpty())
+        return std::nullopt;
+    std::sort(v.begin(), v.end());
+    const qsizetype idx = qsizetype(std::ceil(p * double(v.size()))) - 1;
+    return v.at(std::clamp<qsizetype>(idx, 0, v.size() - 1));
+}
+
+DbResult<bool> affected(Stmt &s, const QString &what)
+{
+    if (auto e = s.exec())
+        return e;
+    if (s.numRowsAffected() == 0)
+        return detail::notFound(what);
+    return true;
+}
+} // namespace
+
+DbResult<CallRecord> CallRepository::start(const CallStart &st)
+{
+    if (st.callSid.isEmpty())
+        return DbError::make(DbError::Kind::Invalid, u"CallSid missing"_s);
+    if (auto existing = findBySid(st.callSid); existing.ok())
+        return existing;
+    CustomerRepository customers(m_db);
+    std::optional<qint64> customerId;
+    if (auto c = customers.findByPhone(st.callerNumber); c.ok())
+        customerId = c.value.id;
+    const QString started = toDbTime(st.startedAt.isValid() ? st.startedAt : QDateTime::currentDateTimeUtc());
+    Stmt s(m_db,
+           u"INSERT INTO calls (call_sid, caller_masked, called_number, customer_id, started_at, outcome, "
+           "prompt_id, prompt_version, server_instance, updated_at) "
+           "VALUES (?, ?, ?, ?, ?, 'in_progress', ?, ?, ?, ?) RETURNING id"_s);
+    s.bind(st.callSid).bind(Redactor::maskPhone(st.callerNumber.isEmpty() ? u"unknown"_s : st.callerNumber));
+    s.bind(nullableText(st.calledNumber)).bind(nullable(customerId)).bind(started);
+    s.bind(nullable(st.promptId))
+        .bind(nullable(st.promptVersion))
+        .bind(nullableText(st.serverInstance))
+        .bind(started);
+    if (auto e = s.exec()) {
+        // Two webhooks for one CallSid racing: the other one won; return its row.
+        if (e.kind == DbError::Kind::Constraint) {
+            if (auto existing = findBySid(st.callSid); existing.ok())
+                return existing;
+        }
+        return e;
+    }
+    if (!s.next())
+        return DbError::make(DbError::Kind::Internal, u"insert returned no id"_s);
+    return get(s.value("id").toLongLong());
+}
+
+DbResult<CallRecord> CallRepository::get(qint64 id)
+{
+    Stmt s(m_db, u"SELECT * FROM calls WHERE id = ?"_s);
+    s.bind(id);
+    if (auto e = s.exec())
+        return e;
+    if (!s.next())
+        return detail::notFound(u"call"_s);
+    return readCall(s);
+}
+
+DbResult<CallRecord> CallRepository::findBySid(const QString &callSid)
+{
+    Stmt s(m_db, u"SELECT * FROM calls WHERE call_sid = ?"_s);
+    s.bind(callSid);
+    if (auto e = s.exec())
+        return e;
+    if (!s.next())
+        return detail::notFound(u"call"_s);
+    return readCall(s);
+}
+
+DbResult<bool> CallRepository::setStream(qint64 callId, const QString &streamSid,
+                                         std::optional<qint64> promptId, std::optional<int> promptVersion)
+{
+    Stmt s(m_db, u"UPDATE calls SET stream_sid = ?, prompt_id = COALESCE(?, prompt_id), "
+                 "prompt_version = COALESCE(?, prompt_version), updated_at = ? WHERE id = ?"_s);
+    s.bind(streamSid).bind(nullable(promptId)).bind(nullable(promptVersion)).bind(detail::now()).bind(callId);
+    return affected(s, u"call"_s);
+}
+
+DbResult<bool> CallRepository::addTranscript(const TranscriptEntry &e)
+{
+    Stmt s(m_db, u"INSERT INTO transcript_entries (call_id, seq, speaker, text, offset_ms, truncated) "
+                 "VALUES (?, ?, ?, ?, ?, ?)"_s);
+    s.bind(e.callId).bind(e.seq).bind(e.speaker).bind(e.text).bind(e.offsetMs).bind(e.truncated ? 1 : 0);
+    if (auto err = s.exec())
+        return err;
+    return true;
+}
+
+DbResult<bool> CallRepository::markTruncated(qint64 callId, int seq)
+{
+    Stmt s(m_db, u"UPDATE transcript_entries SET truncated = 1 WHERE call_id = ? AND seq = ?"_s);
+    s.bind(callId).bind(seq);
+    return affected(s, u"transcript entry"_s);
+}
+
+DbResult<bool> CallRepository::addToolInvocation(const ToolInvocation &t)
+{
+    Stmt s(m_db,
+           u"INSERT INTO tool_invocations (call_id, tool, arguments, result, duration_ms, ok, created_at) "
+           "VALUES (?, ?, ?, ?, ?, ?, ?)"_s);
+    s.bind(t.callId).bind(t.tool).bind(t.arguments).bind(t.result).bind(t.durationMs).bind(t.ok ? 1 : 0);
+    s.bind(toDbTime(t.createdAt.isValid() ? t.createdAt : QDateTime::currentDateTimeUtc()));
+    if (auto e = s.exec())
+        return e;
+    return true;
+}
+
+DbResult<bool> CallRepository::addTurn(const CallTurn &t)
+{
+    Stmt s(m_db, u"INSERT INTO call_turns (call_id, seq, latency_ms, offset_ms) VALUES (?, ?, ?, ?)"_s);
+    s.bind(t.callId).bind(t.seq).bind(t.latencyMs).bind(t.offsetMs);
+    if (auto e = s.exec())
+        return e;
+    return true;
+}
+
+DbResult<bool> CallRepository::addUsage(qint64 callId, const realtime::Usage &u, double costUsd)
+{
+    Stmt s(m_db,
+           u"UPDATE calls SET input_tokens = input_tokens + ?, output_tokens = output_tokens + ?, "
+           "audio_input_tokens = audio_input_tokens + ?, audio_output_tokens = audio_output_tokens + ?, "
+           "cached_input_tokens = cached_input_tokens + ?, cost_usd = cost_usd + ?, updated_at = ? "
+           "WHERE id = ?"_s);
+    s.bind(u.inputTextTokens + u.inputAudioTokens).bind(u.outputTextTokens + u.outputAudioTokens);
+    s.bind(u.inputAudioTokens).bind(u.outputAudioTokens).bind(u.inputCachedTokens).bind(costUsd);
+    s.bind(detail::now()).bind(callId);
+    return affected(s, u"call"_s);
+}
+
+DbResult<bool> CallRepository::end(qint64 callId, const CallEnd &e)
+{
+    const QString ended = toDbTime(e.endedAt.isValid() ? e.endedAt : QDateTime::currentDateTimeUtc());
+    Stmt s(m_db, u"UPDATE calls SET ended_at = COALESCE(ended_at, ?), outcome = ?, end_reason = ?, "
+                 "first_audio_ms = COALESCE(?, first_audio_ms), turn_count = ?, turn_latency_p50_ms = ?, "
+                 "turn_latency_p95_ms = ?, updated_at = ? WHERE id = ?"_s);
+    s.bind(ended).bind(e.outcome).bind(nullableText(e.reason)).bind(nullable(e.firstAudioMs));
+    s.bind(int(e.turnLatenciesMs.size())).bind(nullable(percentile(e.turnLatenciesMs, 0.5)));
+    s.bind(nullable(percentile(e.turnLatenciesMs, 0.95))).bind(ended).bind(callId);
+    return affected(s, u"call"_s);
+}
+
+DbResult<bool> CallRepository::updateTwilioStatus(const QString &callSid, const QString &status,
+                                                  std::optional<int> durationS)
+{
+    // Terminal Twilio statuses end the call if the session did not (e.g. the caller hung up before the
+    // stream).
+    static const QStringList terminal = {u"completed"_s, u"busy"_s, u"failed"_s, u"no-answer"_s,
+                                         u"canceled"_s};
+    const bool isTerminal = terminal.contains(status);
+    const QString now = detail::now();
+    Stmt s(m_db, u"UPDATE calls SET twilio_status = ?, duration_s = COALESCE(?, duration_s), "
+                 "ended_at = CASE WHEN ? = 1 THEN COALESCE(ended_at, ?) ELSE ended_at END, "
+                 "outcome = CASE WHEN ? = 1 AND outcome = 'in_progress' THEN ? ELSE outcome END, "
+                 "updated_at = ? WHERE call_sid = ?"_s);
+    const QString outcome = status == u"completed"_s ? u"dropped"_s : status.toLower().replace(u'-', u'_');
+    s.bind(status).bind(nullable(durationS)).bind(isTerminal ? 1 : 0).bind(now).bind(isTerminal ? 1 : 0);
+    s.bind(outcome).bind(now).bind(callSid);
+    return affected(s, u"call"_s);
+}
+
+DbResult<QList<CallRecord>> CallRepository::list(const CallFilter &f)
+{
+    QString sql = u"SELECT * FROM calls c WHERE 1=1"_s;
+    QVariantList binds;
+    if (f.from.isValid()) {
+        sql += u" AND c.started_at >= ?"_s;
+        binds << toDbTime(f.from);
+    }
+    if (f.to.isValid()) {
+        sql += u" AND c.started_at < ?"_s;
+        binds << toDbTime(f.to);
+    }
+    if (!f.caller.isEmpty()) {
+        sql += u" AND c.caller_masked LIKE ?"_s;
+        binds << QString(u'%' + f.caller.right(4) + u'%');
+    }
+    if (!f.outcome.isEmpty()) {
+        sql += u" AND c.outcome = ?"_s;
+        binds << f.outcome;
+    }
+    if (f.hasTicket)
+        sql += *f.hasTicket ? u" AND EXISTS (SELECT 1 FROM tickets t WHERE t.call_id = c.id)"_s
+                            : u" AND NOT EXISTS (SELECT 1 FROM tickets t WHERE t.call_id = c.id)"_s;
+    sql += u" ORDER BY c.started_at DESC LIMIT ?"_s;
+    binds << f.limit;
+    Stmt s(m_db, sql);
+    for (const QVariant &v : binds)
+        s.bind(v);
+    if (auto e = s.exec())
+        return e;
+    QList<CallRecord> out;
+    while (s.next())
+        out << readCall(s);
+    return out;
+}
+
+DbResult<QList<CallRecord>> CallRepository::active()
+{
+    Stmt s(m_db,
+           u"SELECT * FROM calls WHERE outcome = 'in_progress' AND ended_at IS NULL ORDER BY started_at"_s);
+    if (auto e = s.exec())
+        return e;
+    QList<CallRecord> out;
+    while (s.next())
+        out << readCall(s);
+    return out;
+}
+
+DbResult<QList<TranscriptEntry>> CallRepository::transcript(qint64 callId)
+{
+    Stmt s(m_db, u"SELECT * FROM transcript_entries WHERE call_id = ? ORDER BY seq"_s);
+    s.bind(callId);
+    if (auto e = s.exec())
+        return e;
+    QList<TranscriptEntry> out;
+    while (s.next()) {
+        TranscriptEntry t;
+        t.id = s.int64("id");
+        t.callId = s.int64("call_id");
+        t.seq = s.value("seq").toInt();
+        t.speaker = s.text("speaker");
+        t.text = s.text("text");
+        t.offsetMs = s.int64("offset_ms");
+        t.truncated = s.value("truncated").toInt() != 0;
+        out << t;
+    }
+    return out;
+}
+
+DbResult<QList<ToolInvocation>> CallRepository::tools(qint64 callId)
+{
+    Stmt s(m_db, u"SELECT * FROM tool_invocations WHERE call_id = ? ORDER BY id"_s);
+    s.bind(callId);
+    if (auto e = s.exec())
+        return e;
+    QList<ToolInvocation> out;
+    while (s.next()) {
+        ToolInvocation t;
+        t.id = s.int64("id");
+        t.callId = s.int64("call_id");
+        t.tool = s.text("tool");
+        t.arguments = s.text("arguments");
+        t.result = s.text("result");
+        t.durationMs = s.value("duration_ms").toInt();
+        t.ok = s.value("ok").toInt() != 0;
+        t.createdAt = s.time("created_at");
+        out << t;
+    }
+    return out;
+}
+
+DbResult<QList<CallTurn>> CallRepository::turns(qint64 callId)
+{
+    Stmt s(m_db, u"SELECT * FROM call_turns WHERE call_id = ? ORDER BY seq"_s);
+    s.bind(callId);
+    if (auto e = s.exec())
+        return e;
+    QList<CallTurn> out;
+    while (s.next())
+        out << CallTurn{s.int64("call_id"), s.value("seq").toInt(), s.value("latency_ms").toInt(),
+                        s.int64("offset_ms")};
+    return out;
+}
+
+} // namespace vaani::db

@@ -1,0 +1,409 @@
+#include "database.h"
+
+#include "logging.h"
+#include "models.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QRegularExpression>
+#include <QSqlDriver>
+#include <QSqlQuery>
+#include <QUrl>
+#include <QUuid>
+
+using namespace Qt::StringLiterals;
+
+namespace vaani::db {
+
+DbError DbError::from(const QSqlError &e)
+{
+    if (e.type() == QSqlError::NoError)
+        return {};
+    const QString code = e.nativeErrorCode();
+    const QString text = e.text();
+    Kind k = Kind::Internal;
+    // Constraint first: QSQLITE reports statement failures with the ConnectionError type.
+    if (code.startsWith(u"23"_s) || code == u"19"_s || code == u"2067"_s || code == u"787"_s ||
+        code == u"1555"_s || code == u"275"_s || code == u"1299"_s ||
+        text.contains(u"constraint"_s, Qt::CaseInsensitive))
+        k = Kind::Constraint;
+    else if (code == u"5"_s || code == u"6"_s || code == u"40001"_s || code == u"40P01"_s)
+        k = Kind::Conflict;
+    else if (e.type() == QSqlError::ConnectionError || code.startsWith(u"08"_s) || code == u"57P01"_s ||
+             text.contains(u"server closed the connection"_s) ||
+             text.contains(u"no connection to the server"_s) ||
+             text.contains(u"could not connect"_s, Qt::CaseInsensitive))
+        k = Kind::Unreachable;
+    return {k, text};
+}
+
+QString DbError::kindName() const
+{
+    switch (kind) {
+    case Kind::None:
+        return u"none"_s;
+    case Kind::Unreachable:
+        return u"unreachable"_s;
+    case Kind::Constraint:
+        return u"constraint"_s;
+    case Kind::NotFound:
+        return u"not_found"_s;
+    case Kind::Conflict:
+        return u"conflict"_s;
+    case Kind::Invalid:
+        return u"invalid"_s;
+    case Kind::Internal:
+        return u"internal"_s;
+    }
+    return u"internal"_s;
+}
+
+QString toDbTime(const QDateTime &t)
+{
+    return t.isValid() ? t.toUTC().toString(u"yyyy-MM-ddTHH:mm:ss.zzzZ"_s) : QString();
+}
+
+QDateTime fromDbTime(const QString &s)
+{
+    if (s.isEmpty())
+        return {};
+    QDateTime t = QDateTime::fromString(s, Qt::ISODateWithMs);
+    if (!t.isValid())
+        t = QDateTime::fromString(s, Qt::ISODate);
+    return t.toUTC();
+}
+
+DatabaseConfig DatabaseConfig::fromUrl(const QString &url, const QString &dataDir, QString *error)
+{
+    DatabaseConfig c;
+    if (error)
+        error->clear();
+    if (url.isEmpty()) {
+        c.sqlitePath = QDir(dataDir.isEmpty() ? u"./data"_s : dataDir).absoluteFilePath(u"vaani.db"_s);
+        return c;
+    }
+    if (url.startsWith(u"sqlite:"_s)) {
+        QString path = url.mid(7);
+        if (path.startsWith(u"//"_s))
+            path = path.mid(2); // sqlite:///abs → /abs
+        if (path.isEmpty()) {
+            if (error)
+                *error = u"DATABASE_URL: sqlite URL has no path"_s;
+            return c;
+        }
+        c.sqlitePath = QFileInfo(path).isAbsolute() ? path : QDir(dataDir).absoluteFilePath(path);
+        return c;
+    }
+    const QUrl u(url, QUrl::StrictMode);
+    if (!u.isValid() || (u.scheme() != u"postgresql"_s && u.scheme() != u"postgres"_s) ||
+        u.host().isEmpty()) {
+        if (error)
+            *error =
+                u"DATABASE_URL must be empty, sqlite:///path.db or postgresql://user:pass@host:port/db"_s;
+        return c;
+    }
+    c.engine = Engine::Postgres;
+    c.host = u.host();
+    c.port = u.port(5432);
+    c.user = u.userName(QUrl::FullyDecoded);
+    c.password = u.password(QUrl::FullyDecoded);
+    c.name = u.path().mid(1);
+    if (c.name.isEmpty())
+        c.name = c.user;
+    return c;
+}
+
+QString DatabaseConfig::describe() const
+{
+    if (engine == Engine::Sqlite)
+        return u"SQLite %1"_s.arg(sqlitePath);
+    return u"PostgreSQL %1@%2:%3/%4"_s.arg(user, host).arg(port).arg(name);
+}
+
+QSqlDatabase Database::open(const DatabaseConfig &config, const QString &connectionName, DbError *error)
+{
+    QSqlDatabase db;
+    if (config.engine == DatabaseConfig::Engine::Sqlite) {
+        QDir().mkpath(QFileInfo(config.sqlitePath).absolutePath());
+        db = QSqlDatabase::addDatabase(u"QSQLITE"_s, connectionName);
+        db.setDatabaseName(config.sqlitePath);
+        db.setConnectOptions(u"QSQLITE_BUSY_TIMEOUT=5000"_s);
+    } else {
+        db = QSqlDatabase::addDatabase(u"QPSQL"_s, connectionName);
+        db.setHostName(config.host);
+        db.setPort(config.port);
+        db.setUserName(config.user);
+        db.setPassword(config.password);
+        db.setDatabaseName(config.name);
+        db.setConnectOptions(u"connect_timeout=5"_s);
+    }
+    if (!db.isValid()) {
+        if (error)
+            *error = {DbError::Kind::Internal,
+                      u"Qt SQL driver for %1 is not installed"_s.arg(config.describe())};
+        return db;
+    }
+    if (!db.open()) {
+        if (error)
+            *error = {DbError::Kind::Unreachable,
+                      u"cannot open %1: %2"_s.arg(config.describe(), db.lastError().text())};
+        return db;
+    }
+    if (config.engine == DatabaseConfig::Engine::Sqlite) {
+        QSqlQuery q(db);
+        q.exec(u"PRAGMA journal_mode=WAL"_s);
+        q.exec(u"PRAGMA foreign_keys=ON"_s);
+        q.exec(u"PRAGMA synchronous=NORMAL"_s);
+    } else {
+        QSqlQuery q(db);
+        q.exec(u"SET client_min_messages TO WARNING"_s);
+    }
+    if (error)
+        *error = {};
+    return db;
+}
+
+void Database::close(const QString &connectionName)
+{
+    {
+        QSqlDatabase db = QSqlDatabase::database(connectionName, false);
+        if (db.isOpen())
+            db.close();
+    }
+    QSqlDatabase::removeDatabase(connectionName);
+}
+
+QString Database::translate(const QSqlDatabase &db, QString sql)
+{
+    const bool pg = db.driverName() == u"QPSQL"_s;
+    sql.replace(u"{{PK}}"_s, pg ? u"BIGSERIAL PRIMARY KEY"_s : u"INTEGER PRIMARY KEY AUTOINCREMENT"_s);
+    sql.replace(u"{{REAL}}"_s, pg ? u"DOUBLE PRECISION"_s : u"REAL"_s);
+    sql.replace(u"{{BIGINT}}"_s, pg ? u"BIGINT"_s : u"INTEGER"_s);
+    return sql;
+}
+
+namespace {
+struct Migration
+{
+    int version;
+    QString name;
+    QString path;
+};
+
+QList<Migration> migrations()
+{
+    QList<Migration> out;
+    static const QRegularExpression re(u"^(\\d{4})_(.+)\\.sql$"_s);
+    const QStringList files = QDir(u":/vaani/migrations"_s).entryList({u"*.sql"_s}, QDir::Files, QDir::Name);
+    for (const QString &f : files) {
+        const auto m = re.match(f);
+        if (m.hasMatch())
+            out.append({m.captured(1).toInt(), m.captured(2), u":/vaani/migrations/"_s + f});
+    }
+    return out;
+}
+
+QStringList splitStatements(const QString &script)
+{
+    QStringList out;
+    QString current;
+    for (const QString &line : script.split(u'\n')) {
+        const QString t = line.trimmed();
+        if (t.startsWith(u"--"_s) || t.isEmpty())
+            continue;
+        current += line + u'\n';
+        if (t.endsWith(u';')) {
+            current = current.trimmed();
+            current.chop(1);
+            out << current;
+            current.clear();
+        }
+    }
+    if (!current.trimmed().isEmpty())
+        out << current.trimmed();
+    return out;
+}
+
+QString readResource(const QString &path)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly))
+        return {};
+    return QString::fromUtf8(f.readAll());
+}
+
+bool isPg(const QSqlDatabase &db)
+{
+    return db.driverName() == u"QPSQL"_s;
+}
+} // namespace
+
+int Database::latestSchemaVersion()
+{
+    const auto all = migrations();
+    return all.isEmpty() ? 0 : all.last().version;
+}
+
+int Database::schemaVersion(QSqlDatabase &db)
+{
+    QSqlQuery q(db);
+    if (!q.exec(u"SELECT MAX(version) FROM schema_migrations"_s) || !q.next())
+        return 0;
+    return q.value(0).toInt();
+}
+
+DbError Database::execScript(QSqlDatabase &db, const QString &script)
+{
+    QSqlQuery q(db);
+    for (const QString &stmt : splitStatements(translate(db, script))) {
+        if (!q.exec(stmt)) {
+            DbError e = DbError::from(q.lastError());
+            e.message = e.message + u" — in: "_s + stmt.left(160);
+            return e;
+        }
+    }
+    return {};
+}
+
+DbError Database::migrate(QSqlDatabase &db, int maxVersion)
+{
+    QSqlQuery q(db);
+    if (!q.exec(
+            u"CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+            "applied_at TEXT NOT NULL)"_s))
+        return DbError::from(q.lastError());
+    // Several servers may start together on one PostgreSQL database: serialise migrations.
+    if (isPg(db))
+        q.exec(u"SELECT pg_advisory_lock(7261001)"_s);
+    DbError result;
+    for (const Migration &m : migrations()) {
+        if (maxVersion >= 0 && m.version > maxVersion)
+            break;
+        if (!q.exec(isPg(db) ? u"BEGIN"_s : u"BEGIN IMMEDIATE"_s)) {
+            result = DbError::from(q.lastError());
+            break;
+        }
+        q.prepare(u"SELECT COUNT(*) FROM schema_migrations WHERE version = ?"_s);
+        q.addBindValue(m.version);
+        if (!q.exec() || !q.next()) {
+            result = DbError::from(q.lastError());
+            q.exec(u"ROLLBACK"_s);
+            break;
+        }
+        if (q.value(0).toInt() > 0) {
+            q.exec(u"COMMIT"_s);
+            continue;
+        }
+        const QString script = readResource(m.path);
+        DbError e = script.isEmpty() ? DbError{DbError::Kind::Internal, u"missing migration "_s + m.path}
+                                     : execScript(db, script);
+        if (!e) {
+            q.prepare(u"INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)"_s);
+            q.addBindValue(m.version);
+            q.addBindValue(m.name);
+            q.addBindValue(toDbTime(QDateTime::currentDateTimeUtc()));
+            if (!q.exec())
+                e = DbError::from(q.lastError());
+        }
+        if (e) {
+            q.exec(u"ROLLBACK"_s);
+            e.message = u"migration %1 (%2) failed: %3"_s.arg(m.version).arg(m.name, e.message);
+            result = e;
+            break;
+        }
+        if (!q.exec(u"COMMIT"_s)) {
+            result = DbError::from(q.lastError());
+            break;
+        }
+        qCInfo(lcDb) << "applied migration" << m.version << m.name;
+    }
+    if (isPg(db))
+        q.exec(u"SELECT pg_advisory_unlock(7261001)"_s);
+    return result;
+}
+
+bool Database::isEmpty(QSqlDatabase &db)
+{
+    QSqlQuery q(db);
+    return q.exec(u"SELECT (SELECT COUNT(*) FROM customers) + (SELECT COUNT(*) FROM orders)"_s) && q.next() &&
+           q.value(0).toLongLong() == 0;
+}
+
+DbError Database::ensureDefaultPrompt(QSqlDatabase &db)
+{
+    QSqlQuery q(db);
+    if (!q.exec(u"SELECT COUNT(*) FROM agent_prompts"_s) || !q.next())
+        return DbError::from(q.lastError());
+    if (q.value(0).toLongLong() > 0)
+        return {};
+    AgentPrompt p;
+    p.instructions = readResource(u":/vaani/prompts/default_instructions.txt"_s).trimmed();
+    p.greeting = readResource(u":/vaani/prompts/default_greeting.txt"_s).trimmed();
+    q.prepare(u"INSERT INTO agent_prompts (name, version, instructions, greeting, voice, vad_threshold, "
+              "vad_prefix_padding_ms, vad_silence_duration_ms, active, author, created_at, note) "
+              "VALUES (?, 1, ?, ?, ?, ?, ?, ?, 1, 'vaani', ?, 'Default Hinglish support persona')"_s);
+    q.addBindValue(p.name);
+    q.addBindValue(p.instructions);
+    q.addBindValue(p.greeting);
+    q.addBindValue(p.voice);
+    q.addBindValue(p.vadThreshold);
+    q.addBindValue(p.vadPrefixPaddingMs);
+    q.addBindValue(p.vadSilenceDurationMs);
+    q.addBindValue(toDbTime(QDateTime::currentDateTimeUtc()));
+    if (!q.exec())
+        return DbError::from(q.lastError());
+    return {};
+}
+
+DbError Database::seedDemo(QSqlDatabase &db)
+{
+    QString script = readResource(u":/vaani/demo/demo.sql"_s);
+    if (script.isEmpty())
+        return {DbError::Kind::Internal, u"demo data resource missing"_s};
+    // {{DAY-n}} / {{DAY+n}}: dates relative to today, at 10:30 IST (05:00 UTC).
+    static const QRegularExpression day(u"\\{\\{DAY([+-]\\d+)\\}\\}"_s);
+    const QDateTime base(QDate::currentDate(), QTime(5, 0), Qt::UTC);
+    QString out;
+    qsizetype last = 0;
+    for (auto it = day.globalMatch(script); it.hasNext();) {
+        const auto m = it.next();
+        out += QStringView(script).mid(last, m.capturedStart() - last);
+        out += toDbTime(base.addDays(m.captured(1).toInt()));
+        last = m.capturedEnd();
+    }
+    out += QStringView(script).mid(last);
+    out.replace(u");\n"_s, u") ON CONFLICT DO NOTHING;\n"_s);
+
+    QSqlQuery q(db);
+    if (!db.transaction())
+        return DbError::from(db.lastError());
+    DbError e = execScript(db, out);
+    if (!e && isPg(db)) {
+        // Explicit ids do not advance PostgreSQL sequences.
+        for (const char *t : {"customers", "orders", "tickets", "ticket_events"}) {
+            const QString table = QString::fromLatin1(t);
+            if (!q.exec(
+                    u"SELECT setval(pg_get_serial_sequence('%1', 'id'), COALESCE((SELECT MAX(id) FROM %1), 1))"_s
+                        .arg(table))) {
+                e = DbError::from(q.lastError());
+                break;
+            }
+        }
+    }
+    if (e) {
+        db.rollback();
+        return e;
+    }
+    if (!db.commit())
+        return DbError::from(db.lastError());
+    return ensureDefaultPrompt(db);
+}
+
+bool Database::ping(QSqlDatabase &db)
+{
+    QSqlQuery q(db);
+    return db.isOpen() && q.exec(u"SELECT 1"_s) && q.next();
+}
+
+} // namespace vaani::db

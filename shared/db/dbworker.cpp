@@ -1,0 +1,88 @@
+#include "dbworker.h"
+
+#include "logging.h"
+
+#include <QUuid>
+
+using namespace Qt::StringLiterals;
+
+namespace vaani::db {
+
+DbWorker::DbWorker(DatabaseConfig config)
+    : m_config(std::move(config))
+    , m_connectionName(u"vaani-dbworker-"_s + QUuid::createUuid().toString(QUuid::WithoutBraces))
+{
+    m_thread.setObjectName(u"vaani-db"_s);
+    m_context = new QObject; // deleted on its own thread when the thread finishes
+    m_context->moveToThread(&m_thread);
+    QObject::connect(&m_thread, &QThread::finished, m_context, &QObject::deleteLater);
+    m_thread.start();
+}
+
+DbWorker::~DbWorker()
+{
+    // Jobs already queued still run (their futures complete); then the connection closes on its thread.
+    post([this] {
+        resetSession();
+        QThread::currentThread()->quit();
+    });
+    m_thread.wait();
+}
+
+void DbWorker::post(std::function<void()> job)
+{
+    QMetaObject::invokeMethod(m_context, std::move(job), Qt::QueuedConnection);
+}
+
+Repositories *DbWorker::session(DbError *error)
+{
+    if (m_session && m_session->db.isOpen())
+        return m_session.get();
+    resetSession();
+    DbError e;
+    QSqlDatabase db = Database::open(m_config, m_connectionName, &e);
+    if (e) {
+        qCWarning(lcDb) << "database unavailable:" << e.message;
+        *error = e;
+        db = QSqlDatabase();
+        QSqlDatabase::removeDatabase(m_connectionName);
+        return nullptr;
+    }
+    m_session = std::make_unique<Repositories>(db);
+    return m_session.get();
+}
+
+void DbWorker::resetSession()
+{
+    if (!m_session && !QSqlDatabase::contains(m_connectionName))
+        return;
+    m_session.reset();
+    Database::close(m_connectionName);
+}
+
+QFuture<DbResult<int>> DbWorker::initialise(bool seedIfEmpty, bool forceDemo)
+{
+    return submit([seedIfEmpty, forceDemo](Repositories &r) -> DbResult<int> {
+        if (auto e = Database::migrate(r.db))
+            return e;
+        if (forceDemo || (seedIfEmpty && Database::isEmpty(r.db))) {
+            if (auto e = Database::seedDemo(r.db))
+                return e;
+            qCInfo(lcDb) << "demo data loaded";
+        }
+        if (auto e = Database::ensureDefaultPrompt(r.db))
+            return e;
+        return Database::schemaVersion(r.db);
+    });
+}
+
+QFuture<DbResult<bool>> DbWorker::ping()
+{
+    return submit([](Repositories &r) -> DbResult<bool> {
+        if (!Database::ping(r.db))
+            return DbError::make(DbError::Kind::Unreachable, u"database did not answer"_s);
+        return true;
+    });
+}
+
+} // namespace vaani::db

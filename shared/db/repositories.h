@@ -1,0 +1,175 @@
+#pragma once
+// Repositories: the only place SQL lives. Each wraps a QSqlDatabase connection that belongs to the calling
+// thread; every value is bound, never concatenated. Methods return DbResult with a typed error.
+
+#include "dberror.h"
+#include "models.h"
+#include "realtimemessages.h"
+
+#include <QSqlDatabase>
+
+namespace vaani::db {
+
+class CustomerRepository
+{
+public:
+    explicit CustomerRepository(QSqlDatabase db)
+        : m_db(std::move(db))
+    {}
+    DbResult<Customer> get(qint64 id);
+    DbResult<Customer> findByPhone(const QString &phone);
+    DbResult<QList<Customer>> search(const QString &text, int limit = 500);
+    DbResult<Customer> create(const Customer &c);
+    // Optimistic locking: fails with Conflict when someone saved the row since it was read.
+    DbResult<Customer> update(const Customer &c);
+
+    static QString normalizePhone(const QString &phone);
+
+private:
+    QSqlDatabase m_db;
+};
+
+class OrderRepository
+{
+public:
+    explicit OrderRepository(QSqlDatabase db)
+        : m_db(std::move(db))
+    {}
+    // Case-, space- and dash-insensitive ("abc 123" finds ABC123). Invalid codes find nothing.
+    DbResult<Order> findByCode(const QString &code);
+    DbResult<QList<Order>> forPhone(const QString &phone, int limit = 10);
+    DbResult<QList<Order>> search(const QString &text, int limit = 500);
+    DbResult<Order> get(qint64 id);
+    DbResult<Order> updateStatus(qint64 id, const QString &status, int expectedRowVersion);
+
+    static QString normalizeCode(const QString &code);
+
+private:
+    QSqlDatabase m_db;
+};
+
+struct NewTicket
+{
+    std::optional<qint64> orderId;
+    std::optional<qint64> customerId;
+    std::optional<qint64> callId;
+    QString category;
+    QString priority = QStringLiteral("normal");
+    QString summary;
+    QString author;
+};
+
+class TicketRepository
+{
+public:
+    explicit TicketRepository(QSqlDatabase db)
+        : m_db(std::move(db))
+    {}
+    DbResult<Ticket> create(const NewTicket &t);
+    DbResult<Ticket> get(qint64 id);
+    DbResult<Ticket> findByCode(const QString &code); // "TKT-1001", "tkt 1001" or "1001"
+    DbResult<QList<Ticket>> list(const TicketFilter &filter);
+    DbResult<QList<Ticket>> forCall(qint64 callId);
+    DbResult<Ticket> changeStatus(qint64 id, const QString &to, const QString &author, const QString &note,
+                                  int expectedRowVersion);
+    DbResult<Ticket> assign(qint64 id, const QString &assignee, const QString &author,
+                            int expectedRowVersion);
+    DbResult<Ticket> addNote(qint64 id, const QString &note, const QString &author);
+    DbResult<QList<TicketEvent>> history(qint64 id);
+
+private:
+    DbResult<Ticket> bump(qint64 id, int expectedRowVersion, const QString &setSql,
+                          const QVariantList &values);
+    QSqlDatabase m_db;
+};
+
+class PromptRepository
+{
+public:
+    explicit PromptRepository(QSqlDatabase db)
+        : m_db(std::move(db))
+    {}
+    DbResult<AgentPrompt> active();
+    DbResult<AgentPrompt> get(qint64 id);
+    DbResult<QList<AgentPrompt>> versions(const QString &name = {});
+    // Saves as the next version of p.name (not active until activate()).
+    DbResult<AgentPrompt> saveNewVersion(const AgentPrompt &p);
+    DbResult<AgentPrompt> activate(qint64 id);
+    // Activates the version before the currently active one of the same name.
+    DbResult<AgentPrompt> rollback();
+
+private:
+    QSqlDatabase m_db;
+};
+
+struct CallStart
+{
+    QString callSid;
+    QString callerNumber; // full number: only its masked form and the customer link are stored
+    QString calledNumber;
+    QString serverInstance;
+    std::optional<qint64> promptId;
+    std::optional<int> promptVersion;
+    QDateTime startedAt;
+};
+
+struct CallEnd
+{
+    QString outcome;
+    QString reason;
+    std::optional<int> firstAudioMs;
+    QList<int> turnLatenciesMs;
+    QDateTime endedAt;
+};
+
+class CallRepository
+{
+public:
+    explicit CallRepository(QSqlDatabase db)
+        : m_db(std::move(db))
+    {}
+    // Idempotent per CallSid: a repeated webhook returns the existing record.
+    DbResult<CallRecord> start(const CallStart &s);
+    DbResult<CallRecord> get(qint64 id);
+    DbResult<CallRecord> findBySid(const QString &callSid);
+    DbResult<bool> setStream(qint64 callId, const QString &streamSid, std::optional<qint64> promptId,
+                             std::optional<int> promptVersion);
+    DbResult<bool> addTranscript(const TranscriptEntry &e);
+    DbResult<bool> markTruncated(qint64 callId, int seq);
+    DbResult<bool> addToolInvocation(const ToolInvocation &t);
+    DbResult<bool> addTurn(const CallTurn &t);
+    DbResult<bool> addUsage(qint64 callId, const realtime::Usage &u, double costUsd);
+    DbResult<bool> end(qint64 callId, const CallEnd &e);
+    // Twilio status callback: authoritative end of the call.
+    DbResult<bool> updateTwilioStatus(const QString &callSid, const QString &status,
+                                      std::optional<int> durationS);
+    DbResult<QList<CallRecord>> list(const CallFilter &f);
+    DbResult<QList<CallRecord>> active();
+    DbResult<QList<TranscriptEntry>> transcript(qint64 callId);
+    DbResult<QList<ToolInvocation>> tools(qint64 callId);
+    DbResult<QList<CallTurn>> turns(qint64 callId);
+
+private:
+    QSqlDatabase m_db;
+};
+
+// All repositories over one connection.
+struct Repositories
+{
+    explicit Repositories(const QSqlDatabase &connection)
+        : db(connection)
+        , customers(connection)
+        , orders(connection)
+        , tickets(connection)
+        , prompts(connection)
+        , calls(connection)
+    {}
+    QSqlDatabase db;
+    CustomerRepository customers;
+    OrderRepository orders;
+    TicketRepository tickets;
+    PromptRepository prompts;
+    CallRepository calls;
+};
+
+} // namespace vaani::db

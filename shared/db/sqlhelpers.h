@@ -1,0 +1,78 @@
+#pragma once
+// Internal to the data layer: a prepared statement with positional binds and typed errors.
+
+#include "dberror.h"
+#include "models.h"
+
+#include <QSqlQuery>
+#include <QVariant>
+
+#include <optional>
+
+namespace vaani::db::detail {
+
+class Stmt
+{
+public:
+    Stmt(const QSqlDatabase &db, const QString &sql)
+        : q(db)
+    {
+        m_prepared = q.prepare(sql);
+    }
+    Stmt &bind(const QString &v)
+    {
+        q.addBindValue(v);
+        return *this;
+    }
+    Stmt &bind(const QVariant &v)
+    {
+        q.addBindValue(v);
+        return *this;
+    }
+    DbError exec()
+    {
+        if (!m_prepared || !q.exec())
+            return DbError::from(q.lastError());
+        return {};
+    }
+    bool next() { return q.next(); }
+    QVariant value(const char *column) const { return q.value(QString::fromLatin1(column)); }
+    QString text(const char *column) const { return value(column).toString(); }
+    qint64 int64(const char *column) const { return value(column).toLongLong(); }
+    QDateTime time(const char *column) const { return fromDbTime(text(column)); }
+    template<typename T> std::optional<T> opt(const char *column) const
+    {
+        const QVariant v = value(column);
+        if (v.isNull())
+            return std::nullopt;
+        return v.value<T>();
+    }
+    int numRowsAffected() const { return q.numRowsAffected(); }
+
+    QSqlQuery q;
+
+private:
+    bool m_prepared = false;
+};
+
+template<typename T> QVariant nullable(const std::optional<T> &v)
+{
+    return v ? QVariant::fromValue(*v) : QVariant(QMetaType::fromType<T>());
+}
+
+inline QVariant nullableText(const QString &s)
+{
+    return s.isEmpty() ? QVariant(QMetaType::fromType<QString>()) : QVariant(s);
+}
+
+inline QString now()
+{
+    return toDbTime(QDateTime::currentDateTimeUtc());
+}
+
+inline DbError notFound(const QString &what)
+{
+    return DbError::make(DbError::Kind::NotFound, what + QStringLiteral(" not found"));
+}
+
+} // namespace vaani::db::detail

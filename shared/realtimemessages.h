@@ -1,0 +1,126 @@
+#pragma once
+// OpenAI Realtime GA events (../shared/reference/openai-realtime.md): a pure parser for the server events the
+// bridge acts on (beta spellings of audio/transcript events accepted too) and serialisers for every client
+// event the bridge sends. The parser caps input size, never throws, and reports unknown types as Other.
+
+#include <QByteArray>
+#include <QByteArrayView>
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QString>
+
+#include <optional>
+
+namespace vaani::realtime {
+
+constexpr qsizetype kMaxServerEventBytes = 8 * 1024 * 1024;
+
+enum class ServerEvent {
+    SessionCreated,
+    SessionUpdated,
+    Error,
+    ResponseCreated,
+    ResponseDone,
+    OutputAudioDelta,
+    OutputAudioDone,
+    OutputAudioTranscriptDelta,
+    OutputAudioTranscriptDone,
+    SpeechStarted,
+    SpeechStopped,
+    InputAudioCommitted,
+    InputTranscriptionCompleted,
+    InputTranscriptionFailed,
+    FunctionCallArgumentsDone,
+    OutputItemAdded,
+    OutputItemDone,
+    ItemTruncated,
+    RateLimitsUpdated,
+    Other
+};
+
+struct Usage
+{
+    qint64 totalTokens = 0;
+    qint64 inputTextTokens = 0;
+    qint64 inputAudioTokens = 0;
+    qint64 inputCachedTokens = 0;
+    qint64 outputTextTokens = 0;
+    qint64 outputAudioTokens = 0;
+};
+
+struct Event
+{
+    ServerEvent type = ServerEvent::Other;
+    QString typeName;
+    QString eventId;
+    QString responseId;
+    QString itemId;
+    QString callId;
+    QString name;      // function name
+    QString arguments; // function arguments (JSON text)
+    QString text;      // transcript / transcript delta
+    QByteArray audio;  // base64 audio delta, as received
+    qint64 audioStartMs = -1;
+    qint64 audioEndMs = -1;
+    QString status; // response.status
+    QString statusReason;
+    QString itemType; // output item type (message / function_call)
+    QString errorType;
+    QString errorCode;
+    QString errorMessage;
+    QString errorParam;
+    QString errorEventId;
+    Usage usage;
+    QJsonObject session; // session.created / session.updated
+    QJsonObject raw;     // the whole event for everything else
+};
+
+enum class ParseStatus { Ok, TooLarge, NotJson, NotObject, MissingType };
+
+struct ParseResult
+{
+    ParseStatus status = ParseStatus::Ok;
+    QString error;
+    Event event;
+    bool ok() const { return status == ParseStatus::Ok; }
+};
+
+ParseResult parse(QByteArrayView text, qsizetype maxBytes = kMaxServerEventBytes);
+
+struct TurnDetection
+{
+    double threshold = 0.5;
+    int prefixPaddingMs = 300;
+    int silenceDurationMs = 500;
+    bool createResponse = true;
+    bool interruptResponse = true;
+    std::optional<int> idleTimeoutMs;
+};
+
+struct SessionConfig
+{
+    QString model;
+    QString instructions;
+    QString voice = QStringLiteral("marin");
+    double speed = 1.0;
+    TurnDetection vad;
+    QString transcriptionModel = QStringLiteral("gpt-4o-mini-transcribe");
+    QString transcriptionLanguage; // empty = let the model detect (Hinglish callers switch languages)
+    QString noiseReduction = QStringLiteral("near_field");
+    QJsonArray tools;
+};
+
+// True when session.audio.input.format and output.format are both audio/pcmu.
+bool sessionUsesPcmu(const QJsonObject &session);
+
+// Client events (GA shapes).
+QJsonObject sessionObject(const SessionConfig &config);
+QByteArray sessionUpdate(const SessionConfig &config, const QString &eventId = {});
+QByteArray inputAudioAppend(QByteArrayView base64Audio);
+QByteArray responseCreate(const QJsonObject &response = {}, const QString &eventId = {});
+QByteArray responseCancel(const QString &responseId = {});
+QByteArray itemTruncate(const QString &itemId, int contentIndex, qint64 audioEndMs);
+QByteArray functionCallOutput(const QString &callId, const QString &output);
+QByteArray userTextMessage(const QString &text);
+
+} // namespace vaani::realtime

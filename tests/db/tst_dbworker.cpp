@@ -1,0 +1,128 @@
+#include "db/dbworker.h"
+#include "testenv.h"
+
+#include <QSqlQuery>
+#include <QTest>
+
+using namespace vaani;
+using namespace vaani::db;
+using namespace Qt::StringLiterals;
+
+class TestDbWorker : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase_data()
+    {
+        QTest::addColumn<QString>("engine");
+        QTest::newRow("sqlite") << u"sqlite"_s;
+        QTest::newRow("postgresql") << u"postgresql"_s;
+    }
+
+    void resultsArriveOnCallerThreadWithoutBlocking()
+    {
+        QFETCH_GLOBAL(QString, engine);
+        QString error;
+        const DatabaseConfig cfg = test::freshDatabase(engine, u"worker"_s, &error);
+        QVERIFY2(error.isEmpty(), qPrintable(error));
+        DbWorker worker(cfg);
+        auto init = worker.initialise(true, false);
+        init.waitForFinished();
+        QVERIFY2(init.result().ok(), qPrintable(init.result().error.message));
+        QCOMPARE(init.result().value, Database::latestSchemaVersion());
+
+        QThread *dbThread = nullptr;
+        QThread *callbackThread = nullptr;
+        QString status;
+        worker
+            .submit([&](Repositories &r) {
+                dbThread = QThread::currentThread();
+                return r.orders.findByCode(u"abc 123"_s);
+            })
+            .then(this, [&](DbResult<Order> o) {
+                callbackThread = QThread::currentThread();
+                status = o.value.status;
+            });
+        QTRY_COMPARE(status, u"shipped"_s);
+        QCOMPARE(callbackThread, QThread::currentThread());
+        QVERIFY(dbThread != QThread::currentThread());
+
+        // Typed errors, not crashes.
+        auto bad = worker.submit([](Repositories &r) { return r.tickets.get(987654); });
+        bad.waitForFinished();
+        QCOMPARE(bad.result().error.kind, DbError::Kind::NotFound);
+        auto dup = worker.submit([](Repositories &r) {
+            Customer c;
+            c.name = u"Dup"_s;
+            c.phone = u"+919876543210"_s;
+            return r.customers.create(c);
+        });
+        dup.waitForFinished();
+        QCOMPARE(dup.result().error.kind, DbError::Kind::Constraint);
+        QVERIFY(worker.ping().result().ok());
+    }
+
+    void unreachableDatabaseIsATypedError()
+    {
+        QFETCH_GLOBAL(QString, engine);
+        QString error;
+        DatabaseConfig cfg =
+            engine == u"sqlite"_s
+                ? DatabaseConfig::fromUrl(u"sqlite:///proc/no-such-dir/x.db"_s, {}, &error)
+                : DatabaseConfig::fromUrl(u"postgresql://nobody:x@127.0.0.1:1/none"_s, {}, &error);
+        QVERIFY(error.isEmpty());
+        DbWorker worker(cfg);
+        QTest::ignoreMessage(QtWarningMsg, QRegularExpression(u"database unavailable"_s));
+        auto r = worker.initialise(true, false);
+        r.waitForFinished();
+        QCOMPARE(r.result().error.kind, DbError::Kind::Unreachable);
+        QVERIFY(!r.result().error.message.contains(u"nobody:x"_s));
+    }
+
+    void twoConnectionsWritingCallsLoseNothing()
+    {
+        QFETCH_GLOBAL(QString, engine);
+        QString error;
+        const DatabaseConfig cfg = test::freshDatabase(engine, u"worker"_s, &error);
+        QVERIFY2(error.isEmpty(), qPrintable(error));
+        DbWorker a(cfg);
+        DbWorker b(cfg);
+        QVERIFY(a.initialise(false, false).result().ok());
+        constexpr int kCalls = 20;
+        constexpr int kEntries = 15;
+        QList<QFuture<DbResult<bool>>> futures;
+        for (int i = 0; i < kCalls; ++i) {
+            DbWorker &w = (i % 2) ? a : b;
+            futures << w.submit([i](Repositories &r) -> DbResult<bool> {
+                CallStart s;
+                s.callSid = u"CA%1"_s.arg(i, 32, 10, QChar(u'0'));
+                s.callerNumber = u"+9198765%1"_s.arg(i, 5, 10, QChar(u'0'));
+                auto c = r.calls.start(s);
+                if (!c.ok())
+                    return c.error;
+                for (int k = 1; k <= kEntries; ++k) {
+                    auto e = r.calls.addTranscript(
+                        {0, c.value.id, k, u"caller"_s, u"line %1"_s.arg(k), k * 100, false});
+                    if (!e.ok())
+                        return e;
+                }
+                return r.calls.end(c.value.id, {u"resolved"_s, {}, {}, {}, {}});
+            });
+        }
+        for (auto &f : futures) {
+            f.waitForFinished();
+            QVERIFY2(f.result().ok(), qPrintable(f.result().error.message));
+        }
+        auto count = a.submit([](Repositories &r) -> DbResult<int> {
+            QSqlQuery q(r.db);
+            if (!q.exec(u"SELECT COUNT(*) FROM transcript_entries"_s) || !q.next())
+                return DbError::from(q.lastError());
+            return q.value(0).toInt();
+        });
+        QCOMPARE(count.result().value, kCalls * kEntries);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestDbWorker)
+#include "tst_dbworker.moc"

@@ -1,0 +1,310 @@
+#include "db/database.h"
+#include "db/repositories.h"
+#include "testenv.h"
+
+#include <QSqlQuery>
+#include <QTest>
+
+using namespace vaani;
+using namespace vaani::db;
+using namespace Qt::StringLiterals;
+
+// Every test runs on SQLite and on PostgreSQL (initTestCase_data), each on a fresh, migrated, seeded
+// database.
+class TestRepositories : public QObject
+{
+    Q_OBJECT
+    QSqlDatabase m_db;
+    std::unique_ptr<Repositories> r;
+    int m_counter = 0;
+
+private Q_SLOTS:
+    void initTestCase_data()
+    {
+        QTest::addColumn<QString>("engine");
+        QTest::newRow("sqlite") << u"sqlite"_s;
+        QTest::newRow("postgresql") << u"postgresql"_s;
+    }
+
+    void init()
+    {
+        QFETCH_GLOBAL(QString, engine);
+        QString error;
+        const DatabaseConfig cfg = test::freshDatabase(engine, u"repo"_s, &error);
+        QVERIFY2(error.isEmpty(), qPrintable(error));
+        DbError e;
+        const QString name = u"repo-%1"_s.arg(++m_counter);
+        m_db = Database::open(cfg, name, &e);
+        QVERIFY2(!e, qPrintable(e.message));
+        e = Database::migrate(m_db);
+        QVERIFY2(!e, qPrintable(e.message));
+        e = Database::seedDemo(m_db);
+        QVERIFY2(!e, qPrintable(e.message));
+        r = std::make_unique<Repositories>(m_db);
+    }
+
+    void cleanup()
+    {
+        r.reset();
+        const QString name = m_db.connectionName();
+        m_db = QSqlDatabase();
+        Database::close(name);
+    }
+
+    void demoDataLoaded()
+    {
+        QSqlQuery q(m_db);
+        QVERIFY(q.exec(u"SELECT COUNT(*) FROM customers"_s) && q.next());
+        QVERIFY(q.value(0).toInt() >= 30);
+        QVERIFY(q.exec(u"SELECT COUNT(DISTINCT status) FROM orders"_s) && q.next());
+        QCOMPARE(q.value(0).toInt(), 7);
+        auto p = r->prompts.active();
+        QVERIFY(p.ok());
+        QVERIFY(p.value.greeting.startsWith(u"Namaste"_s));
+        QVERIFY(p.value.instructions.contains(u"Hinglish"_s));
+        // Seeding again loses and duplicates nothing.
+        QVERIFY(!Database::seedDemo(m_db));
+        QVERIFY(q.exec(u"SELECT COUNT(*) FROM customers"_s) && q.next());
+        QCOMPARE(q.value(0).toInt(), 36);
+        QVERIFY(!Database::isEmpty(m_db));
+    }
+
+    void orderLookup_data()
+    {
+        QTest::addColumn<QString>("input");
+        QTest::addColumn<bool>("found");
+        QTest::newRow("exact") << u"ABC123"_s << true;
+        QTest::newRow("lower") << u"abc123"_s << true;
+        QTest::newRow("spaced") << u"abc 123"_s << true;
+        QTest::newRow("dashed spelled") << u" A-B-C 1 2 3 "_s << true;
+        QTest::newRow("unknown") << u"ZZZ999"_s << false;
+        QTest::newRow("injection") << u"ABC123'; DROP TABLE orders;--"_s << false;
+        QTest::newRow("like wildcard") << u"%"_s << false;
+        QTest::newRow("empty") << QString() << false;
+    }
+    void orderLookup()
+    {
+        QFETCH(QString, input);
+        QFETCH(bool, found);
+        auto o = r->orders.findByCode(input);
+        QCOMPARE(o.ok(), found);
+        if (found) {
+            QCOMPARE(o.value.code, u"ABC123"_s);
+            QCOMPARE(o.value.status, u"shipped"_s);
+            QVERIFY(o.value.amountPaise > 0);
+            QVERIFY(!o.value.trackingNumber.isEmpty());
+            QVERIFY(o.value.placedAt.isValid());
+        } else {
+            QCOMPARE(o.error.kind, DbError::Kind::NotFound);
+        }
+        // Whatever was asked, the orders table is intact.
+        QSqlQuery q(m_db);
+        QVERIFY(q.exec(u"SELECT COUNT(*) FROM orders"_s) && q.next());
+        QVERIFY(q.value(0).toInt() > 50);
+    }
+
+    void ordersByPhone()
+    {
+        for (const QString &phone :
+             {u"+919876543210"_s, u"9876543210"_s, u"09876543210"_s, u"+91 98765 43210"_s}) {
+            auto list = r->orders.forPhone(phone);
+            QVERIFY(list.ok());
+            QVERIFY2(!list.value.isEmpty(), qPrintable(phone));
+            QVERIFY(std::any_of(list.value.begin(), list.value.end(),
+                                [](const Order &o) { return o.code == u"ABC123"_s; }));
+        }
+        QVERIFY(r->orders.forPhone(u"+10000000000"_s).value.isEmpty());
+        QVERIFY(r->orders.forPhone(u"anonymous"_s).value.isEmpty());
+    }
+
+    void orderStatusWorkflowAndConflicts()
+    {
+        auto o = r->orders.findByCode(u"ABC123"_s);
+        QVERIFY(o.ok());
+        auto bad = r->orders.updateStatus(o.value.id, u"placed"_s, o.value.rowVersion);
+        QCOMPARE(bad.error.kind, DbError::Kind::Invalid);
+        auto good = r->orders.updateStatus(o.value.id, u"out_for_delivery"_s, o.value.rowVersion);
+        QVERIFY2(good.ok(), qPrintable(good.error.message));
+        QCOMPARE(good.value.rowVersion, o.value.rowVersion + 1);
+        // A second editor holding the old version cannot overwrite silently.
+        auto stale = r->orders.updateStatus(o.value.id, u"delivered"_s, o.value.rowVersion);
+        QCOMPARE(stale.error.kind, DbError::Kind::Conflict);
+    }
+
+    void ticketLifecycle()
+    {
+        auto o = r->orders.findByCode(u"XYZ789"_s);
+        QVERIFY(o.ok());
+        NewTicket nt;
+        nt.orderId = o.value.id;
+        nt.customerId = o.value.customerId;
+        nt.category = u"Damaged_Item"_s;
+        nt.priority = u"high"_s;
+        nt.summary = u"Screen cracked on arrival"_s;
+        nt.author = u"agent"_s;
+        auto t = r->tickets.create(nt);
+        QVERIFY2(t.ok(), qPrintable(t.error.message));
+        QVERIFY(t.value.code.startsWith(u"TKT-"_s));
+        QCOMPARE(t.value.status, u"open"_s);
+        QCOMPARE(t.value.category, u"damaged_item"_s);
+        QCOMPARE(t.value.orderCode, u"XYZ789"_s);
+        QCOMPARE(r->tickets.findByCode(t.value.code.toLower().replace(u'-', u' ')).value.id, t.value.id);
+        QCOMPARE(r->tickets.findByCode(t.value.code.mid(4)).value.id, t.value.id);
+
+        auto bad = r->tickets.changeStatus(t.value.id, u"bogus"_s, u"meena"_s, {}, t.value.rowVersion);
+        QCOMPARE(bad.error.kind, DbError::Kind::Invalid);
+        auto s1 = r->tickets.changeStatus(t.value.id, u"in_progress"_s, u"meena"_s, u"looking"_s,
+                                          t.value.rowVersion);
+        QVERIFY2(s1.ok(), qPrintable(s1.error.message));
+        auto stale = r->tickets.changeStatus(t.value.id, u"resolved"_s, u"ravi"_s, {}, t.value.rowVersion);
+        QCOMPARE(stale.error.kind, DbError::Kind::Conflict);
+        auto a = r->tickets.assign(t.value.id, u"Meena"_s, u"lead"_s, s1.value.rowVersion);
+        QVERIFY(a.ok());
+        QCOMPARE(a.value.assignee, u"Meena"_s);
+        QVERIFY(r->tickets.addNote(t.value.id, u"Called customer back"_s, u"meena"_s).ok());
+        QCOMPARE(r->tickets.addNote(t.value.id, u"  "_s, u"meena"_s).error.kind, DbError::Kind::Invalid);
+        auto s2 = r->tickets.changeStatus(t.value.id, u"resolved"_s, u"meena"_s, {}, a.value.rowVersion);
+        QVERIFY(s2.ok());
+        auto h = r->tickets.history(t.value.id);
+        QVERIFY(h.ok());
+        QCOMPARE(h.value.size(), 5);
+        QCOMPARE(h.value.at(0).kind, u"created"_s);
+        QCOMPARE(h.value.at(1).toStatus, u"in_progress"_s);
+        QCOMPARE(h.value.at(4).fromStatus, u"in_progress"_s);
+        QCOMPARE(h.value.at(4).toStatus, u"resolved"_s);
+
+        TicketFilter f;
+        f.status = u"resolved"_s;
+        auto list = r->tickets.list(f);
+        QVERIFY(std::any_of(list.value.begin(), list.value.end(),
+                            [&](const Ticket &x) { return x.id == t.value.id; }));
+        QCOMPARE(r->tickets.create(NewTicket{}).error.kind, DbError::Kind::Invalid);
+        nt.priority = u"whenever"_s;
+        QCOMPARE(r->tickets.create(nt).error.kind, DbError::Kind::Invalid);
+    }
+
+    void promptVersions()
+    {
+        auto v1 = r->prompts.active();
+        QVERIFY(v1.ok());
+        AgentPrompt p = v1.value;
+        p.greeting = u"Namaste! Naya greeting."_s;
+        p.author = u"priya"_s;
+        auto v2 = r->prompts.saveNewVersion(p);
+        QVERIFY2(v2.ok(), qPrintable(v2.error.message));
+        QCOMPARE(v2.value.version, v1.value.version + 1);
+        QVERIFY(!v2.value.active);
+        QCOMPARE(r->prompts.active().value.id, v1.value.id);
+        QVERIFY(r->prompts.activate(v2.value.id).ok());
+        QCOMPARE(r->prompts.active().value.greeting, u"Namaste! Naya greeting."_s);
+        auto back = r->prompts.rollback();
+        QVERIFY2(back.ok(), qPrintable(back.error.message));
+        QCOMPARE(back.value.id, v1.value.id);
+        QCOMPARE(r->prompts.active().value.id, v1.value.id);
+        QCOMPARE(r->prompts.rollback().error.kind, DbError::Kind::NotFound); // v1 is the first
+        QCOMPARE(r->prompts.versions(p.name).value.size(), 2);
+        p.voice = u"nova"_s;
+        QCOMPARE(r->prompts.saveNewVersion(p).error.kind, DbError::Kind::Invalid);
+        QSqlQuery q(m_db);
+        QVERIFY(q.exec(u"SELECT COUNT(*) FROM agent_prompts WHERE active = 1"_s) && q.next());
+        QCOMPARE(q.value(0).toInt(), 1);
+    }
+
+    void callRecordWrittenIncrementally()
+    {
+        CallStart s;
+        s.callSid = u"CA0123456789abcdef0123456789abcdef"_s;
+        s.callerNumber = u"+919876543210"_s;
+        s.calledNumber = u"+918000000000"_s;
+        s.serverInstance = u"test"_s;
+        auto c = r->calls.start(s);
+        QVERIFY2(c.ok(), qPrintable(c.error.message));
+        QCOMPARE(c.value.callerMasked, u"+********3210"_s);
+        QVERIFY(c.value.customerId.has_value());
+        QCOMPARE(c.value.outcome, u"in_progress"_s);
+        QCOMPARE(r->calls.start(s).value.id, c.value.id); // idempotent per CallSid
+        QVERIFY(r->calls.setStream(c.value.id, u"MZ1"_s, 1, 1).ok());
+        QVERIFY(r->calls.addTranscript({0, c.value.id, 1, u"agent"_s, u"Namaste!"_s, 120, false}).ok());
+        QVERIFY(r->calls
+                    .addTranscript(
+                        {0, c.value.id, 2, u"caller"_s, u"Mera order ABC123 kahan hai?"_s, 2400, false})
+                    .ok());
+        QCOMPARE(r->calls.addTranscript({0, c.value.id, 2, u"caller"_s, u"dup"_s, 1, false}).error.kind,
+                 DbError::Kind::Constraint);
+        QVERIFY(r->calls.markTruncated(c.value.id, 1).ok());
+        QVERIFY(r->calls
+                    .addToolInvocation({0,
+                                        c.value.id,
+                                        u"lookup_order"_s,
+                                        u"{\"order_id\":\"ABC123\"}"_s,
+                                        u"{\"status\":\"shipped\"}"_s,
+                                        4,
+                                        true,
+                                        {}})
+                    .ok());
+        QVERIFY(r->calls.addTurn({c.value.id, 1, 420, 3000}).ok());
+        QVERIFY(r->calls.addTurn({c.value.id, 2, 610, 9000}).ok());
+        realtime::Usage u;
+        u.inputAudioTokens = 1000;
+        u.outputAudioTokens = 500;
+        u.inputTextTokens = 200;
+        QVERIFY(r->calls.addUsage(c.value.id, u, 0.064).ok());
+        QVERIFY(r->calls.addUsage(c.value.id, u, 0.064).ok());
+        QCOMPARE(r->calls.active().value.size(), 1);
+        QVERIFY(r->calls.end(c.value.id, {u"resolved"_s, u"caller said bye"_s, 180, {420, 610}, {}}).ok());
+        QVERIFY(r->calls.updateTwilioStatus(s.callSid, u"completed"_s, 42).ok());
+        auto done = r->calls.get(c.value.id);
+        QCOMPARE(done.value.outcome,
+                 u"resolved"_s); // Twilio's completed does not overwrite the session outcome
+        QCOMPARE(done.value.twilioStatus, u"completed"_s);
+        QCOMPARE(done.value.durationS.value_or(0), 42);
+        QCOMPARE(done.value.audioInputTokens, 2000);
+        QCOMPARE(done.value.inputTokens, 2400);
+        QCOMPARE(done.value.costUsd, 0.128);
+        QCOMPARE(done.value.firstAudioMs.value_or(0), 180);
+        QCOMPARE(done.value.turnCount, 2);
+        QCOMPARE(done.value.turnLatencyP50Ms.value_or(0), 420);
+        QCOMPARE(done.value.turnLatencyP95Ms.value_or(0), 610);
+        QVERIFY(done.value.endedAt.isValid());
+        QCOMPARE(r->calls.transcript(c.value.id).value.size(), 2);
+        QVERIFY(r->calls.transcript(c.value.id).value.at(0).truncated);
+        QCOMPARE(r->calls.tools(c.value.id).value.at(0).tool, u"lookup_order"_s);
+        QCOMPARE(r->calls.turns(c.value.id).value.size(), 2);
+        QVERIFY(r->calls.active().value.isEmpty());
+
+        CallFilter f;
+        f.caller = u"3210"_s;
+        QCOMPARE(r->calls.list(f).value.size(), 1);
+        f.outcome = u"transferred"_s;
+        QCOMPARE(r->calls.list(f).value.size(), 0);
+        // Hung up before the stream: the status callback ends the call.
+        s.callSid = u"CAffff"_s;
+        auto c2 = r->calls.start(s);
+        QVERIFY(r->calls.updateTwilioStatus(s.callSid, u"no-answer"_s, 0).ok());
+        QCOMPARE(r->calls.get(c2.value.id).value.outcome, u"no_answer"_s);
+        QCOMPARE(r->calls.updateTwilioStatus(u"CAunknown"_s, u"completed"_s, 1).error.kind,
+                 DbError::Kind::NotFound);
+    }
+
+    void customers()
+    {
+        auto c = r->customers.findByPhone(u"98765 43210"_s);
+        QVERIFY(c.ok());
+        QCOMPARE(r->customers.search(c.value.name.left(4)).value.isEmpty(), false);
+        Customer edited = c.value;
+        edited.city = u"Pune"_s;
+        auto saved = r->customers.update(edited);
+        QVERIFY2(saved.ok(), qPrintable(saved.error.message));
+        QCOMPARE(saved.value.city, u"Pune"_s);
+        QCOMPARE(r->customers.update(edited).error.kind, DbError::Kind::Conflict);
+        Customer dup;
+        dup.name = u"Dup"_s;
+        dup.phone = u"+919876543210"_s;
+        QCOMPARE(r->customers.create(dup).error.kind, DbError::Kind::Constraint);
+        dup.phone = u"+919999900000"_s;
+        QVERIFY(r->customers.create(dup).ok());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestRepositories)
+#include "tst_repositories.moc"

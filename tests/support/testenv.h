@@ -1,0 +1,18 @@
+#pragma once
+// Test helpers: a per-test temporary directory and the database configurations a suite runs against
+// (SQLite file always; PostgreSQL from the cluster the CTest fixture started).
+
+#include "db/database.h"
+
+#include <QList>
+#include <QString>
+
+namespace vaani::test {
+
+QString tempDir(const QString &suite);
+// Fails the current test (QFAIL) if PostgreSQL was expected but is not available.
+bool postgresUrl(QString *url, QString *why);
+// A fresh SQLite file, or a fresh PostgreSQL schema-less database (all tables dropped).
+db::DatabaseConfig freshDatabase(const QString &engine, const QString &suite, QString *error);
+
+} // namespace vaani::test

@@ -1,9 +1,36 @@
+// vaani-server: Twilio voice webhook + Media Streams bridge to the OpenAI Realtime API.
 #include "config.h"
+#include "logging.h"
+#include "server.h"
+
+#include <QCoreApplication>
+
+#include <csignal>
 
 using namespace Qt::StringLiterals;
 
 int main(int argc, char **argv)
 {
     vaani::Config config;
-    return config.loadForMain(vaani::App::Server, u"vaani-server"_s, u"x"_s, argc, argv);
+    if (const int rc = config.loadForMain(
+            vaani::App::Server, u"vaani-server"_s,
+            u"Vaani server: answers a Twilio number with an AI agent that speaks Hinglish."_s, argc, argv);
+        rc >= 0)
+        return rc;
+    QCoreApplication app(argc, argv);
+    QCoreApplication::setApplicationName(u"vaani-server"_s);
+    QCoreApplication::setApplicationVersion(QStringLiteral(VAANI_VERSION));
+    vaani::installLogging(config.string(u"LOG_FORMAT"_s) == u"json"_s ? vaani::LogFormat::Json : vaani::LogFormat::Text,
+                          config.string(u"LOG_LEVEL"_s), config.secrets());
+    std::signal(SIGPIPE, SIG_IGN);
+    for (int sig : {SIGINT, SIGTERM})
+        std::signal(sig, [](int) { QCoreApplication::quit(); });
+
+    vaani::Server server(vaani::ServerOptions::fromConfig(config));
+    QObject::connect(&server, &vaani::Server::failed, &app, [](const QString &reason) {
+        qCCritical(lcServer).noquote() << "cannot start:" << reason;
+        QCoreApplication::exit(1);
+    });
+    server.start();
+    return app.exec();
 }

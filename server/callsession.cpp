@@ -1,0 +1,469 @@
+#include "callsession.h"
+
+#include "callregistry.h"
+#include "db/dbworker.h"
+#include "logging.h"
+#include "metrics.h"
+#include "tools.h"
+#include "twiml.h"
+
+#include <QDateTime>
+#include <QFile>
+#include <QJsonDocument>
+
+using namespace Qt::StringLiterals;
+
+namespace vaani {
+
+namespace {
+qint64 base64DecodedSize(QByteArrayView b64)
+{
+    qint64 n = b64.size() / 4 * 3;
+    if (b64.endsWith("=="))
+        n -= 2;
+    else if (b64.endsWith('='))
+        n -= 1;
+    return n;
+}
+
+QString readResource(const QString &path)
+{
+    QFile f(path);
+    return f.open(QIODevice::ReadOnly) ? QString::fromUtf8(f.readAll()).trimmed() : QString();
+}
+} // namespace
+
+double Prices::cost(const realtime::Usage &u) const
+{
+    const qint64 uncachedText = std::max<qint64>(0, u.inputTextTokens - u.inputCachedTokens);
+    return (double(u.inputAudioTokens) * audioInPerMTok + double(uncachedText) * textInPerMTok +
+            double(u.inputCachedTokens) * cachedInPerMTok + double(u.outputAudioTokens) * audioOutPerMTok +
+            double(u.outputTextTokens) * textOutPerMTok) /
+           1e6;
+}
+
+db::AgentPrompt CallSession::builtInPrompt()
+{
+    db::AgentPrompt p;
+    p.instructions = readResource(u":/vaani/prompts/default_instructions.txt"_s);
+    p.greeting = readResource(u":/vaani/prompts/default_greeting.txt"_s);
+    return p;
+}
+
+CallSession::CallSession(CallInfo info, ServerContext *context, ModelLeg *model)
+    : m_info(std::move(info))
+    , m_ctx(context)
+    , m_model(model)
+{
+    m_model->setParent(this);
+    connect(m_model, &ModelLeg::ready, this, &CallSession::onModelReady);
+    connect(m_model, &ModelLeg::event, this, &CallSession::onModelEvent);
+    connect(m_model, &ModelLeg::failed, this, &CallSession::onModelFailed);
+    m_prewarmExpiry.setSingleShot(true);
+    connect(&m_prewarmExpiry, &QTimer::timeout, this, [this] {
+        if (m_attached)
+            return;
+        // Only expire if nobody has taken this session for a stream in the meantime.
+        if (m_ctx->registry->removePrewarmed(m_info.callSid, this))
+            finish(u"media stream never started"_s, u"no_stream"_s);
+    });
+    m_hangupDeadline.setSingleShot(true);
+    connect(&m_hangupDeadline, &QTimer::timeout, this, &CallSession::hangUpNow);
+
+    // The call row exists from the webhook; start() is idempotent and creates it when the stream came first.
+    db::CallStart s;
+    s.callSid = m_info.callSid;
+    s.callerNumber = m_info.caller;
+    s.calledNumber = m_info.called;
+    s.serverInstance = m_ctx->settings.instance;
+    m_ctx->db->submit([s](db::Repositories &r) { return r.calls.start(s); });
+}
+
+CallSession::~CallSession()
+{
+    if (m_state != State::Finished)
+        qCWarning(lcSession) << "session destroyed without finishing" << m_info.callSid;
+}
+
+void CallSession::armPrewarmExpiry(int timeoutMs)
+{
+    m_prewarmExpiry.start(timeoutMs);
+}
+
+qint64 CallSession::offsetMs() const
+{
+    return m_clock.isValid() ? m_clock.elapsed() : 0;
+}
+
+void CallSession::start(const db::AgentPrompt &prompt)
+{
+    if (m_started || m_state == State::Finished)
+        return;
+    m_started = true;
+    m_prompt = prompt;
+    realtime::SessionConfig c;
+    c.instructions = prompt.instructions;
+    c.voice = prompt.voice;
+    c.vad.threshold = prompt.vadThreshold;
+    c.vad.prefixPaddingMs = prompt.vadPrefixPaddingMs;
+    c.vad.silenceDurationMs = prompt.vadSilenceDurationMs;
+    c.vad.idleTimeoutMs = prompt.vadIdleTimeoutMs;
+    c.vad.createResponse = true;
+    c.vad.interruptResponse = true;
+    c.tools = Tools::definitions();
+    m_model->start(c);
+}
+
+void CallSession::attachStream(TelephonyLeg *leg)
+{
+    if (m_state == State::Finished)
+        return;
+    if (!leg) {
+        streamLost(u"stream closed before the session attached"_s);
+        return;
+    }
+    m_attached = true;
+    m_prewarmExpiry.stop();
+    m_telephony = leg;
+    m_clock.start();
+    m_state = State::Active;
+    if (!m_counted) {
+        m_counted = true;
+        m_ctx->metrics->callsActive.fetch_add(1);
+    }
+    connect(leg, &TelephonyLeg::media, this, &CallSession::onCallerMedia);
+    connect(leg, &TelephonyLeg::markPlayed, this, &CallSession::onMarkPlayed);
+    connect(leg, &TelephonyLeg::dtmf, this, &CallSession::onDtmf);
+    connect(leg, &TelephonyLeg::stopped, this, &CallSession::onStreamStopped);
+    const std::optional<qint64> promptId = m_prompt.id ? std::optional<qint64>(m_prompt.id) : std::nullopt;
+    const std::optional<int> promptVersion = m_prompt.id ? std::optional<int>(m_prompt.version) : std::nullopt;
+    const QString sid = m_info.callSid;
+    m_ctx->db->submit([sid, promptId, promptVersion](db::Repositories &r) -> db::DbResult<bool> {
+        auto c = r.calls.findBySid(sid);
+        if (!c.ok())
+            return c.error;
+        return r.calls.setStream(c.value.id, QString(), promptId, promptVersion);
+    });
+    if (m_modelFailed) {
+        // The model is unavailable: closing the stream hands the caller to the TwiML fallback.
+        finish(m_modelFailure, u"failed"_s);
+        return;
+    }
+    // Greeting audio prepared while Twilio was connecting goes out first.
+    auto backlog = std::exchange(m_agentBacklog, {});
+    m_agentBacklogBytes = 0;
+    for (const PendingAudio &a : backlog)
+        forwardAgentAudio(a.payload, a.itemId, a.bytes);
+    leg->beginForwarding();
+}
+
+void CallSession::streamLost(const QString &reason)
+{
+    finish(reason, u"dropped"_s);
+}
+
+void CallSession::onModelReady()
+{
+    qCDebug(lcSession) << "model ready" << m_info.callSid;
+    const auto backlog = std::exchange(m_callerBacklog, {});
+    for (const QByteArray &frame : backlog)
+        m_model->send(realtime::inputAudioAppend(frame));
+    const QString greeting = m_prompt.greeting.trimmed();
+    const QString instruction =
+        u"Greet the caller now. Say exactly this greeting, warmly and naturally, and nothing else: "_s + greeting;
+    requestResponse(QJsonObject{{u"instructions"_s, instruction}});
+}
+
+void CallSession::onModelFailed(const QString &reason)
+{
+    m_modelFailed = true;
+    m_modelFailure = u"model unavailable: "_s + reason;
+    if (m_attached) {
+        finish(m_modelFailure, u"failed"_s);
+        return;
+    }
+    // Pre-warmed: if no stream has claimed us yet, end now; otherwise the claimant attaches and we end then.
+    if (m_ctx->registry->removePrewarmed(m_info.callSid, this))
+        finish(m_modelFailure, u"failed"_s);
+}
+
+void CallSession::requestResponse(const QJsonObject &response)
+{
+    if (!m_activeResponse.isEmpty() || m_responseRequested) {
+        // Never a second response.create while one is active: send it after response.done.
+        m_pendingCreate = true;
+        m_pendingCreateBody = response;
+        return;
+    }
+    m_responseRequested = true;
+    m_model->send(realtime::responseCreate(response));
+}
+
+void CallSession::onModelEvent(const realtime::Event &e)
+{
+    using realtime::ServerEvent;
+    switch (e.type) {
+    case ServerEvent::OutputAudioDelta:
+        onAudioDelta(e);
+        return;
+    case ServerEvent::ResponseCreated:
+        m_activeResponse = e.responseId;
+        m_responseRequested = false;
+        return;
+    case ServerEvent::ResponseDone:
+        onResponseDone(e);
+        return;
+    case ServerEvent::SpeechStarted:
+        onSpeechStarted();
+        return;
+    case ServerEvent::SpeechStopped:
+        m_speechStoppedAt.start();
+        m_awaitingTurnAudio = true;
+        return;
+    case ServerEvent::InputTranscriptionCompleted:
+        if (!e.text.trimmed().isEmpty())
+            recordTranscript(u"caller"_s, e.text.trimmed());
+        return;
+    case ServerEvent::OutputAudioTranscriptDone:
+        if (!e.text.trimmed().isEmpty()) {
+            recordTranscript(u"agent"_s, e.text.trimmed());
+            m_agentItemSeq.insert(e.itemId, m_transcriptSeq);
+            if (e.itemId == m_pendingTruncatedItem) {
+                m_pendingTruncatedItem.clear();
+                const QString sid = m_info.callSid;
+                const int seq = m_transcriptSeq;
+                m_ctx->db->submit([sid, seq](db::Repositories &r) -> db::DbResult<bool> {
+                    auto c = r.calls.findBySid(sid);
+                    return c.ok() ? r.calls.markTruncated(c.value.id, seq) : db::DbResult<bool>(c.error);
+                });
+            }
+        }
+        return;
+    case ServerEvent::FunctionCallArgumentsDone:
+        onFunctionCall(e.callId, e.name, e.arguments);
+        return;
+    case ServerEvent::OutputItemDone:
+        if (e.itemType == u"function_call"_s)
+            onFunctionCall(e.callId, e.name, e.arguments);
+        return;
+    case ServerEvent::Error:
+        if (e.errorCode == u"response_cancel_not_active"_s) {
+            qCDebug(lcRealtime) << "harmless:" << e.errorMessage;
+            return;
+        }
+        if (e.errorCode == u"conversation_already_has_active_response"_s) {
+            m_responseRequested = false;
+            m_pendingCreate = true;
+            return;
+        }
+        m_ctx->metrics->realtimeError(e.errorCode.isEmpty() ? e.errorType : e.errorCode);
+        qCWarning(lcRealtime) << "error event:" << e.errorType << e.errorCode << e.errorMessage;
+        if (e.errorCode == u"session_expired"_s)
+            finish(u"model session expired"_s, u"failed"_s);
+        return;
+    default:
+        return;
+    }
+}
+
+void CallSession::onAudioDelta(const realtime::Event &e)
+{
+    if (m_cancelledResponses.contains(e.responseId) || e.audio.isEmpty())
+        return;
+    const qint64 bytes = base64DecodedSize(e.audio);
+    if (e.itemId != m_audioItemId)
+        m_audioItemId = e.itemId;
+    m_itemReceivedBytes[e.itemId] += bytes;
+    if (!m_attached || !m_telephony) {
+        if (m_agentBacklogBytes + bytes > m_ctx->settings.agentBufferBytes)
+            return; // a greeting longer than the buffer: the rest is dropped rather than delaying the call
+        m_agentBacklog.push_back({e.audio, e.itemId, bytes});
+        m_agentBacklogBytes += bytes;
+        return;
+    }
+    forwardAgentAudio(e.audio, e.itemId, bytes);
+}
+
+void CallSession::forwardAgentAudio(const QByteArray &payload, const QString &itemId, qint64 bytes)
+{
+    if (!m_telephony)
+        return;
+    m_telephony->sendMedia(payload);
+    const QString mark = u"a"_s + QString::number(++m_markCounter);
+    m_telephony->sendMark(mark);
+    m_sentChunks.push_back({mark, bytes, itemId, m_clearEpoch});
+    if (!m_firstAudioSent) {
+        m_firstAudioSent = true;
+        m_firstAudioMs = int(offsetMs());
+        m_ctx->metrics->firstAudioMs.observe(double(*m_firstAudioMs));
+    }
+    if (m_awaitingTurnAudio && m_speechStoppedAt.isValid()) {
+        m_awaitingTurnAudio = false;
+        const int latency = int(m_speechStoppedAt.elapsed());
+        m_turnLatencies << latency;
+        m_ctx->metrics->turnLatencyMs.observe(latency);
+        const QString sid = m_info.callSid;
+        const db::CallTurn turn{0, int(m_turnLatencies.size()), latency, offsetMs()};
+        m_ctx->db->submit([sid, turn](db::Repositories &r) -> db::DbResult<bool> {
+            auto c = r.calls.findBySid(sid);
+            if (!c.ok())
+                return c.error;
+            db::CallTurn t = turn;
+            t.callId = c.value.id;
+            return r.calls.addTurn(t);
+        });
+    }
+}
+
+void CallSession::onMarkPlayed(const QString &name)
+{
+    // Twilio echoes marks in order; an echo caused by `clear` belongs to an older epoch and was not heard.
+    while (!m_sentChunks.empty()) {
+        const SentChunk c = m_sentChunks.front();
+        m_sentChunks.pop_front();
+        if (c.epoch == m_clearEpoch)
+            m_itemPlayedBytes[c.itemId] += c.bytes;
+        if (c.mark == name)
+            break;
+    }
+    maybeHangUp();
+}
+
+void CallSession::onSpeechStarted()
+{
+    const bool audioAtTwilio = !m_sentChunks.empty() || !m_agentBacklog.empty();
+    if (!m_activeResponse.isEmpty())
+        m_cancelledResponses.insert(m_activeResponse); // interrupt_response cancels it server-side; drop late deltas
+    if (!audioAtTwilio)
+        return;
+    // Barge-in: the caller must stop hearing the agent at once.
+    if (m_telephony)
+        m_telephony->sendClear();
+    ++m_clearEpoch;
+    m_agentBacklog.clear();
+    m_agentBacklogBytes = 0;
+    const QString item = m_audioItemId;
+    if (item.isEmpty())
+        return;
+    const qint64 received = m_itemReceivedBytes.value(item) / 8;
+    const qint64 played = std::clamp<qint64>(m_itemPlayedBytes.value(item) / 8, 0, received);
+    if (played < received) {
+        m_model->send(realtime::itemTruncate(item, 0, played));
+        if (m_agentItemSeq.contains(item)) {
+            const QString sid = m_info.callSid;
+            const int seq = m_agentItemSeq.value(item);
+            m_ctx->db->submit([sid, seq](db::Repositories &r) -> db::DbResult<bool> {
+                auto c = r.calls.findBySid(sid);
+                return c.ok() ? r.calls.markTruncated(c.value.id, seq) : db::DbResult<bool>(c.error);
+            });
+        } else {
+            m_pendingTruncatedItem = item;
+        }
+    }
+}
+
+void CallSession::onResponseDone(const realtime::Event &e)
+{
+    if (e.responseId == m_activeResponse || m_activeResponse.isEmpty())
+        m_activeResponse.clear();
+    m_responseRequested = false;
+    const double cost = m_ctx->settings.prices.cost(e.usage);
+    if (e.usage.totalTokens > 0 || e.usage.inputAudioTokens > 0 || e.usage.outputAudioTokens > 0) {
+        const QString sid = m_info.callSid;
+        const realtime::Usage usage = e.usage;
+        m_ctx->db->submit([sid, usage, cost](db::Repositories &r) -> db::DbResult<bool> {
+            auto c = r.calls.findBySid(sid);
+            return c.ok() ? r.calls.addUsage(c.value.id, usage, cost) : db::DbResult<bool>(c.error);
+        });
+    }
+    if (e.status == u"failed"_s)
+        qCWarning(lcRealtime) << "response failed:" << e.errorType << e.errorCode;
+    flushToolOutputs();
+    if (m_pendingCreate && m_activeResponse.isEmpty() && !m_responseRequested && m_toolsInFlight == 0) {
+        m_pendingCreate = false;
+        requestResponse(std::exchange(m_pendingCreateBody, {}));
+    }
+    maybeHangUp();
+}
+
+void CallSession::onCallerMedia(const QByteArray &payload, qint64)
+{
+    if (m_model->isReady()) {
+        m_model->send(realtime::inputAudioAppend(payload));
+        return;
+    }
+    if (m_callerBacklog.size() >= m_ctx->settings.callerBufferFrames) {
+        m_callerBacklog.removeFirst();
+        m_ctx->metrics->callerFramesDropped.fetch_add(1, std::memory_order_relaxed);
+    }
+    m_callerBacklog.append(payload);
+}
+
+void CallSession::onDtmf(const QString &digit)
+{
+    recordTranscript(u"system"_s, u"Caller pressed %1"_s.arg(digit.left(1)));
+    if (m_model->isReady()) {
+        m_model->send(realtime::userTextMessage(u"[The caller pressed the key %1 on the phone keypad.]"_s.arg(digit.left(1))));
+        requestResponse();
+    }
+}
+
+void CallSession::onStreamStopped(const QString &reason)
+{
+    m_telephony = nullptr;
+    if (m_transferRequested)
+        finish(u"transferred to a human"_s, u"transferred"_s);
+    else if (m_endRequested)
+        finish(u"agent ended the call"_s, u"resolved"_s);
+    else
+        finish(u"caller hung up ("_s + reason + u')', u"dropped"_s);
+}
+
+void CallSession::recordTranscript(const QString &speaker, const QString &text)
+{
+    const int seq = ++m_transcriptSeq;
+    m_conversation << (speaker == u"agent"_s ? u"Agent: "_s : speaker == u"caller"_s ? u"Caller: "_s : u"System: "_s) +
+                          text;
+    const db::TranscriptEntry entry{0, 0, seq, speaker, text, offsetMs(), false};
+    const QString sid = m_info.callSid;
+    m_ctx->db->submit([sid, entry](db::Repositories &r) -> db::DbResult<bool> {
+        auto c = r.calls.findBySid(sid);
+        if (!c.ok())
+            return c.error;
+        db::TranscriptEntry e = entry;
+        e.callId = c.value.id;
+        return r.calls.addTranscript(e);
+    });
+}
+
+void CallSession::finish(const QString &reason, const QString &outcome)
+{
+    if (m_state == State::Finished)
+        return;
+    m_state = State::Finished;
+    m_prewarmExpiry.stop();
+    m_hangupDeadline.stop();
+    qCInfo(lcSession) << "call" << m_info.callSid << "ended:" << outcome << "-" << reason;
+    m_model->close();
+    if (m_telephony)
+        m_telephony->close(reason);
+    m_telephony = nullptr;
+    db::CallEnd end;
+    end.outcome = outcome;
+    end.reason = reason.left(500);
+    end.firstAudioMs = m_firstAudioMs;
+    end.turnLatenciesMs = m_turnLatencies;
+    const QString sid = m_info.callSid;
+    m_ctx->db->submit([sid, end](db::Repositories &r) -> db::DbResult<bool> {
+        auto c = r.calls.findBySid(sid);
+        return c.ok() ? r.calls.end(c.value.id, end) : db::DbResult<bool>(c.error);
+    });
+    if (m_counted)
+        m_ctx->metrics->callsActive.fetch_sub(1);
+    m_ctx->metrics->callEnded(outcome);
+    m_ctx->registry->release();
+    Q_EMIT finished(reason, outcome);
+    deleteLater();
+}
+
+} // namespace vaani

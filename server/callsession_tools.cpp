@@ -1,0 +1,173 @@
+// CallSession: tool calls, transfer to a human and hang-up.
+#include "callsession.h"
+
+#include "db/dbworker.h"
+#include "logging.h"
+#include "metrics.h"
+#include "tools.h"
+#include "twiml.h"
+#include "twiliorest.h"
+
+#include <QDateTime>
+#include <QJsonDocument>
+
+using namespace Qt::StringLiterals;
+
+namespace vaani {
+
+namespace {
+QString compact(const QJsonObject &o)
+{
+    return QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Compact));
+}
+} // namespace
+
+void CallSession::onFunctionCall(const QString &callId, const QString &name, const QString &arguments)
+{
+    // Both function_call_arguments.done and output_item.done announce a call: handle each call_id once.
+    if (callId.isEmpty() || m_seenCalls.contains(callId) || m_state == State::Finished)
+        return;
+    m_seenCalls.insert(callId);
+    ++m_toolsInFlight;
+    const qint64 startedMs = QDateTime::currentMSecsSinceEpoch();
+    QJsonObject args;
+    const QString invalid = Tools::validate(name, arguments, &args);
+    qCInfo(lcTools) << "tool" << name << (invalid.isEmpty() ? u"ok"_s : invalid);
+    if (!invalid.isEmpty()) {
+        completeTool(callId, name, arguments, startedMs, false,
+                     Tools::error(u"Invalid call to %1: %2. Ask the caller again or correct the arguments."_s.arg(
+                                      name.left(64), invalid))
+                         .output);
+        return;
+    }
+    if (name == u"end_call"_s) {
+        m_endRequested = true;
+        completeTool(callId, name, arguments, startedMs, true, QJsonObject{{u"ok"_s, true}, {u"hanging_up"_s, true}});
+        return;
+    }
+    if (name == u"transfer_to_human"_s) {
+        startTransfer(callId, arguments, args.value(u"reason"_s).toString(), startedMs);
+        return;
+    }
+    QPointer<CallSession> self(this);
+    Tools::runDatabaseTool(m_ctx->db, name, args, ToolContext{m_info.caller, m_info.callSid})
+        .then(this, [this, callId, name, arguments, startedMs](ToolResult r) {
+            completeTool(callId, name, arguments, startedMs, r.ok, r.output);
+        });
+}
+
+void CallSession::startTransfer(const QString &callId, const QString &arguments, const QString &reason,
+                                qint64 startedMs)
+{
+    const QString human = m_ctx->settings.humanAgentNumber;
+    if (human.isEmpty()) {
+        completeTool(callId, u"transfer_to_human"_s, arguments, startedMs, false,
+                     Tools::error(u"No human colleague can take calls right now. Apologise, offer to open a support "
+                                  "ticket so the team calls back, and continue helping."_s)
+                         .output);
+        return;
+    }
+    // A ticket carries the conversation so far to the human who picks up.
+    db::NewTicket t;
+    t.category = u"other"_s;
+    t.priority = u"high"_s;
+    t.summary = QString(u"Transferred to a human: "_s + reason + u"\n\nConversation so far:\n"_s +
+                        m_conversation.join(u'\n'))
+                    .left(8000);
+    t.author = u"vaani-agent"_s;
+    const QString sid = m_info.callSid;
+    const QString caller = m_info.caller;
+    m_ctx->db
+        ->submit([t, sid, caller](db::Repositories &r) mutable {
+            if (auto c = r.calls.findBySid(sid); c.ok()) {
+                t.callId = c.value.id;
+                t.customerId = c.value.customerId;
+            }
+            return r.tickets.create(t);
+        })
+        .then(this, [this, callId, arguments, startedMs](db::DbResult<db::Ticket> ticket) {
+            m_transferRequested = true;
+            m_transferTicket = ticket.ok() ? ticket.value.code : QString();
+            QJsonObject out{{u"ok"_s, true}, {u"transferring"_s, true}};
+            if (ticket.ok())
+                out.insert(u"ticket_id"_s, ticket.value.code);
+            completeTool(callId, u"transfer_to_human"_s, arguments, startedMs, true, out);
+        });
+}
+
+void CallSession::completeTool(const QString &callId, const QString &name, const QString &arguments,
+                               qint64 startedMs, bool ok, const QJsonObject &output)
+{
+    if (m_state == State::Finished)
+        return;
+    --m_toolsInFlight;
+    const int duration = int(QDateTime::currentMSecsSinceEpoch() - startedMs);
+    m_ctx->metrics->toolDurationMs.observe(duration);
+    const QString result = compact(output);
+    m_toolOutputs.append({callId, result});
+    const QString sid = m_info.callSid;
+    db::ToolInvocation inv{0, 0, name.left(64), arguments.left(16000), result.left(16000), duration, ok, {}};
+    m_ctx->db->submit([sid, inv](db::Repositories &r) -> db::DbResult<bool> {
+        auto c = r.calls.findBySid(sid);
+        if (!c.ok())
+            return c.error;
+        db::ToolInvocation i = inv;
+        i.callId = c.value.id;
+        return r.calls.addToolInvocation(i);
+    });
+    flushToolOutputs();
+}
+
+void CallSession::flushToolOutputs()
+{
+    // All outputs of a response go back together, after its response.done, then one response.create.
+    if (m_toolsInFlight > 0 || m_toolOutputs.isEmpty() || !m_activeResponse.isEmpty() || m_responseRequested)
+        return;
+    for (const auto &[callId, output] : std::exchange(m_toolOutputs, {}))
+        m_model->send(realtime::functionCallOutput(callId, output));
+    if (m_endRequested || m_transferRequested) {
+        maybeHangUp();
+        return;
+    }
+    requestResponse();
+}
+
+void CallSession::maybeHangUp()
+{
+    if (!(m_endRequested || m_transferRequested) || m_hangingUp || m_state == State::Finished)
+        return;
+    if (!m_hangupDeadline.isActive())
+        m_hangupDeadline.start(m_ctx->settings.hangupDrainTimeoutMs);
+    // Wait until the goodbye (or "connecting you") has been played to the caller.
+    if (!m_activeResponse.isEmpty() || m_toolsInFlight > 0 || !m_sentChunks.empty())
+        return;
+    hangUpNow();
+}
+
+void CallSession::hangUpNow()
+{
+    if (m_hangingUp || m_state == State::Finished)
+        return;
+    m_hangingUp = true;
+    m_hangupDeadline.stop();
+    const bool transfer = m_transferRequested;
+    const QString outcome = transfer ? u"transferred"_s : u"resolved"_s;
+    const QString reason = transfer ? u"transferred to a human"_s : u"agent ended the call"_s;
+    if (m_ctx->settings.twilio.usable()) {
+        auto *rest = new TwilioRest(m_ctx->settings.twilio, this);
+        const QByteArray twiml = transfer ? twiml::transfer(m_ctx->settings.humanAgentNumber, m_info.called)
+                                          : twiml::hangup();
+        connect(rest, &TwilioRest::done, this, [this, outcome, reason](bool ok, const QString &message) {
+            if (!ok)
+                qCWarning(lcSession) << "Twilio call update failed, closing the stream instead:" << message;
+            // On success Twilio ends the stream itself; finishing here closes our side too.
+            finish(reason, outcome);
+        });
+        rest->updateCall(m_info.callSid, twiml);
+        return;
+    }
+    // Without REST credentials, closing the stream runs the TwiML after </Connect> (transfer or hang-up).
+    finish(reason, outcome);
+}
+
+} // namespace vaani

@@ -1,0 +1,51 @@
+#pragma once
+// The transport seams of a call. A CallSession talks to the caller's side (TelephonyLeg: Twilio Media
+// Streams in production) and to the model (ModelLeg: OpenAI Realtime) only through these interfaces, so
+// tests and the benchmark can put loopback fakes on either side. Both live on the session's thread.
+
+#include "realtimemessages.h"
+#include "twiliomessages.h"
+
+#include <QObject>
+
+namespace vaani {
+
+class TelephonyLeg : public QObject
+{
+    Q_OBJECT
+public:
+    using QObject::QObject;
+    virtual void sendMedia(QByteArrayView payloadBase64) = 0;
+    virtual void sendMark(const QString &name) = 0;
+    virtual void sendClear() = 0;
+    // Ends the stream from our side; Twilio then runs the TwiML after </Connect>.
+    virtual void close(const QString &reason) = 0;
+    virtual bool isStarted() const = 0;
+    // The session is connected to our signals: start delivering caller audio (held audio first).
+    virtual void beginForwarding() {}
+
+Q_SIGNALS:
+    void media(const QByteArray &payloadBase64, qint64 timestampMs);
+    void markPlayed(const QString &name);
+    void dtmf(const QString &digit);
+    void stopped(const QString &reason); // `stop`, socket closed, or protocol failure; emitted once
+};
+
+class ModelLeg : public QObject
+{
+    Q_OBJECT
+public:
+    using QObject::QObject;
+    // Connects and configures; emits ready() after session.updated confirmed the formats.
+    virtual void start(const realtime::SessionConfig &config) = 0;
+    virtual void send(const QByteArray &clientEvent) = 0;
+    virtual void close() = 0;
+    virtual bool isReady() const = 0;
+
+Q_SIGNALS:
+    void ready();
+    void event(const vaani::realtime::Event &event);
+    void failed(const QString &reason); // could not connect, refused, rejected session, or dropped; once
+};
+
+} // namespace vaani

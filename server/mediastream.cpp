@@ -1,0 +1,198 @@
+#include "mediastream.h"
+
+#include "logging.h"
+#include "metrics.h"
+#include "streamtokens.h"
+
+#include <QDateTime>
+
+using namespace Qt::StringLiterals;
+
+namespace vaani {
+
+MediaStream::MediaStream(std::unique_ptr<QWebSocket> socket, StreamTokens *tokens, Metrics *metrics,
+                         StreamLimits limits, QObject *parent)
+    : TelephonyLeg(parent)
+    , m_socket(std::move(socket))
+    , m_tokens(tokens)
+    , m_metrics(metrics)
+    , m_limits(limits)
+{
+    m_socket->setMaxAllowedIncomingMessageSize(quint64(m_limits.maxMessageBytes));
+    m_socket->setMaxAllowedIncomingFrameSize(quint64(m_limits.maxMessageBytes));
+    connect(m_socket.get(), &QWebSocket::textMessageReceived, this, &MediaStream::onText);
+    connect(m_socket.get(), &QWebSocket::binaryMessageReceived, this, [this](const QByteArray &) {
+        m_metrics->streamError(u"binary_frame"_s);
+        if (++m_malformed > m_limits.malformedBudget)
+            fail(QWebSocketProtocol::CloseCodeDatatypeNotSupported, u"binary frames are not part of Media Streams"_s,
+                 u"malformed_budget"_s);
+    });
+    connect(m_socket.get(), &QWebSocket::disconnected, this, &MediaStream::onDisconnected);
+
+    m_startDeadline.setSingleShot(true);
+    connect(&m_startDeadline, &QTimer::timeout, this, [this] {
+        fail(QWebSocketProtocol::CloseCodePolicyViolated, u"no start message in time"_s, u"start_timeout"_s);
+    });
+    m_startDeadline.start(m_limits.startDeadlineMs);
+    m_idle.setSingleShot(true);
+    connect(&m_idle, &QTimer::timeout, this,
+            [this] { fail(QWebSocketProtocol::CloseCodeGoingAway, u"stream idle"_s, u"idle_timeout"_s); });
+    m_idle.start(m_limits.idleTimeoutMs);
+}
+
+MediaStream::~MediaStream()
+{
+    if (m_socket && m_socket->state() != QAbstractSocket::UnconnectedState)
+        m_socket->abort();
+}
+
+void MediaStream::onText(const QString &text)
+{
+    if (m_finished)
+        return;
+    m_idle.start(m_limits.idleTimeoutMs);
+    const QByteArray utf8 = text.toUtf8();
+    const twilio::ParseResult r = twilio::parse(utf8, m_limits.maxMessageBytes);
+    if (!r.ok()) {
+        m_metrics->streamError(u"malformed_message"_s);
+        qCWarning(lcStream) << "malformed Media Streams message:" << r.error;
+        if (++m_malformed > m_limits.malformedBudget)
+            fail(QWebSocketProtocol::CloseCodeProtocolError, u"too many malformed messages"_s, u"malformed_budget"_s);
+        return;
+    }
+    const twilio::Message &m = r.message;
+    switch (m.event) {
+    case twilio::Event::Connected:
+        qCDebug(lcStream) << "connected" << m.protocol << m.version;
+        return;
+    case twilio::Event::Start: {
+        if (m_started) {
+            m_metrics->streamError(u"duplicate_start"_s);
+            return;
+        }
+        m_startDeadline.stop();
+        const QString token = m.start.customParameters.value(u"streamToken"_s);
+        const StreamTokens::Verdict v =
+            m_tokens->verify(token, m.start.callSid, QDateTime::currentMSecsSinceEpoch());
+        if (v != StreamTokens::Verdict::Ok) {
+            m_metrics->signatureRejected(u"stream_token_"_s + StreamTokens::verdictName(v));
+            fail(QWebSocketProtocol::CloseCodePolicyViolated, u"stream token "_s + StreamTokens::verdictName(v),
+                 u"stream_token"_s);
+            return;
+        }
+        if (m.start.encoding != u"audio/x-mulaw"_s || m.start.sampleRate != 8000) {
+            fail(QWebSocketProtocol::CloseCodePolicyViolated, u"unsupported media format"_s, u"media_format"_s);
+            return;
+        }
+        m_start = m.start;
+        m_started = true;
+        qCInfo(lcStream) << "stream started" << m_start.streamSid << "call" << m_start.callSid;
+        Q_EMIT started(m_start);
+        return;
+    }
+    case twilio::Event::Media:
+        if (!m_started) {
+            m_metrics->streamError(u"media_before_start"_s);
+            return;
+        }
+        m_metrics->framesIn.fetch_add(1, std::memory_order_relaxed);
+        if (m_attached) {
+            Q_EMIT media(m.payload, m.timestamp);
+        } else if (m_preAttach.size() < m_limits.preAttachFrames) {
+            m_preAttach.append({m.payload, m.timestamp});
+        } else {
+            m_metrics->callerFramesDropped.fetch_add(1, std::memory_order_relaxed);
+        }
+        return;
+    case twilio::Event::Mark:
+        if (m_started)
+            Q_EMIT markPlayed(m.markName);
+        return;
+    case twilio::Event::Dtmf:
+        if (m_started)
+            Q_EMIT dtmf(m.digit);
+        return;
+    case twilio::Event::Stop:
+        qCInfo(lcStream) << "stream stopped by Twilio" << m_start.streamSid;
+        finish(u"stop"_s);
+        m_socket->close(QWebSocketProtocol::CloseCodeNormal, u"stopped"_s);
+        return;
+    case twilio::Event::Unknown:
+        qCDebug(lcStream) << "ignoring unknown Media Streams event" << m.eventName;
+        return;
+    }
+}
+
+void MediaStream::beginForwarding()
+{
+    if (m_attached)
+        return;
+    m_attached = true;
+    const auto pending = std::exchange(m_preAttach, {});
+    for (const auto &[payload, ts] : pending) {
+        if (m_finished)
+            break;
+        Q_EMIT media(payload, ts);
+    }
+}
+
+void MediaStream::sendMedia(QByteArrayView payloadBase64)
+{
+    if (!m_started || m_finished)
+        return;
+    m_socket->sendTextMessage(QString::fromLatin1(twilio::mediaMessage(m_start.streamSid, payloadBase64)));
+    m_metrics->framesOut.fetch_add(1, std::memory_order_relaxed);
+}
+
+void MediaStream::sendMark(const QString &name)
+{
+    if (!m_started || m_finished)
+        return;
+    m_socket->sendTextMessage(QString::fromUtf8(twilio::markMessage(m_start.streamSid, name)));
+    m_metrics->marksOut.fetch_add(1, std::memory_order_relaxed);
+}
+
+void MediaStream::sendClear()
+{
+    if (!m_started || m_finished)
+        return;
+    m_socket->sendTextMessage(QString::fromUtf8(twilio::clearMessage(m_start.streamSid)));
+    m_metrics->clearsOut.fetch_add(1, std::memory_order_relaxed);
+}
+
+void MediaStream::close(const QString &reason)
+{
+    if (m_finished)
+        return;
+    finish(reason);
+    m_socket->close(QWebSocketProtocol::CloseCodeNormal, reason.left(100));
+}
+
+void MediaStream::fail(QWebSocketProtocol::CloseCode code, const QString &reason, const QString &metricKind)
+{
+    if (m_finished)
+        return;
+    m_metrics->streamError(metricKind);
+    qCWarning(lcStream) << "closing Media Stream:" << reason;
+    finish(reason);
+    m_socket->close(code, reason.left(100));
+}
+
+void MediaStream::onDisconnected()
+{
+    finish(u"socket closed"_s);
+}
+
+void MediaStream::finish(const QString &reason)
+{
+    if (m_finished)
+        return;
+    m_finished = true;
+    m_startDeadline.stop();
+    m_idle.stop();
+    m_preAttach.clear();
+    Q_EMIT stopped(reason);
+    deleteLater();
+}
+
+} // namespace vaani

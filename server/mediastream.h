@@ -1,0 +1,73 @@
+#pragma once
+// One Twilio Media Streams WebSocket (server side). Parses Twilio's messages, enforces the limits (message
+// size, a deadline for `start`, idle timeout, malformed-message budget), verifies the stream token in
+// `start`, and sends media/mark/clear. Lives on the worker thread that accepted the socket and must stay
+// there (Qt 6.4 cannot move server-side sockets). Owns the QWebSocket; deletes itself after close.
+
+#include "legs.h"
+
+#include <QElapsedTimer>
+#include <QPointer>
+#include <QTimer>
+#include <QWebSocket>
+
+#include <functional>
+#include <memory>
+
+namespace vaani {
+
+class Metrics;
+class StreamTokens;
+
+struct StreamLimits
+{
+    int startDeadlineMs = 10000;
+    int idleTimeoutMs = 30000;
+    qint64 maxMessageBytes = 64 * 1024;
+    int malformedBudget = 20;
+    int preAttachFrames = 1500; // 30 s of caller audio held until a session attaches
+};
+
+class MediaStream : public TelephonyLeg
+{
+    Q_OBJECT
+public:
+    MediaStream(std::unique_ptr<QWebSocket> socket, StreamTokens *tokens, Metrics *metrics, StreamLimits limits,
+                QObject *parent = nullptr);
+    ~MediaStream() override;
+
+    void sendMedia(QByteArrayView payloadBase64) override;
+    void sendMark(const QString &name) override;
+    void sendClear() override;
+    void close(const QString &reason) override;
+    bool isStarted() const override { return m_started; }
+
+    const twilio::StartInfo &startInfo() const { return m_start; }
+    // Replays caller audio received since `start` (held until a session attached), then forwards live.
+    void beginForwarding() override;
+
+Q_SIGNALS:
+    // `start` arrived and its token verified; the receiver must create or adopt a session and attach().
+    void started(const vaani::twilio::StartInfo &start);
+
+private:
+    void onText(const QString &text);
+    void onDisconnected();
+    void fail(QWebSocketProtocol::CloseCode code, const QString &reason, const QString &metricKind);
+    void finish(const QString &reason);
+
+    std::unique_ptr<QWebSocket> m_socket;
+    StreamTokens *m_tokens;
+    Metrics *m_metrics;
+    StreamLimits m_limits;
+    twilio::StartInfo m_start;
+    bool m_started = false;
+    bool m_attached = false;
+    bool m_finished = false;
+    int m_malformed = 0;
+    QList<QPair<QByteArray, qint64>> m_preAttach;
+    QTimer m_startDeadline;
+    QTimer m_idle;
+};
+
+} // namespace vaani

@@ -1,0 +1,155 @@
+#include "metrics.h"
+
+#include <QMutexLocker>
+
+#include <algorithm>
+
+using namespace Qt::StringLiterals;
+
+namespace vaani {
+
+namespace {
+const QList<double> kLatencyBuckets = {5, 10, 25, 50, 100, 200, 300, 500, 750, 1000, 1500, 2000, 3000, 5000, 10000};
+
+QByteArray num(double v)
+{
+    return QByteArray::number(v, 'g', 12);
+}
+
+QByteArray escapeLabel(const QString &v)
+{
+    QByteArray b = v.toUtf8();
+    b.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n");
+    return b;
+}
+
+void renderLabelled(QByteArray &out, const char *name, const char *help, const char *type, const char *label,
+                    const QHash<QString, quint64> &values)
+{
+    out += "# HELP "_ba + name + ' ' + help + "\n# TYPE "_ba + name + ' ' + type + '\n';
+    QStringList keys = values.keys();
+    std::sort(keys.begin(), keys.end());
+    for (const QString &k : keys) {
+        // "a|b" keys hold two label values (route|status).
+        const QStringList parts = k.split(u'|');
+        QByteArray labels = QByteArray(label) + "=\"" + escapeLabel(parts.at(0)) + '"';
+        if (parts.size() > 1)
+            labels += ",status=\"" + escapeLabel(parts.at(1)) + '"';
+        out += QByteArray(name) + '{' + labels + "} " + QByteArray::number(values.value(k)) + '\n';
+    }
+}
+
+void renderScalar(QByteArray &out, const char *name, const char *help, const char *type, double value)
+{
+    out += "# HELP "_ba + name + ' ' + help + "\n# TYPE "_ba + name + ' ' + type + '\n' + name + ' ' + num(value) + '\n';
+}
+} // namespace
+
+Histogram::Histogram(QList<double> upperBounds)
+    : m_bounds(std::move(upperBounds))
+    , m_counts(new std::atomic<quint64>[size_t(m_bounds.size()) + 1])
+{
+    for (qsizetype i = 0; i <= m_bounds.size(); ++i)
+        m_counts[size_t(i)] = 0;
+}
+
+void Histogram::observe(double value)
+{
+    const auto it = std::lower_bound(m_bounds.begin(), m_bounds.end(), value);
+    m_counts[size_t(it - m_bounds.begin())].fetch_add(1, std::memory_order_relaxed);
+    m_count.fetch_add(1, std::memory_order_relaxed);
+    m_sumMicro.fetch_add(quint64(std::max(0.0, value) * 1e6), std::memory_order_relaxed);
+}
+
+void Histogram::render(QByteArray &out, const char *name, const char *help) const
+{
+    out += "# HELP "_ba + name + ' ' + help + "\n# TYPE "_ba + name + " histogram\n";
+    quint64 cumulative = 0;
+    for (qsizetype i = 0; i < m_bounds.size(); ++i) {
+        cumulative += m_counts[size_t(i)].load(std::memory_order_relaxed);
+        out += QByteArray(name) + "_bucket{le=\"" + num(m_bounds.at(i)) + "\"} " + QByteArray::number(cumulative) + '\n';
+    }
+    cumulative += m_counts[size_t(m_bounds.size())].load(std::memory_order_relaxed);
+    out += QByteArray(name) + "_bucket{le=\"+Inf\"} " + QByteArray::number(cumulative) + '\n';
+    out += QByteArray(name) + "_sum " + num(double(m_sumMicro.load()) / 1e6) + '\n';
+    out += QByteArray(name) + "_count " + QByteArray::number(cumulative) + '\n';
+}
+
+Metrics::Metrics()
+    : turnLatencyMs(kLatencyBuckets)
+    , firstAudioMs(kLatencyBuckets)
+    , toolDurationMs(kLatencyBuckets)
+{}
+
+void Metrics::bump(QHash<QString, quint64> &map, const QString &key)
+{
+    QMutexLocker lock(&m_mutex);
+    ++map[key];
+}
+
+void Metrics::callEnded(const QString &outcome)
+{
+    bump(m_callsByOutcome, outcome);
+}
+
+void Metrics::webhookRequest(const QString &route, int status)
+{
+    bump(m_webhookRequests, route + u'|' + QString::number(status));
+}
+
+void Metrics::webhookError(const QString &kind)
+{
+    bump(m_webhookErrors, kind);
+}
+
+void Metrics::streamError(const QString &kind)
+{
+    bump(m_streamErrors, kind);
+}
+
+void Metrics::signatureRejected(const QString &where)
+{
+    bump(m_signatureRejections, where);
+}
+
+void Metrics::realtimeError(const QString &kind)
+{
+    bump(m_realtimeErrors, kind);
+}
+
+QByteArray Metrics::render() const
+{
+    QByteArray out;
+    out.reserve(8192);
+    renderScalar(out, "vaani_calls_active", "Calls in progress on this server.", "gauge", double(callsActive.load()));
+    {
+        QMutexLocker lock(&m_mutex);
+        renderLabelled(out, "vaani_calls_total", "Calls ended, by outcome.", "counter", "outcome", m_callsByOutcome);
+        renderLabelled(out, "vaani_http_requests_total", "Webhook and probe requests, by route and status.",
+                       "counter", "route", m_webhookRequests);
+        renderLabelled(out, "vaani_webhook_errors_total", "Rejected or failed webhook requests, by kind.", "counter",
+                       "kind", m_webhookErrors);
+        renderLabelled(out, "vaani_stream_errors_total", "Media Stream protocol errors, by kind.", "counter", "kind",
+                       m_streamErrors);
+        renderLabelled(out, "vaani_signature_rejections_total", "Requests rejected for a bad Twilio signature.",
+                       "counter", "where", m_signatureRejections);
+        renderLabelled(out, "vaani_realtime_errors_total", "OpenAI Realtime errors, by kind.", "counter", "kind",
+                       m_realtimeErrors);
+    }
+    renderScalar(out, "vaani_media_frames_in_total", "Caller media frames received from Twilio.", "counter",
+                 double(framesIn.load()));
+    renderScalar(out, "vaani_media_frames_out_total", "Agent media frames sent to Twilio.", "counter",
+                 double(framesOut.load()));
+    renderScalar(out, "vaani_marks_out_total", "Marks sent to Twilio.", "counter", double(marksOut.load()));
+    renderScalar(out, "vaani_clears_out_total", "Clear (barge-in) messages sent to Twilio.", "counter",
+                 double(clearsOut.load()));
+    renderScalar(out, "vaani_caller_frames_dropped_total", "Caller frames dropped because a buffer was full.",
+                 "counter", double(callerFramesDropped.load()));
+    turnLatencyMs.render(out, "vaani_turn_latency_ms",
+                         "Caller stops speaking to first agent audio sent to Twilio, in milliseconds.");
+    firstAudioMs.render(out, "vaani_first_audio_ms", "Stream start to first greeting audio sent, in milliseconds.");
+    toolDurationMs.render(out, "vaani_tool_duration_ms", "Tool execution time, in milliseconds.");
+    return out;
+}
+
+} // namespace vaani

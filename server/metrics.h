@@ -1,0 +1,65 @@
+#pragma once
+// Process-wide metrics in Prometheus text exposition format. Thread-safe: hot-path counters are atomics,
+// labelled counters (rare events) take a mutex, histograms use fixed buckets of atomics.
+
+#include <QByteArray>
+#include <QHash>
+#include <QList>
+#include <QMutex>
+#include <QString>
+
+#include <atomic>
+#include <memory>
+
+namespace vaani {
+
+class Histogram
+{
+public:
+    explicit Histogram(QList<double> upperBounds);
+    void observe(double value);
+    void render(QByteArray &out, const char *name, const char *help) const;
+
+private:
+    QList<double> m_bounds;
+    std::unique_ptr<std::atomic<quint64>[]> m_counts; // one per bound, plus +Inf
+    std::atomic<quint64> m_count{0};
+    std::atomic<quint64> m_sumMicro{0}; // sum in millionths, to stay lock-free
+};
+
+class Metrics
+{
+public:
+    Metrics();
+
+    std::atomic<qint64> callsActive{0};
+    std::atomic<quint64> framesIn{0};
+    std::atomic<quint64> framesOut{0};
+    std::atomic<quint64> marksOut{0};
+    std::atomic<quint64> clearsOut{0};
+    std::atomic<quint64> callerFramesDropped{0};
+    Histogram turnLatencyMs;
+    Histogram firstAudioMs;
+    Histogram toolDurationMs;
+
+    void callEnded(const QString &outcome);
+    void webhookRequest(const QString &route, int status);
+    void webhookError(const QString &kind);
+    void streamError(const QString &kind);
+    void signatureRejected(const QString &where);
+    void realtimeError(const QString &kind);
+
+    QByteArray render() const;
+
+private:
+    void bump(QHash<QString, quint64> &map, const QString &key);
+    mutable QMutex m_mutex;
+    QHash<QString, quint64> m_callsByOutcome;
+    QHash<QString, quint64> m_webhookRequests;
+    QHash<QString, quint64> m_webhookErrors;
+    QHash<QString, quint64> m_streamErrors;
+    QHash<QString, quint64> m_signatureRejections;
+    QHash<QString, quint64> m_realtimeErrors;
+};
+
+} // namespace vaani

@@ -1,0 +1,55 @@
+#pragma once
+// ModelLeg over the OpenAI Realtime WebSocket (GA). Opens wss://…/realtime?model=…, authenticates with
+// `Authorization: Bearer` (OpenAI) or `api-key` (Azure), sends session.update after session.created and
+// becomes ready only when session.updated confirms audio/pcmu both ways. A handshake deadline covers Qt 6.4
+// leaving refused/401 sockets in "connecting" (they are aborted). Lives on its session's thread; parented
+// to the session.
+
+#include "legs.h"
+
+#include <QTimer>
+#include <QUrl>
+#include <QWebSocket>
+
+namespace vaani {
+
+class Metrics;
+
+struct RealtimeEndpoint
+{
+    QUrl url;                       // OPENAI_REALTIME_URL
+    QString model;                  // OPENAI_MODEL (Azure: deployment)
+    QString apiKey;
+    bool azure = false;             // api-key header instead of Authorization: Bearer
+    int handshakeTimeoutMs = 10000; // socket open + session.created + session.updated
+};
+
+class RealtimeClient : public ModelLeg
+{
+    Q_OBJECT
+public:
+    RealtimeClient(RealtimeEndpoint endpoint, Metrics *metrics, QObject *parent = nullptr);
+    ~RealtimeClient() override;
+
+    void start(const realtime::SessionConfig &config) override;
+    void send(const QByteArray &clientEvent) override;
+    void close() override;
+    bool isReady() const override { return m_state == State::Ready; }
+
+    static QUrl connectUrl(const RealtimeEndpoint &e);
+
+private:
+    enum class State { Idle, Connecting, AwaitingCreated, AwaitingUpdated, Ready, Closed };
+    void onText(const QString &text);
+    void fail(const QString &reason, const QString &metricKind);
+
+    RealtimeEndpoint m_endpoint;
+    Metrics *m_metrics;
+    realtime::SessionConfig m_config;
+    QWebSocket m_socket;
+    QTimer m_deadline;
+    State m_state = State::Idle;
+    QString m_updateEventId;
+};
+
+} // namespace vaani

@@ -1,0 +1,151 @@
+#include "server.h"
+
+#include "callregistry.h"
+#include "config.h"
+#include "db/dbworker.h"
+#include "logging.h"
+#include "metrics.h"
+#include "ratelimiter.h"
+#include "realtimeclient.h"
+#include "streamtokens.h"
+#include "worker.h"
+
+#include <QHostInfo>
+
+using namespace Qt::StringLiterals;
+
+namespace vaani {
+
+ServerOptions ServerOptions::fromConfig(const Config &c)
+{
+    ServerOptions o;
+    const QString host = c.string(u"HOST"_s);
+    o.host = host == u"0.0.0.0"_s ? QHostAddress(QHostAddress::AnyIPv4)
+             : host == u"::"_s    ? QHostAddress(QHostAddress::Any)
+                                  : QHostAddress(host);
+    o.port = quint16(c.integer(u"PORT"_s));
+    o.workerThreads = c.integer(u"WORKER_THREADS"_s);
+    o.maxCalls = c.integer(u"MAX_CALLS"_s);
+    o.rateLimitPerMinute = c.integer(u"RATE_LIMIT_PER_MINUTE"_s);
+    o.databaseUrl = c.string(u"DATABASE_URL"_s);
+    o.dataDir = c.string(u"VAANI_DATA_DIR"_s);
+    o.forceDemo = c.boolean(u"SEED_DEMO"_s);
+    ServerSettings &s = o.settings;
+    s.publicUrl = c.url(u"PUBLIC_URL"_s);
+    s.twilioAuthToken = c.string(u"TWILIO_AUTH_TOKEN"_s);
+    s.twilio = {c.url(u"TWILIO_API_BASE"_s), c.string(u"TWILIO_ACCOUNT_SID"_s), s.twilioAuthToken};
+    s.humanAgentNumber = c.string(u"HUMAN_AGENT_NUMBER"_s);
+    s.realtime.url = c.url(u"OPENAI_REALTIME_URL"_s);
+    s.realtime.model = c.string(u"OPENAI_MODEL"_s);
+    s.realtime.apiKey = c.string(u"OPENAI_API_KEY"_s);
+    s.realtime.azure = c.string(u"OPENAI_PROVIDER"_s) == u"azure"_s;
+    s.prices = {c.number(u"PRICE_AUDIO_IN_PER_MTOK"_s), c.number(u"PRICE_AUDIO_OUT_PER_MTOK"_s),
+                c.number(u"PRICE_TEXT_IN_PER_MTOK"_s), c.number(u"PRICE_TEXT_OUT_PER_MTOK"_s),
+                c.number(u"PRICE_CACHED_IN_PER_MTOK"_s)};
+    s.instance = c.string(u"VAANI_INSTANCE"_s).isEmpty() ? QHostInfo::localHostName() : c.string(u"VAANI_INSTANCE"_s);
+    s.streamTokenTtlS = c.integer(u"STREAM_TOKEN_TTL"_s);
+    s.prewarmTimeoutMs = s.streamTokenTtlS * 1000;
+    return o;
+}
+
+Server::Server(ServerOptions options, QObject *parent)
+    : QObject(parent)
+    , m_options(std::move(options))
+{
+    QString error;
+    const db::DatabaseConfig dbConfig = db::DatabaseConfig::fromUrl(m_options.databaseUrl, m_options.dataDir, &error);
+    m_db = std::make_unique<db::DbWorker>(dbConfig);
+    m_metrics = std::make_unique<Metrics>();
+    m_tokens = std::make_unique<StreamTokens>(m_options.settings.twilioAuthToken.toUtf8(),
+                                              m_options.settings.streamTokenTtlS);
+    m_rateLimiter = std::make_unique<RateLimiter>(m_options.rateLimitPerMinute);
+    m_registry = std::make_unique<CallRegistry>(m_options.maxCalls);
+    m_ctx.settings = m_options.settings;
+    m_ctx.db = m_db.get();
+    m_ctx.metrics = m_metrics.get();
+    m_ctx.tokens = m_tokens.get();
+    m_ctx.rateLimiter = m_rateLimiter.get();
+    m_ctx.registry = m_registry.get();
+    if (!m_ctx.modelFactory) {
+        m_ctx.modelFactory = [this](QObject *p) -> ModelLeg * {
+            return new RealtimeClient(m_ctx.settings.realtime, m_ctx.metrics, p);
+        };
+    }
+    m_listener.onDescriptor = [this](qintptr fd) {
+        Worker *w = m_workers[m_next++ % m_workers.size()];
+        QMetaObject::invokeMethod(w, [w, fd] { w->takeSocket(fd); }, Qt::QueuedConnection);
+    };
+    m_healthTimer.setInterval(5000);
+    connect(&m_healthTimer, &QTimer::timeout, this, [this] {
+        m_db->ping().then(this, [this](db::DbResult<bool> r) {
+            if (m_ctx.databaseHealthy.exchange(r.ok()) != r.ok())
+                qCWarning(lcDb) << (r.ok() ? "database reachable again" : "database unreachable:") << r.error.message;
+        });
+    });
+}
+
+Server::~Server()
+{
+    m_listener.close();
+    for (size_t i = 0; i < m_threads.size(); ++i) {
+        Worker *w = m_workers[i];
+        QMetaObject::invokeMethod(w, [w] { delete w; }, Qt::BlockingQueuedConnection);
+        m_threads[i]->quit();
+        m_threads[i]->wait();
+    }
+}
+
+void Server::start()
+{
+    if (m_ctx.settings.twilioAuthToken.isEmpty())
+        qCWarning(lcServer).noquote()
+            << "\n*** TWILIO_AUTH_TOKEN is not set: Twilio signatures are NOT checked. Anyone who can reach this port "
+               "can start calls.\n*** Set TWILIO_AUTH_TOKEN before exposing the server. ***";
+    if (m_ctx.settings.realtime.apiKey.isEmpty())
+        qCWarning(lcServer) << "OPENAI_API_KEY is not set: calls will get the fallback (apology, transfer or hang-up)";
+    if (!m_ctx.settings.publicUrl.isValid() || m_ctx.settings.publicUrl.isEmpty())
+        qCWarning(lcServer) << "PUBLIC_URL is not set: stream URLs and signatures derive from the Host header";
+    qCInfo(lcDb) << "database:" << m_db->config().describe();
+    m_db->initialise(m_options.seedDemoIfEmpty, m_options.forceDemo).then(this, [this](db::DbResult<int> r) {
+        if (!r.ok()) {
+            Q_EMIT failed(u"database: "_s + r.error.message);
+            return;
+        }
+        qCInfo(lcDb) << "schema version" << r.value;
+        listen();
+    });
+}
+
+void Server::listen()
+{
+    int n = m_options.workerThreads > 0 ? m_options.workerThreads : std::max(1, QThread::idealThreadCount());
+    for (int i = 0; i < n; ++i) {
+        auto thread = std::make_unique<QThread>();
+        thread->setObjectName(u"vaani-worker-%1"_s.arg(i));
+        auto *w = new Worker(&m_ctx, i);
+        w->moveToThread(thread.get());
+        thread->start();
+        QMetaObject::invokeMethod(w, [w] { w->init(); }, Qt::BlockingQueuedConnection);
+        m_workers.push_back(w);
+        m_threads.push_back(std::move(thread));
+    }
+    if (!m_listener.listen(m_options.host, m_options.port)) {
+        Q_EMIT failed(u"cannot listen on %1:%2: %3"_s.arg(m_options.host.toString())
+                          .arg(m_options.port)
+                          .arg(m_listener.errorString()));
+        return;
+    }
+    m_healthTimer.start();
+    qCInfo(lcServer).noquote() << u"vaani-server listening on http://%1:%2 (%3 worker threads)"_s
+                                      .arg(m_options.host.toString())
+                                      .arg(m_listener.serverPort())
+                                      .arg(n);
+    Q_EMIT ready(m_listener.serverPort());
+}
+
+quint16 Server::port() const
+{
+    return m_listener.serverPort();
+}
+
+} // namespace vaani

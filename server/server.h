@@ -1,0 +1,89 @@
+#pragma once
+// vaani-server's top level: resolves settings, owns the shared services (database worker, metrics, tokens,
+// rate limiter, call registry), the listening socket on the main thread and the worker threads it hands
+// accepted connections to, round-robin. The main thread never touches a call.
+
+#include "servercontext.h"
+
+#include <QHostAddress>
+#include <QObject>
+#include <QTcpServer>
+#include <QThread>
+#include <QTimer>
+
+#include <memory>
+#include <vector>
+
+namespace vaani {
+
+class Config;
+class Worker;
+class CallRegistry;
+class Metrics;
+class RateLimiter;
+class StreamTokens;
+namespace db {
+class DbWorker;
+}
+
+struct ServerOptions
+{
+    QHostAddress host = QHostAddress::Any;
+    quint16 port = 8080;
+    int workerThreads = 0; // 0: one per core
+    int maxCalls = 1000;
+    int rateLimitPerMinute = 120;
+    ServerSettings settings;
+    QString databaseUrl;
+    QString dataDir = QStringLiteral("./data");
+    bool seedDemoIfEmpty = true;
+    bool forceDemo = false;
+
+    static ServerOptions fromConfig(const Config &config);
+};
+
+class Listener : public QTcpServer
+{
+    Q_OBJECT
+public:
+    using QTcpServer::QTcpServer;
+    std::function<void(qintptr)> onDescriptor;
+
+protected:
+    void incomingConnection(qintptr descriptor) override { onDescriptor(descriptor); }
+};
+
+class Server : public QObject
+{
+    Q_OBJECT
+public:
+    explicit Server(ServerOptions options, QObject *parent = nullptr);
+    ~Server() override;
+
+    // Opens the database (migrate, seed) asynchronously, then listens. Emits ready() or failed().
+    void start();
+    quint16 port() const;
+    ServerContext *context() { return &m_ctx; }
+
+Q_SIGNALS:
+    void ready(quint16 port);
+    void failed(const QString &reason);
+
+private:
+    void listen();
+
+    ServerOptions m_options;
+    ServerContext m_ctx;
+    std::unique_ptr<db::DbWorker> m_db;
+    std::unique_ptr<Metrics> m_metrics;
+    std::unique_ptr<StreamTokens> m_tokens;
+    std::unique_ptr<RateLimiter> m_rateLimiter;
+    std::unique_ptr<CallRegistry> m_registry;
+    Listener m_listener;
+    std::vector<std::unique_ptr<QThread>> m_threads;
+    std::vector<Worker *> m_workers; // deleted on their threads
+    size_t m_next = 0;
+    QTimer m_healthTimer;
+};
+
+} // namespace vaani

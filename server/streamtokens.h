@@ -1,0 +1,32 @@
+#pragma once
+// Single-use, short-lived stream tokens: minted by the voice webhook, bound to the CallSid, passed to Twilio
+// as a <Parameter>, and checked when the Media Stream says `start`. HMAC-SHA256 signed with a key derived
+// from TWILIO_AUTH_TOKEN (so any instance behind a load balancer can verify) or a random per-process key.
+// Thread-safe.
+
+#include <QByteArray>
+#include <QHash>
+#include <QMutex>
+#include <QString>
+
+namespace vaani {
+
+class StreamTokens
+{
+public:
+    enum class Verdict { Ok, Malformed, BadSignature, Expired, WrongCall, Replayed };
+
+    StreamTokens(const QByteArray &secret, int ttlSeconds);
+    QString mint(const QString &callSid, qint64 nowMs);
+    Verdict verify(const QString &token, const QString &callSid, qint64 nowMs);
+    static QString verdictName(Verdict v);
+
+private:
+    QByteArray sign(const QByteArray &payload) const;
+    QByteArray m_key;
+    const qint64 m_ttlMs;
+    QMutex m_mutex;
+    QHash<QByteArray, qint64> m_used; // nonce -> expiry
+};
+
+} // namespace vaani

@@ -1,0 +1,35 @@
+#pragma once
+// The one Twilio REST call Vaani makes: update a live call (POST …/Calls/{CallSid}.json) with new TwiML —
+// to transfer to a human or hang up. Asynchronous; created on demand on the session's thread.
+
+#include <QNetworkAccessManager>
+#include <QObject>
+#include <QUrl>
+
+namespace vaani {
+
+struct TwilioAccount
+{
+    QUrl apiBase; // TWILIO_API_BASE
+    QString accountSid;
+    QString authToken;
+    bool usable() const { return !accountSid.isEmpty() && !authToken.isEmpty() && apiBase.isValid(); }
+};
+
+class TwilioRest : public QObject
+{
+    Q_OBJECT
+public:
+    TwilioRest(TwilioAccount account, QObject *parent = nullptr);
+    // Replaces the call's TwiML. `done(ok, message)` is emitted once.
+    void updateCall(const QString &callSid, const QByteArray &twiml);
+
+Q_SIGNALS:
+    void done(bool ok, const QString &message);
+
+private:
+    TwilioAccount m_account;
+    QNetworkAccessManager m_nam;
+};
+
+} // namespace vaani

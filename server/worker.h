@@ -1,0 +1,68 @@
+#pragma once
+// A call worker: one thread with its own QHttpServer (webhooks, probes and the Media Streams WebSocket on
+// the shared port) and the call sessions whose streams it accepted. The listener on the main thread hands
+// it accepted socket descriptors (Qt 6.4 cannot move server-side sockets between threads afterwards).
+// Construct on any thread, moveToThread(), then call init() there.
+
+#include "servercontext.h"
+#include "twiliosignature.h"
+
+#include <QHttpServer>
+#include <QObject>
+#include <QTcpServer>
+
+#include <memory>
+
+namespace vaani {
+
+class CallSession;
+class MediaStream;
+
+// Non-listening QTcpServer that QHttpServer binds to; sockets arrive as descriptors from the listener.
+class DescriptorAcceptor : public QTcpServer
+{
+    Q_OBJECT
+public:
+    using QTcpServer::QTcpServer;
+    void take(qintptr descriptor);
+    bool hasPendingConnections() const override { return !m_pending.isEmpty(); }
+    QTcpSocket *nextPendingConnection() override { return m_pending.isEmpty() ? nullptr : m_pending.takeFirst(); }
+
+private:
+    QList<QTcpSocket *> m_pending; // children of this acceptor until QHttpServer takes them
+};
+
+class Worker : public QObject
+{
+    Q_OBJECT
+public:
+    explicit Worker(ServerContext *context, int index);
+    ~Worker() override;
+
+    void init(); // on the worker thread
+    void takeSocket(qintptr descriptor);
+    int index() const { return m_index; }
+
+    // URL Twilio signs for a webhook path, and the stream URL put into TwiML (both from PUBLIC_URL).
+    QString webhookUrl(const QHttpServerRequest &request, const QString &path) const;
+    QString streamUrl(const QHttpServerRequest &request) const;
+    bool checkStreamSignature(const QHttpServerRequest &request) const;
+
+private:
+    QHttpServerResponse incomingCall(const QHttpServerRequest &request);
+    QHttpServerResponse callStatus(const QHttpServerRequest &request);
+    QHttpServerResponse readyz();
+    void onWebSocket();
+    void onStreamStarted(MediaStream *stream, const twilio::StartInfo &start);
+    CallSession *createSession(const QString &callSid, const QString &caller, const QString &called);
+    // Common checks for Twilio's POSTs: rate limit, size, signature. Returns a response when rejected.
+    std::optional<QHttpServerResponse> guard(const QHttpServerRequest &request, const QString &route,
+                                             twilio::FormParams *params);
+
+    ServerContext *m_ctx;
+    const int m_index;
+    DescriptorAcceptor *m_acceptor = nullptr;
+    std::unique_ptr<QHttpServer> m_http;
+};
+
+} // namespace vaani

@@ -15,9 +15,11 @@ class CallSession;
 class CallRegistry
 {
 public:
-    explicit CallRegistry(int maxCalls) : m_max(maxCalls) {}
-    bool tryReserve();   // one more call, if under the limit
-    void release();      // a reserved call ended
+    explicit CallRegistry(int maxCalls)
+        : m_max(maxCalls)
+    {}
+    bool tryReserve(); // one more call, if under the limit
+    void release();    // a reserved call ended
     int active() const;
     int limit() const { return m_max; }
     bool atLimit() const;

@@ -101,6 +101,7 @@ void CallSession::start(const db::AgentPrompt &prompt)
         return;
     m_started = true;
     m_prompt = prompt;
+    recordPromptAndStream();
     realtime::SessionConfig c;
     c.instructions = prompt.instructions;
     c.voice = prompt.voice;
@@ -135,15 +136,7 @@ void CallSession::attachStream(TelephonyLeg *leg)
     connect(leg, &TelephonyLeg::markPlayed, this, &CallSession::onMarkPlayed);
     connect(leg, &TelephonyLeg::dtmf, this, &CallSession::onDtmf);
     connect(leg, &TelephonyLeg::stopped, this, &CallSession::onStreamStopped);
-    const std::optional<qint64> promptId = m_prompt.id ? std::optional<qint64>(m_prompt.id) : std::nullopt;
-    const std::optional<int> promptVersion = m_prompt.id ? std::optional<int>(m_prompt.version) : std::nullopt;
-    const QString sid = m_info.callSid;
-    m_ctx->db->submit([sid, promptId, promptVersion](db::Repositories &r) -> db::DbResult<bool> {
-        auto c = r.calls.findBySid(sid);
-        if (!c.ok())
-            return c.error;
-        return r.calls.setStream(c.value.id, QString(), promptId, promptVersion);
-    });
+    recordPromptAndStream();
     if (m_modelFailed) {
         // The model is unavailable: closing the stream hands the caller to the TwiML fallback.
         finish(m_modelFailure, u"failed"_s);
@@ -155,6 +148,24 @@ void CallSession::attachStream(TelephonyLeg *leg)
     for (const PendingAudio &a : backlog)
         forwardAgentAudio(a.payload, a.itemId, a.bytes);
     leg->beginForwarding();
+}
+
+void CallSession::recordPromptAndStream()
+{
+    // Called when the prompt is known and when the stream attaches, whichever happens last completes the row.
+    const std::optional<qint64> promptId = m_prompt.id ? std::optional<qint64>(m_prompt.id) : std::nullopt;
+    const std::optional<int> promptVersion =
+        m_prompt.id ? std::optional<int>(m_prompt.version) : std::nullopt;
+    const QString streamSid = m_telephony ? m_telephony->streamSid() : QString();
+    if (!promptId && streamSid.isEmpty())
+        return;
+    const QString sid = m_info.callSid;
+    m_ctx->db->submit([sid, streamSid, promptId, promptVersion](db::Repositories &r) -> db::DbResult<bool> {
+        auto c = r.calls.findBySid(sid);
+        if (!c.ok())
+            return c.error;
+        return r.calls.setStream(c.value.id, streamSid, promptId, promptVersion);
+    });
 }
 
 void CallSession::streamLost(const QString &reason)
@@ -170,7 +181,8 @@ void CallSession::onModelReady()
         m_model->send(realtime::inputAudioAppend(frame));
     const QString greeting = m_prompt.greeting.trimmed();
     const QString instruction =
-        u"Greet the caller now. Say exactly this greeting, warmly and naturally, and nothing else: "_s + greeting;
+        u"Greet the caller now. Say exactly this greeting, warmly and naturally, and nothing else: "_s +
+        greeting;
     requestResponse(QJsonObject{{u"instructions"_s, instruction}});
 }
 
@@ -333,7 +345,8 @@ void CallSession::onSpeechStarted()
 {
     const bool audioAtTwilio = !m_sentChunks.empty() || !m_agentBacklog.empty();
     if (!m_activeResponse.isEmpty())
-        m_cancelledResponses.insert(m_activeResponse); // interrupt_response cancels it server-side; drop late deltas
+        m_cancelledResponses.insert(
+            m_activeResponse); // interrupt_response cancels it server-side; drop late deltas
     if (!audioAtTwilio)
         return;
     // Barge-in: the caller must stop hearing the agent at once.
@@ -403,7 +416,8 @@ void CallSession::onDtmf(const QString &digit)
 {
     recordTranscript(u"system"_s, u"Caller pressed %1"_s.arg(digit.left(1)));
     if (m_model->isReady()) {
-        m_model->send(realtime::userTextMessage(u"[The caller pressed the key %1 on the phone keypad.]"_s.arg(digit.left(1))));
+        m_model->send(realtime::userTextMessage(
+            u"[The caller pressed the key %1 on the phone keypad.]"_s.arg(digit.left(1))));
         requestResponse();
     }
 }
@@ -422,7 +436,9 @@ void CallSession::onStreamStopped(const QString &reason)
 void CallSession::recordTranscript(const QString &speaker, const QString &text)
 {
     const int seq = ++m_transcriptSeq;
-    m_conversation << (speaker == u"agent"_s ? u"Agent: "_s : speaker == u"caller"_s ? u"Caller: "_s : u"System: "_s) +
+    m_conversation << (speaker == u"agent"_s    ? u"Agent: "_s
+                       : speaker == u"caller"_s ? u"Caller: "_s
+                                                : u"System: "_s) +
                           text;
     const db::TranscriptEntry entry{0, 0, seq, speaker, text, offsetMs(), false};
     const QString sid = m_info.callSid;

@@ -88,10 +88,12 @@ private:
     void completeTool(const QString &callId, const QString &name, const QString &arguments, qint64 startedMs,
                       bool ok, const QJsonObject &output);
     void flushToolOutputs();
-    void startTransfer(const QString &callId, const QString &arguments, const QString &reason, qint64 startedMs);
+    void startTransfer(const QString &callId, const QString &arguments, const QString &reason,
+                       qint64 startedMs);
     void maybeHangUp();
     void hangUpNow();
     // Record
+    void recordPromptAndStream();
     void recordTranscript(const QString &speaker, const QString &text);
     qint64 offsetMs() const;
     void finish(const QString &reason, const QString &outcome);
@@ -109,7 +111,7 @@ private:
     bool m_counted = false;
 
     // Audio both ways
-    QList<QByteArray> m_callerBacklog; // until the model is ready
+    QList<QByteArray> m_callerBacklog;       // until the model is ready
     std::deque<PendingAudio> m_agentBacklog; // until the stream starts
     qint64 m_agentBacklogBytes = 0;
     std::deque<SentChunk> m_sentChunks; // marks not yet echoed
@@ -143,8 +145,8 @@ private:
     int m_transcriptSeq = 0;
     QHash<QString, int> m_agentItemSeq; // item id -> transcript seq (to mark truncation)
     QStringList m_conversation;         // for the transfer ticket
-    QTimer m_prewarmExpiry;
-    QTimer m_hangupDeadline;
+    QTimer m_prewarmExpiry{this};       // parented: they must move with the session
+    QTimer m_hangupDeadline{this};
     QString m_pendingTruncatedItem;
 };
 

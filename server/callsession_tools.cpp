@@ -5,8 +5,8 @@
 #include "logging.h"
 #include "metrics.h"
 #include "tools.h"
-#include "twiml.h"
 #include "twiliorest.h"
+#include "twiml.h"
 
 #include <QDateTime>
 #include <QJsonDocument>
@@ -34,15 +34,17 @@ void CallSession::onFunctionCall(const QString &callId, const QString &name, con
     const QString invalid = Tools::validate(name, arguments, &args);
     qCInfo(lcTools) << "tool" << name << (invalid.isEmpty() ? u"ok"_s : invalid);
     if (!invalid.isEmpty()) {
-        completeTool(callId, name, arguments, startedMs, false,
-                     Tools::error(u"Invalid call to %1: %2. Ask the caller again or correct the arguments."_s.arg(
-                                      name.left(64), invalid))
-                         .output);
+        completeTool(
+            callId, name, arguments, startedMs, false,
+            Tools::error(u"Invalid call to %1: %2. Ask the caller again or correct the arguments."_s.arg(
+                             name.left(64), invalid))
+                .output);
         return;
     }
     if (name == u"end_call"_s) {
         m_endRequested = true;
-        completeTool(callId, name, arguments, startedMs, true, QJsonObject{{u"ok"_s, true}, {u"hanging_up"_s, true}});
+        completeTool(callId, name, arguments, startedMs, true,
+                     QJsonObject{{u"ok"_s, true}, {u"hanging_up"_s, true}});
         return;
     }
     if (name == u"transfer_to_human"_s) {
@@ -61,10 +63,11 @@ void CallSession::startTransfer(const QString &callId, const QString &arguments,
 {
     const QString human = m_ctx->settings.humanAgentNumber;
     if (human.isEmpty()) {
-        completeTool(callId, u"transfer_to_human"_s, arguments, startedMs, false,
-                     Tools::error(u"No human colleague can take calls right now. Apologise, offer to open a support "
-                                  "ticket so the team calls back, and continue helping."_s)
-                         .output);
+        completeTool(
+            callId, u"transfer_to_human"_s, arguments, startedMs, false,
+            Tools::error(u"No human colleague can take calls right now. Apologise, offer to open a support "
+                         "ticket so the team calls back, and continue helping."_s)
+                .output);
         return;
     }
     // A ticket carries the conversation so far to the human who picks up.
@@ -155,8 +158,8 @@ void CallSession::hangUpNow()
     const QString reason = transfer ? u"transferred to a human"_s : u"agent ended the call"_s;
     if (m_ctx->settings.twilio.usable()) {
         auto *rest = new TwilioRest(m_ctx->settings.twilio, this);
-        const QByteArray twiml = transfer ? twiml::transfer(m_ctx->settings.humanAgentNumber, m_info.called)
-                                          : twiml::hangup();
+        const QByteArray twiml =
+            transfer ? twiml::transfer(m_ctx->settings.humanAgentNumber, m_info.called) : twiml::hangup();
         connect(rest, &TwilioRest::done, this, [this, outcome, reason](bool ok, const QString &message) {
             if (!ok)
                 qCWarning(lcSession) << "Twilio call update failed, closing the stream instead:" << message;

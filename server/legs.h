@@ -21,6 +21,7 @@ public:
     // Ends the stream from our side; Twilio then runs the TwiML after </Connect>.
     virtual void close(const QString &reason) = 0;
     virtual bool isStarted() const = 0;
+    virtual QString streamSid() const = 0;
     // The session is connected to our signals: start delivering caller audio (held audio first).
     virtual void beginForwarding() {}
 

@@ -20,7 +20,8 @@ int main(int argc, char **argv)
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(u"vaani-server"_s);
     QCoreApplication::setApplicationVersion(QStringLiteral(VAANI_VERSION));
-    vaani::installLogging(config.string(u"LOG_FORMAT"_s) == u"json"_s ? vaani::LogFormat::Json : vaani::LogFormat::Text,
+    vaani::installLogging(config.string(u"LOG_FORMAT"_s) == u"json"_s ? vaani::LogFormat::Json
+                                                                      : vaani::LogFormat::Text,
                           config.string(u"LOG_LEVEL"_s), config.secrets());
     std::signal(SIGPIPE, SIG_IGN);
     for (int sig : {SIGINT, SIGTERM})

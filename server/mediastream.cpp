@@ -24,8 +24,8 @@ MediaStream::MediaStream(std::unique_ptr<QWebSocket> socket, StreamTokens *token
     connect(m_socket.get(), &QWebSocket::binaryMessageReceived, this, [this](const QByteArray &) {
         m_metrics->streamError(u"binary_frame"_s);
         if (++m_malformed > m_limits.malformedBudget)
-            fail(QWebSocketProtocol::CloseCodeDatatypeNotSupported, u"binary frames are not part of Media Streams"_s,
-                 u"malformed_budget"_s);
+            fail(QWebSocketProtocol::CloseCodeDatatypeNotSupported,
+                 u"binary frames are not part of Media Streams"_s, u"malformed_budget"_s);
     });
     connect(m_socket.get(), &QWebSocket::disconnected, this, &MediaStream::onDisconnected);
 
@@ -57,7 +57,8 @@ void MediaStream::onText(const QString &text)
         m_metrics->streamError(u"malformed_message"_s);
         qCWarning(lcStream) << "malformed Media Streams message:" << r.error;
         if (++m_malformed > m_limits.malformedBudget)
-            fail(QWebSocketProtocol::CloseCodeProtocolError, u"too many malformed messages"_s, u"malformed_budget"_s);
+            fail(QWebSocketProtocol::CloseCodeProtocolError, u"too many malformed messages"_s,
+                 u"malformed_budget"_s);
         return;
     }
     const twilio::Message &m = r.message;
@@ -76,12 +77,13 @@ void MediaStream::onText(const QString &text)
             m_tokens->verify(token, m.start.callSid, QDateTime::currentMSecsSinceEpoch());
         if (v != StreamTokens::Verdict::Ok) {
             m_metrics->signatureRejected(u"stream_token_"_s + StreamTokens::verdictName(v));
-            fail(QWebSocketProtocol::CloseCodePolicyViolated, u"stream token "_s + StreamTokens::verdictName(v),
-                 u"stream_token"_s);
+            fail(QWebSocketProtocol::CloseCodePolicyViolated,
+                 u"stream token "_s + StreamTokens::verdictName(v), u"stream_token"_s);
             return;
         }
         if (m.start.encoding != u"audio/x-mulaw"_s || m.start.sampleRate != 8000) {
-            fail(QWebSocketProtocol::CloseCodePolicyViolated, u"unsupported media format"_s, u"media_format"_s);
+            fail(QWebSocketProtocol::CloseCodePolicyViolated, u"unsupported media format"_s,
+                 u"media_format"_s);
             return;
         }
         m_start = m.start;

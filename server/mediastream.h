@@ -32,8 +32,8 @@ class MediaStream : public TelephonyLeg
 {
     Q_OBJECT
 public:
-    MediaStream(std::unique_ptr<QWebSocket> socket, StreamTokens *tokens, Metrics *metrics, StreamLimits limits,
-                QObject *parent = nullptr);
+    MediaStream(std::unique_ptr<QWebSocket> socket, StreamTokens *tokens, Metrics *metrics,
+                StreamLimits limits, QObject *parent = nullptr);
     ~MediaStream() override;
 
     void sendMedia(QByteArrayView payloadBase64) override;
@@ -41,6 +41,7 @@ public:
     void sendClear() override;
     void close(const QString &reason) override;
     bool isStarted() const override { return m_started; }
+    QString streamSid() const override { return m_start.streamSid; }
 
     const twilio::StartInfo &startInfo() const { return m_start; }
     // Replays caller audio received since `start` (held until a session attached), then forwards live.
@@ -66,8 +67,8 @@ private:
     bool m_finished = false;
     int m_malformed = 0;
     QList<QPair<QByteArray, qint64>> m_preAttach;
-    QTimer m_startDeadline;
-    QTimer m_idle;
+    QTimer m_startDeadline{this};
+    QTimer m_idle{this};
 };
 
 } // namespace vaani

@@ -9,7 +9,8 @@ using namespace Qt::StringLiterals;
 namespace vaani {
 
 namespace {
-const QList<double> kLatencyBuckets = {5, 10, 25, 50, 100, 200, 300, 500, 750, 1000, 1500, 2000, 3000, 5000, 10000};
+const QList<double> kLatencyBuckets = {5,   10,   25,   50,   100,  200,  300,  500,
+                                       750, 1000, 1500, 2000, 3000, 5000, 10000};
 
 QByteArray num(double v)
 {
@@ -41,7 +42,8 @@ void renderLabelled(QByteArray &out, const char *name, const char *help, const c
 
 void renderScalar(QByteArray &out, const char *name, const char *help, const char *type, double value)
 {
-    out += "# HELP "_ba + name + ' ' + help + "\n# TYPE "_ba + name + ' ' + type + '\n' + name + ' ' + num(value) + '\n';
+    out += "# HELP "_ba + name + ' ' + help + "\n# TYPE "_ba + name + ' ' + type + '\n' + name + ' ' +
+           num(value) + '\n';
 }
 } // namespace
 
@@ -67,7 +69,8 @@ void Histogram::render(QByteArray &out, const char *name, const char *help) cons
     quint64 cumulative = 0;
     for (qsizetype i = 0; i < m_bounds.size(); ++i) {
         cumulative += m_counts[size_t(i)].load(std::memory_order_relaxed);
-        out += QByteArray(name) + "_bucket{le=\"" + num(m_bounds.at(i)) + "\"} " + QByteArray::number(cumulative) + '\n';
+        out += QByteArray(name) + "_bucket{le=\"" + num(m_bounds.at(i)) + "\"} " +
+               QByteArray::number(cumulative) + '\n';
     }
     cumulative += m_counts[size_t(m_bounds.size())].load(std::memory_order_relaxed);
     out += QByteArray(name) + "_bucket{le=\"+Inf\"} " + QByteArray::number(cumulative) + '\n';
@@ -121,20 +124,23 @@ QByteArray Metrics::render() const
 {
     QByteArray out;
     out.reserve(8192);
-    renderScalar(out, "vaani_calls_active", "Calls in progress on this server.", "gauge", double(callsActive.load()));
+    renderScalar(out, "vaani_calls_active", "Calls in progress on this server.", "gauge",
+                 double(callsActive.load()));
     {
         QMutexLocker lock(&m_mutex);
-        renderLabelled(out, "vaani_calls_total", "Calls ended, by outcome.", "counter", "outcome", m_callsByOutcome);
+        renderLabelled(out, "vaani_calls_total", "Calls ended, by outcome.", "counter", "outcome",
+                       m_callsByOutcome);
         renderLabelled(out, "vaani_http_requests_total", "Webhook and probe requests, by route and status.",
                        "counter", "route", m_webhookRequests);
-        renderLabelled(out, "vaani_webhook_errors_total", "Rejected or failed webhook requests, by kind.", "counter",
-                       "kind", m_webhookErrors);
-        renderLabelled(out, "vaani_stream_errors_total", "Media Stream protocol errors, by kind.", "counter", "kind",
-                       m_streamErrors);
-        renderLabelled(out, "vaani_signature_rejections_total", "Requests rejected for a bad Twilio signature.",
-                       "counter", "where", m_signatureRejections);
-        renderLabelled(out, "vaani_realtime_errors_total", "OpenAI Realtime errors, by kind.", "counter", "kind",
-                       m_realtimeErrors);
+        renderLabelled(out, "vaani_webhook_errors_total", "Rejected or failed webhook requests, by kind.",
+                       "counter", "kind", m_webhookErrors);
+        renderLabelled(out, "vaani_stream_errors_total", "Media Stream protocol errors, by kind.", "counter",
+                       "kind", m_streamErrors);
+        renderLabelled(out, "vaani_signature_rejections_total",
+                       "Requests rejected for a bad Twilio signature.", "counter", "where",
+                       m_signatureRejections);
+        renderLabelled(out, "vaani_realtime_errors_total", "OpenAI Realtime errors, by kind.", "counter",
+                       "kind", m_realtimeErrors);
     }
     renderScalar(out, "vaani_media_frames_in_total", "Caller media frames received from Twilio.", "counter",
                  double(framesIn.load()));
@@ -147,7 +153,8 @@ QByteArray Metrics::render() const
                  "counter", double(callerFramesDropped.load()));
     turnLatencyMs.render(out, "vaani_turn_latency_ms",
                          "Caller stops speaking to first agent audio sent to Twilio, in milliseconds.");
-    firstAudioMs.render(out, "vaani_first_audio_ms", "Stream start to first greeting audio sent, in milliseconds.");
+    firstAudioMs.render(out, "vaani_first_audio_ms",
+                        "Stream start to first greeting audio sent, in milliseconds.");
     toolDurationMs.render(out, "vaani_tool_duration_ms", "Tool execution time, in milliseconds.");
     return out;
 }

@@ -10,7 +10,9 @@ namespace vaani {
 class RateLimiter
 {
 public:
-    explicit RateLimiter(int perMinute) : m_perMinute(perMinute) {}
+    explicit RateLimiter(int perMinute)
+        : m_perMinute(perMinute)
+    {}
     // Returns 0 when allowed, else the seconds the client should wait (Retry-After).
     int check(const QHostAddress &address, qint64 nowMs);
 

@@ -27,12 +27,15 @@ RealtimeClient::RealtimeClient(RealtimeEndpoint endpoint, Metrics *metrics, QObj
             return;
         if (m_state == State::Connecting) {
             // Qt 6.4 emits disconnected before error() on refused connections: let the error speak first.
-            QTimer::singleShot(0, this, [this] { fail(u"cannot connect to Realtime API: "_s + m_socket.errorString(), u"connect"_s); });
+            QTimer::singleShot(0, this, [this] {
+                fail(u"cannot connect to Realtime API: "_s + m_socket.errorString(), u"connect"_s);
+            });
             return;
         }
         const QString reason = m_socket.closeReason().isEmpty()
                                    ? u"connection closed (code %1)"_s.arg(int(m_socket.closeCode()))
-                                   : u"closed by server: %1 (code %2)"_s.arg(m_socket.closeReason()).arg(int(m_socket.closeCode()));
+                                   : u"closed by server: %1 (code %2)"_s.arg(m_socket.closeReason())
+                                         .arg(int(m_socket.closeCode()));
         fail(reason, u"closed"_s);
     });
     connect(&m_socket, qOverload<QAbstractSocket::SocketError>(&QWebSocket::error), this,
@@ -41,12 +44,17 @@ RealtimeClient::RealtimeClient(RealtimeEndpoint endpoint, Metrics *metrics, QObj
                     return;
                 // Qt 6.4: a refused upgrade (401/403/…) leaves the socket "connecting" for ever.
                 const QString why = m_socket.errorString();
+                if (m_state == State::Ready || m_state == State::AwaitingUpdated) {
+                    fail(u"connection to Realtime API lost: "_s + why, u"connection_lost"_s);
+                    return;
+                }
                 const bool auth = why.contains(u"401"_s) || why.contains(u"403"_s);
                 fail(u"cannot connect to Realtime API: "_s + why, auth ? u"unauthorized"_s : u"connect"_s);
             });
     m_deadline.setSingleShot(true);
     connect(&m_deadline, &QTimer::timeout, this, [this] {
-        fail(u"Realtime session not ready within %1 ms"_s.arg(m_endpoint.handshakeTimeoutMs), u"handshake_timeout"_s);
+        fail(u"Realtime session not ready within %1 ms"_s.arg(m_endpoint.handshakeTimeoutMs),
+             u"handshake_timeout"_s);
     });
 }
 
@@ -139,7 +147,8 @@ void RealtimeClient::onText(const QString &text)
             return;
         }
         if (e.type == realtime::ServerEvent::Error) {
-            fail(u"Realtime API refused the session: %1 (%2)"_s.arg(e.errorMessage, e.errorCode), u"refused"_s);
+            fail(u"Realtime API refused the session: %1 (%2)"_s.arg(e.errorMessage, e.errorCode),
+                 u"refused"_s);
             return;
         }
         return;
@@ -156,8 +165,10 @@ void RealtimeClient::onText(const QString &text)
             return;
         }
         if (e.type == realtime::ServerEvent::Error) {
-            // GA rejects the whole update on any unknown field; the defaults (PCM 24 kHz) would be static on a phone.
-            fail(u"session.update rejected: %1 (%2, param %3)"_s.arg(e.errorMessage, e.errorCode, e.errorParam),
+            // GA rejects the whole update on any unknown field; the defaults (PCM 24 kHz) would be static on
+            // a phone.
+            fail(u"session.update rejected: %1 (%2, param %3)"_s.arg(e.errorMessage, e.errorCode,
+                                                                     e.errorParam),
                  u"session_rejected"_s);
             return;
         }

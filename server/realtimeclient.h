@@ -17,8 +17,8 @@ class Metrics;
 
 struct RealtimeEndpoint
 {
-    QUrl url;                       // OPENAI_REALTIME_URL
-    QString model;                  // OPENAI_MODEL (Azure: deployment)
+    QUrl url;      // OPENAI_REALTIME_URL
+    QString model; // OPENAI_MODEL (Azure: deployment)
     QString apiKey;
     bool azure = false;             // api-key header instead of Authorization: Bearer
     int handshakeTimeoutMs = 10000; // socket open + session.created + session.updated
@@ -47,7 +47,7 @@ private:
     Metrics *m_metrics;
     realtime::SessionConfig m_config;
     QWebSocket m_socket;
-    QTimer m_deadline;
+    QTimer m_deadline{this}; // parented: moves with the session to the stream's thread
     State m_state = State::Idle;
     QString m_updateEventId;
 };

@@ -42,7 +42,8 @@ ServerOptions ServerOptions::fromConfig(const Config &c)
     s.prices = {c.number(u"PRICE_AUDIO_IN_PER_MTOK"_s), c.number(u"PRICE_AUDIO_OUT_PER_MTOK"_s),
                 c.number(u"PRICE_TEXT_IN_PER_MTOK"_s), c.number(u"PRICE_TEXT_OUT_PER_MTOK"_s),
                 c.number(u"PRICE_CACHED_IN_PER_MTOK"_s)};
-    s.instance = c.string(u"VAANI_INSTANCE"_s).isEmpty() ? QHostInfo::localHostName() : c.string(u"VAANI_INSTANCE"_s);
+    s.instance =
+        c.string(u"VAANI_INSTANCE"_s).isEmpty() ? QHostInfo::localHostName() : c.string(u"VAANI_INSTANCE"_s);
     s.streamTokenTtlS = c.integer(u"STREAM_TOKEN_TTL"_s);
     s.prewarmTimeoutMs = s.streamTokenTtlS * 1000;
     return o;
@@ -53,7 +54,8 @@ Server::Server(ServerOptions options, QObject *parent)
     , m_options(std::move(options))
 {
     QString error;
-    const db::DatabaseConfig dbConfig = db::DatabaseConfig::fromUrl(m_options.databaseUrl, m_options.dataDir, &error);
+    const db::DatabaseConfig dbConfig =
+        db::DatabaseConfig::fromUrl(m_options.databaseUrl, m_options.dataDir, &error);
     m_db = std::make_unique<db::DbWorker>(dbConfig);
     m_metrics = std::make_unique<Metrics>();
     m_tokens = std::make_unique<StreamTokens>(m_options.settings.twilioAuthToken.toUtf8(),
@@ -73,13 +75,16 @@ Server::Server(ServerOptions options, QObject *parent)
     }
     m_listener.onDescriptor = [this](qintptr fd) {
         Worker *w = m_workers[m_next++ % m_workers.size()];
-        QMetaObject::invokeMethod(w, [w, fd] { w->takeSocket(fd); }, Qt::QueuedConnection);
+        qCDebug(lcServer) << "connection" << fd << "to worker" << w->index();
+        QMetaObject::invokeMethod(
+            w, [w, fd] { w->takeSocket(fd); }, Qt::QueuedConnection);
     };
     m_healthTimer.setInterval(5000);
     connect(&m_healthTimer, &QTimer::timeout, this, [this] {
         m_db->ping().then(this, [this](db::DbResult<bool> r) {
             if (m_ctx.databaseHealthy.exchange(r.ok()) != r.ok())
-                qCWarning(lcDb) << (r.ok() ? "database reachable again" : "database unreachable:") << r.error.message;
+                qCWarning(lcDb) << (r.ok() ? "database reachable again" : "database unreachable:")
+                                << r.error.message;
         });
     });
 }
@@ -89,7 +94,8 @@ Server::~Server()
     m_listener.close();
     for (size_t i = 0; i < m_threads.size(); ++i) {
         Worker *w = m_workers[i];
-        QMetaObject::invokeMethod(w, [w] { delete w; }, Qt::BlockingQueuedConnection);
+        QMetaObject::invokeMethod(
+            w, [w] { delete w; }, Qt::BlockingQueuedConnection);
         m_threads[i]->quit();
         m_threads[i]->wait();
     }
@@ -99,12 +105,15 @@ void Server::start()
 {
     if (m_ctx.settings.twilioAuthToken.isEmpty())
         qCWarning(lcServer).noquote()
-            << "\n*** TWILIO_AUTH_TOKEN is not set: Twilio signatures are NOT checked. Anyone who can reach this port "
+            << "\n*** TWILIO_AUTH_TOKEN is not set: Twilio signatures are NOT checked. Anyone who can reach "
+               "this port "
                "can start calls.\n*** Set TWILIO_AUTH_TOKEN before exposing the server. ***";
     if (m_ctx.settings.realtime.apiKey.isEmpty())
-        qCWarning(lcServer) << "OPENAI_API_KEY is not set: calls will get the fallback (apology, transfer or hang-up)";
+        qCWarning(lcServer)
+            << "OPENAI_API_KEY is not set: calls will get the fallback (apology, transfer or hang-up)";
     if (!m_ctx.settings.publicUrl.isValid() || m_ctx.settings.publicUrl.isEmpty())
-        qCWarning(lcServer) << "PUBLIC_URL is not set: stream URLs and signatures derive from the Host header";
+        qCWarning(lcServer)
+            << "PUBLIC_URL is not set: stream URLs and signatures derive from the Host header";
     qCInfo(lcDb) << "database:" << m_db->config().describe();
     m_db->initialise(m_options.seedDemoIfEmpty, m_options.forceDemo).then(this, [this](db::DbResult<int> r) {
         if (!r.ok()) {
@@ -125,7 +134,8 @@ void Server::listen()
         auto *w = new Worker(&m_ctx, i);
         w->moveToThread(thread.get());
         thread->start();
-        QMetaObject::invokeMethod(w, [w] { w->init(); }, Qt::BlockingQueuedConnection);
+        QMetaObject::invokeMethod(
+            w, [w] { w->init(); }, Qt::BlockingQueuedConnection);
         m_workers.push_back(w);
         m_threads.push_back(std::move(thread));
     }

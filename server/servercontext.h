@@ -2,6 +2,7 @@
 // What every worker thread shares: settings resolved once at start-up and the thread-safe services.
 // Owned by Server; outlives all workers. Non-owning pointers.
 
+#include "mediastream.h"
 #include "realtimeclient.h"
 #include "realtimemessages.h"
 #include "twiliorest.h"
@@ -48,6 +49,7 @@ struct ServerSettings
     int callerBufferFrames = 500;     // caller audio held until the model session is ready (10 s)
     qint64 agentBufferBytes = 240000; // agent audio held until the stream starts (30 s)
     int hangupDrainTimeoutMs = 10000;
+    StreamLimits streamLimits;
 };
 
 struct ServerContext

@@ -36,7 +36,8 @@ QString StreamTokens::mint(const QString &callSid, qint64 nowMs)
     QByteArray nonce(12, Qt::Uninitialized);
     QRandomGenerator::system()->generate(reinterpret_cast<quint32 *>(nonce.data()),
                                          reinterpret_cast<quint32 *>(nonce.data() + nonce.size()));
-    const QByteArray payload = callSid.toUtf8() + '|' + QByteArray::number(nowMs + m_ttlMs) + '|' + nonce.toBase64(kB64);
+    const QByteArray payload =
+        callSid.toUtf8() + '|' + QByteArray::number(nowMs + m_ttlMs) + '|' + nonce.toBase64(kB64);
     const QByteArray encoded = payload.toBase64(kB64);
     return QString::fromLatin1(encoded + '.' + sign(encoded));
 }

@@ -31,7 +31,7 @@ QJsonObject str(const QString &description, int maxLength, const QStringList &ch
     return o;
 }
 
-const QStringList kCategories = {u"delivery"_s, u"damaged_item"_s, u"wrong_item"_s, u"refund"_s,
+const QStringList kCategories = {u"delivery"_s, u"damaged_item"_s, u"wrong_item"_s,   u"refund"_s,
                                  u"payment"_s,  u"return"_s,       u"cancellation"_s, u"other"_s};
 
 QString statusText(const QString &s)
@@ -56,11 +56,13 @@ QJsonArray Tools::definitions()
 {
     return {
         fn(u"lookup_order"_s,
-           u"Look up one order by its order ID (three letters and three digits, e.g. ABC123). Use when the caller "
+           u"Look up one order by its order ID (three letters and three digits, e.g. ABC123). Use when the "
+           u"caller "
            "gives an order ID. Returns status, items, amount in rupees, dates, courier and tracking number."_s,
            {{u"order_id"_s, str(u"The order ID as the caller said it, e.g. ABC123"_s, 32)}}, {u"order_id"_s}),
         fn(u"find_orders_for_caller"_s,
-           u"List the most recent orders placed from the caller's phone number. Use when the caller does not know "
+           u"List the most recent orders placed from the caller's phone number. Use when the caller does not "
+           u"know "
            "the order ID."_s,
            {}, {}),
         fn(u"create_ticket"_s,
@@ -102,7 +104,8 @@ QString Tools::validate(const QString &name, const QString &arguments, QJsonObje
     if (arguments.size() > 16 * 1024)
         return u"arguments too long"_s;
     QJsonParseError err{};
-    const QJsonDocument doc = QJsonDocument::fromJson(arguments.trimmed().isEmpty() ? "{}" : arguments.toUtf8(), &err);
+    const QJsonDocument doc =
+        QJsonDocument::fromJson(arguments.trimmed().isEmpty() ? "{}" : arguments.toUtf8(), &err);
     if (err.error != QJsonParseError::NoError || !doc.isObject())
         return u"arguments are not a JSON object"_s;
     const QJsonObject a = doc.object();
@@ -161,28 +164,32 @@ QJsonObject Tools::describeOrder(const db::Order &o)
 }
 
 QFuture<ToolResult> Tools::runDatabaseTool(db::DbWorker *worker, const QString &name, const QJsonObject &args,
-                                          const ToolContext &context)
+                                           const ToolContext &context)
 {
     // Each runs as one job on the database thread; failures become outputs the model can talk about.
     auto job = [name, args, context](db::Repositories &r) -> db::DbResult<ToolResult> {
         using db::DbError;
         auto dbFailure = [](const DbError &e) {
-            return Tools::error(e.kind == DbError::Kind::Unreachable
-                                    ? u"The order system is not reachable right now. Apologise and offer a ticket or a "
-                                      "call back."_s
-                                    : u"The order system had a problem with that request."_s);
+            return Tools::error(
+                e.kind == DbError::Kind::Unreachable
+                    ? u"The order system is not reachable right now. Apologise and offer a ticket or a "
+                      "call back."_s
+                    : u"The order system had a problem with that request."_s);
         };
         if (name == u"lookup_order"_s) {
             const QString code = args.value(u"order_id"_s).toString();
             auto o = r.orders.findByCode(code);
             if (o.ok())
-                return ToolResult{true, QJsonObject{{u"ok"_s, true}, {u"found"_s, true}, {u"order"_s, describeOrder(o.value)}}};
+                return ToolResult{
+                    true,
+                    QJsonObject{{u"ok"_s, true}, {u"found"_s, true}, {u"order"_s, describeOrder(o.value)}}};
             if (o.error.kind == DbError::Kind::NotFound)
-                return ToolResult{true, QJsonObject{{u"ok"_s, true},
-                                                    {u"found"_s, false},
-                                                    {u"message"_s, u"No order found with ID '%1'. Read the ID back "
-                                                                   "and ask the caller to check it."_s
-                                                                       .arg(code.left(32))}}};
+                return ToolResult{
+                    true,
+                    QJsonObject{{u"ok"_s, true},
+                                {u"found"_s, false},
+                                {u"message"_s, u"No order found with ID '%1'. Read the ID back "
+                                               "and ask the caller to check it."_s.arg(code.left(32))}}};
             return dbFailure(o.error);
         }
         if (name == u"find_orders_for_caller"_s) {
@@ -192,11 +199,12 @@ QFuture<ToolResult> Tools::runDatabaseTool(db::DbWorker *worker, const QString &
             QJsonArray orders;
             for (const auto &o : list.value)
                 orders.append(describeOrder(o));
-            return ToolResult{true, QJsonObject{{u"ok"_s, true},
-                                                {u"orders"_s, orders},
-                                                {u"message"_s, orders.isEmpty() ? u"No orders are registered to "
-                                                                                  "this phone number."_s
-                                                                                : QString()}}};
+            return ToolResult{true,
+                              QJsonObject{{u"ok"_s, true},
+                                          {u"orders"_s, orders},
+                                          {u"message"_s, orders.isEmpty() ? u"No orders are registered to "
+                                                                            "this phone number."_s
+                                                                          : QString()}}};
         }
         if (name == u"create_ticket"_s) {
             db::NewTicket t;
@@ -208,8 +216,9 @@ QFuture<ToolResult> Tools::runDatabaseTool(db::DbWorker *worker, const QString &
             if (!code.trimmed().isEmpty()) {
                 auto o = r.orders.findByCode(code);
                 if (!o.ok() && o.error.kind == DbError::Kind::NotFound)
-                    return Tools::error(u"No order with ID '%1'; confirm the ID with the caller or create the ticket "
-                                        "without one."_s.arg(code.left(32)));
+                    return Tools::error(
+                        u"No order with ID '%1'; confirm the ID with the caller or create the ticket "
+                        "without one."_s.arg(code.left(32)));
                 if (!o.ok())
                     return dbFailure(o.error);
                 t.orderId = o.value.id;
@@ -224,7 +233,7 @@ QFuture<ToolResult> Tools::runDatabaseTool(db::DbWorker *worker, const QString &
             auto created = r.tickets.create(t);
             if (!created.ok())
                 return created.error.kind == DbError::Kind::Invalid ? Tools::error(created.error.message)
-                                                                     : dbFailure(created.error);
+                                                                    : dbFailure(created.error);
             return ToolResult{true, QJsonObject{{u"ok"_s, true},
                                                 {u"ticket_id"_s, created.value.code},
                                                 {u"status"_s, created.value.status},
@@ -234,11 +243,16 @@ QFuture<ToolResult> Tools::runDatabaseTool(db::DbWorker *worker, const QString &
             auto t = r.tickets.findByCode(args.value(u"ticket_id"_s).toString());
             if (!t.ok())
                 return t.error.kind == DbError::Kind::NotFound
-                           ? ToolResult{true, QJsonObject{{u"ok"_s, true}, {u"found"_s, false}, {u"message"_s, t.error.message}}}
+                           ? ToolResult{true, QJsonObject{{u"ok"_s, true},
+                                                          {u"found"_s, false},
+                                                          {u"message"_s, t.error.message}}}
                            : dbFailure(t.error);
-            QJsonObject d{{u"ticket_id"_s, t.value.code},    {u"status"_s, t.value.status},
-                          {u"priority"_s, t.value.priority}, {u"category"_s, t.value.category},
-                          {u"summary"_s, t.value.summary},   {u"opened_on"_s, day(t.value.createdAt)},
+            QJsonObject d{{u"ticket_id"_s, t.value.code},
+                          {u"status"_s, t.value.status},
+                          {u"priority"_s, t.value.priority},
+                          {u"category"_s, t.value.category},
+                          {u"summary"_s, t.value.summary},
+                          {u"opened_on"_s, day(t.value.createdAt)},
                           {u"last_update"_s, day(t.value.updatedAt)}};
             if (!t.value.orderCode.isEmpty())
                 d.insert(u"order_id"_s, t.value.orderCode);
@@ -249,7 +263,8 @@ QFuture<ToolResult> Tools::runDatabaseTool(db::DbWorker *worker, const QString &
     return worker->submit(job).then([](db::DbResult<ToolResult> r) {
         // An unreachable database arrives here as an error result of the job itself.
         if (!r.ok())
-            return Tools::error(u"The order system is not reachable right now. Apologise and offer a call back."_s);
+            return Tools::error(
+                u"The order system is not reachable right now. Apologise and offer a call back."_s);
         return r.value;
     });
 }

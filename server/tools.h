@@ -33,8 +33,8 @@ public:
     // empty; on success *args holds the object.
     static QString validate(const QString &name, const QString &arguments, QJsonObject *args);
     // Database tools: lookup_order, find_orders_for_caller, create_ticket, get_ticket_status.
-    static QFuture<ToolResult> runDatabaseTool(db::DbWorker *worker, const QString &name, const QJsonObject &args,
-                                               const ToolContext &context);
+    static QFuture<ToolResult> runDatabaseTool(db::DbWorker *worker, const QString &name,
+                                               const QJsonObject &args, const ToolContext &context);
     static ToolResult error(const QString &message);
     static QJsonObject describeOrder(const db::Order &o);
 };

@@ -38,8 +38,8 @@ void TwilioRest::updateCall(const QString &callSid, const QByteArray &twiml)
         }
         const QJsonObject err = QJsonDocument::fromJson(reply->readAll()).object();
         const QString message = err.isEmpty() ? reply->errorString()
-                                              : u"Twilio error %1: %2"_s.arg(err.value(u"code"_s).toInt()).arg(
-                                                    err.value(u"message"_s).toString());
+                                              : u"Twilio error %1: %2"_s.arg(err.value(u"code"_s).toInt())
+                                                    .arg(err.value(u"message"_s).toString());
         qCWarning(lcSession) << "call update failed:" << status << message;
         Q_EMIT done(false, message);
     });

@@ -10,10 +10,12 @@ const QString kHeader = u"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"_s;
 QString fallbackVerbs(const QString &human)
 {
     if (!human.isEmpty())
-        return u"  <Say language=\"en-IN\">Maaf kijiye, main aapko hamare ek saathi se jod rahi hoon. Please hold.</Say>\n"
+        return u"  <Say language=\"en-IN\">Maaf kijiye, main aapko hamare ek saathi se jod rahi hoon. Please "
+               u"hold.</Say>\n"
                "  <Dial>"_s +
                escapeXml(human) + u"</Dial>\n  <Hangup/>\n"_s;
-    return u"  <Say language=\"en-IN\">Maaf kijiye, abhi technical problem hai. Please call again in a few minutes. "
+    return u"  <Say language=\"en-IN\">Maaf kijiye, abhi technical problem hai. Please call again in a few "
+           u"minutes. "
            "Dhanyavaad.</Say>\n  <Hangup/>\n"_s;
 }
 } // namespace
@@ -51,7 +53,8 @@ QString escapeXml(const QString &s)
 QByteArray connectStream(const QString &streamUrl, const QList<QPair<QString, QString>> &parameters,
                          const QString &humanAgentNumber)
 {
-    QString x = kHeader + u"<Response>\n  <Connect>\n    <Stream url=\""_s + escapeXml(streamUrl) + u"\">\n"_s;
+    QString x =
+        kHeader + u"<Response>\n  <Connect>\n    <Stream url=\""_s + escapeXml(streamUrl) + u"\">\n"_s;
     for (const auto &[name, value] : parameters)
         x += u"      <Parameter name=\""_s + escapeXml(name) + u"\" value=\""_s + escapeXml(value.left(499)) +
              u"\"/>\n"_s;
@@ -67,8 +70,8 @@ QByteArray fallback(const QString &humanAgentNumber)
 QByteArray transfer(const QString &humanAgentNumber, const QString &callerId)
 {
     QString dial = callerId.isEmpty() ? u"<Dial>"_s : u"<Dial callerId=\""_s + escapeXml(callerId) + u"\">"_s;
-    return (u"<Response><Say language=\"en-IN\">Ek moment, main aapko hamare saathi se jod rahi hoon.</Say>"_s + dial +
-            escapeXml(humanAgentNumber) + u"</Dial></Response>"_s)
+    return (u"<Response><Say language=\"en-IN\">Ek moment, main aapko hamare saathi se jod rahi hoon.</Say>"_s +
+            dial + escapeXml(humanAgentNumber) + u"</Dial></Response>"_s)
         .toUtf8();
 }
 

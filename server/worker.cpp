@@ -79,8 +79,7 @@ void DescriptorAcceptor::take(qintptr descriptor)
         delete socket;
         return;
     }
-    m_pending.append(socket);
-    Q_EMIT newConnection();
+    addPendingConnection(socket); // emits pendingConnectionAvailable, which QHttpServer listens to
 }
 
 Worker::Worker(ServerContext *context, int index)
@@ -95,15 +94,18 @@ void Worker::init()
     m_acceptor = new DescriptorAcceptor(this);
     m_http = std::make_unique<QHttpServer>();
     using Method = QHttpServerRequest::Method;
-    m_http->route(u"/incoming-call"_s, Method::Post, [this](const QHttpServerRequest &r) { return incomingCall(r); });
-    m_http->route(u"/call-status"_s, Method::Post, [this](const QHttpServerRequest &r) { return callStatus(r); });
+    m_http->route(u"/incoming-call"_s, Method::Post,
+                  [this](const QHttpServerRequest &r) { return incomingCall(r); });
+    m_http->route(u"/call-status"_s, Method::Post,
+                  [this](const QHttpServerRequest &r) { return callStatus(r); });
     m_http->route(u"/healthz"_s, Method::Get, [this] {
         m_ctx->metrics->webhookRequest(u"/healthz"_s, 200);
         return text("ok\n", QHttpServerResponder::StatusCode::Ok);
     });
     m_http->route(u"/readyz"_s, Method::Get, [this] { return readyz(); });
     m_http->route(u"/metrics"_s, Method::Get, [this] {
-        return text(m_ctx->metrics->render(), QHttpServerResponder::StatusCode::Ok, "text/plain; version=0.0.4; charset=utf-8");
+        return text(m_ctx->metrics->render(), QHttpServerResponder::StatusCode::Ok,
+                    "text/plain; version=0.0.4; charset=utf-8");
     });
     m_http->route<MediaStreamRule>(this, u"/media-stream"_s, Method::Get,
                                    [](const QHttpServerRequest &r, QHttpServerResponder &&responder) {
@@ -136,7 +138,8 @@ QString Worker::webhookUrl(const QHttpServerRequest &request, const QString &pat
     QString base;
     const QUrl pub = m_ctx->settings.publicUrl;
     if (pub.isValid() && !pub.isEmpty()) {
-        base = pub.toString(QUrl::RemovePath | QUrl::RemoveQuery | QUrl::RemoveFragment | QUrl::StripTrailingSlash);
+        base = pub.toString(QUrl::RemovePath | QUrl::RemoveQuery | QUrl::RemoveFragment |
+                            QUrl::StripTrailingSlash);
         QString prefix = pub.path();
         while (prefix.endsWith(u'/'))
             prefix.chop(1);
@@ -147,7 +150,8 @@ QString Worker::webhookUrl(const QHttpServerRequest &request, const QString &pat
         const QByteArray proto = request.value("X-Forwarded-Proto");
         if (!proto.isEmpty())
             u.setScheme(QString::fromLatin1(proto.split(',').first().trimmed()));
-        base = u.toString(QUrl::RemovePath | QUrl::RemoveQuery | QUrl::RemoveFragment | QUrl::StripTrailingSlash);
+        base = u.toString(QUrl::RemovePath | QUrl::RemoveQuery | QUrl::RemoveFragment |
+                          QUrl::StripTrailingSlash);
     }
     return base + path + (query.isEmpty() ? QString() : u'?' + query);
 }
@@ -169,9 +173,11 @@ bool Worker::checkStreamSignature(const QHttpServerRequest &request) const
     if (m_ctx->settings.twilioAuthToken.isEmpty())
         return true;
     const QByteArray signature = request.value("X-Twilio-Signature");
-    const bool ok = twilio::validateSignature(m_ctx->settings.twilioAuthToken, streamUrl(request), {}, signature);
+    const bool ok =
+        twilio::validateSignature(m_ctx->settings.twilioAuthToken, streamUrl(request), {}, signature);
     if (!ok) {
-        m_ctx->metrics->signatureRejected(signature.isEmpty() ? u"media_stream_missing"_s : u"media_stream"_s);
+        m_ctx->metrics->signatureRejected(signature.isEmpty() ? u"media_stream_missing"_s
+                                                              : u"media_stream"_s);
         qCWarning(lcHttp) << "rejected Media Stream upgrade from" << request.remoteAddress().toString()
                           << (signature.isEmpty() ? "(no signature)" : "(bad signature)");
     }
@@ -186,13 +192,16 @@ std::optional<QHttpServerResponse> Worker::guard(const QHttpServerRequest &reque
         m_ctx->metrics->webhookError(kind);
         return std::optional<QHttpServerResponse>(text(body, status));
     };
-    if (const int wait = m_ctx->rateLimiter->check(request.remoteAddress(), QDateTime::currentMSecsSinceEpoch())) {
-        auto r = reject("Too many requests\n", QHttpServerResponder::StatusCode::TooManyRequests, u"rate_limited"_s);
+    if (const int wait =
+            m_ctx->rateLimiter->check(request.remoteAddress(), QDateTime::currentMSecsSinceEpoch())) {
+        auto r = reject("Too many requests\n", QHttpServerResponder::StatusCode::TooManyRequests,
+                        u"rate_limited"_s);
         r->setHeader("Retry-After", QByteArray::number(wait));
         return r;
     }
     if (request.body().size() > m_ctx->settings.maxBodyBytes)
-        return reject("Request body too large\n", QHttpServerResponder::StatusCode::PayloadTooLarge, u"body_too_large"_s);
+        return reject("Request body too large\n", QHttpServerResponder::StatusCode::PayloadTooLarge,
+                      u"body_too_large"_s);
     const QByteArray contentType = request.value("Content-Type");
     if (!contentType.startsWith("application/x-www-form-urlencoded"))
         return reject("Expected application/x-www-form-urlencoded\n",
@@ -205,8 +214,8 @@ std::optional<QHttpServerResponse> Worker::guard(const QHttpServerRequest &reque
             m_ctx->metrics->signatureRejected(route);
             qCWarning(lcHttp) << "rejected" << route << "from" << request.remoteAddress().toString()
                               << (signature.isEmpty() ? "(no signature)" : "(bad signature)");
-            return reject("Forbidden: invalid Twilio signature\n", QHttpServerResponder::StatusCode::Forbidden,
-                          u"signature"_s);
+            return reject("Forbidden: invalid Twilio signature\n",
+                          QHttpServerResponder::StatusCode::Forbidden, u"signature"_s);
         }
     }
     return std::nullopt;
@@ -231,7 +240,8 @@ QHttpServerResponse Worker::incomingCall(const QHttpServerRequest &request)
     // Twilio may retry a webhook: the same CallSid keeps its pre-warmed session.
     if (!m_ctx->registry->hasPrewarmed(callSid)) {
         if (!m_ctx->registry->tryReserve()) {
-            qCWarning(lcHttp) << "at the call limit (" << m_ctx->registry->limit() << "): answering with the fallback";
+            qCWarning(lcHttp) << "at the call limit (" << m_ctx->registry->limit()
+                              << "): answering with the fallback";
             m_ctx->metrics->webhookRequest(route, 200);
             m_ctx->metrics->webhookError(u"call_limit"_s);
             m_ctx->metrics->callEnded(u"rejected"_s);
@@ -254,8 +264,9 @@ QHttpServerResponse Worker::incomingCall(const QHttpServerRequest &request)
     qCInfo(lcHttp) << "incoming call" << callSid << "from" << caller;
     const QString token = m_ctx->tokens->mint(callSid, QDateTime::currentMSecsSinceEpoch());
     m_ctx->metrics->webhookRequest(route, 200);
-    return text(twiml::connectStream(streamUrl(request),
-                                     {{u"streamToken"_s, token}, {u"caller"_s, caller}, {u"called"_s, called}}, human),
+    return text(twiml::connectStream(
+                    streamUrl(request),
+                    {{u"streamToken"_s, token}, {u"caller"_s, caller}, {u"called"_s, called}}, human),
                 QHttpServerResponder::StatusCode::Ok, "text/xml");
 }
 
@@ -282,8 +293,9 @@ QHttpServerResponse Worker::callStatus(const QHttpServerRequest &request)
         return std::move(*rejected);
     const QString callSid = param(params, u"CallSid"_s);
     const QString status = param(params, u"CallStatus"_s);
-    static const QStringList known = {u"queued"_s, u"initiated"_s, u"ringing"_s,   u"in-progress"_s, u"completed"_s,
-                                      u"busy"_s,   u"failed"_s,    u"no-answer"_s, u"canceled"_s};
+    static const QStringList known = {u"queued"_s,      u"initiated"_s, u"ringing"_s,
+                                      u"in-progress"_s, u"completed"_s, u"busy"_s,
+                                      u"failed"_s,      u"no-answer"_s, u"canceled"_s};
     if (!plausibleSid(callSid) || !known.contains(status)) {
         m_ctx->metrics->webhookRequest(route, 400);
         m_ctx->metrics->webhookError(u"bad_request"_s);
@@ -323,7 +335,8 @@ void Worker::onWebSocket()
         if (!socket)
             continue;
         // The stream owns itself (deleteLater after close); it lives on this worker thread for good.
-        auto *stream = new MediaStream(std::move(socket), m_ctx->tokens, m_ctx->metrics, StreamLimits{}, this);
+        auto *stream = new MediaStream(std::move(socket), m_ctx->tokens, m_ctx->metrics,
+                                       m_ctx->settings.streamLimits, this);
         connect(stream, &MediaStream::started, this,
                 [this, stream](const twilio::StartInfo &start) { onStreamStarted(stream, start); });
     }

@@ -24,12 +24,8 @@ class DescriptorAcceptor : public QTcpServer
     Q_OBJECT
 public:
     using QTcpServer::QTcpServer;
+    // Qt warns that this server is "not listening" (harmless by design; the log handler drops the line).
     void take(qintptr descriptor);
-    bool hasPendingConnections() const override { return !m_pending.isEmpty(); }
-    QTcpSocket *nextPendingConnection() override { return m_pending.isEmpty() ? nullptr : m_pending.takeFirst(); }
-
-private:
-    QList<QTcpSocket *> m_pending; // children of this acceptor until QHttpServer takes them
 };
 
 class Worker : public QObject

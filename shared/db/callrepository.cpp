@@ -122,7 +122,8 @@ DbResult<CallRecord> CallRepository::findBySid(const QString &callSid)
 DbResult<bool> CallRepository::setStream(qint64 callId, const QString &streamSid,
                                          std::optional<qint64> promptId, std::optional<int> promptVersion)
 {
-    Stmt s(m_db, u"UPDATE calls SET stream_sid = ?, prompt_id = COALESCE(?, prompt_id), "
+    Stmt s(m_db, u"UPDATE calls SET stream_sid = COALESCE(NULLIF(?, ''), stream_sid), prompt_id = "
+                 u"COALESCE(?, prompt_id), "
                  "prompt_version = COALESCE(?, prompt_version), updated_at = ? WHERE id = ?"_s);
     s.bind(streamSid).bind(nullable(promptId)).bind(nullable(promptVersion)).bind(detail::now()).bind(callId);
     return affected(s, u"call"_s);

@@ -29,9 +29,11 @@ private Q_SLOTS:
         QCOMPARE(r.event.type, ServerEvent::OutputAudioDelta);
         QCOMPARE(r.event.audio, QByteArray("/38AgA=="));
         QCOMPARE(r.event.itemId, u"item_1"_s);
-        QCOMPARE(r.event.responseId, u"resp_1"_s); // Beta spelling still
-                                                   // recognised.QCOMPARE(parse("{\"type\":\"response.audio.delta\",\"delta\":\"AA==\"}").event.type,
-                                                   // ServerEvent::OutputAudioDelta);
+        QCOMPARE(
+            r.event.responseId,
+            u"resp_1"_s); // Beta spelling still
+                          // recognised.QCOMPARE(parse("{\"type\":\"response.audio.delta\",\"delta\":\"AA==\"}").event.type,
+                          // ServerEvent::OutputAudioDelta);
 
         r = parse("{\"type\":\"input_audio_buffer.speech_started\",\"audio_start_ms\":1200,\"item_id\":"
                   "\"item_2\"}");

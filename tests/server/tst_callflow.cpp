@@ -1,0 +1,347 @@
+// Issue #5 end to end over loopback: Twilio simulator → vaani-server → fake OpenAI Realtime (and fake Twilio
+// REST). Greeting, an order lookup answered from the real database, barge-in with clear + truncate, tool
+// errors, refused keys and rejected sessions ending in the fallback, hang-up and transfer, and the call
+// record.
+#include "faketwiliorest.h"
+#include "serverharness.h"
+#include "testenv.h"
+
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QSignalSpy>
+#include <QTest>
+
+using namespace vaani;
+using namespace vaani::test;
+using namespace Qt::StringLiterals;
+
+class TestCallFlow : public QObject
+{
+    Q_OBJECT
+    std::unique_ptr<ServerHarness> h;
+    std::unique_ptr<FakeTwilioRest> rest;
+
+    QString eventsFile() const
+    {
+        return qEnvironmentVariable("VAANI_TEST_TMP") + u"/realtime-client-events.jsonl"_s;
+    }
+
+    std::unique_ptr<TwilioSimulator> connectCall()
+    {
+        auto sim = h->newCall();
+        QSignalSpy answered(sim.get(), &TwilioSimulator::webhookAnswered);
+        sim->placeCall();
+        if (!answered.wait(5000) || sim->webhookStatus != 200)
+            return nullptr;
+        QSignalSpy connected(sim.get(), &TwilioSimulator::streamConnected);
+        sim->openStream();
+        if (!connected.wait(5000))
+            return nullptr;
+        return sim;
+    }
+
+    bool startHarness(const std::function<void(ServerOptions &)> &tweak = {})
+    {
+        rest = std::make_unique<FakeTwilioRest>(QString::fromLatin1(ServerHarness::kAccountSid),
+                                                QString::fromLatin1(ServerHarness::kAuthToken));
+        if (!rest->listen())
+            return false;
+        const QUrl restUrl = rest->baseUrl();
+        return h->start([&](ServerOptions &o) {
+            o.settings.twilio.apiBase = restUrl;
+            if (tweak)
+                tweak(o);
+        });
+    }
+
+    QString output(int index = 0)
+    {
+        const auto items = h->fake.receivedOfType(u"conversation.item.create"_s);
+        QList<QJsonObject> outputs;
+        for (const auto &i : items)
+            if (i.value(u"item"_s).toObject().value(u"type"_s).toString() == u"function_call_output"_s)
+                outputs << i.value(u"item"_s).toObject();
+        return index < outputs.size() ? outputs.at(index).value(u"output"_s).toString() : QString();
+    }
+
+private Q_SLOTS:
+    void initTestCase() { QFile::remove(eventsFile()); }
+    void init() { h = std::make_unique<ServerHarness>(); }
+    void cleanup()
+    {
+        if (h)
+            h->fake.writeEvents(eventsFile());
+        h.reset();
+        rest.reset();
+    }
+
+    void greetingFirstAndSessionConfiguredForThePhone()
+    {
+        QVERIFY(startHarness());
+        auto sim = connectCall();
+        QVERIFY(sim);
+        QTRY_VERIFY_WITH_TIMEOUT(sim->agentBytesReceived >= 8 * h->fake.greetingAudioMs, 5000);
+        // session.update in the GA shape, every VAD field set, μ-law both ways, tools and transcription.
+        const auto updates = h->fake.receivedOfType(u"session.update"_s);
+        QCOMPARE(updates.size(), 1);
+        const QJsonObject s = updates.first().value(u"session"_s).toObject();
+        QCOMPARE(s.value(u"type"_s).toString(), u"realtime"_s);
+        QVERIFY(realtime::sessionUsesPcmu(s));
+        const QJsonObject input = s.value(u"audio"_s).toObject().value(u"input"_s).toObject();
+        QCOMPARE(input.value(u"turn_detection"_s).toObject().size(), 7);
+        QVERIFY(input.value(u"transcription"_s).toObject().contains(u"model"_s));
+        QCOMPARE(s.value(u"tools"_s).toArray().size(), 6);
+        QVERIFY(s.value(u"instructions"_s).toString().contains(u"Hinglish"_s));
+        // The greeting comes from the active prompt in the database.
+        const auto creates = h->fake.receivedOfType(u"response.create"_s);
+        QVERIFY(!creates.isEmpty());
+        QVERIFY(creates.first()
+                    .value(u"response"_s)
+                    .toObject()
+                    .value(u"instructions"_s)
+                    .toString()
+                    .contains(u"Namaste"_s));
+        // The Realtime session was opened at the webhook, so greeting audio followed `start` quickly.
+        QVERIFY2(sim->firstAudioAfterStartMs >= 0 && sim->firstAudioAfterStartMs < 1500,
+                 qPrintable(QString::number(sim->firstAudioAfterStartMs)));
+        QVERIFY(!sim->events.contains(u"wrong-streamSid"_s));
+        QVERIFY(sim->events.contains(u"mark"_s));
+        // Audio is not transcoded: the caller got exactly what the model produced.
+        QCOMPARE(sim->agentBytesReceived, qint64(8 * h->fake.greetingAudioMs));
+        QTRY_VERIFY(sim->marksEchoed > 0);
+        sim->hangUp();
+        QTRY_COMPARE(h->repos().calls.findBySid(sim->callSid).value.outcome, u"dropped"_s);
+        const auto call = h->repos().calls.findBySid(sim->callSid).value;
+        QVERIFY(call.firstAudioMs.has_value());
+        QVERIFY(call.endedAt.isValid());
+        QCOMPARE(call.promptVersion.value_or(0), 1);
+        QCOMPARE(call.streamSid, sim->streamSid);
+    }
+
+    void orderLookupReturnsTheDatabaseStatus()
+    {
+        h->fake.turns = {FakeTurn{u"Mera order ABC123 kahan hai?"_s, u"lookup_order"_s,
+                                  u"{\"order_id\":\"abc 123\"}"_s,
+                                  u"Aapka order ship ho gaya hai: {output}"_s, 800}};
+        h->fake.greetingAudioMs = 600;
+        QVERIFY(startHarness());
+        auto sim = connectCall();
+        QVERIFY(sim);
+        QTRY_VERIFY_WITH_TIMEOUT(sim->agentBytesPlayed >= 8 * 600, 5000);
+        sim->queueCallerAudio(TwilioSimulator::loudSpeech(800));
+        QTRY_VERIFY_WITH_TIMEOUT(!output().isEmpty(), 8000);
+        const QJsonObject out = QJsonDocument::fromJson(output().toUtf8()).object();
+        QCOMPARE(out.value(u"found"_s).toBool(), true);
+        const QJsonObject order = out.value(u"order"_s).toObject();
+        QCOMPARE(order.value(u"order_id"_s).toString(), u"ABC123"_s);
+        QCOMPARE(order.value(u"status"_s).toString(), u"shipped"_s);
+        QCOMPARE(order.value(u"status"_s).toString(), h->repos().orders.findByCode(u"ABC123"_s).value.status);
+        // The output goes back as function_call_output, then exactly one response.create after response.done.
+        QTRY_COMPARE(h->fake.receivedOfType(u"response.create"_s).size(), 2);
+        QTRY_VERIFY_WITH_TIMEOUT(sim->agentBytesReceived >= 8 * (600 + 800), 5000);
+        for (const auto &r : h->fake.received)
+            QVERIFY(r.type != u"error"_s);
+        sim->hangUp();
+        const QString sid = sim->callSid;
+        QTRY_VERIFY(h->repos().calls.findBySid(sid).value.endedAt.isValid());
+        const auto call = h->repos().calls.findBySid(sid).value;
+        QTRY_COMPARE(h->repos().calls.transcript(call.id).value.size(), 3);
+        const auto transcript = h->repos().calls.transcript(call.id).value;
+        QCOMPARE(transcript.at(0).speaker, u"agent"_s);
+        QVERIFY(transcript.at(0).text.startsWith(u"Namaste"_s));
+        QCOMPARE(transcript.at(1).speaker, u"caller"_s);
+        QCOMPARE(transcript.at(1).text, u"Mera order ABC123 kahan hai?"_s);
+        QCOMPARE(transcript.at(2).speaker, u"agent"_s);
+        QVERIFY(transcript.at(2).text.contains(u"shipped"_s));
+        QVERIFY(transcript.at(1).offsetMs > transcript.at(0).offsetMs);
+        const auto tools = h->repos().calls.tools(call.id).value;
+        QCOMPARE(tools.size(), 1);
+        QCOMPARE(tools.first().tool, u"lookup_order"_s);
+        QVERIFY(tools.first().ok);
+        QVERIFY(tools.first().result.contains(u"shipped"_s));
+        QVERIFY(call.inputTokens > 0);
+        QVERIFY(call.audioOutputTokens > 0);
+        QVERIFY(call.costUsd > 0);
+        QCOMPARE(call.turnCount, 1);
+        QVERIFY(call.turnLatencyP50Ms.has_value());
+        QCOMPARE(h->repos().calls.turns(call.id).value.size(), 1);
+        QVERIFY(call.customerId.has_value());
+    }
+
+    void bargeInClearsAndTruncatesAtWhatWasHeard()
+    {
+        h->fake.greetingAudioMs = 5000;
+        h->fake.deltaMs = 100;
+        QVERIFY(startHarness());
+        auto sim = connectCall();
+        QVERIFY(sim);
+        QTRY_VERIFY_WITH_TIMEOUT(sim->agentBytesPlayed >= 8 * 1200, 5000);
+        QSignalSpy cleared(sim.get(), &TwilioSimulator::clearReceived);
+        sim->queueCallerAudio(TwilioSimulator::loudSpeech(600));
+        QVERIFY(cleared.wait(3000));
+        QCOMPARE(sim->clears, 1);
+        QVERIFY(sim->agentBytesCleared > 0); // the rest of the greeting never reaches the caller
+        QTRY_COMPARE(h->fake.receivedOfType(u"conversation.item.truncate"_s).size(), 1);
+        const QJsonObject t = h->fake.receivedOfType(u"conversation.item.truncate"_s).first();
+        const qint64 heardMs = sim->playedAtLastClear / 8;
+        const qint64 endMs = t.value(u"audio_end_ms"_s).toInteger();
+        // Heard = chunks whose marks came back before the clear: at most what played, at least one chunk
+        // less.
+        QVERIFY2(endMs <= heardMs && endMs >= heardMs - h->fake.deltaMs - 40,
+                 qPrintable(u"audio_end_ms %1, heard %2"_s.arg(endMs).arg(heardMs)));
+        QCOMPARE(t.value(u"content_index"_s).toInt(), 0);
+        QVERIFY(t.value(u"item_id"_s).toString().startsWith(u"item_"_s));
+        // The model accepted it (no error), and the bot is silent afterwards.
+        QTRY_VERIFY(std::none_of(h->fake.received.begin(), h->fake.received.end(),
+                                 [](const auto &r) { return r.type == u"error"_s; }));
+        const qint64 afterClear = sim->agentBytesReceived;
+        QTest::qWait(300);
+        QVERIFY(sim->agentBytesReceived - afterClear < 8 * 1000); // at most the reply to the new turn begins
+        sim->hangUp();
+    }
+
+    void toolErrorsBecomeOutputsTheModelSpeaksAbout()
+    {
+        h->fake.turns = {
+            FakeTurn{u"Order check karo"_s, u"lookup_order"_s, u"{}"_s, u"Maaf kijiye: {output}"_s, 400},
+            FakeTurn{u"Rocket"_s, u"launch_rocket"_s, u"{\"to\":\"moon\"}"_s, u"Nahi: {output}"_s, 400}};
+        h->fake.greetingAudioMs = 300;
+        QVERIFY(startHarness());
+        auto sim = connectCall();
+        QVERIFY(sim);
+        QTRY_VERIFY_WITH_TIMEOUT(sim->agentBytesPlayed >= 8 * 300, 5000);
+        sim->queueCallerAudio(TwilioSimulator::loudSpeech(500));
+        QTRY_VERIFY_WITH_TIMEOUT(!output(0).isEmpty(), 8000);
+        QVERIFY2(output(0).contains(u"missing required argument 'order_id'"_s), qPrintable(output(0)));
+        QTRY_VERIFY_WITH_TIMEOUT(sim->agentBytesReceived >= 8 * 700, 5000);
+        QTest::qWait(300);
+        sim->queueCallerAudio(TwilioSimulator::loudSpeech(500));
+        QTRY_VERIFY_WITH_TIMEOUT(!output(1).isEmpty(), 8000);
+        QVERIFY(output(1).contains(u"unknown tool"_s));
+        QTRY_COMPARE(h->fake.receivedOfType(u"response.create"_s).size(), 3);
+        QVERIFY(sim->streamOpen); // the call goes on
+        sim->hangUp();
+        QTRY_VERIFY(h->repos().calls.findBySid(sim->callSid).value.endedAt.isValid());
+        const auto tools = h->repos().calls.tools(h->repos().calls.findBySid(sim->callSid).value.id).value;
+        QCOMPARE(tools.size(), 2);
+        QVERIFY(!tools.at(0).ok);
+        QVERIFY(!tools.at(1).ok);
+    }
+
+    void refusedKeyEndsInFallback()
+    {
+        QVERIFY(startHarness([](ServerOptions &o) { o.settings.realtime.apiKey = u"sk-wrong"_s; }));
+        auto sim = h->newCall();
+        QSignalSpy answered(sim.get(), &TwilioSimulator::webhookAnswered);
+        sim->placeCall();
+        QVERIFY(answered.wait(5000));
+        QCOMPARE(sim->twiml.verbsAfterConnect.last(), u"Hangup"_s);
+        QTRY_COMPARE(h->fake.rejectedHandshakes, 1);
+        QSignalSpy closed(sim.get(), &TwilioSimulator::streamClosed);
+        sim->openStream();
+        QVERIFY(closed.wait(5000)); // the server ends the stream: Twilio runs the fallback TwiML
+        QCOMPARE(sim->agentBytesReceived, 0);
+        QTRY_COMPARE(h->repos().calls.findBySid(sim->callSid).value.outcome, u"failed"_s);
+        QVERIFY(h->repos().calls.findBySid(sim->callSid).value.endReason.contains(u"401"_s));
+        QVERIFY(h->fake.handshakeAuthHeaders.first() == "Bearer sk-wrong");
+    }
+
+    void rejectedSessionUpdateEndsInFallback()
+    {
+        h->fake.rejectSessionUpdate = true;
+        QVERIFY(startHarness());
+        auto sim = connectCall();
+        if (!sim) {
+            // The stream may already be refused while connecting; either way no static reaches the caller.
+            QVERIFY(true);
+        } else {
+            QSignalSpy closed(sim.get(), &TwilioSimulator::streamClosed);
+            QVERIFY(sim->streamOpen == false || closed.wait(5000));
+            QCOMPARE(sim->agentBytesReceived, 0);
+        }
+        QCOMPARE(h->fake.receivedOfType(u"input_audio_buffer.append"_s).size(),
+                 0); // no audio in the wrong format
+    }
+
+    void endCallHangsUpAfterTheGoodbye()
+    {
+        h->fake.turns = {
+            FakeTurn{u"Bas, thank you"_s, u"end_call"_s, u"{\"reason\":\"caller done\"}"_s, QString(), 0}};
+        h->fake.greetingAudioMs = 300;
+        QVERIFY(startHarness());
+        auto sim = connectCall();
+        QVERIFY(sim);
+        QTRY_VERIFY_WITH_TIMEOUT(sim->agentBytesPlayed >= 8 * 300, 5000);
+        QSignalSpy updated(rest.get(), &FakeTwilioRest::callUpdated);
+        sim->queueCallerAudio(TwilioSimulator::loudSpeech(400));
+        QVERIFY(updated.wait(8000));
+        QCOMPARE(rest->updates.first().callSid, sim->callSid);
+        QCOMPARE(rest->updates.first().twiml(), u"<Response><Hangup/></Response>"_s);
+        QTRY_COMPARE(h->repos().calls.findBySid(sim->callSid).value.outcome, u"resolved"_s);
+        QCOMPARE(h->fake.receivedOfType(u"response.create"_s).size(), 1); // no reply after end_call
+    }
+
+    void transferToHumanOpensTicketAndDials()
+    {
+        h->fake.turns = {FakeTurn{u"Mujhe kisi insaan se baat karni hai"_s, u"transfer_to_human"_s,
+                                  u"{\"reason\":\"caller asked for a person\"}"_s, QString(), 0}};
+        h->fake.greetingAudioMs = 300;
+        QVERIFY(startHarness([](ServerOptions &o) { o.settings.humanAgentNumber = u"+911140000000"_s; }));
+        auto sim = connectCall();
+        QVERIFY(sim);
+        QTRY_VERIFY_WITH_TIMEOUT(sim->agentBytesPlayed >= 8 * 300, 5000);
+        QSignalSpy updated(rest.get(), &FakeTwilioRest::callUpdated);
+        sim->queueCallerAudio(TwilioSimulator::loudSpeech(400));
+        QVERIFY(updated.wait(8000));
+        QVERIFY(rest->updates.first().twiml().contains(
+            u"<Dial callerId=\"+918000000000\">+911140000000</Dial>"_s));
+        QTRY_COMPARE(h->repos().calls.findBySid(sim->callSid).value.outcome, u"transferred"_s);
+        const auto call = h->repos().calls.findBySid(sim->callSid).value;
+        const auto tickets = h->repos().tickets.forCall(call.id).value;
+        QCOMPARE(tickets.size(), 1);
+        QVERIFY(tickets.first().summary.contains(u"Mujhe kisi insaan se baat karni hai"_s));
+        QVERIFY(tickets.first().summary.contains(u"Namaste"_s));
+        QVERIFY(output().contains(tickets.first().code));
+    }
+
+    void transferWithoutHumanNumberIsAnError()
+    {
+        h->fake.turns = {FakeTurn{u"Manager do"_s, u"transfer_to_human"_s, u"{\"reason\":\"manager\"}"_s,
+                                  u"{output}"_s, 300}};
+        h->fake.greetingAudioMs = 300;
+        QVERIFY(startHarness());
+        auto sim = connectCall();
+        QVERIFY(sim);
+        QTRY_VERIFY_WITH_TIMEOUT(sim->agentBytesPlayed >= 8 * 300, 5000);
+        sim->queueCallerAudio(TwilioSimulator::loudSpeech(400));
+        QTRY_VERIFY_WITH_TIMEOUT(!output().isEmpty(), 8000);
+        QVERIFY(output().contains(u"No human colleague"_s));
+        QTRY_COMPARE(h->fake.receivedOfType(u"response.create"_s).size(), 2);
+        QVERIFY(sim->streamOpen);
+        QVERIFY(rest->updates.isEmpty());
+        sim->hangUp();
+    }
+
+    void modelDroppingMidCallEndsTheCallOnce()
+    {
+        h->fake.greetingAudioMs = 300;
+        QVERIFY(startHarness());
+        auto sim = connectCall();
+        QVERIFY(sim);
+        QTRY_VERIFY_WITH_TIMEOUT(sim->agentBytesPlayed >= 8 * 300, 5000);
+        QSignalSpy closed(sim.get(), &TwilioSimulator::streamClosed);
+        h->fake.closeAll();
+        QVERIFY(closed.wait(5000));
+        QTRY_COMPARE(h->repos().calls.findBySid(sim->callSid).value.outcome, u"failed"_s);
+        QHash<QString, double> samples;
+        QHash<QString, QString> types;
+        QString error;
+        QVERIFY(parsePrometheus(h->get(u"/metrics"_s).body, &samples, &types, &error));
+        QCOMPARE(samples.value(u"vaani_calls_total{outcome=\"failed\"}"_s), 1.0);
+        QCOMPARE(samples.value(u"vaani_calls_active"_s), 0.0);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCallFlow)
+#include "tst_callflow.moc"

@@ -1,0 +1,133 @@
+// Unit tests of the server's building blocks: stream tokens, rate limiter, TwiML, tool schemas, prices.
+#include "callsession.h"
+#include "ratelimiter.h"
+#include "streamtokens.h"
+#include "tools.h"
+#include "twiliosimulator.h"
+#include "twiml.h"
+
+#include <QTest>
+
+using namespace vaani;
+using namespace Qt::StringLiterals;
+
+class TestServerComponents : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void streamTokens()
+    {
+        StreamTokens t("secret", 60);
+        const qint64 now = 1'000'000;
+        const QString tok = t.mint(u"CA1"_s, now);
+        QCOMPARE(t.verify(tok, u"CA2"_s, now), StreamTokens::Verdict::WrongCall);
+        QCOMPARE(t.verify(tok, u"CA1"_s, now + 61'000), StreamTokens::Verdict::Expired);
+        QCOMPARE(t.verify(tok, u"CA1"_s, now + 1000), StreamTokens::Verdict::Ok);
+        QCOMPARE(t.verify(tok, u"CA1"_s, now + 2000), StreamTokens::Verdict::Replayed);
+        QString tampered = t.mint(u"CA1"_s, now);
+        tampered[3] = tampered[3] == u'A' ? u'B' : u'A';
+        QCOMPARE(t.verify(tampered, u"CA1"_s, now), StreamTokens::Verdict::BadSignature);
+        QCOMPARE(t.verify(u"nodot"_s, u"CA1"_s, now), StreamTokens::Verdict::Malformed);
+        QCOMPARE(t.verify(QString(600, u'x'), u"CA1"_s, now), StreamTokens::Verdict::Malformed);
+        // Another instance with the same auth token accepts it; a different token does not.
+        StreamTokens same("secret", 60);
+        StreamTokens other("other", 60);
+        const QString t2 = t.mint(u"CA9"_s, now);
+        QCOMPARE(other.verify(t2, u"CA9"_s, now), StreamTokens::Verdict::BadSignature);
+        QCOMPARE(same.verify(t2, u"CA9"_s, now), StreamTokens::Verdict::Ok);
+        // Random keys differ per process.
+        StreamTokens r1({}, 60), r2({}, 60);
+        QCOMPARE(r2.verify(r1.mint(u"CA1"_s, now), u"CA1"_s, now), StreamTokens::Verdict::BadSignature);
+    }
+
+    void rateLimiter()
+    {
+        RateLimiter rl(60); // one per second
+        const QHostAddress a(u"10.0.0.1"_s), b(u"10.0.0.2"_s);
+        qint64 t = 0;
+        for (int i = 0; i < 60; ++i)
+            QCOMPARE(rl.check(a, t), 0);
+        QVERIFY(rl.check(a, t) >= 1);
+        QCOMPARE(rl.check(b, t), 0); // per source
+        QCOMPARE(rl.check(a, t + 1000), 0);
+        QCOMPARE(RateLimiter(0).check(a, 0), 0);
+    }
+
+    void twimlEscapesAndParses()
+    {
+        const QByteArray x =
+            twiml::connectStream(u"wss://h.example/media-stream"_s,
+                                 {{u"a\"b"_s, u"<&>'"_s}, {u"caller"_s, u"+91 98"_s}}, u"+9111"_s);
+        const test::TwimlDocument d = test::TwimlDocument::parse(x);
+        QVERIFY2(d.valid, qPrintable(d.error));
+        QCOMPARE(d.streamUrl, u"wss://h.example/media-stream"_s);
+        QCOMPARE(d.parameters.value(u"a\"b"_s), u"<&>'"_s);
+        QCOMPARE(d.verbsAfterConnect, QStringList({u"Say"_s, u"Dial:+9111"_s, u"Hangup"_s}));
+        QVERIFY(test::TwimlDocument::parse(twiml::fallback({})).valid);
+        QVERIFY(test::TwimlDocument::parse(twiml::transfer(u"+9111"_s, u"+9122"_s)).valid);
+        QCOMPARE(twiml::escapeXml(u"a\u0001b"_s), u"ab"_s);
+    }
+
+    void toolValidation_data()
+    {
+        QTest::addColumn<QString>("tool");
+        QTest::addColumn<QString>("arguments");
+        QTest::addColumn<QString>("error");
+        QTest::newRow("ok") << u"lookup_order"_s << u"{\"order_id\":\"ABC123\"}"_s << QString();
+        QTest::newRow("missing") << u"lookup_order"_s << u"{}"_s << u"missing required argument 'order_id'"_s;
+        QTest::newRow("blank") << u"lookup_order"_s << u"{\"order_id\":\"  \"}"_s << u"missing required"_s;
+        QTest::newRow("wrong type") << u"lookup_order"_s << u"{\"order_id\":123}"_s << u"must be a string"_s;
+        QTest::newRow("extra") << u"lookup_order"_s << u"{\"order_id\":\"A\",\"x\":\"y\"}"_s
+                               << u"unexpected argument"_s;
+        QTest::newRow("not json") << u"lookup_order"_s << u"{order"_s << u"not a JSON object"_s;
+        QTest::newRow("unknown tool") << u"launch_rocket"_s << u"{}"_s << u"unknown tool"_s;
+        QTest::newRow("enum") << u"create_ticket"_s
+                              << u"{\"category\":\"x\",\"summary\":\"s\",\"priority\":\"high\"}"_s
+                              << u"must be one of"_s;
+        QTest::newRow("ticket ok") << u"create_ticket"_s
+                                   << u"{\"category\":\"refund\",\"summary\":\"s\",\"priority\":\"high\"}"_s
+                                   << QString();
+        QTest::newRow("no args tool") << u"find_orders_for_caller"_s << u""_s << QString();
+        QTest::newRow("too long") << u"end_call"_s << u"{\"reason\":\""_s + QString(400, u'x') + u"\"}"_s
+                                  << u"too long"_s;
+    }
+    void toolValidation()
+    {
+        QFETCH(QString, tool);
+        QFETCH(QString, arguments);
+        QFETCH(QString, error);
+        QJsonObject args;
+        const QString e = Tools::validate(tool, arguments, &args);
+        if (error.isEmpty())
+            QVERIFY2(e.isEmpty(), qPrintable(e));
+        else
+            QVERIFY2(e.contains(error), qPrintable(e));
+    }
+
+    void toolDefinitionsAreGaFunctionTools()
+    {
+        const QJsonArray defs = Tools::definitions();
+        QCOMPARE(defs.size(), 6);
+        for (const QJsonValue v : defs) {
+            const QJsonObject o = v.toObject();
+            QCOMPARE(o.value(u"type"_s).toString(), u"function"_s);
+            QVERIFY(!o.value(u"description"_s).toString().isEmpty());
+            QCOMPARE(o.value(u"parameters"_s).toObject().value(u"type"_s).toString(), u"object"_s);
+        }
+    }
+
+    void prices()
+    {
+        Prices p{32, 64, 4, 16, 0.4};
+        realtime::Usage u;
+        u.inputAudioTokens = 1'000'000;
+        u.outputAudioTokens = 500'000;
+        u.inputTextTokens = 100'000;
+        u.inputCachedTokens = 50'000;
+        u.outputTextTokens = 10'000;
+        QCOMPARE(p.cost(u), 32.0 + 32.0 + 0.2 + 0.02 + 0.16);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestServerComponents)
+#include "tst_servercomponents.moc"

@@ -1,0 +1,378 @@
+// Issue #4: the Twilio edge over real loopback sockets — webhook + TwiML, signatures, stream tokens, the
+// Media Streams WebSocket and its limits, status callbacks, probes, metrics, rate limits and call limits.
+#include "serverharness.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QSignalSpy>
+#include <QTcpSocket>
+#include <QTest>
+
+using namespace vaani;
+using namespace vaani::test;
+using namespace Qt::StringLiterals;
+
+namespace {
+twilio::FormParams webhookParams(const QString &callSid)
+{
+    return {{u"AccountSid"_s, QString::fromLatin1(ServerHarness::kAccountSid)},
+            {u"ApiVersion"_s, u"2010-04-01"_s},
+            {u"CallSid"_s, callSid},
+            {u"CallStatus"_s, u"ringing"_s},
+            {u"Direction"_s, u"inbound"_s},
+            {u"From"_s, u"+919876543210"_s},
+            {u"To"_s, u"+918000000000"_s}};
+}
+
+QByteArray rawUpgrade(quint16 port, const QByteArray &extraHeaders)
+{
+    QTcpSocket s;
+    // The server's listener runs on this thread: wait with the event loop running, never blocking.
+    s.connectToHost(QHostAddress::LocalHost, port);
+    if (!QTest::qWaitFor([&] { return s.state() == QAbstractSocket::ConnectedState; }, 3000))
+        return {};
+    s.write("GET /media-stream HTTP/1.1\r\nHost: 127.0.0.1:" + QByteArray::number(port) +
+            "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            "Sec-WebSocket-Version: 13\r\n" +
+            extraHeaders + "\r\n");
+    QByteArray answer;
+    (void)QTest::qWaitFor(
+        [&] {
+            answer += s.readAll();
+            return answer.contains("\r\n\r\n");
+        },
+        3000);
+    return answer;
+}
+} // namespace
+
+class TestTwilioEdge : public QObject
+{
+    Q_OBJECT
+    std::unique_ptr<ServerHarness> h;
+
+    double metric(const QString &sample)
+    {
+        QHash<QString, double> samples;
+        QHash<QString, QString> types;
+        QString error;
+        parsePrometheus(h->get(u"/metrics"_s).body, &samples, &types, &error);
+        return samples.value(sample, 0);
+    }
+
+private Q_SLOTS:
+    void init()
+    {
+        h = std::make_unique<ServerHarness>();
+        QVERIFY(h->start());
+    }
+    void cleanup() { h.reset(); }
+
+    void webhookAnswersTwimlWithStreamAndFallback()
+    {
+        auto sim = h->newCall();
+        QSignalSpy answered(sim.get(), &TwilioSimulator::webhookAnswered);
+        sim->placeCall();
+        QVERIFY(answered.wait(5000));
+        QCOMPARE(sim->webhookStatus, 200);
+        QVERIFY2(sim->twiml.valid, qPrintable(sim->twiml.error));
+        QVERIFY(sim->twiml.hasConnect);
+        QCOMPARE(sim->twiml.streamUrl, u"ws://127.0.0.1:%1/media-stream"_s.arg(h->port()));
+        QVERIFY(sim->twiml.parameters.value(u"streamToken"_s).contains(u'.'));
+        QCOMPARE(sim->twiml.parameters.value(u"caller"_s), u"+919876543210"_s);
+        QCOMPARE(sim->twiml.parameters.value(u"called"_s), u"+918000000000"_s);
+        // Never dead air: the stream failing leads to an apology and a hang-up.
+        QCOMPARE(sim->twiml.verbsAfterConnect, QStringList({u"Say"_s, u"Hangup"_s}));
+        // The call is recorded, with a masked caller.
+        QTRY_VERIFY(h->repos().calls.findBySid(sim->callSid).ok());
+        QCOMPARE(h->repos().calls.findBySid(sim->callSid).value.callerMasked, u"+********3210"_s);
+        // The Realtime session opens while Twilio is still connecting the stream.
+        QTRY_VERIFY(h->fake.connections >= 1);
+    }
+
+    void webhookWithHumanAgentTransfersOnFallback()
+    {
+        h = std::make_unique<ServerHarness>();
+        QVERIFY(h->start([](ServerOptions &o) { o.settings.humanAgentNumber = u"+911140000000"_s; }));
+        const HttpResult r =
+            h->postSigned(u"/incoming-call"_s, webhookParams(u"CA11111111111111111111111111111111"_s));
+        QCOMPARE(r.status, 200);
+        QVERIFY(r.headers.value("content-type").startsWith("text/xml"));
+        const TwimlDocument d = TwimlDocument::parse(r.body);
+        QCOMPARE(d.verbsAfterConnect, QStringList({u"Say"_s, u"Dial:+911140000000"_s, u"Hangup"_s}));
+    }
+
+    void forgedSignaturesRejected_data()
+    {
+        QTest::addColumn<QString>("kind");
+        QTest::newRow("missing") << u"missing"_s;
+        QTest::newRow("forged") << u"forged"_s;
+        QTest::newRow("wrong token") << u"wrong-token"_s;
+        QTest::newRow("tampered parameter") << u"tampered"_s;
+        QTest::newRow("other url") << u"other-url"_s;
+    }
+    void forgedSignaturesRejected()
+    {
+        QFETCH(QString, kind);
+        const QString sid = u"CA22222222222222222222222222222222"_s;
+        twilio::FormParams params = webhookParams(sid);
+        const QString url = h->baseUrl() + u"/incoming-call"_s;
+        QByteArray sig = twilio::computeSignature(h->options.settings.twilioAuthToken, url, params);
+        if (kind == u"missing"_s)
+            sig.clear();
+        else if (kind == u"forged"_s)
+            sig = "RSOYDt4T1cUTdK1PDd93/VVr8B8=";
+        else if (kind == u"wrong-token"_s)
+            sig = twilio::computeSignature(u"another-token"_s, url, params);
+        else if (kind == u"tampered"_s)
+            params[5].second = u"+911111111111"_s;
+        else if (kind == u"other-url"_s)
+            sig = twilio::computeSignature(h->options.settings.twilioAuthToken, url + u"?x=1"_s, params);
+        QList<QPair<QByteArray, QByteArray>> headers;
+        if (!sig.isEmpty())
+            headers.append({"X-Twilio-Signature", sig});
+        const HttpResult r = h->post(u"/incoming-call"_s, twilio::encodeForm(params), headers);
+        QCOMPARE(r.status, 403);
+        QVERIFY(!r.body.contains("<Response>"));
+        QCOMPARE(metric(u"vaani_signature_rejections_total{where=\"/incoming-call\"}"_s), 1.0);
+        QCOMPARE(h->repos().calls.findBySid(sid).error.kind, db::DbError::Kind::NotFound);
+        QCOMPARE(h->fake.connections, 0);
+    }
+
+    void badRequestsAnsweredWithErrors()
+    {
+        // Signed but without a CallSid.
+        twilio::FormParams p = webhookParams(u"CA1"_s);
+        p.removeAt(2);
+        QCOMPARE(h->postSigned(u"/incoming-call"_s, p).status, 400);
+        // Wrong content type.
+        QCOMPARE(h->post(u"/incoming-call"_s, "{}", {{"Content-Type", "application/json"}}).status, 415);
+        // Unknown path, wrong method.
+        QCOMPARE(h->get(u"/nope"_s).status, 404);
+        QCOMPARE(h->get(u"/incoming-call"_s).status, 404);
+        QCOMPARE(h->get(u"/healthz"_s).status, 200);
+    }
+
+    void upgradeRejectedBeforeHandshake()
+    {
+        const QByteArray none = rawUpgrade(h->port(), {});
+        QVERIFY2(none.startsWith("HTTP/1.1 403"), none.constData());
+        QVERIFY(!none.contains("101"));
+        const QByteArray forged =
+            rawUpgrade(h->port(), "X-Twilio-Signature: N2Y//FHA042H22oVtTOPT1X3yoU=\r\n");
+        QVERIFY2(forged.startsWith("HTTP/1.1 403"), forged.constData());
+        const QByteArray good = rawUpgrade(
+            h->port(), "x-twilio-signature: " +
+                           twilio::computeSignature(h->options.settings.twilioAuthToken,
+                                                    u"ws://127.0.0.1:%1/media-stream"_s.arg(h->port())) +
+                           "\r\n");
+        QVERIFY2(good.startsWith("HTTP/1.1 101"), good.constData());
+        QVERIFY(metric(u"vaani_signature_rejections_total{where=\"media_stream\"}"_s) >= 1);
+        QVERIFY(metric(u"vaani_signature_rejections_total{where=\"media_stream_missing\"}"_s) >= 1);
+        // A plain GET (signed, no upgrade) is told to upgrade.
+        const HttpResult plain =
+            h->get(u"/media-stream"_s,
+                   {{"X-Twilio-Signature",
+                     twilio::computeSignature(h->options.settings.twilioAuthToken,
+                                              u"ws://127.0.0.1:%1/media-stream"_s.arg(h->port()))}});
+        QCOMPARE(plain.status, 426);
+    }
+
+    void streamTokenRules_data()
+    {
+        QTest::addColumn<QString>("kind");
+        QTest::newRow("forged") << u"forged"_s;
+        QTest::newRow("missing") << u"missing"_s;
+        QTest::newRow("other call") << u"other-call"_s;
+        QTest::newRow("replayed") << u"replayed"_s;
+    }
+    void streamTokenRules()
+    {
+        QFETCH(QString, kind);
+        auto a = h->newCall();
+        QSignalSpy answered(a.get(), &TwilioSimulator::webhookAnswered);
+        a->placeCall();
+        QVERIFY(answered.wait(5000));
+        const QString tokenA = a->twiml.parameters.value(u"streamToken"_s);
+        auto b = h->newCall();
+        b->twiml = a->twiml;
+        QString token;
+        if (kind == u"forged"_s)
+            token = u"Q0ExfDk5OTk5OTk5OTk5OTl8eA.AAAA"_s;
+        else if (kind == u"missing"_s)
+            token = u""_s;
+        else if (kind == u"other-call"_s)
+            token = tokenA; // b has its own CallSid
+        if (kind == u"replayed"_s) {
+            QSignalSpy aConnected(a.get(), &TwilioSimulator::streamConnected);
+            a->openStream();
+            QVERIFY(aConnected.wait(5000));
+            QTest::qWait(200);
+            QVERIFY(a->streamOpen);
+            b->callSid = a->callSid;
+            token = tokenA;
+        }
+        QSignalSpy closed(b.get(), &TwilioSimulator::streamClosed);
+        b->openStream(token);
+        QVERIFY(closed.wait(5000));
+        QCOMPARE(b->closeCode, int(QWebSocketProtocol::CloseCodePolicyViolated));
+        QVERIFY2(b->closeReason.contains(u"stream token"_s), qPrintable(b->closeReason));
+    }
+
+    void malformedAndOversizedMessages()
+    {
+        auto sim = h->newCall();
+        QSignalSpy answered(sim.get(), &TwilioSimulator::webhookAnswered);
+        sim->placeCall();
+        QVERIFY(answered.wait(5000));
+        QSignalSpy connected(sim.get(), &TwilioSimulator::streamConnected);
+        sim->openStream();
+        QVERIFY(connected.wait(5000));
+        sim->sendRaw(u"not json at all"_s);
+        sim->sendRaw(u"{\"event\":\"media\",\"media\":{}}"_s);
+        sim->sendRaw(u"{\"event\":\"mark\",\"sequenceNumber\":\"x\"}"_s);
+        sim->sendRaw(
+            u"{\"event\":\"brand-new-event\",\"streamSid\":\"MZ\"}"_s); // unknown: ignored, not an error
+        QTRY_COMPARE(metric(u"vaani_stream_errors_total{kind=\"malformed_message\"}"_s), 3.0);
+        QTest::qWait(100);
+        QVERIFY(sim->streamOpen);
+
+        // Meanwhile another caller is served normally.
+        auto other = h->newCall();
+        QSignalSpy otherAnswered(other.get(), &TwilioSimulator::webhookAnswered);
+        other->placeCall();
+        QVERIFY(otherAnswered.wait(5000));
+        QCOMPARE(other->webhookStatus, 200);
+        QSignalSpy otherConnected(other.get(), &TwilioSimulator::streamConnected);
+        other->openStream();
+        QVERIFY(otherConnected.wait(5000));
+
+        // An oversized message closes only that stream (1009).
+        QSignalSpy closed(sim.get(), &TwilioSimulator::streamClosed);
+        sim->sendRaw(u"{\"event\":\"media\",\"media\":{\"payload\":\""_s + QString(70000, u'A') + u"\"}}"_s);
+        QVERIFY(closed.wait(5000));
+        QCOMPARE(sim->closeCode, int(QWebSocketProtocol::CloseCodeTooMuchData));
+        QTest::qWait(100);
+        QVERIFY(other->streamOpen);
+        QCOMPARE(h->get(u"/healthz"_s).status, 200);
+    }
+
+    void startDeadlineClosesSilentSockets()
+    {
+        QWebSocket ws;
+        QNetworkRequest req(QUrl(u"ws://127.0.0.1:%1/media-stream"_s.arg(h->port())));
+        req.setRawHeader("x-twilio-signature",
+                         twilio::computeSignature(h->options.settings.twilioAuthToken,
+                                                  u"ws://127.0.0.1:%1/media-stream"_s.arg(h->port())));
+        QSignalSpy connected(&ws, &QWebSocket::connected);
+        QSignalSpy disconnected(&ws, &QWebSocket::disconnected);
+        ws.open(req);
+        QVERIFY(connected.wait(5000));
+        QVERIFY(disconnected.wait(5000)); // deadline is 2 s in the harness
+        QCOMPARE(ws.closeCode(), QWebSocketProtocol::CloseCodePolicyViolated);
+        QCOMPARE(metric(u"vaani_stream_errors_total{kind=\"start_timeout\"}"_s), 1.0);
+    }
+
+    void callStatusCallbackUpdatesRecord()
+    {
+        const QString sid = u"CA33333333333333333333333333333333"_s;
+        QCOMPARE(h->postSigned(u"/incoming-call"_s, webhookParams(sid)).status, 200);
+        QTRY_VERIFY(h->repos().calls.findBySid(sid).ok());
+        twilio::FormParams p = webhookParams(sid);
+        p[3].second = u"completed"_s;
+        p.append({u"CallDuration"_s, u"42"_s});
+        QCOMPARE(h->post(u"/call-status"_s, twilio::encodeForm(p)).status, 403); // unsigned
+        QCOMPARE(h->postSigned(u"/call-status"_s, p).status, 204);
+        QTRY_COMPARE(h->repos().calls.findBySid(sid).value.twilioStatus, u"completed"_s);
+        QCOMPARE(h->repos().calls.findBySid(sid).value.durationS.value_or(-1), 42);
+        p[3].second = u"exploded"_s;
+        QCOMPARE(h->postSigned(u"/call-status"_s, p).status, 400);
+    }
+
+    void probes()
+    {
+        const HttpResult health = h->get(u"/healthz"_s);
+        QCOMPARE(health.status, 200);
+        const HttpResult ready = h->get(u"/readyz"_s);
+        QCOMPARE(ready.status, 200);
+        const QJsonObject o = QJsonDocument::fromJson(ready.body).object();
+        QCOMPARE(o.value(u"database"_s).toString(), u"ok"_s);
+        QCOMPARE(o.value(u"accepting_calls"_s).toBool(), true);
+    }
+
+    void metricsScrapedAndParsed()
+    {
+        QCOMPARE(
+            h->postSigned(u"/incoming-call"_s, webhookParams(u"CA44444444444444444444444444444444"_s)).status,
+            200);
+        QCOMPARE(h->post(u"/incoming-call"_s, twilio::encodeForm(webhookParams(u"CA5"_s))).status, 403);
+        const HttpResult r = h->get(u"/metrics"_s);
+        QCOMPARE(r.status, 200);
+        QVERIFY(r.headers.value("content-type").startsWith("text/plain; version=0.0.4"));
+        QHash<QString, double> samples;
+        QHash<QString, QString> types;
+        QString error;
+        QVERIFY2(parsePrometheus(r.body, &samples, &types, &error), qPrintable(error));
+        QCOMPARE(types.value(u"vaani_calls_active"_s), u"gauge"_s);
+        QCOMPARE(types.value(u"vaani_turn_latency_ms"_s), u"histogram"_s);
+        QCOMPARE(types.value(u"vaani_first_audio_ms"_s), u"histogram"_s);
+        for (const char *family : {"vaani_calls_total", "vaani_stream_errors_total",
+                                   "vaani_webhook_errors_total", "vaani_media_frames_in_total",
+                                   "vaani_media_frames_out_total", "vaani_signature_rejections_total"})
+            QCOMPARE(types.value(QLatin1String(family)), u"counter"_s);
+        QCOMPARE(samples.value(u"vaani_http_requests_total{route=\"/incoming-call\",status=\"200\"}"_s), 1.0);
+        QCOMPARE(samples.value(u"vaani_http_requests_total{route=\"/incoming-call\",status=\"403\"}"_s), 1.0);
+        QCOMPARE(samples.value(u"vaani_webhook_errors_total{kind=\"signature\"}"_s), 1.0);
+        QVERIFY(samples.contains(u"vaani_turn_latency_ms_bucket{le=\"+Inf\"}"_s));
+        QCOMPARE(samples.value(u"vaani_turn_latency_ms_count"_s),
+                 samples.value(u"vaani_turn_latency_ms_bucket{le=\"+Inf\"}"_s));
+    }
+
+    void rateLimitAndBodyCap()
+    {
+        h = std::make_unique<ServerHarness>();
+        QVERIFY(h->start([](ServerOptions &o) { o.rateLimitPerMinute = 3; }));
+        for (int i = 0; i < 3; ++i)
+            QCOMPARE(h->post(u"/call-status"_s, "x=1").status, 403);
+        const HttpResult limited = h->post(u"/call-status"_s, "x=1");
+        QCOMPARE(limited.status, 429);
+        QVERIFY(limited.headers.value("retry-after").toInt() >= 1);
+        QCOMPARE(h->get(u"/healthz"_s).status, 200); // probes are not rate limited
+
+        h = std::make_unique<ServerHarness>();
+        QVERIFY(h->start());
+        QCOMPARE(h->post(u"/incoming-call"_s, QByteArray(70 * 1024, 'a')).status, 413);
+    }
+
+    void callLimitAnswersWithFallback()
+    {
+        h = std::make_unique<ServerHarness>();
+        QVERIFY(h->start([](ServerOptions &o) { o.maxCalls = 1; }));
+        QCOMPARE(
+            h->postSigned(u"/incoming-call"_s, webhookParams(u"CA66666666666666666666666666666661"_s)).status,
+            200);
+        const HttpResult second =
+            h->postSigned(u"/incoming-call"_s, webhookParams(u"CA66666666666666666666666666666662"_s));
+        QCOMPARE(second.status, 200);
+        const TwimlDocument d = TwimlDocument::parse(second.body);
+        QVERIFY(!d.hasConnect);
+        QCOMPARE(d.verbsAfterConnect, QStringList({u"Say"_s, u"Hangup"_s}));
+        QCOMPARE(h->get(u"/readyz"_s).status, 503);
+        QTRY_COMPARE(h->repos().calls.findBySid(u"CA66666666666666666666666666666662"_s).value.outcome,
+                     u"rejected"_s);
+    }
+
+    void withoutAuthTokenSignaturesAreNotChecked()
+    {
+        h = std::make_unique<ServerHarness>();
+        QTest::ignoreMessage(QtWarningMsg, QRegularExpression(u"TWILIO_AUTH_TOKEN is not set"_s));
+        QVERIFY(h->start([](ServerOptions &o) { o.settings.twilioAuthToken.clear(); }));
+        const HttpResult r = h->post(
+            u"/incoming-call"_s, twilio::encodeForm(webhookParams(u"CA77777777777777777777777777777777"_s)));
+        QCOMPARE(r.status, 200);
+        QVERIFY(TwimlDocument::parse(r.body).hasConnect);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestTwilioEdge)
+#include "tst_twilioedge.moc"

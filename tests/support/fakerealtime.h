@@ -1,0 +1,96 @@
+#pragma once
+// A protocol-faithful stand-in for the OpenAI Realtime API (GA interface), in the test process on 127.0.0.1.
+// It checks the bearer (or api-key) header and answers a bad key with HTTP 401 before the upgrade, as the
+// real API does; sends session.created, applies session.update (rejecting unknown fields with an error event
+// and leaving the defaults), runs a simple energy VAD over the μ-law it receives (speech_started/stopped,
+// committed, transcription), and plays scripted turns: audio deltas, transcripts, function calls. Echo mode
+// answers each input_audio_buffer.append with an audio delta of the same bytes (for the benchmark).
+// Every client event received is kept (and can be written as JSON lines for schema validation).
+
+#include <QHttpServer>
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QList>
+#include <QObject>
+#include <QPointer>
+#include <QTcpServer>
+#include <QTimer>
+#include <QWebSocket>
+
+#include <functional>
+#include <memory>
+
+namespace vaani::test {
+
+struct FakeTurn
+{
+    QString callerTranscript;  // transcription of the caller's speech that triggered this turn
+    QString functionName;      // if set, the response is a function call …
+    QString functionArguments; // … with these arguments (JSON text)
+    QString agentTranscript;   // spoken reply (after the function output, if any)
+    int agentAudioMs = 1000;
+};
+
+class FakeRealtimeServer : public QObject
+{
+    Q_OBJECT
+public:
+    explicit FakeRealtimeServer(QObject *parent = nullptr);
+    ~FakeRealtimeServer() override;
+
+    bool listen();
+    QUrl url() const; // ws://127.0.0.1:port/v1/realtime
+
+    // Behaviour
+    QString expectedKey = QStringLiteral("sk-test-key");
+    bool azure = false;
+    bool echoMode = false;
+    bool rejectSessionUpdate = false;
+    int connectDelayMs = 0;    // before session.created
+    int firstAudioDelayMs = 0; // response.create → first audio delta
+    int deltaMs = 100;         // audio per delta
+    int greetingAudioMs = 1500;
+    QString greetingTranscript =
+        QStringLiteral("Namaste! Main Vaani hoon, aapki kaise madad kar sakti hoon?");
+    QList<FakeTurn> turns;
+    int vadThreshold = 800; // mean |sample| above which a 20 ms frame is speech
+
+    // Observations
+    struct Received
+    {
+        QString type;
+        QJsonObject event;
+    };
+    QList<Received> received;
+    QList<QJsonObject> receivedOfType(const QString &type) const;
+    QList<QByteArray> rawEvents;
+    int connections = 0;
+    int rejectedHandshakes = 0;
+    QList<QByteArray> handshakeAuthHeaders;
+    bool writeEvents(const QString &path) const;
+    bool clientConnected() const;
+    void closeAll();
+
+Q_SIGNALS:
+    void eventReceived(const QString &type);
+
+private:
+    struct Session;
+    void onConnection();
+    void onMessage(Session *s, const QString &text);
+    void send(Session *s, const QJsonObject &event);
+    void sendError(Session *s, const QString &type, const QString &code, const QString &message,
+                   const QString &param, const QString &eventId);
+    void startResponse(Session *s, const QJsonObject &request);
+    void streamAudio(Session *s);
+    void finishResponse(Session *s, const QString &status, const QString &reason);
+    void processAudio(Session *s, const QByteArray &mulaw);
+    QString nextId(const char *prefix);
+
+    QHttpServer m_http;
+    QList<Session *> m_sessions;
+    quint16 m_port = 0;
+    int m_ids = 0;
+};
+
+} // namespace vaani::test

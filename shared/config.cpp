@@ -227,6 +227,8 @@ Config::LoadResult Config::load(unsigned app, const QStringList &args, const QPr
             return {Status::Help, {}};
         if (arg == u"--version"_s || arg == u"-v"_s)
             return {Status::Version, {}};
+        if (arg == u"--config-markdown"_s)
+            return {Status::Markdown, {}};
         if (!arg.startsWith(u"--"_s))
             return {Status::Error, u"unexpected argument '%1' (see --help)"_s.arg(arg)};
         QString name = arg.mid(2);
@@ -289,6 +291,9 @@ int Config::loadForMain(unsigned app, const QString &program, const QString &sum
     case Status::Version:
         std::printf("%s %s\n", program.toLocal8Bit().constData(), VAANI_VERSION);
         return 0;
+    case Status::Markdown:
+        std::fputs(markdownTable().toUtf8().constData(), stdout);
+        return 0;
     case Status::Error:
         std::fprintf(stderr, "%s: %s\n", program.toLocal8Bit().constData(),
                      r.error.toLocal8Bit().constData());
@@ -311,7 +316,7 @@ QString Config::helpText(unsigned app, const QString &program, const QString &su
         QString flag = u"  --"_s + QLatin1String(d.flag);
         if (d.type != SettingType::Bool)
             flag += u" <value>"_s;
-        ts << flag.leftJustified(32) << ' ' << QLatin1String(d.doc) << '\n';
+        ts << flag.leftJustified(32) << ' ' << QString::fromUtf8(d.doc) << '\n';
         ts << QString(34, u' ') << "env " << QLatin1String(d.key);
         if (d.type == SettingType::Secret)
             ts << ", secret";
@@ -321,6 +326,7 @@ QString Config::helpText(unsigned app, const QString &program, const QString &su
     }
     ts << "  --help                           Show this help\n";
     ts << "  --version                        Show the version\n";
+    ts << "  --config-markdown                Print every setting as a Markdown table\n";
     return out;
 }
 
@@ -338,7 +344,7 @@ QString Config::markdownTable()
         out += u"| `%1` | `--%2` | %3 | %4 | %5 |\n"_s.arg(
             QLatin1String(d.key), QLatin1String(d.flag),
             *d.defaultValue ? u"`"_s + QLatin1String(d.defaultValue) + u"`"_s : QString(), apps.join(u", "_s),
-            QLatin1String(d.doc));
+            QString::fromUtf8(d.doc));
     }
     return out;
 }

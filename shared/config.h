@@ -34,7 +34,7 @@ struct SettingDef
 class Config
 {
 public:
-    enum class Status { Ok, Help, Version, Error };
+    enum class Status { Ok, Help, Version, Markdown, Error };
     struct LoadResult
     {
         Status status = Status::Ok;

@@ -10,6 +10,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QSignalSpy>
+#include <QTcpServer>
 #include <QTest>
 
 using namespace vaani;
@@ -262,6 +263,82 @@ private Q_SLOTS:
         }
         QCOMPARE(h->fake.receivedOfType(u"input_audio_buffer.append"_s).size(),
                  0); // no audio in the wrong format
+    }
+
+    void azureEndpointUsesApiKeyHeader()
+    {
+        h->fake.azure = true;
+        h->fake.greetingAudioMs = 200;
+        QVERIFY(startHarness([](ServerOptions &o) { o.settings.realtime.azure = true; }));
+        auto sim = connectCall();
+        QVERIFY(sim);
+        QTRY_VERIFY_WITH_TIMEOUT(sim->agentBytesReceived >= 8 * 200, 5000);
+        QCOMPARE(h->fake.handshakeAuthHeaders.first(), QByteArray("sk-test-key"));
+        // Azure takes the deployment from the URL; the session carries no model field.
+        QVERIFY(!h->fake.receivedOfType(u"session.update"_s)
+                     .first()
+                     .value(u"session"_s)
+                     .toObject()
+                     .contains(u"model"_s));
+        sim->hangUp();
+    }
+
+    void unreachableOrSlowModelEndsInFallback_data()
+    {
+        QTest::addColumn<QString>("kind");
+        QTest::newRow("connection refused") << u"refused"_s;
+        QTest::newRow("handshake deadline") << u"slow"_s;
+    }
+    void unreachableOrSlowModelEndsInFallback()
+    {
+        QFETCH(QString, kind);
+        h->fake.connectDelayMs = 3000; // only matters for "slow"
+        QVERIFY(startHarness([&](ServerOptions &o) {
+            o.settings.realtime.handshakeTimeoutMs = 800;
+            if (kind == u"refused"_s) {
+                QTcpServer closed;
+                closed.listen(QHostAddress::LocalHost, 0);
+                o.settings.realtime.url = QUrl(u"ws://127.0.0.1:%1/v1/realtime"_s.arg(closed.serverPort()));
+            }
+        }));
+        auto sim = h->newCall();
+        QSignalSpy answered(sim.get(), &TwilioSimulator::webhookAnswered);
+        sim->placeCall();
+        QVERIFY(answered.wait(5000));
+        QTRY_COMPARE_WITH_TIMEOUT(h->repos().calls.findBySid(sim->callSid).value.outcome, u"failed"_s, 5000);
+        QSignalSpy closed(sim.get(), &TwilioSimulator::streamClosed);
+        sim->openStream();
+        QVERIFY(closed.wait(5000)); // no session: the stream is handed to the fallback at once
+        QCOMPARE(sim->agentBytesReceived, 0);
+    }
+
+    void callerAudioHeldUntilSessionReadyAndNothingLost()
+    {
+        h->fake.connectDelayMs = 600; // the model is slow to come up: Twilio's audio arrives first
+        h->fake.greetingAudioMs = 200;
+        QVERIFY(startHarness());
+        auto sim = h->newCall();
+        QSignalSpy answered(sim.get(), &TwilioSimulator::webhookAnswered);
+        sim->placeCall();
+        QVERIFY(answered.wait(5000));
+        QSignalSpy connected(sim.get(), &TwilioSimulator::streamConnected);
+        sim->openStream();
+        QVERIFY(connected.wait(5000));
+        QTest::qWait(1200);
+        sim->hangUp();
+        QTRY_VERIFY(h->repos().calls.findBySid(sim->callSid).value.endedAt.isValid());
+        // No audio before the formats were confirmed, and every caller frame reached the model, in order.
+        int firstAppend = -1, sessionUpdate = -1;
+        for (int i = 0; i < h->fake.received.size(); ++i) {
+            if (h->fake.received.at(i).type == u"session.update"_s && sessionUpdate < 0)
+                sessionUpdate = i;
+            if (h->fake.received.at(i).type == u"input_audio_buffer.append"_s && firstAppend < 0)
+                firstAppend = i;
+        }
+        QVERIFY(sessionUpdate >= 0);
+        QVERIFY(firstAppend > sessionUpdate);
+        QTRY_COMPARE(h->fake.receivedOfType(u"input_audio_buffer.append"_s).size(), int(sim->framesSent));
+        QVERIFY(sim->framesSent > 40);
     }
 
     void endCallHangsUpAfterTheGoodbye()

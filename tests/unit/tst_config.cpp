@@ -107,6 +107,16 @@ private Q_SLOTS:
         QVERIFY(Config::markdownTable().contains(u"`OPENAI_API_KEY`"_s));
     }
 
+    void readmeDocumentsEverySetting()
+    {
+        QFile readme(QStringLiteral(VAANI_SOURCE_DIR "/README.md"));
+        QVERIFY(readme.open(QIODevice::ReadOnly));
+        const QString text = QString::fromUtf8(readme.readAll());
+        // The README's table is Config::markdownTable() verbatim (vaani-server --config-markdown).
+        for (const QString &row : Config::markdownTable().split(u'\n', Qt::SkipEmptyParts))
+            QVERIFY2(text.contains(row), qPrintable(u"README is missing or has a stale row: "_s + row));
+    }
+
     void secretsCollected()
     {
         QProcessEnvironment env;

@@ -261,7 +261,7 @@ QHttpServerResponse Worker::incomingCall(const QHttpServerRequest &request)
             session->armPrewarmExpiry(m_ctx->settings.prewarmTimeoutMs);
         }
     }
-    qCInfo(lcHttp) << "incoming call" << callSid << "from" << caller;
+    qCInfo(lcHttp) << "incoming call" << callSid << "from" << Redactor::maskPhone(caller);
     const QString token = m_ctx->tokens->mint(callSid, QDateTime::currentMSecsSinceEpoch());
     m_ctx->metrics->webhookRequest(route, 200);
     return text(twiml::connectStream(

@@ -149,9 +149,11 @@ Wav Wav::fromBytes(const QByteArray &bytes, QString *error)
             if (!haveFmt)
                 return fail(u"WAV data chunk before fmt chunk"_s);
             qsizetype n = size;
-            // Streams written live often leave 0 or 0xFFFFFFFF as size: take what is there.
-            if (n == 0 || n == 0xFFFFFFFF || body + n > bytes.size()) {
-                if (n != 0 && n != 0xFFFFFFFF && body + n > bytes.size())
+            // Streams written live (espeak-ng --stdout, sox -) leave 0 or a huge placeholder as the size:
+            // take what is there.
+            const bool streamed = n == 0 || n >= 0x7FFF0000;
+            if (streamed || body + n > bytes.size()) {
+                if (!streamed)
                     return fail(
                         u"WAV data chunk truncated (%1 of %2 bytes)"_s.arg(bytes.size() - body).arg(n));
                 n = bytes.size() - body;

@@ -132,7 +132,12 @@ void FakeRealtimeServer::closeAll()
 
 bool FakeRealtimeServer::listen()
 {
-    m_port = m_http.listen(QHostAddress::LocalHost, 0);
+    return listenOn(0);
+}
+
+bool FakeRealtimeServer::listenOn(quint16 port)
+{
+    m_port = m_http.listen(QHostAddress::LocalHost, port);
     return m_port != 0;
 }
 

@@ -39,6 +39,7 @@ public:
     ~FakeRealtimeServer() override;
 
     bool listen();
+    bool listenOn(quint16 port);
     QUrl url() const; // ws://127.0.0.1:port/v1/realtime
 
     // Behaviour

@@ -7,46 +7,11 @@
 #include <QNetworkReply>
 #include <QNetworkRequest>
 #include <QRandomGenerator>
-#include <QXmlStreamReader>
 #include <QtMath>
 
 using namespace Qt::StringLiterals;
 
 namespace vaani::test {
-
-TwimlDocument TwimlDocument::parse(const QByteArray &xml)
-{
-    TwimlDocument d;
-    QXmlStreamReader r(xml);
-    bool inConnect = false;
-    bool afterConnect = false;
-    while (!r.atEnd()) {
-        r.readNext();
-        if (r.isStartElement()) {
-            const QString name = r.name().toString();
-            if (name == u"Connect"_s) {
-                inConnect = true;
-                d.hasConnect = true;
-            } else if (name == u"Stream"_s && inConnect) {
-                d.streamUrl = r.attributes().value(u"url"_s).toString();
-            } else if (name == u"Parameter"_s && inConnect) {
-                d.parameters.insert(r.attributes().value(u"name"_s).toString(),
-                                    r.attributes().value(u"value"_s).toString());
-            } else if (afterConnect || !d.hasConnect) {
-                if (name == u"Dial"_s)
-                    d.verbsAfterConnect << u"Dial:"_s + r.readElementText();
-                else if (name != u"Response"_s)
-                    d.verbsAfterConnect << name;
-            }
-        } else if (r.isEndElement() && r.name() == u"Connect"_s) {
-            inConnect = false;
-            afterConnect = true;
-        }
-    }
-    d.valid = !r.hasError();
-    d.error = r.errorString();
-    return d;
-}
 
 TwilioSimulator::TwilioSimulator(QObject *parent)
     : QObject(parent)

@@ -8,6 +8,7 @@
 
 #include "twiliomessages.h"
 #include "twiliosignature.h"
+#include "twimlreader.h"
 
 #include <QElapsedTimer>
 #include <QHash>
@@ -21,16 +22,7 @@
 
 namespace vaani::test {
 
-struct TwimlDocument
-{
-    bool valid = false;
-    QString error;
-    QString streamUrl;
-    QHash<QString, QString> parameters;
-    QStringList verbsAfterConnect; // e.g. "Say", "Dial:+91…", "Hangup"
-    bool hasConnect = false;
-    static TwimlDocument parse(const QByteArray &xml);
-};
+using TwimlDocument = twilio::TwimlDocument;
 
 class TwilioSimulator : public QObject
 {

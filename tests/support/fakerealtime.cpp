@@ -7,6 +7,8 @@
 #include <QJsonDocument>
 #include <QtMath>
 
+#include <chrono>
+
 using namespace Qt::StringLiterals;
 
 namespace vaani::test {
@@ -267,6 +269,23 @@ void FakeRealtimeServer::sendError(Session *s, const QString &type, const QStrin
 
 void FakeRealtimeServer::onMessage(Session *s, const QString &text)
 {
+    if (echoMode) {
+        // Benchmark path: answer each append at once with the same audio, without JSON work or recording.
+        static const QString appendPrefix = u"{\"type\":\"input_audio_buffer.append\",\"audio\":\""_s;
+        if (text.startsWith(appendPrefix) && text.endsWith(u"\"}"_s)) {
+            const QStringView audio = QStringView(text).sliced(appendPrefix.size(), text.size() - appendPrefix.size() - 2);
+            s->ws->sendTextMessage(u"{\"type\":\"response.output_audio.delta\",\"event_id\":\"e\",\"response_id\":\"resp_echo\","
+                                   "\"item_id\":\"item_echo\",\"output_index\":0,\"content_index\":0,\"delta\":\""_s +
+                                   audio + u"\"}"_s);
+            return;
+        }
+        const QJsonObject e = QJsonDocument::fromJson(text.toUtf8()).object();
+        if (e.value(u"type"_s).toString() == u"session.update"_s) {
+            s->session = merge(s->session, e.value(u"session"_s).toObject());
+            send(s, {{u"type"_s, u"session.updated"_s}, {u"session"_s, s->session}});
+        }
+        return;
+    }
     const QByteArray raw = text.toUtf8();
     const QJsonObject e = QJsonDocument::fromJson(raw).object();
     const QString type = e.value(u"type"_s).toString();
@@ -489,6 +508,10 @@ void FakeRealtimeServer::streamAudio(Session *s)
     }
     const int ms = std::min(deltaMs, s->audioMsLeft);
     if (ms > 0) {
+        if (s->audioMsSent == 0)
+            firstDeltaSentNs.insert(s->itemId, std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                                   std::chrono::steady_clock::now().time_since_epoch())
+                                                   .count());
         send(s, {{u"type"_s, u"response.output_audio.delta"_s},
                  {u"response_id"_s, s->responseId},
                  {u"item_id"_s, s->itemId},

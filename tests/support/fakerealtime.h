@@ -10,6 +10,7 @@
 #include <QHttpServer>
 #include <QJsonArray>
 #include <QJsonObject>
+#include <QHash>
 #include <QList>
 #include <QObject>
 #include <QPointer>
@@ -45,7 +46,7 @@ public:
     // Behaviour
     QString expectedKey = QStringLiteral("sk-test-key");
     bool azure = false;
-    bool echoMode = false;
+    bool echoMode = false;        // also stops recording received events (the benchmark's volume)
     bool rejectSessionUpdate = false;
     int connectDelayMs = 0;    // before session.created
     int firstAudioDelayMs = 0; // response.create → first audio delta
@@ -71,6 +72,9 @@ public:
     bool writeEvents(const QString &path) const;
     bool clientConnected() const;
     void closeAll();
+
+    // Monotonic time (ns, steady clock) at which each response's first audio delta was sent, by item id.
+    QHash<QString, qint64> firstDeltaSentNs;
 
 Q_SIGNALS:
     void eventReceived(const QString &type);

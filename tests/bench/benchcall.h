@@ -1,0 +1,71 @@
+#pragma once
+// One simulated Twilio call for the benchmark: signed webhook, TwiML, signed WebSocket, `connected` and `start`,
+// then 20 ms frames whose first bytes carry a sequence number, marks echoed at once. Echoed frames give the
+// round-trip time; missing ones are losses. Lives on a load thread; LoadThread paces all of its calls.
+
+#include <QElapsedTimer>
+#include <QHash>
+#include <QNetworkAccessManager>
+#include <QObject>
+#include <QUrl>
+#include <QWebSocket>
+
+#include <vector>
+
+namespace vaani::bench {
+
+struct CallResult
+{
+    bool ok = false;
+    QString error;
+    qint64 framesSent = 0;
+    qint64 framesEchoed = 0;
+    qint64 lostAtStart = 0; // of the first 50 frames (first second)
+    qint64 lostMidStream = 0;
+    qint64 firstMediaAfterStartNs = -1;
+    std::vector<qint64> rttNs;
+    std::vector<qint64> sendLagNs;
+};
+
+class BenchCall : public QObject
+{
+    Q_OBJECT
+public:
+    BenchCall(int index, QUrl server, QString authToken, int durationMs, QNetworkAccessManager *nam,
+              QObject *parent = nullptr);
+    void start();
+    // Sends every frame due by `nowNs`; returns false once the call is over.
+    bool pump(qint64 nowNs);
+    bool finished() const { return m_finished; }
+    CallResult &result() { return m_result; }
+    static qint64 nowNs();
+
+Q_SIGNALS:
+    void done();
+
+private:
+    void openStream(const QString &url, const QString &token);
+    void onText(const QString &text);
+    void finish(const QString &error = {});
+
+    int m_index;
+    QUrl m_server;
+    QString m_token;
+    int m_durationMs;
+    QNetworkAccessManager *m_nam;
+    QWebSocket m_ws;
+    QString m_callSid;
+    QString m_streamSid;
+    QHash<QString, QString> m_startParams;
+    bool m_streaming = false;
+    bool m_finished = false;
+    qint64 m_startNs = 0;
+    qint64 m_seq = 0; // protocol sequenceNumber
+    qint64 m_frame = 0;
+    qint64 m_totalFrames = 0;
+    std::vector<qint64> m_sentAt; // by frame
+    std::vector<bool> m_echoed;
+    CallResult m_result;
+};
+
+} // namespace vaani::bench

@@ -1,0 +1,335 @@
+// vaani-bench: how many calls one vaani-server carries, at what latency and cost. Starts vaani-server (or
+// targets a running one), runs the fake Realtime API in echo mode on its own thread, and N simulated Twilio
+// calls with real-time pacing spread over load threads. Prints a table and JSON. See docs/performance.md.
+#include "benchcall.h"
+#include "fakerealtime.h"
+#include "procstats.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QDir>
+#include <QEventLoop>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QNetworkReply>
+#include <QProcess>
+#include <QTcpServer>
+#include <QThread>
+#include <QTimer>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+
+using namespace Qt::StringLiterals;
+using namespace vaani;
+using namespace vaani::bench;
+
+namespace {
+constexpr const char *kToken = "bench-auth-token";
+
+// Owns the calls of one thread and paces them from one precise timer.
+class LoadThread : public QObject
+{
+public:
+    QList<BenchCall *> calls;
+    QNetworkAccessManager *nam = nullptr;
+    QTimer *timer = nullptr;
+    std::atomic<int> active{0};
+    std::atomic<int> finished{0};
+
+    void begin(const QUrl &server, const QList<QPair<int, qint64>> &schedule, int durationMs, qint64 t0)
+    {
+        nam = new QNetworkAccessManager(this);
+        timer = new QTimer(this);
+        timer->setTimerType(Qt::PreciseTimer);
+        timer->setInterval(2);
+        for (const auto &[index, startOffsetNs] : schedule) {
+            auto *c = new BenchCall(index, server, QString::fromLatin1(kToken), durationMs, nam, this);
+            calls << c;
+            const qint64 delayMs = std::max<qint64>(0, (t0 + startOffsetNs - BenchCall::nowNs()) / 1'000'000);
+            QTimer::singleShot(int(delayMs), this, [this, c] {
+                ++active;
+                c->start();
+            });
+            connect(c, &BenchCall::done, this, [this] {
+                --active;
+                ++finished;
+            });
+        }
+        connect(timer, &QTimer::timeout, this, [this] {
+            const qint64 now = BenchCall::nowNs();
+            for (BenchCall *c : std::as_const(calls))
+                c->pump(now);
+        });
+        timer->start();
+    }
+};
+
+double percentile(std::vector<qint64> &v, double p)
+{
+    if (v.empty())
+        return 0;
+    const size_t k = std::min(v.size() - 1, size_t(p * double(v.size() - 1) + 0.5));
+    std::nth_element(v.begin(), v.begin() + qsizetype(k), v.end());
+    return double(v[k]) / 1e6;
+}
+
+quint16 freePort()
+{
+    QTcpServer s;
+    s.listen(QHostAddress::LocalHost, 0);
+    return s.serverPort();
+}
+
+bool waitHealthy(const QUrl &base, int timeoutMs)
+{
+    QNetworkAccessManager nam;
+    QElapsedTimer t;
+    t.start();
+    while (t.elapsed() < timeoutMs) {
+        QEventLoop loop;
+        QNetworkReply *r = nam.get(QNetworkRequest(QUrl(base.toString() + u"/healthz"_s)));
+        QObject::connect(r, &QNetworkReply::finished, &loop, &QEventLoop::quit);
+        loop.exec();
+        const bool ok = r->error() == QNetworkReply::NoError;
+        r->deleteLater();
+        if (ok)
+            return true;
+        QThread::msleep(100);
+    }
+    return false;
+}
+} // namespace
+
+int main(int argc, char **argv)
+{
+    QCoreApplication app(argc, argv);
+    QCommandLineParser p;
+    p.setApplicationDescription(u"Load benchmark for vaani-server (echo mode fake Realtime API)."_s);
+    p.addHelpOption();
+    p.addOption({u"calls"_s, u"Concurrent calls."_s, u"n"_s, u"100"_s});
+    p.addOption({u"duration"_s, u"Seconds each call streams."_s, u"s"_s, u"30"_s});
+    p.addOption({u"ramp"_s, u"Seconds over which calls start."_s, u"s"_s, u"5"_s});
+    p.addOption({u"load-threads"_s, u"Threads generating calls."_s, u"n"_s, u"2"_s});
+    p.addOption({u"server-threads"_s, u"WORKER_THREADS for the spawned server (0 = cores)."_s, u"n"_s, u"0"_s});
+    p.addOption({u"target"_s, u"Use a running server at this URL instead of spawning one (it must use this bench's fake: "
+                              "OPENAI_REALTIME_URL printed at start)."_s, u"url"_s});
+    p.addOption({u"server-pid"_s, u"PID of the --target server, for CPU and memory figures."_s, u"pid"_s});
+    p.addOption({u"fake-port"_s, u"Port for the fake Realtime API (0 = any)."_s, u"port"_s, u"0"_s});
+    p.addOption({u"json"_s, u"Also write the JSON report to this file."_s, u"file"_s});
+    p.process(app);
+    const int calls = p.value(u"calls"_s).toInt();
+    const int durationS = p.value(u"duration"_s).toInt();
+    const int rampS = p.value(u"ramp"_s).toInt();
+    const int loadThreads = std::max(1, p.value(u"load-threads"_s).toInt());
+    if (calls < 1 || durationS < rampS + 5) {
+        std::fprintf(stderr, "vaani-bench: need --calls >= 1 and --duration >= --ramp + 5\n");
+        return 2;
+    }
+
+    // The fake Realtime API in echo mode, on its own thread.
+    QThread fakeThread;
+    fakeThread.setObjectName(u"fake-realtime"_s);
+    fakeThread.start();
+    test::FakeRealtimeServer *fake = nullptr;
+    QObject fakeHome;
+    fakeHome.moveToThread(&fakeThread);
+    quint16 fakePort = 0;
+    QMetaObject::invokeMethod(
+        &fakeHome,
+        [&] {
+            fake = new test::FakeRealtimeServer;
+            fake->echoMode = true;
+            fake->listenOn(quint16(p.value(u"fake-port"_s).toUInt()));
+            fakePort = quint16(fake->url().port());
+        },
+        Qt::BlockingQueuedConnection);
+    const QString realtimeUrl = u"ws://127.0.0.1:%1/v1/realtime"_s.arg(fakePort);
+
+    // The server.
+    QProcess server;
+    qint64 serverPid = p.value(u"server-pid"_s).toLongLong();
+    QUrl base;
+    QString dataDir;
+    if (p.isSet(u"target"_s)) {
+        base = QUrl(p.value(u"target"_s));
+    } else {
+        const quint16 port = freePort();
+        base = QUrl(u"http://127.0.0.1:%1"_s.arg(port));
+        dataDir = QDir::tempPath() + u"/vaani-bench-%1"_s.arg(QCoreApplication::applicationPid());
+        QDir().mkpath(dataDir);
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(u"PORT"_s, QString::number(port));
+        env.insert(u"HOST"_s, u"127.0.0.1"_s);
+        env.insert(u"PUBLIC_URL"_s, base.toString());
+        env.insert(u"VAANI_DATA_DIR"_s, dataDir);
+        env.insert(u"OPENAI_REALTIME_URL"_s, realtimeUrl);
+        env.insert(u"OPENAI_API_KEY"_s, u"sk-test-key"_s);
+        env.insert(u"TWILIO_AUTH_TOKEN"_s, QString::fromLatin1(kToken));
+        env.insert(u"MAX_CALLS"_s, u"100000"_s);
+        env.insert(u"RATE_LIMIT_PER_MINUTE"_s, u"0"_s);
+        env.insert(u"LOG_LEVEL"_s, u"warning"_s);
+        env.insert(u"WORKER_THREADS"_s, p.value(u"server-threads"_s));
+        server.setProcessEnvironment(env);
+        server.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+        server.start(QCoreApplication::applicationDirPath() + u"/vaani-server"_s, {});
+        if (!server.waitForStarted(5000)) {
+            std::fprintf(stderr, "vaani-bench: cannot start vaani-server\n");
+            return 1;
+        }
+        serverPid = server.processId();
+    }
+    std::printf("vaani-bench: %d calls × %d s (ramp %d s), server %s (pid %lld), fake Realtime %s\n", calls, durationS,
+                rampS, qPrintable(base.toString()), serverPid, qPrintable(realtimeUrl));
+    std::fflush(stdout);
+    if (!waitHealthy(base, 15000)) {
+        std::fprintf(stderr, "vaani-bench: server not healthy\n");
+        return 1;
+    }
+    QThread::msleep(1000);
+    const ProcStats before = ProcStats::read(serverPid);
+    const ProcStats selfBefore = ProcStats::read(0);
+
+    // Load threads.
+    std::vector<std::unique_ptr<QThread>> threads;
+    std::vector<LoadThread *> loads;
+    const qint64 t0 = BenchCall::nowNs() + 200'000'000;
+    for (int t = 0; t < loadThreads; ++t) {
+        auto th = std::make_unique<QThread>();
+        th->start();
+        auto *l = new LoadThread;
+        l->moveToThread(th.get());
+        QList<QPair<int, qint64>> schedule;
+        for (int i = t; i < calls; i += loadThreads)
+            schedule.append({i, qint64(i) * rampS * 1'000'000'000LL / calls});
+        QMetaObject::invokeMethod(l, [l, base, schedule, durationS, t0] { l->begin(base, schedule, durationS * 1000, t0); });
+        loads.push_back(l);
+        threads.push_back(std::move(th));
+    }
+
+    // Sample the server while the calls run.
+    ProcStats peak = before;
+    ProcStats steadyStart, steadyEnd;
+    const qint64 steadyFromNs = t0 + qint64(rampS + 1) * 1'000'000'000LL;
+    const qint64 steadyToNs = t0 + qint64(durationS) * 1'000'000'000LL;
+    int maxActive = 0;
+    QTimer sampler;
+    QEventLoop runLoop;
+    sampler.setInterval(250);
+    QObject::connect(&sampler, &QTimer::timeout, &app, [&] {
+        const qint64 now = BenchCall::nowNs();
+        const ProcStats s = ProcStats::read(serverPid);
+        if (s.rssKb > peak.rssKb)
+            peak = s;
+        int active = 0, done = 0;
+        for (LoadThread *l : loads) {
+            active += l->active;
+            done += l->finished;
+        }
+        maxActive = std::max(maxActive, active);
+        if (!steadyStart.ok && now >= steadyFromNs)
+            steadyStart = s;
+        if (!steadyEnd.ok && now >= steadyToNs)
+            steadyEnd = s;
+        if (done >= calls)
+            runLoop.quit();
+    });
+    sampler.start();
+    runLoop.exec();
+    sampler.stop();
+    const ProcStats selfAfter = ProcStats::read(0);
+    QThread::msleep(3000);
+    const ProcStats after = ProcStats::read(serverPid);
+
+    // Results.
+    int ok = 0;
+    qint64 sent = 0, echoed = 0, lostStart = 0, lostMid = 0;
+    std::vector<qint64> rtt, lag;
+    QStringList errors;
+    for (LoadThread *l : loads) {
+        for (BenchCall *c : std::as_const(l->calls)) {
+            CallResult &r = c->result();
+            ok += r.ok ? 1 : 0;
+            if (!r.ok && errors.size() < 5)
+                errors << r.error;
+            sent += r.framesSent;
+            echoed += r.framesEchoed;
+            lostStart += r.lostAtStart;
+            lostMid += r.lostMidStream;
+            rtt.insert(rtt.end(), r.rttNs.begin(), r.rttNs.end());
+            lag.insert(lag.end(), r.sendLagNs.begin(), r.sendLagNs.end());
+        }
+    }
+    const double steadySeconds = double(steadyToNs - steadyFromNs) / 1e9;
+    const double steadyCpu = steadyEnd.cpuSeconds - steadyStart.cpuSeconds;
+    const double cpuPerCallMinute = steadyCpu / (double(calls) * steadySeconds / 60.0);
+    const double rssPerCallKb = double(peak.rssKb - before.rssKb) / calls;
+    QJsonObject report{{u"calls"_s, calls},
+                       {u"duration_s"_s, durationS},
+                       {u"calls_ok"_s, ok},
+                       {u"calls_failed"_s, calls - ok},
+                       {u"max_active"_s, maxActive},
+                       {u"frames_sent"_s, sent},
+                       {u"frames_echoed"_s, echoed},
+                       {u"frames_lost_at_start"_s, lostStart},
+                       {u"frames_lost_mid_stream"_s, lostMid},
+                       {u"rtt_ms"_s, QJsonObject{{u"p50"_s, percentile(rtt, 0.50)},
+                                                 {u"p90"_s, percentile(rtt, 0.90)},
+                                                 {u"p99"_s, percentile(rtt, 0.99)},
+                                                 {u"max"_s, rtt.empty() ? 0.0 : double(*std::max_element(rtt.begin(), rtt.end())) / 1e6}}},
+                       {u"server_cpu_s_per_call_minute"_s, cpuPerCallMinute},
+                       {u"server_cpu_cores_steady"_s, steadyCpu / steadySeconds},
+                       {u"server_rss_kb"_s, QJsonObject{{u"before"_s, before.rssKb},
+                                                        {u"peak"_s, peak.rssKb},
+                                                        {u"after"_s, after.rssKb},
+                                                        {u"per_call_at_peak"_s, rssPerCallKb}}},
+                       {u"harness_cpu_s"_s, selfAfter.cpuSeconds - selfBefore.cpuSeconds},
+                       {u"harness_send_lag_ms"_s, QJsonObject{{u"p50"_s, percentile(lag, 0.5)},
+                                                              {u"p99"_s, percentile(lag, 0.99)},
+                                                              {u"max"_s, lag.empty() ? 0.0 : double(*std::max_element(lag.begin(), lag.end())) / 1e6}}},
+                       {u"errors"_s, QJsonArray::fromStringList(errors)}};
+    const QJsonObject r = report;
+    std::printf("\n%-34s %s\n", "calls ok / failed", qPrintable(u"%1 / %2 (max %3 active)"_s.arg(ok).arg(calls - ok).arg(maxActive)));
+    std::printf("%-34s %lld / %lld\n", "frames sent / echoed", sent, echoed);
+    std::printf("%-34s %lld / %lld\n", "frames lost at start / mid-stream", lostStart, lostMid);
+    const QJsonObject rt = r.value(u"rtt_ms"_s).toObject();
+    std::printf("%-34s p50 %.2f  p90 %.2f  p99 %.2f  max %.2f\n", "round trip (ms)", rt.value(u"p50"_s).toDouble(),
+                rt.value(u"p90"_s).toDouble(), rt.value(u"p99"_s).toDouble(), rt.value(u"max"_s).toDouble());
+    std::printf("%-34s %.4f  (%.2f cores busy)\n", "server CPU s per call-minute", cpuPerCallMinute, steadyCpu / steadySeconds);
+    std::printf("%-34s before %lld  peak %lld  after %lld  → %.1f KB per call\n", "server RSS (KB)", before.rssKb,
+                peak.rssKb, after.rssKb, rssPerCallKb);
+    const QJsonObject lg = r.value(u"harness_send_lag_ms"_s).toObject();
+    std::printf("%-34s CPU %.1f s, send lag p50 %.2f  p99 %.2f  max %.2f ms\n", "load generator",
+                r.value(u"harness_cpu_s"_s).toDouble(), lg.value(u"p50"_s).toDouble(), lg.value(u"p99"_s).toDouble(),
+                lg.value(u"max"_s).toDouble());
+    for (const QString &e : errors)
+        std::printf("  error: %s\n", qPrintable(e));
+    const QByteArray json = QJsonDocument(report).toJson(QJsonDocument::Compact);
+    std::printf("\n%s\n", json.constData());
+    if (p.isSet(u"json"_s)) {
+        QFile f(p.value(u"json"_s));
+        if (f.open(QIODevice::WriteOnly))
+            f.write(json + '\n');
+    }
+    std::fflush(stdout);
+
+    for (size_t i = 0; i < threads.size(); ++i) {
+        LoadThread *l = loads[i];
+        QMetaObject::invokeMethod(l, [l] { delete l; }, Qt::BlockingQueuedConnection);
+        threads[i]->quit();
+        threads[i]->wait();
+    }
+    QMetaObject::invokeMethod(&fakeHome, [&] { delete fake; }, Qt::BlockingQueuedConnection);
+    fakeThread.quit();
+    fakeThread.wait();
+    if (server.state() != QProcess::NotRunning) {
+        server.terminate();
+        server.waitForFinished(5000);
+    }
+    if (!dataDir.isEmpty())
+        QDir(dataDir).removeRecursively();
+    return ok == calls && lostStart + lostMid == 0 ? 0 : 1;
+}

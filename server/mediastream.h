@@ -53,6 +53,7 @@ Q_SIGNALS:
 
 private:
     void onText(const QString &text);
+    bool tryFastMedia(QStringView text);
     void onDisconnected();
     void fail(QWebSocketProtocol::CloseCode code, const QString &reason, const QString &metricKind);
     void finish(const QString &reason);

@@ -125,9 +125,53 @@ void RealtimeClient::fail(const QString &reason, const QString &metricKind)
     Q_EMIT failed(reason);
 }
 
+namespace {
+bool scanValue(QStringView text, QStringView key, QStringView *value)
+{
+    const qsizetype k = text.indexOf(key);
+    if (k < 0)
+        return false;
+    const qsizetype start = k + key.size();
+    const qsizetype end = text.indexOf(u'"', start);
+    if (end < 0)
+        return false;
+    *value = text.sliced(start, end - start);
+    return true;
+}
+} // namespace
+
+bool RealtimeClient::tryFastAudioDelta(QStringView text)
+{
+    // Hot path: audio deltas are most of the traffic. Scan for the three fields the bridge needs; anything
+    // unusual (escapes, other shapes) takes the full parser.
+    static const QString kType = u"\"type\":\"response.output_audio.delta\""_s;
+    static const QString kDelta = u"\"delta\":\""_s;
+    static const QString kResponse = u"\"response_id\":\""_s;
+    static const QString kItem = u"\"item_id\":\""_s;
+    if (m_state != State::Ready || text.contains(u'\\') || !text.contains(kType))
+        return false;
+    QStringView delta, response, item;
+    if (!scanValue(text, kDelta, &delta) || !scanValue(text, kResponse, &response) ||
+        !scanValue(text, kItem, &item))
+        return false;
+    realtime::Event &e = m_fastEvent;
+    e.type = realtime::ServerEvent::OutputAudioDelta;
+    if (e.responseId != response)
+        e.responseId = response.toString();
+    if (e.itemId != item)
+        e.itemId = item.toString();
+    e.audio.resize(delta.size());
+    for (qsizetype i = 0; i < delta.size(); ++i)
+        e.audio[i] = char(delta[i].unicode());
+    Q_EMIT event(e);
+    return true;
+}
+
 void RealtimeClient::onText(const QString &text)
 {
     if (m_state == State::Closed)
+        return;
+    if (tryFastAudioDelta(text))
         return;
     const QByteArray utf8 = text.toUtf8();
     realtime::ParseResult r = realtime::parse(utf8);

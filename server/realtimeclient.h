@@ -41,6 +41,7 @@ public:
 private:
     enum class State { Idle, Connecting, AwaitingCreated, AwaitingUpdated, Ready, Closed };
     void onText(const QString &text);
+    bool tryFastAudioDelta(QStringView text);
     void fail(const QString &reason, const QString &metricKind);
 
     RealtimeEndpoint m_endpoint;
@@ -50,6 +51,7 @@ private:
     QTimer m_deadline{this}; // parented: moves with the session to the stream's thread
     State m_state = State::Idle;
     QString m_updateEventId;
+    realtime::Event m_fastEvent; // reused for audio deltas (no per-delta allocation of the event itself)
 };
 
 } // namespace vaani

@@ -75,7 +75,7 @@ int runHeadless(const Config &config, const SoftphoneCall::Settings &settings)
             std::fprintf(stderr, "vaani-softphone: %s\n", qPrintable(error));
             exitCode = 1;
         }
-        QTimer::singleShot(0, qApp, [] { QCoreApplication::quit(); });
+        QTimer::singleShot(0, QCoreApplication::instance(), [] { QCoreApplication::quit(); });
     };
     QObject::connect(&script, &CallScript::finished, &call, done);
     QObject::connect(&call, &SoftphoneCall::ended, &call, [&](const QString &reason, bool failed) {

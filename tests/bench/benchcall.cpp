@@ -15,7 +15,8 @@ namespace vaani::bench {
 
 qint64 BenchCall::nowNs()
 {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
         .count();
 }
 
@@ -54,8 +55,9 @@ BenchCall::BenchCall(int index, QUrl server, QString authToken, int durationMs, 
     });
     connect(&m_ws, &QWebSocket::disconnected, this, [this] {
         if (!m_finished)
-            finish(m_streaming && m_frame >= m_totalFrames ? QString()
-                                                           : u"stream closed early: %1 %2"_s.arg(int(m_ws.closeCode())).arg(m_ws.closeReason()));
+            finish(m_streaming && m_frame >= m_totalFrames
+                       ? QString()
+                       : u"stream closed early: %1 %2"_s.arg(int(m_ws.closeCode())).arg(m_ws.closeReason()));
     });
 }
 
@@ -109,8 +111,8 @@ bool BenchCall::pump(qint64 now)
         payload[2] = char(seq >> 8);
         payload[3] = char(seq);
         const qint64 sent = nowNs();
-        m_ws.sendTextMessage(QString::fromLatin1(
-            twilio::inboundMediaMessage(++m_seq, m_streamSid, m_frame + 1, m_frame * 20, payload.toBase64())));
+        m_ws.sendTextMessage(QString::fromLatin1(twilio::inboundMediaMessage(
+            ++m_seq, m_streamSid, m_frame + 1, m_frame * 20, payload.toBase64())));
         m_sentAt[size_t(m_frame)] = sent;
         m_result.sendLagNs.push_back(sent - due);
         ++m_frame;
@@ -118,7 +120,8 @@ bool BenchCall::pump(qint64 now)
     }
     // All frames sent: wait a moment for the last echoes, then hang up.
     if (now - (m_startNs + m_totalFrames * 20'000'000) > 500'000'000) {
-        m_ws.sendTextMessage(QString::fromUtf8(twilio::stopMessage(++m_seq, m_streamSid, u"AC0"_s, m_callSid)));
+        m_ws.sendTextMessage(
+            QString::fromUtf8(twilio::stopMessage(++m_seq, m_streamSid, u"AC0"_s, m_callSid)));
         m_ws.close();
         finish();
         return false;
@@ -134,7 +137,8 @@ void BenchCall::onText(const QString &text)
         const qsizetype p = text.indexOf(payloadKey);
         if (p < 0)
             return;
-        const QByteArray head = QByteArray::fromBase64(QStringView(text).sliced(p + payloadKey.size(), 8).toLatin1());
+        const QByteArray head =
+            QByteArray::fromBase64(QStringView(text).sliced(p + payloadKey.size(), 8).toLatin1());
         if (head.size() < 4)
             return;
         const qint64 seq = (quint32(quint8(head[0])) << 24) | (quint32(quint8(head[1])) << 16) |
@@ -154,7 +158,8 @@ void BenchCall::onText(const QString &text)
         const qsizetype n = text.indexOf(u"\"name\":\""_s);
         const qsizetype e = n < 0 ? -1 : text.indexOf(u'"', n + 8);
         if (e > n)
-            m_ws.sendTextMessage(QString::fromUtf8(twilio::markEchoMessage(++m_seq, m_streamSid, text.mid(n + 8, e - n - 8))));
+            m_ws.sendTextMessage(
+                QString::fromUtf8(twilio::markEchoMessage(++m_seq, m_streamSid, text.mid(n + 8, e - n - 8))));
     }
 }
 

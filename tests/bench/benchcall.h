@@ -1,7 +1,8 @@
 #pragma once
-// One simulated Twilio call for the benchmark: signed webhook, TwiML, signed WebSocket, `connected` and `start`,
-// then 20 ms frames whose first bytes carry a sequence number, marks echoed at once. Echoed frames give the
-// round-trip time; missing ones are losses. Lives on a load thread; LoadThread paces all of its calls.
+// One simulated Twilio call for the benchmark: signed webhook, TwiML, signed WebSocket, `connected` and
+// `start`, then 20 ms frames whose first bytes carry a sequence number, marks echoed at once. Echoed frames
+// give the round-trip time; missing ones are losses. Lives on a load thread; LoadThread paces all of its
+// calls.
 
 #include <QElapsedTimer>
 #include <QHash>

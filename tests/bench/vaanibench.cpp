@@ -114,9 +114,12 @@ int main(int argc, char **argv)
     p.addOption({u"duration"_s, u"Seconds each call streams."_s, u"s"_s, u"30"_s});
     p.addOption({u"ramp"_s, u"Seconds over which calls start."_s, u"s"_s, u"5"_s});
     p.addOption({u"load-threads"_s, u"Threads generating calls."_s, u"n"_s, u"2"_s});
-    p.addOption({u"server-threads"_s, u"WORKER_THREADS for the spawned server (0 = cores)."_s, u"n"_s, u"0"_s});
-    p.addOption({u"target"_s, u"Use a running server at this URL instead of spawning one (it must use this bench's fake: "
-                              "OPENAI_REALTIME_URL printed at start)."_s, u"url"_s});
+    p.addOption(
+        {u"server-threads"_s, u"WORKER_THREADS for the spawned server (0 = cores)."_s, u"n"_s, u"0"_s});
+    p.addOption({u"target"_s,
+                 u"Use a running server at this URL instead of spawning one (it must use this bench's fake: "
+                 "OPENAI_REALTIME_URL printed at start)."_s,
+                 u"url"_s});
     p.addOption({u"server-pid"_s, u"PID of the --target server, for CPU and memory figures."_s, u"pid"_s});
     p.addOption({u"fake-port"_s, u"Port for the fake Realtime API (0 = any)."_s, u"port"_s, u"0"_s});
     p.addOption({u"json"_s, u"Also write the JSON report to this file."_s, u"file"_s});
@@ -182,8 +185,8 @@ int main(int argc, char **argv)
         }
         serverPid = server.processId();
     }
-    std::printf("vaani-bench: %d calls × %d s (ramp %d s), server %s (pid %lld), fake Realtime %s\n", calls, durationS,
-                rampS, qPrintable(base.toString()), serverPid, qPrintable(realtimeUrl));
+    std::printf("vaani-bench: %d calls × %d s (ramp %d s), server %s (pid %lld), fake Realtime %s\n", calls,
+                durationS, rampS, qPrintable(base.toString()), serverPid, qPrintable(realtimeUrl));
     std::fflush(stdout);
     if (!waitHealthy(base, 15000)) {
         std::fprintf(stderr, "vaani-bench: server not healthy\n");
@@ -205,7 +208,8 @@ int main(int argc, char **argv)
         QList<QPair<int, qint64>> schedule;
         for (int i = t; i < calls; i += loadThreads)
             schedule.append({i, qint64(i) * rampS * 1'000'000'000LL / calls});
-        QMetaObject::invokeMethod(l, [l, base, schedule, durationS, t0] { l->begin(base, schedule, durationS * 1000, t0); });
+        QMetaObject::invokeMethod(
+            l, [l, base, schedule, durationS, t0] { l->begin(base, schedule, durationS * 1000, t0); });
         loads.push_back(l);
         threads.push_back(std::move(th));
     }
@@ -267,44 +271,52 @@ int main(int argc, char **argv)
     const double steadyCpu = steadyEnd.cpuSeconds - steadyStart.cpuSeconds;
     const double cpuPerCallMinute = steadyCpu / (double(calls) * steadySeconds / 60.0);
     const double rssPerCallKb = double(peak.rssKb - before.rssKb) / calls;
-    QJsonObject report{{u"calls"_s, calls},
-                       {u"duration_s"_s, durationS},
-                       {u"calls_ok"_s, ok},
-                       {u"calls_failed"_s, calls - ok},
-                       {u"max_active"_s, maxActive},
-                       {u"frames_sent"_s, sent},
-                       {u"frames_echoed"_s, echoed},
-                       {u"frames_lost_at_start"_s, lostStart},
-                       {u"frames_lost_mid_stream"_s, lostMid},
-                       {u"rtt_ms"_s, QJsonObject{{u"p50"_s, percentile(rtt, 0.50)},
-                                                 {u"p90"_s, percentile(rtt, 0.90)},
-                                                 {u"p99"_s, percentile(rtt, 0.99)},
-                                                 {u"max"_s, rtt.empty() ? 0.0 : double(*std::max_element(rtt.begin(), rtt.end())) / 1e6}}},
-                       {u"server_cpu_s_per_call_minute"_s, cpuPerCallMinute},
-                       {u"server_cpu_cores_steady"_s, steadyCpu / steadySeconds},
-                       {u"server_rss_kb"_s, QJsonObject{{u"before"_s, before.rssKb},
-                                                        {u"peak"_s, peak.rssKb},
-                                                        {u"after"_s, after.rssKb},
-                                                        {u"per_call_at_peak"_s, rssPerCallKb}}},
-                       {u"harness_cpu_s"_s, selfAfter.cpuSeconds - selfBefore.cpuSeconds},
-                       {u"harness_send_lag_ms"_s, QJsonObject{{u"p50"_s, percentile(lag, 0.5)},
-                                                              {u"p99"_s, percentile(lag, 0.99)},
-                                                              {u"max"_s, lag.empty() ? 0.0 : double(*std::max_element(lag.begin(), lag.end())) / 1e6}}},
-                       {u"errors"_s, QJsonArray::fromStringList(errors)}};
+    QJsonObject report{
+        {u"calls"_s, calls},
+        {u"duration_s"_s, durationS},
+        {u"calls_ok"_s, ok},
+        {u"calls_failed"_s, calls - ok},
+        {u"max_active"_s, maxActive},
+        {u"frames_sent"_s, sent},
+        {u"frames_echoed"_s, echoed},
+        {u"frames_lost_at_start"_s, lostStart},
+        {u"frames_lost_mid_stream"_s, lostMid},
+        {u"rtt_ms"_s,
+         QJsonObject{
+             {u"p50"_s, percentile(rtt, 0.50)},
+             {u"p90"_s, percentile(rtt, 0.90)},
+             {u"p99"_s, percentile(rtt, 0.99)},
+             {u"max"_s, rtt.empty() ? 0.0 : double(*std::max_element(rtt.begin(), rtt.end())) / 1e6}}},
+        {u"server_cpu_s_per_call_minute"_s, cpuPerCallMinute},
+        {u"server_cpu_cores_steady"_s, steadyCpu / steadySeconds},
+        {u"server_rss_kb"_s, QJsonObject{{u"before"_s, before.rssKb},
+                                         {u"peak"_s, peak.rssKb},
+                                         {u"after"_s, after.rssKb},
+                                         {u"per_call_at_peak"_s, rssPerCallKb}}},
+        {u"harness_cpu_s"_s, selfAfter.cpuSeconds - selfBefore.cpuSeconds},
+        {u"harness_send_lag_ms"_s,
+         QJsonObject{
+             {u"p50"_s, percentile(lag, 0.5)},
+             {u"p99"_s, percentile(lag, 0.99)},
+             {u"max"_s, lag.empty() ? 0.0 : double(*std::max_element(lag.begin(), lag.end())) / 1e6}}},
+        {u"errors"_s, QJsonArray::fromStringList(errors)}};
     const QJsonObject r = report;
-    std::printf("\n%-34s %s\n", "calls ok / failed", qPrintable(u"%1 / %2 (max %3 active)"_s.arg(ok).arg(calls - ok).arg(maxActive)));
+    std::printf("\n%-34s %s\n", "calls ok / failed",
+                qPrintable(u"%1 / %2 (max %3 active)"_s.arg(ok).arg(calls - ok).arg(maxActive)));
     std::printf("%-34s %lld / %lld\n", "frames sent / echoed", sent, echoed);
     std::printf("%-34s %lld / %lld\n", "frames lost at start / mid-stream", lostStart, lostMid);
     const QJsonObject rt = r.value(u"rtt_ms"_s).toObject();
-    std::printf("%-34s p50 %.2f  p90 %.2f  p99 %.2f  max %.2f\n", "round trip (ms)", rt.value(u"p50"_s).toDouble(),
-                rt.value(u"p90"_s).toDouble(), rt.value(u"p99"_s).toDouble(), rt.value(u"max"_s).toDouble());
-    std::printf("%-34s %.4f  (%.2f cores busy)\n", "server CPU s per call-minute", cpuPerCallMinute, steadyCpu / steadySeconds);
-    std::printf("%-34s before %lld  peak %lld  after %lld  → %.1f KB per call\n", "server RSS (KB)", before.rssKb,
-                peak.rssKb, after.rssKb, rssPerCallKb);
+    std::printf("%-34s p50 %.2f  p90 %.2f  p99 %.2f  max %.2f\n", "round trip (ms)",
+                rt.value(u"p50"_s).toDouble(), rt.value(u"p90"_s).toDouble(), rt.value(u"p99"_s).toDouble(),
+                rt.value(u"max"_s).toDouble());
+    std::printf("%-34s %.4f  (%.2f cores busy)\n", "server CPU s per call-minute", cpuPerCallMinute,
+                steadyCpu / steadySeconds);
+    std::printf("%-34s before %lld  peak %lld  after %lld  → %.1f KB per call\n", "server RSS (KB)",
+                before.rssKb, peak.rssKb, after.rssKb, rssPerCallKb);
     const QJsonObject lg = r.value(u"harness_send_lag_ms"_s).toObject();
     std::printf("%-34s CPU %.1f s, send lag p50 %.2f  p99 %.2f  max %.2f ms\n", "load generator",
-                r.value(u"harness_cpu_s"_s).toDouble(), lg.value(u"p50"_s).toDouble(), lg.value(u"p99"_s).toDouble(),
-                lg.value(u"max"_s).toDouble());
+                r.value(u"harness_cpu_s"_s).toDouble(), lg.value(u"p50"_s).toDouble(),
+                lg.value(u"p99"_s).toDouble(), lg.value(u"max"_s).toDouble());
     for (const QString &e : errors)
         std::printf("  error: %s\n", qPrintable(e));
     const QByteArray json = QJsonDocument(report).toJson(QJsonDocument::Compact);
@@ -318,11 +330,13 @@ int main(int argc, char **argv)
 
     for (size_t i = 0; i < threads.size(); ++i) {
         LoadThread *l = loads[i];
-        QMetaObject::invokeMethod(l, [l] { delete l; }, Qt::BlockingQueuedConnection);
+        QMetaObject::invokeMethod(
+            l, [l] { delete l; }, Qt::BlockingQueuedConnection);
         threads[i]->quit();
         threads[i]->wait();
     }
-    QMetaObject::invokeMethod(&fakeHome, [&] { delete fake; }, Qt::BlockingQueuedConnection);
+    QMetaObject::invokeMethod(
+        &fakeHome, [&] { delete fake; }, Qt::BlockingQueuedConnection);
     fakeThread.quit();
     fakeThread.wait();
     if (server.state() != QProcess::NotRunning) {

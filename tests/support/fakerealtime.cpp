@@ -273,10 +273,12 @@ void FakeRealtimeServer::onMessage(Session *s, const QString &text)
         // Benchmark path: answer each append at once with the same audio, without JSON work or recording.
         static const QString appendPrefix = u"{\"type\":\"input_audio_buffer.append\",\"audio\":\""_s;
         if (text.startsWith(appendPrefix) && text.endsWith(u"\"}"_s)) {
-            const QStringView audio = QStringView(text).sliced(appendPrefix.size(), text.size() - appendPrefix.size() - 2);
-            s->ws->sendTextMessage(u"{\"type\":\"response.output_audio.delta\",\"event_id\":\"e\",\"response_id\":\"resp_echo\","
-                                   "\"item_id\":\"item_echo\",\"output_index\":0,\"content_index\":0,\"delta\":\""_s +
-                                   audio + u"\"}"_s);
+            const QStringView audio =
+                QStringView(text).sliced(appendPrefix.size(), text.size() - appendPrefix.size() - 2);
+            s->ws->sendTextMessage(
+                u"{\"type\":\"response.output_audio.delta\",\"event_id\":\"e\",\"response_id\":\"resp_echo\","
+                "\"item_id\":\"item_echo\",\"output_index\":0,\"content_index\":0,\"delta\":\""_s +
+                audio + u"\"}"_s);
             return;
         }
         const QJsonObject e = QJsonDocument::fromJson(text.toUtf8()).object();

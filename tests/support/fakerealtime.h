@@ -7,10 +7,10 @@
 // answers each input_audio_buffer.append with an audio delta of the same bytes (for the benchmark).
 // Every client event received is kept (and can be written as JSON lines for schema validation).
 
+#include <QHash>
 #include <QHttpServer>
 #include <QJsonArray>
 #include <QJsonObject>
-#include <QHash>
 #include <QList>
 #include <QObject>
 #include <QPointer>
@@ -46,7 +46,7 @@ public:
     // Behaviour
     QString expectedKey = QStringLiteral("sk-test-key");
     bool azure = false;
-    bool echoMode = false;        // also stops recording received events (the benchmark's volume)
+    bool echoMode = false; // also stops recording received events (the benchmark's volume)
     bool rejectSessionUpdate = false;
     int connectDelayMs = 0;    // before session.created
     int firstAudioDelayMs = 0; // response.create → first audio delta

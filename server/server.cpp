@@ -12,6 +12,8 @@
 
 #include <QHostInfo>
 
+#include <malloc.h>
+
 using namespace Qt::StringLiterals;
 
 namespace vaani {
@@ -81,6 +83,11 @@ Server::Server(ServerOptions options, QObject *parent)
     };
     m_healthTimer.setInterval(5000);
     connect(&m_healthTimer, &QTimer::timeout, this, [this] {
+        // After a burst of calls, hand freed memory back to the system so RSS returns to its baseline.
+        const int active = m_registry->active();
+        if (active == 0 && m_lastActive > 0)
+            malloc_trim(0);
+        m_lastActive = active;
         m_db->ping().then(this, [this](db::DbResult<bool> r) {
             if (m_ctx.databaseHealthy.exchange(r.ok()) != r.ok())
                 qCWarning(lcDb) << (r.ok() ? "database reachable again" : "database unreachable:")

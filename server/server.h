@@ -83,6 +83,7 @@ private:
     std::vector<std::unique_ptr<QThread>> m_threads;
     std::vector<Worker *> m_workers; // deleted on their threads
     size_t m_next = 0;
+    int m_lastActive = 0;
     QTimer m_healthTimer;
 };
 

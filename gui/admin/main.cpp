@@ -1,34 +1,128 @@
-// vaani-admin: the support staff's desktop app. The pages arrive with issue #6; this main already reads
-// the shared configuration (database location) so --help/--version work and the settings are documented.
+// vaani-admin: the desktop app support staff run the business from.
 #include "config.h"
-#include "db/database.h"
 #include "logging.h"
+#include "mainwindow.h"
+#include "notificationlistener.h"
+#include "pages.h"
 
 #include <QApplication>
-#include <QLabel>
+#include <QLibraryInfo>
+#include <QMessageBox>
+#include <QSettings>
+#include <QTableView>
+#include <QTimer>
+#include <QTranslator>
+
+#include <cstdio>
 
 using namespace Qt::StringLiterals;
+using namespace vaani;
 
 int main(int argc, char **argv)
 {
-    vaani::Config config;
-    if (const int rc =
-            config.loadForMain(vaani::App::Admin, u"vaani-admin"_s,
-                               u"Vaani admin: orders, tickets, agent prompts and call logs."_s, argc, argv);
+    Config config;
+    if (const int rc = config.loadForMain(
+            App::Admin, u"vaani-admin"_s,
+            u"Vaani admin: orders, tickets, agent prompts, call logs and live calls."_s, argc, argv);
         rc >= 0)
         return rc;
-    vaani::installLogging(config.string(u"LOG_FORMAT"_s) == u"json"_s ? vaani::LogFormat::Json
-                                                                      : vaani::LogFormat::Text,
-                          config.string(u"LOG_LEVEL"_s), config.secrets());
+    installLogging(config.string(u"LOG_FORMAT"_s) == u"json"_s ? LogFormat::Json : LogFormat::Text,
+                   config.string(u"LOG_LEVEL"_s), config.secrets());
     QApplication app(argc, argv);
+    QCoreApplication::setOrganizationName(u"Vaani"_s);
+    QCoreApplication::setApplicationName(u"vaani-admin"_s);
+    QCoreApplication::setApplicationVersion(QStringLiteral(VAANI_VERSION));
+
+    QString language = config.string(u"VAANI_LANGUAGE"_s);
+    if (language.isEmpty())
+        language = QSettings().value(u"language"_s).toString();
+    QTranslator translator;
+    QTranslator qtTranslator;
+    if (language == u"hi"_s) {
+        if (translator.load(u":/i18n/vaani_admin_hi.qm"_s))
+            QCoreApplication::installTranslator(&translator);
+        if (qtTranslator.load(u"qtbase_hi"_s, QLibraryInfo::path(QLibraryInfo::TranslationsPath)))
+            QCoreApplication::installTranslator(&qtTranslator);
+    }
+
+    // DATABASE_URL (or --database-url) wins; otherwise the connection chosen in the app; otherwise the local
+    // file.
+    QString url = config.string(u"DATABASE_URL"_s);
+    if (config.source(u"DATABASE_URL"_s) == u"default"_s)
+        url = QSettings().value(u"databaseUrl"_s, url).toString();
     QString error;
-    const auto db = vaani::db::DatabaseConfig::fromUrl(config.string(u"DATABASE_URL"_s),
-                                                       config.string(u"VAANI_DATA_DIR"_s), &error);
-    QLabel label(error.isEmpty()
-                     ? QCoreApplication::translate("Admin", "Vaani admin — database: %1").arg(db.describe())
-                     : error);
-    label.setObjectName(u"statusLabel"_s);
-    label.setMinimumSize(480, 120);
-    label.show();
+    const db::DatabaseConfig dbConfig =
+        db::DatabaseConfig::fromUrl(url, config.string(u"VAANI_DATA_DIR"_s), &error);
+    if (!error.isEmpty()) {
+        std::fprintf(stderr, "vaani-admin: %s\n", qPrintable(error));
+        return 2;
+    }
+    db::DbWorker worker(dbConfig);
+    admin::AdminContext ctx;
+    ctx.db = &worker;
+    ctx.postgres = dbConfig.isPostgres();
+    ctx.author = QSettings().value(u"author"_s, qEnvironmentVariable("USER", u"staff"_s)).toString();
+    ctx.askUnsaved = [](QWidget *parent, const QString &question) {
+        return QMessageBox::question(
+            parent, QCoreApplication::translate("vaani::admin::MainWindow", "Unsaved changes"), question,
+            QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel, QMessageBox::Save);
+    };
+    ctx.tell = [](QWidget *parent, const QString &message) {
+        QMessageBox::information(parent, u"Vaani"_s, message);
+    };
+
+    std::unique_ptr<admin::MainWindow> window;
+    admin::NotificationListener listener(dbConfig);
+    worker.initialise(false, false).then(&app, [&](db::DbResult<int> r) {
+        if (!r.ok()) {
+            QMessageBox::critical(
+                nullptr, u"Vaani admin"_s,
+                QCoreApplication::translate("vaani::admin::MainWindow",
+                                            "Cannot open the database (%1):\n%2\n\nChoose another one "
+                                            "with File → Connect to database, or set DATABASE_URL.")
+                    .arg(dbConfig.describe(), r.error.message));
+            const QString chosen = admin::askDatabaseUrl(nullptr, {});
+            if (!chosen.isEmpty())
+                QMessageBox::information(
+                    nullptr, u"Vaani admin"_s,
+                    QCoreApplication::translate("vaani::admin::MainWindow",
+                                                "Start vaani-admin again to use the new database."));
+            QCoreApplication::exit(1);
+            return;
+        }
+        window = std::make_unique<admin::MainWindow>(&ctx, dbConfig.describe());
+        if (ctx.postgres) {
+            auto *live = window->page(u"livePage"_s);
+            QObject::connect(&listener, &admin::NotificationListener::callsChanged, live,
+                             &admin::AdminPage::refresh);
+            listener.start();
+        }
+        window->show();
+        const QString shot = qEnvironmentVariable("VAANI_ADMIN_SCREENSHOT");
+        if (!shot.isEmpty()) {
+            // VAANI_ADMIN_SCREENSHOT=dir: saves each page as dir/<page>.png and quits (README screenshots).
+            QTimer::singleShot(800, window.get(), [&window, shot] {
+                int i = 0;
+                for (const char *page :
+                     {"dashboardPage", "callsPage", "ordersPage", "ticketsPage", "promptsPage"}) {
+                    QTimer::singleShot(1500 * i++, window.get(),
+                                       [&window, shot, p = QString::fromLatin1(page)] {
+                                           window->showPage(p);
+                                           QTimer::singleShot(500, window.get(), [&window, p] {
+                                               if (p != u"callsPage"_s)
+                                                   return;
+                                               if (auto *t = window->findChild<QTableView *>(u"callsTable"_s);
+                                                   t && t->model()->rowCount())
+                                                   t->selectRow(0);
+                                           });
+                                           QTimer::singleShot(1200, window.get(), [&window, shot, p] {
+                                               window->grab().save(shot + u'/' + p + u".png"_s);
+                                           });
+                                       });
+                }
+                QTimer::singleShot(1500 * i + 500, qApp, &QCoreApplication::quit);
+            });
+        }
+    });
     return app.exec();
 }

@@ -53,6 +53,16 @@ std::optional<int> percentile(QList<int> v, double p)
     return v.at(std::clamp<qsizetype>(idx, 0, v.size() - 1));
 }
 
+// Admin desktops on PostgreSQL LISTEN on this channel to update live calls at once.
+void notifyCallChanged(const QSqlDatabase &db, qint64 callId)
+{
+    if (db.driverName() != u"QPSQL"_s)
+        return;
+    Stmt n(db, u"SELECT pg_notify('vaani_calls', ?)"_s);
+    n.bind(QString::number(callId));
+    n.exec();
+}
+
 DbResult<bool> affected(Stmt &s, const QString &what)
 {
     if (auto e = s.exec())
@@ -94,7 +104,9 @@ DbResult<CallRecord> CallRepository::start(const CallStart &st)
     }
     if (!s.next())
         return DbError::make(DbError::Kind::Internal, u"insert returned no id"_s);
-    return get(s.value("id").toLongLong());
+    const qint64 id = s.value("id").toLongLong();
+    notifyCallChanged(m_db, id);
+    return get(id);
 }
 
 DbResult<CallRecord> CallRepository::get(qint64 id)
@@ -136,6 +148,7 @@ DbResult<bool> CallRepository::addTranscript(const TranscriptEntry &e)
     s.bind(e.callId).bind(e.seq).bind(e.speaker).bind(e.text).bind(e.offsetMs).bind(e.truncated ? 1 : 0);
     if (auto err = s.exec())
         return err;
+    notifyCallChanged(m_db, e.callId);
     return true;
 }
 
@@ -189,7 +202,10 @@ DbResult<bool> CallRepository::end(qint64 callId, const CallEnd &e)
     s.bind(ended).bind(e.outcome).bind(nullableText(e.reason)).bind(nullable(e.firstAudioMs));
     s.bind(int(e.turnLatenciesMs.size())).bind(nullable(percentile(e.turnLatenciesMs, 0.5)));
     s.bind(nullable(percentile(e.turnLatenciesMs, 0.95))).bind(ended).bind(callId);
-    return affected(s, u"call"_s);
+    auto r = affected(s, u"call"_s);
+    if (r.ok())
+        notifyCallChanged(m_db, callId);
+    return r;
 }
 
 DbResult<bool> CallRepository::updateTwilioStatus(const QString &callSid, const QString &status,

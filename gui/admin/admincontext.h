@@ -1,0 +1,26 @@
+#pragma once
+// What every page of vaani-admin shares: the database worker (all queries run on its thread; pages get
+// results by QFuture continuations, so the window never waits on the database), the signed-in staff name used
+// as author of edits, and how to ask the user a question (replaceable by tests).
+
+#include "db/dbworker.h"
+
+#include <QMessageBox>
+#include <QString>
+
+#include <functional>
+
+namespace vaani::admin {
+
+struct AdminContext
+{
+    db::DbWorker *db = nullptr;
+    QString author;
+    bool postgres = false;
+    // Save / Discard / Cancel for unsaved changes. Tests replace it.
+    std::function<QMessageBox::StandardButton(QWidget *parent, const QString &question)> askUnsaved;
+    // Information and errors for the user. Tests replace it to collect messages.
+    std::function<void(QWidget *parent, const QString &message)> tell;
+};
+
+} // namespace vaani::admin

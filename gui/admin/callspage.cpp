@@ -1,0 +1,312 @@
+// Call logs (search, filters, a call's detail as a conversation with tools, usage, cost and latency) and
+// Live calls (in-progress calls with their last lines, refreshed by PostgreSQL notifications or a light
+// poll).
+#include "pages.h"
+
+#include <QComboBox>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLabel>
+#include <QLineEdit>
+#include <QSortFilterProxyModel>
+#include <QSplitter>
+#include <QTableView>
+#include <QTextBrowser>
+#include <QUrlQuery>
+#include <QVBoxLayout>
+
+using namespace Qt::StringLiterals;
+
+namespace vaani::admin {
+
+QString outcomeLabel(const QString &outcome);
+
+namespace {
+QString offset(qint64 ms)
+{
+    return u"%1:%2"_s.arg(ms / 60000, 2, 10, QChar(u'0')).arg((ms / 1000) % 60, 2, 10, QChar(u'0'));
+}
+QString duration(const db::CallRecord &c)
+{
+    const QDateTime end = c.endedAt.isValid() ? c.endedAt : QDateTime::currentDateTimeUtc();
+    return offset(c.startedAt.msecsTo(end));
+}
+} // namespace
+
+CallsPage::CallsPage(AdminContext *ctx, QWidget *parent)
+    : AdminPage(ctx, parent)
+{
+    m_model = new RecordModel<db::CallRecord>(
+        {{tr("Started"), [](const db::CallRecord &c) { return c.startedAt.toLocalTime(); }},
+         {tr("Caller"), [](const db::CallRecord &c) { return c.callerMasked; }},
+         {tr("Duration"), [](const db::CallRecord &c) { return duration(c); }},
+         {tr("Outcome"), [](const db::CallRecord &c) { return outcomeLabel(c.outcome); }},
+         {tr("Turns"), [](const db::CallRecord &c) { return c.turnCount; },
+          Qt::AlignRight | Qt::AlignVCenter},
+         {tr("Cost (USD)"), [](const db::CallRecord &c) { return QString::number(c.costUsd, 'f', 4); },
+          Qt::AlignRight | Qt::AlignVCenter},
+         {tr("Prompt"),
+          [](const db::CallRecord &c) { return c.promptVersion ? QVariant(*c.promptVersion) : QVariant(); }},
+         {tr("Call SID"), [](const db::CallRecord &c) { return c.callSid; }}},
+        this);
+    m_from = new QDateEdit(QDate::currentDate().addDays(-30), this);
+    m_from->setObjectName(u"callsFrom"_s);
+    m_from->setCalendarPopup(true);
+    m_to = new QDateEdit(QDate::currentDate(), this);
+    m_to->setObjectName(u"callsTo"_s);
+    m_to->setCalendarPopup(true);
+    m_caller = new QLineEdit(this);
+    m_caller->setObjectName(u"callsCaller"_s);
+    m_caller->setPlaceholderText(tr("Caller's last 4 digits"));
+    m_outcome = new QComboBox(this);
+    m_outcome->setObjectName(u"callsOutcome"_s);
+    m_outcome->addItem(tr("Any outcome"), QString());
+    for (const QString &o : {u"in_progress"_s, u"resolved"_s, u"transferred"_s, u"dropped"_s, u"failed"_s,
+                             u"rejected"_s, u"no_stream"_s})
+        m_outcome->addItem(outcomeLabel(o), o);
+    m_hasTicket = new QComboBox(this);
+    m_hasTicket->setObjectName(u"callsHasTicket"_s);
+    m_hasTicket->addItem(tr("With or without ticket"), 0);
+    m_hasTicket->addItem(tr("Opened a ticket"), 1);
+    m_hasTicket->addItem(tr("No ticket"), 2);
+    auto *filters = new QHBoxLayout;
+    filters->addWidget(new QLabel(tr("From"), this));
+    filters->addWidget(m_from);
+    filters->addWidget(new QLabel(tr("to"), this));
+    filters->addWidget(m_to);
+    filters->addWidget(m_caller);
+    filters->addWidget(m_outcome);
+    filters->addWidget(m_hasTicket);
+    filters->addStretch();
+    m_table = makeTable(u"callsTable"_s, m_model, &m_proxy);
+    m_table->sortByColumn(0, Qt::DescendingOrder);
+
+    m_summary = new QLabel(tr("Select a call."), this);
+    m_summary->setObjectName(u"callSummary"_s);
+    m_summary->setWordWrap(true);
+    m_summary->setTextFormat(Qt::RichText);
+    m_summary->setTextInteractionFlags(Qt::TextBrowserInteraction);
+    connect(m_summary, &QLabel::linkActivated, this, [this](const QString &link) {
+        const QUrl url(link);
+        if (url.scheme() == u"ticket"_s)
+            Q_EMIT openTicket(url.path().toLongLong());
+        else if (url.scheme() == u"order"_s)
+            Q_EMIT openOrder(url.path());
+    });
+    m_transcript = new QTextBrowser(this);
+    m_transcript->setObjectName(u"callTranscript"_s);
+    m_toolsModel = new RecordModel<db::ToolInvocation>(
+        {{tr("Tool"), [](const db::ToolInvocation &t) { return t.tool; }},
+         {tr("OK"), [](const db::ToolInvocation &t) { return t.ok ? tr("yes") : tr("no"); }},
+         {tr("ms"), [](const db::ToolInvocation &t) { return t.durationMs; },
+          Qt::AlignRight | Qt::AlignVCenter},
+         {tr("Arguments"), [](const db::ToolInvocation &t) { return t.arguments; }},
+         {tr("Result"), [](const db::ToolInvocation &t) { return t.result; }}},
+        this);
+    QSortFilterProxyModel *toolsProxy = nullptr;
+    m_tools = makeTable(u"callTools"_s, m_toolsModel, &toolsProxy);
+    auto *detail = new QWidget(this);
+    auto *dl = new QVBoxLayout(detail);
+    dl->addWidget(m_summary);
+    dl->addWidget(m_transcript, 3);
+    dl->addWidget(m_tools, 1);
+    auto *split = new QSplitter(this);
+    split->addWidget(m_table);
+    split->addWidget(detail);
+    split->setStretchFactor(0, 1);
+    split->setStretchFactor(1, 1);
+    auto *layout = new QVBoxLayout(this);
+    layout->addLayout(filters);
+    layout->addWidget(split, 1);
+
+    for (QDateEdit *d : {m_from, m_to})
+        connect(d, &QDateEdit::dateChanged, this, &CallsPage::refresh);
+    for (QComboBox *c : {m_outcome, m_hasTicket})
+        connect(c, &QComboBox::currentIndexChanged, this, &CallsPage::refresh);
+    auto *debounce = new QTimer(this);
+    debounce->setSingleShot(true);
+    debounce->setInterval(250);
+    connect(m_caller, &QLineEdit::textChanged, debounce, qOverload<>(&QTimer::start));
+    connect(debounce, &QTimer::timeout, this, &CallsPage::refresh);
+    connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+            [this](const QModelIndex &current) {
+                const QModelIndex i = m_proxy->mapToSource(current);
+                if (i.isValid())
+                    showDetail(m_model->at(i.row()));
+            });
+}
+
+void CallsPage::refresh()
+{
+    db::CallFilter f;
+    f.from = QDateTime(m_from->date(), QTime(0, 0));
+    f.to = QDateTime(m_to->date().addDays(1), QTime(0, 0));
+    f.caller = m_caller->text().trimmed();
+    f.outcome = m_outcome->currentData().toString();
+    const int t = m_hasTicket->currentData().toInt();
+    if (t)
+        f.hasTicket = t == 1;
+    f.limit = 2000;
+    m_ctx->db->submit([f](db::Repositories &r) { return r.calls.list(f); })
+        .then(this, [this](db::DbResult<QList<db::CallRecord>> res) {
+            if (!res.ok()) {
+                m_summary->setText(tr("The database is not reachable."));
+                return;
+            }
+            m_model->setRecords(res.value);
+            if (m_pendingOpen) {
+                for (int r = 0; r < m_proxy->rowCount(); ++r) {
+                    const QModelIndex i = m_proxy->index(r, 0);
+                    if (m_model->at(m_proxy->mapToSource(i).row()).id == m_pendingOpen)
+                        m_table->setCurrentIndex(i);
+                }
+                m_pendingOpen = 0;
+            }
+        });
+}
+
+void CallsPage::openCall(qint64 callId)
+{
+    m_pendingOpen = callId;
+    m_caller->clear();
+    m_outcome->setCurrentIndex(0);
+    m_hasTicket->setCurrentIndex(0);
+    m_from->setDate(QDate(2000, 1, 1));
+    m_to->setDate(QDate::currentDate());
+    refresh();
+}
+
+void CallsPage::showDetail(const db::CallRecord &c)
+{
+    const qint64 id = c.id;
+    struct Detail
+    {
+        QList<db::TranscriptEntry> transcript;
+        QList<db::ToolInvocation> tools;
+        QList<db::CallTurn> turns;
+        QList<db::Ticket> tickets;
+    };
+    m_ctx->db
+        ->submit([id](db::Repositories &r) -> db::DbResult<Detail> {
+            Detail d;
+            auto t = r.calls.transcript(id);
+            if (!t.ok())
+                return t.error;
+            d.transcript = t.value;
+            d.tools = r.calls.tools(id).value;
+            d.turns = r.calls.turns(id).value;
+            d.tickets = r.tickets.forCall(id).value;
+            return d;
+        })
+        .then(this, [this, c](db::DbResult<Detail> res) {
+            const QModelIndex i = m_proxy->mapToSource(m_table->currentIndex());
+            if (!i.isValid() || m_model->at(i.row()).id != c.id)
+                return;
+            QString html;
+            for (const db::TranscriptEntry &e : res.value.transcript) {
+                const bool agent = e.speaker == u"agent"_s;
+                const QString who = agent                      ? tr("Agent")
+                                    : e.speaker == u"caller"_s ? tr("Caller")
+                                                               : tr("System");
+                html +=
+                    u"<p style='margin:4px; %1'><b>%2</b> <span style='color:gray'>%3</span>%4<br>%5</p>"_s
+                        .arg(agent                      ? u"background:#e3f2fd"_s
+                             : e.speaker == u"caller"_s ? u"background:#f1f8e9"_s
+                                                        : u"color:gray"_s,
+                             who, offset(e.offsetMs), e.truncated ? tr(" (interrupted)") : QString(),
+                             e.text.toHtmlEscaped());
+            }
+            m_transcript->setHtml(html.isEmpty() ? tr("<i>No transcript.</i>") : html);
+            m_toolsModel->setRecords(res.value.tools);
+            QStringList links;
+            for (const db::Ticket &t : res.value.tickets)
+                links << u"<a href='ticket:%1'>%2</a>"_s.arg(t.id).arg(t.code);
+            QSet<QString> orders;
+            for (const db::ToolInvocation &t : res.value.tools) {
+                const QJsonObject args = QJsonDocument::fromJson(t.arguments.toUtf8()).object();
+                const QString code = args.value(u"order_id"_s).toString().remove(u' ').toUpper();
+                if (!code.isEmpty() && !orders.contains(code)) {
+                    orders.insert(code);
+                    links << u"<a href='order:%1'>%1</a>"_s.arg(code.toHtmlEscaped());
+                }
+            }
+            QStringList turns;
+            for (const db::CallTurn &t : res.value.turns)
+                turns << QString::number(t.latencyMs);
+            m_summary->setText(
+                tr("<b>%1</b> · %2 · %3<br>Tokens in %4 (audio %5), out %6 (audio %7) · cost $%8<br>"
+                   "First greeting audio: %9 ms · turn latency median %10 ms, p95 %11 ms · per turn: "
+                   "%12<br>%13")
+                    .arg(c.callerMasked, outcomeLabel(c.outcome),
+                         c.startedAt.toLocalTime().toString(u"yyyy-MM-dd HH:mm"_s))
+                    .arg(c.inputTokens)
+                    .arg(c.audioInputTokens)
+                    .arg(c.outputTokens)
+                    .arg(c.audioOutputTokens)
+                    .arg(c.costUsd, 0, 'f', 4)
+                    .arg(c.firstAudioMs ? QString::number(*c.firstAudioMs) : u"–"_s)
+                    .arg(c.turnLatencyP50Ms ? QString::number(*c.turnLatencyP50Ms) : u"–"_s)
+                    .arg(c.turnLatencyP95Ms ? QString::number(*c.turnLatencyP95Ms) : u"–"_s)
+                    .arg(turns.isEmpty() ? u"–"_s : turns.join(u", "_s))
+                    .arg(links.isEmpty() ? QString() : tr("Linked: %1").arg(links.join(u" · "_s))));
+        });
+}
+
+LiveCallsPage::LiveCallsPage(AdminContext *ctx, QWidget *parent)
+    : AdminPage(ctx, parent)
+{
+    m_model = new RecordModel<Live>(
+        {{tr("Caller"), [](const Live &l) { return l.call.callerMasked; }},
+         {tr("Started"), [](const Live &l) { return l.call.startedAt.toLocalTime().time(); }},
+         {tr("Duration"), [](const Live &l) { return duration(l.call); }},
+         {tr("Server"), [](const Live &l) { return l.call.serverInstance; }},
+         {tr("Last lines"), [](const Live &l) { return l.lastLines.join(u"  ·  "_s); }}},
+        this);
+    m_table = makeTable(u"liveCallsTable"_s, m_model, &m_proxy);
+    m_note = new QLabel(this);
+    m_note->setObjectName(u"liveNote"_s);
+    m_note->setText(ctx->postgres ? tr("Updates as calls happen (PostgreSQL notifications).")
+                                  : tr("Refreshed every 2 seconds."));
+    auto *layout = new QVBoxLayout(this);
+    layout->addWidget(m_note);
+    layout->addWidget(m_table, 1);
+    m_poll.setInterval(ctx->postgres ? 10000 : 2000);
+    connect(&m_poll, &QTimer::timeout, this, &LiveCallsPage::refresh);
+    m_poll.start();
+}
+
+void LiveCallsPage::setPollInterval(int ms)
+{
+    m_poll.setInterval(ms);
+}
+
+void LiveCallsPage::refresh()
+{
+    if (m_inFlight || !isVisible())
+        return;
+    m_inFlight = true;
+    m_ctx->db
+        ->submit([](db::Repositories &r) -> db::DbResult<QList<Live>> {
+            auto calls = r.calls.active();
+            if (!calls.ok())
+                return calls.error;
+            QList<Live> out;
+            for (const db::CallRecord &c : calls.value) {
+                Live l{c, {}};
+                const auto t = r.calls.transcript(c.id).value;
+                for (qsizetype i = std::max<qsizetype>(0, t.size() - 3); i < t.size(); ++i)
+                    l.lastLines << (t[i].speaker == u"agent"_s ? u"🤖 "_s : u"📞 "_s) + t[i].text;
+                out << l;
+            }
+            return out;
+        })
+        .then(this, [this](db::DbResult<QList<Live>> res) {
+            m_inFlight = false;
+            if (res.ok())
+                m_model->setRecords(res.value);
+        });
+}
+
+} // namespace vaani::admin

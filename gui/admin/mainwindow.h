@@ -1,0 +1,48 @@
+#pragma once
+// vaani-admin's main window: a page list on the left (Dashboard, Live calls, Call logs, Orders, Customers,
+// Tickets, Agent prompts), the page on the right, File → Export CSV / Connect to database, View → Refresh,
+// Settings → Language. Leaving a page or closing the window asks about unsaved changes.
+
+#include "admincontext.h"
+
+#include <QMainWindow>
+
+class QListWidget;
+class QStackedWidget;
+
+namespace vaani::admin {
+
+class AdminPage;
+class CallsPage;
+class OrdersPage;
+class TicketsPage;
+
+class MainWindow : public QMainWindow
+{
+    Q_OBJECT
+public:
+    explicit MainWindow(AdminContext *ctx, const QString &databaseDescription, QWidget *parent = nullptr);
+    AdminPage *page(const QString &objectName) const;
+    bool showPage(const QString &objectName);
+    bool exportCurrent(const QString &path, QString *error);
+
+public Q_SLOTS:
+    void refreshCurrent();
+
+protected:
+    void closeEvent(QCloseEvent *event) override;
+
+private:
+    AdminContext *m_ctx;
+    QListWidget *m_nav;
+    QStackedWidget *m_stack;
+    QList<AdminPage *> m_pages;
+    int m_currentRow = 0;
+};
+
+// Remembered connections ("recent") and the connection dialog: SQLite file or PostgreSQL.
+QString askDatabaseUrl(QWidget *parent, const QString &current);
+QStringList recentConnections();
+void rememberConnection(const QString &url);
+
+} // namespace vaani::admin

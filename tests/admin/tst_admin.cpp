@@ -3,6 +3,7 @@
 #include "csvexport.h"
 #include "db/dbworker.h"
 #include "mainwindow.h"
+#include "notificationlistener.h"
 #include "pages.h"
 #include "testenv.h"
 
@@ -17,6 +18,7 @@
 #include <QListWidget>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QSignalSpy>
 #include <QSqlQuery>
 #include <QTableView>
 #include <QTest>
@@ -412,6 +414,34 @@ private Q_SLOTS:
         QVERIFY(!w<QChartView>(u"callsChart"_s)->chart()->series().isEmpty());
         QVERIFY(!w<QChartView>(u"latencyChart"_s)->chart()->series().isEmpty());
         QVERIFY(!w<QChartView>(u"costChart"_s)->chart()->series().isEmpty());
+    }
+
+    void postgresNotificationsReachTheListener()
+    {
+        // The server's call writes NOTIFY admin desktops on PostgreSQL; the live page refreshes on them.
+        QString error;
+        const db::DatabaseConfig pg = test::freshDatabase(u"postgresql"_s, u"adminlisten"_s, &error);
+        QVERIFY2(error.isEmpty(), qPrintable(error));
+        db::DbWorker server(pg);
+        QVERIFY(server.initialise(false, false).result().ok());
+        NotificationListener listener(pg);
+        QSignalSpy listening(&listener, &NotificationListener::listening);
+        QSignalSpy changed(&listener, &NotificationListener::callsChanged);
+        listener.start();
+        QVERIFY(listening.wait(5000));
+        QCOMPARE(listening.first().at(0).toBool(), true);
+        auto started = server.submit([](db::Repositories &r) {
+            return r.calls.start(
+                {u"CApg00000000000000000000000000001"_s, u"+919000000002"_s, {}, u"test"_s, {}, {}, {}});
+        });
+        started.waitForFinished();
+        QVERIFY(started.result().ok());
+        QTRY_VERIFY(changed.size() >= 1);
+        const auto before = changed.size();
+        server.submit([id = started.result().value.id](db::Repositories &r) {
+            return r.calls.addTranscript({0, id, 1, u"caller"_s, u"Hello"_s, 10, false});
+        });
+        QTRY_VERIFY(changed.size() > before);
     }
 
     void hindiTranslationIsComplete()

@@ -76,7 +76,29 @@ CallSession::CallSession(CallInfo info, ServerContext *context, ModelLeg *model)
     s.callerNumber = m_info.caller;
     s.calledNumber = m_info.called;
     s.serverInstance = m_ctx->settings.instance;
-    m_ctx->db->submit([s](db::Repositories &r) { return r.calls.start(s); });
+    m_ctx->db->submit([s, id = m_callId](db::Repositories &r) {
+        auto c = r.calls.start(s);
+        if (c.ok())
+            *id = c.value.id;
+        return c;
+    });
+}
+
+void CallSession::record(std::function<db::DbResult<bool>(db::Repositories &, qint64)> fn)
+{
+    m_ctx->db->submit(
+        [sid = m_info.callSid, id = m_callId, fn = std::move(fn)](db::Repositories &r) -> db::DbResult<bool> {
+            if (*id == 0) {
+                auto c = r.calls.findBySid(sid);
+                if (!c.ok())
+                    return c.error;
+                *id = c.value.id;
+            }
+            auto result = fn(r, *id);
+            if (!result.ok())
+                qCWarning(lcDb) << "call record not updated:" << result.error.message;
+            return result;
+        });
 }
 
 CallSession::~CallSession()
@@ -159,12 +181,8 @@ void CallSession::recordPromptAndStream()
     const QString streamSid = m_telephony ? m_telephony->streamSid() : QString();
     if (!promptId && streamSid.isEmpty())
         return;
-    const QString sid = m_info.callSid;
-    m_ctx->db->submit([sid, streamSid, promptId, promptVersion](db::Repositories &r) -> db::DbResult<bool> {
-        auto c = r.calls.findBySid(sid);
-        if (!c.ok())
-            return c.error;
-        return r.calls.setStream(c.value.id, streamSid, promptId, promptVersion);
+    record([streamSid, promptId, promptVersion](db::Repositories &r, qint64 id) {
+        return r.calls.setStream(id, streamSid, promptId, promptVersion);
     });
 }
 
@@ -242,12 +260,8 @@ void CallSession::onModelEvent(const realtime::Event &e)
             m_agentItemSeq.insert(e.itemId, m_transcriptSeq);
             if (e.itemId == m_pendingTruncatedItem) {
                 m_pendingTruncatedItem.clear();
-                const QString sid = m_info.callSid;
                 const int seq = m_transcriptSeq;
-                m_ctx->db->submit([sid, seq](db::Repositories &r) -> db::DbResult<bool> {
-                    auto c = r.calls.findBySid(sid);
-                    return c.ok() ? r.calls.markTruncated(c.value.id, seq) : db::DbResult<bool>(c.error);
-                });
+                record([seq](db::Repositories &r, qint64 id) { return r.calls.markTruncated(id, seq); });
             }
         }
         return;
@@ -314,14 +328,10 @@ void CallSession::forwardAgentAudio(const QByteArray &payload, const QString &it
         const int latency = int(m_speechStoppedAt.elapsed());
         m_turnLatencies << latency;
         m_ctx->metrics->turnLatencyMs.observe(latency);
-        const QString sid = m_info.callSid;
         const db::CallTurn turn{0, int(m_turnLatencies.size()), latency, offsetMs()};
-        m_ctx->db->submit([sid, turn](db::Repositories &r) -> db::DbResult<bool> {
-            auto c = r.calls.findBySid(sid);
-            if (!c.ok())
-                return c.error;
+        record([turn](db::Repositories &r, qint64 id) {
             db::CallTurn t = turn;
-            t.callId = c.value.id;
+            t.callId = id;
             return r.calls.addTurn(t);
         });
     }
@@ -363,12 +373,8 @@ void CallSession::onSpeechStarted()
     if (played < received) {
         m_model->send(realtime::itemTruncate(item, 0, played));
         if (m_agentItemSeq.contains(item)) {
-            const QString sid = m_info.callSid;
             const int seq = m_agentItemSeq.value(item);
-            m_ctx->db->submit([sid, seq](db::Repositories &r) -> db::DbResult<bool> {
-                auto c = r.calls.findBySid(sid);
-                return c.ok() ? r.calls.markTruncated(c.value.id, seq) : db::DbResult<bool>(c.error);
-            });
+            record([seq](db::Repositories &r, qint64 id) { return r.calls.markTruncated(id, seq); });
         } else {
             m_pendingTruncatedItem = item;
         }
@@ -382,12 +388,8 @@ void CallSession::onResponseDone(const realtime::Event &e)
     m_responseRequested = false;
     const double cost = m_ctx->settings.prices.cost(e.usage);
     if (e.usage.totalTokens > 0 || e.usage.inputAudioTokens > 0 || e.usage.outputAudioTokens > 0) {
-        const QString sid = m_info.callSid;
         const realtime::Usage usage = e.usage;
-        m_ctx->db->submit([sid, usage, cost](db::Repositories &r) -> db::DbResult<bool> {
-            auto c = r.calls.findBySid(sid);
-            return c.ok() ? r.calls.addUsage(c.value.id, usage, cost) : db::DbResult<bool>(c.error);
-        });
+        record([usage, cost](db::Repositories &r, qint64 id) { return r.calls.addUsage(id, usage, cost); });
     }
     if (e.status == u"failed"_s)
         qCWarning(lcRealtime) << "response failed:" << e.errorType << e.errorCode;
@@ -441,13 +443,9 @@ void CallSession::recordTranscript(const QString &speaker, const QString &text)
                                                 : u"System: "_s) +
                           text;
     const db::TranscriptEntry entry{0, 0, seq, speaker, text, offsetMs(), false};
-    const QString sid = m_info.callSid;
-    m_ctx->db->submit([sid, entry](db::Repositories &r) -> db::DbResult<bool> {
-        auto c = r.calls.findBySid(sid);
-        if (!c.ok())
-            return c.error;
+    record([entry](db::Repositories &r, qint64 id) {
         db::TranscriptEntry e = entry;
-        e.callId = c.value.id;
+        e.callId = id;
         return r.calls.addTranscript(e);
     });
 }
@@ -469,11 +467,7 @@ void CallSession::finish(const QString &reason, const QString &outcome)
     end.reason = reason.left(500);
     end.firstAudioMs = m_firstAudioMs;
     end.turnLatenciesMs = m_turnLatencies;
-    const QString sid = m_info.callSid;
-    m_ctx->db->submit([sid, end](db::Repositories &r) -> db::DbResult<bool> {
-        auto c = r.calls.findBySid(sid);
-        return c.ok() ? r.calls.end(c.value.id, end) : db::DbResult<bool>(c.error);
-    });
+    record([end](db::Repositories &r, qint64 id) { return r.calls.end(id, end); });
     if (m_counted)
         m_ctx->metrics->callsActive.fetch_sub(1);
     m_ctx->metrics->callEnded(outcome);

@@ -8,6 +8,7 @@
 // its own thread. Owns the model leg; holds the telephony leg through a QPointer (the stream owns itself).
 
 #include "db/models.h"
+#include "db/repositories.h"
 #include "legs.h"
 #include "servercontext.h"
 
@@ -18,6 +19,8 @@
 #include <QTimer>
 
 #include <deque>
+#include <functional>
+#include <memory>
 
 namespace vaani {
 
@@ -92,7 +95,9 @@ private:
                        qint64 startedMs);
     void maybeHangUp();
     void hangUpNow();
-    // Record
+    // Record: fn(Repositories&, callId) runs on the database thread after the call's row id is known
+    // (resolved once by the first job, then reused: jobs run in order on that one thread).
+    void record(std::function<db::DbResult<bool>(db::Repositories &, qint64)> fn);
     void recordPromptAndStream();
     void recordTranscript(const QString &speaker, const QString &text);
     qint64 offsetMs() const;
@@ -148,6 +153,7 @@ private:
     QTimer m_prewarmExpiry{this};       // parented: they must move with the session
     QTimer m_hangupDeadline{this};
     QString m_pendingTruncatedItem;
+    std::shared_ptr<qint64> m_callId = std::make_shared<qint64>(0); // touched on the database thread only
 };
 
 } // namespace vaani

@@ -108,14 +108,11 @@ void CallSession::completeTool(const QString &callId, const QString &name, const
     m_ctx->metrics->toolDurationMs.observe(duration);
     const QString result = compact(output);
     m_toolOutputs.append({callId, result});
-    const QString sid = m_info.callSid;
-    db::ToolInvocation inv{0, 0, name.left(64), arguments.left(16000), result.left(16000), duration, ok, {}};
-    m_ctx->db->submit([sid, inv](db::Repositories &r) -> db::DbResult<bool> {
-        auto c = r.calls.findBySid(sid);
-        if (!c.ok())
-            return c.error;
+    const db::ToolInvocation inv{0,  0, name.left(64), arguments.left(16000), result.left(16000), duration,
+                                 ok, {}};
+    record([inv](db::Repositories &r, qint64 id) {
         db::ToolInvocation i = inv;
-        i.callId = c.value.id;
+        i.callId = id;
         return r.calls.addToolInvocation(i);
     });
     flushToolOutputs();

@@ -1,5 +1,6 @@
 #include "mediastream.h"
 
+#include "jsonscan.h"
 #include "logging.h"
 #include "metrics.h"
 #include "streamtokens.h"
@@ -47,20 +48,6 @@ MediaStream::~MediaStream()
 }
 
 namespace {
-// The string value after `key` (which ends in `":"`), if it contains no escapes.
-bool scanString(QStringView text, QStringView key, QStringView *value)
-{
-    const qsizetype k = text.indexOf(key);
-    if (k < 0)
-        return false;
-    const qsizetype start = k + key.size();
-    const qsizetype end = text.indexOf(u'"', start);
-    if (end < 0)
-        return false;
-    *value = text.sliced(start, end - start);
-    return true;
-}
-
 bool isBase64(QStringView s)
 {
     for (QChar c : s) {
@@ -84,11 +71,11 @@ bool MediaStream::tryFastMedia(QStringView text)
         !text.contains(kEvent))
         return false;
     QStringView payload;
-    if (!scanString(text, kPayload, &payload) || payload.isEmpty() || !isBase64(payload))
+    if (!jsonscan::stringValue(text, kPayload, &payload) || payload.isEmpty() || !isBase64(payload))
         return false;
     QStringView ts;
     bool ok = true;
-    const qint64 timestamp = scanString(text, kTimestamp, &ts) ? ts.toLongLong(&ok) : 0;
+    const qint64 timestamp = jsonscan::stringValue(text, kTimestamp, &ts) ? ts.toLongLong(&ok) : 0;
     if (!ok)
         return false;
     m_metrics->framesIn.fetch_add(1, std::memory_order_relaxed);

@@ -1,5 +1,6 @@
 #include "realtimeclient.h"
 
+#include "jsonscan.h"
 #include "logging.h"
 #include "metrics.h"
 
@@ -125,21 +126,6 @@ void RealtimeClient::fail(const QString &reason, const QString &metricKind)
     Q_EMIT failed(reason);
 }
 
-namespace {
-bool scanValue(QStringView text, QStringView key, QStringView *value)
-{
-    const qsizetype k = text.indexOf(key);
-    if (k < 0)
-        return false;
-    const qsizetype start = k + key.size();
-    const qsizetype end = text.indexOf(u'"', start);
-    if (end < 0)
-        return false;
-    *value = text.sliced(start, end - start);
-    return true;
-}
-} // namespace
-
 bool RealtimeClient::tryFastAudioDelta(QStringView text)
 {
     // Hot path: audio deltas are most of the traffic. Scan for the three fields the bridge needs; anything
@@ -151,8 +137,8 @@ bool RealtimeClient::tryFastAudioDelta(QStringView text)
     if (m_state != State::Ready || text.contains(u'\\') || !text.contains(kType))
         return false;
     QStringView delta, response, item;
-    if (!scanValue(text, kDelta, &delta) || !scanValue(text, kResponse, &response) ||
-        !scanValue(text, kItem, &item))
+    if (!jsonscan::stringValue(text, kDelta, &delta) || !jsonscan::stringValue(text, kResponse, &response) ||
+        !jsonscan::stringValue(text, kItem, &item))
         return false;
     realtime::Event &e = m_fastEvent;
     e.type = realtime::ServerEvent::OutputAudioDelta;

@@ -125,11 +125,7 @@ CallsPage::CallsPage(AdminContext *ctx, QWidget *parent)
         connect(d, &QDateEdit::dateChanged, this, &CallsPage::refresh);
     for (QComboBox *c : {m_outcome, m_hasTicket})
         connect(c, &QComboBox::currentIndexChanged, this, &CallsPage::refresh);
-    auto *debounce = new QTimer(this);
-    debounce->setSingleShot(true);
-    debounce->setInterval(250);
-    connect(m_caller, &QLineEdit::textChanged, debounce, qOverload<>(&QTimer::start));
-    connect(debounce, &QTimer::timeout, this, &CallsPage::refresh);
+    refreshWhileTyping({m_caller});
     connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             [this](const QModelIndex &current) {
                 const QModelIndex i = m_proxy->mapToSource(current);

@@ -55,6 +55,41 @@ QTableView *AdminPage::makeTable(const QString &objectName, QAbstractItemModel *
     return view;
 }
 
+void AdminPage::guardSelection(QTableView *view, QSortFilterProxyModel *proxy,
+                               std::function<bool(int)> isLoaded, std::function<void(int)> load)
+{
+    connect(view->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+            [this, view, proxy, isLoaded, load](const QModelIndex &current, const QModelIndex &previous) {
+                const QModelIndex i = proxy->mapToSource(current);
+                if (!i.isValid() || isLoaded(i.row()))
+                    return;
+                if (!maybeLeave()) {
+                    QSignalBlocker block(view->selectionModel());
+                    view->setCurrentIndex(previous);
+                    return;
+                }
+                load(i.row());
+            });
+}
+
+void AdminPage::refreshWhileTyping(const QList<QLineEdit *> &fields)
+{
+    auto *debounce = new QTimer(this);
+    debounce->setSingleShot(true);
+    debounce->setInterval(250);
+    for (QLineEdit *e : fields)
+        connect(e, &QLineEdit::textChanged, debounce, qOverload<>(&QTimer::start));
+    connect(debounce, &QTimer::timeout, this, &AdminPage::refresh);
+}
+
+QLabel *AdminPage::makeMessageLabel(const QString &objectName)
+{
+    auto *label = new QLabel(this);
+    label->setObjectName(objectName);
+    label->setWordWrap(true);
+    return label;
+}
+
 void AdminPage::showResult(QLabel *label, const db::DbError &error, const QString &success)
 {
     if (!error) {
@@ -111,9 +146,7 @@ OrdersPage::OrdersPage(AdminContext *ctx, QWidget *parent)
         m_status->addItem(statusLabel(s), s);
     m_save = new QPushButton(tr("&Save status"), this);
     m_save->setObjectName(u"saveOrderStatus"_s);
-    m_message = new QLabel(this);
-    m_message->setObjectName(u"orderMessage"_s);
-    m_message->setWordWrap(true);
+    m_message = makeMessageLabel(u"orderMessage"_s);
 
     auto *side = new QWidget(this);
     auto *form = new QFormLayout(side);
@@ -130,11 +163,7 @@ OrdersPage::OrdersPage(AdminContext *ctx, QWidget *parent)
     layout->addWidget(m_search);
     layout->addWidget(split, 1);
 
-    auto *debounce = new QTimer(this);
-    debounce->setSingleShot(true);
-    debounce->setInterval(250);
-    connect(m_search, &QLineEdit::textChanged, debounce, qOverload<>(&QTimer::start));
-    connect(debounce, &QTimer::timeout, this, &OrdersPage::refresh);
+    refreshWhileTyping({m_search});
     connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             &OrdersPage::onSelection);
     connect(m_save, &QPushButton::clicked, this, &OrdersPage::saveStatus);
@@ -250,9 +279,7 @@ CustomersPage::CustomersPage(AdminContext *ctx, QWidget *parent)
     save->setObjectName(u"saveCustomer"_s);
     auto *add = new QPushButton(tr("&New customer"), this);
     add->setObjectName(u"newCustomer"_s);
-    m_message = new QLabel(this);
-    m_message->setObjectName(u"customerMessage"_s);
-    m_message->setWordWrap(true);
+    m_message = makeMessageLabel(u"customerMessage"_s);
     auto *side = new QWidget(this);
     auto *form = new QFormLayout(side);
     form->addRow(tr("&Name"), m_name);
@@ -271,23 +298,10 @@ CustomersPage::CustomersPage(AdminContext *ctx, QWidget *parent)
     auto *layout = new QVBoxLayout(this);
     layout->addWidget(m_search);
     layout->addWidget(split, 1);
-    auto *debounce = new QTimer(this);
-    debounce->setSingleShot(true);
-    debounce->setInterval(250);
-    connect(m_search, &QLineEdit::textChanged, debounce, qOverload<>(&QTimer::start));
-    connect(debounce, &QTimer::timeout, this, &CustomersPage::refresh);
-    connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
-            [this](const QModelIndex &current, const QModelIndex &previous) {
-                const QModelIndex i = m_proxy->mapToSource(current);
-                if (!i.isValid() || (i.isValid() && m_model->at(i.row()).id == m_current.id))
-                    return;
-                if (!maybeLeave()) {
-                    QSignalBlocker block(m_table->selectionModel());
-                    m_table->setCurrentIndex(previous);
-                    return;
-                }
-                load(m_model->at(i.row()));
-            });
+    refreshWhileTyping({m_search});
+    guardSelection(
+        m_table, m_proxy, [this](int row) { return m_model->at(row).id == m_current.id; },
+        [this](int row) { load(m_model->at(row)); });
     connect(save, &QPushButton::clicked, this, &CustomersPage::saveChanges);
     connect(add, &QPushButton::clicked, this, [this] {
         if (maybeLeave())

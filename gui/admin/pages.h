@@ -12,6 +12,8 @@
 #include <QTimer>
 #include <QWidget>
 
+#include <functional>
+
 class QTableView;
 class QLineEdit;
 class QComboBox;
@@ -46,6 +48,13 @@ protected:
     virtual bool saveChanges() { return true; }
     QTableView *makeTable(const QString &objectName, QAbstractItemModel *model,
                           QSortFilterProxyModel **proxy);
+    // When the selection moves to another row: asks about unsaved changes first (moving back if the user
+    // cancels), then calls load(sourceRow). isLoaded(sourceRow) says the row is already in the editor.
+    void guardSelection(QTableView *view, QSortFilterProxyModel *proxy, std::function<bool(int)> isLoaded,
+                        std::function<void(int)> load);
+    // refresh() a moment after the user stops typing in any of these fields.
+    void refreshWhileTyping(const QList<QLineEdit *> &fields);
+    QLabel *makeMessageLabel(const QString &objectName);
     void showResult(QLabel *label, const db::DbError &error, const QString &success);
     AdminContext *m_ctx;
 };

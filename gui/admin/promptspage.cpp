@@ -127,9 +127,7 @@ PromptsPage::PromptsPage(AdminContext *ctx, QWidget *parent)
     diff->setObjectName(u"showPromptDiff"_s);
     m_diff = new QTextBrowser(this);
     m_diff->setObjectName(u"promptDiff"_s);
-    m_message = new QLabel(this);
-    m_message->setObjectName(u"promptMessage"_s);
-    m_message->setWordWrap(true);
+    m_message = makeMessageLabel(u"promptMessage"_s);
 
     auto *editor = new QWidget(this);
     auto *form = new QFormLayout(editor);
@@ -168,18 +166,9 @@ PromptsPage::PromptsPage(AdminContext *ctx, QWidget *parent)
     auto *layout = new QVBoxLayout(this);
     layout->addWidget(split);
 
-    connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
-            [this](const QModelIndex &current, const QModelIndex &previous) {
-                const QModelIndex i = m_proxy->mapToSource(current);
-                if (!i.isValid() || m_model->at(i.row()).id == m_loaded.id)
-                    return;
-                if (!maybeLeave()) {
-                    QSignalBlocker block(m_table->selectionModel());
-                    m_table->setCurrentIndex(previous);
-                    return;
-                }
-                load(m_model->at(i.row()));
-            });
+    guardSelection(
+        m_table, m_proxy, [this](int row) { return m_model->at(row).id == m_loaded.id; },
+        [this](int row) { load(m_model->at(row)); });
     connect(save, &QPushButton::clicked, this, &PromptsPage::saveChanges);
     connect(diff, &QPushButton::clicked, this, &PromptsPage::showDiff);
     connect(activate, &QPushButton::clicked, this, [this] {

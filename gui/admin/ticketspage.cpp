@@ -87,9 +87,7 @@ TicketsPage::TicketsPage(AdminContext *ctx, QWidget *parent)
     m_history->setObjectName(u"ticketHistory"_s);
     m_openCall = new QPushButton(tr("Open the call"), detail);
     m_openCall->setObjectName(u"openTicketCall"_s);
-    m_message = new QLabel(detail);
-    m_message->setObjectName(u"ticketMessage"_s);
-    m_message->setWordWrap(true);
+    m_message = makeMessageLabel(u"ticketMessage"_s);
     auto *form = new QFormLayout(detail);
     form->addRow(m_title);
     form->addRow(m_summary);
@@ -144,24 +142,10 @@ TicketsPage::TicketsPage(AdminContext *ctx, QWidget *parent)
 
     for (QComboBox *c : {m_statusFilter, m_priorityFilter})
         connect(c, &QComboBox::currentIndexChanged, this, &TicketsPage::refresh);
-    auto *debounce = new QTimer(this);
-    debounce->setSingleShot(true);
-    debounce->setInterval(250);
-    for (QLineEdit *e : {m_assigneeFilter, m_textFilter})
-        connect(e, &QLineEdit::textChanged, debounce, qOverload<>(&QTimer::start));
-    connect(debounce, &QTimer::timeout, this, &TicketsPage::refresh);
-    connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
-            [this](const QModelIndex &current, const QModelIndex &previous) {
-                const QModelIndex i = m_proxy->mapToSource(current);
-                if (!i.isValid() || (m_current && m_model->at(i.row()).id == m_current->id))
-                    return;
-                if (!maybeLeave()) {
-                    QSignalBlocker block(m_table->selectionModel());
-                    m_table->setCurrentIndex(previous);
-                    return;
-                }
-                load(m_model->at(i.row()));
-            });
+    refreshWhileTyping({m_assigneeFilter, m_textFilter});
+    guardSelection(
+        m_table, m_proxy, [this](int row) { return m_current && m_model->at(row).id == m_current->id; },
+        [this](int row) { load(m_model->at(row)); });
     connect(save, &QPushButton::clicked, this, &TicketsPage::saveChanges);
     connect(addNote, &QPushButton::clicked, this, &TicketsPage::addNote);
     connect(createButton, &QPushButton::clicked, this, &TicketsPage::createTicket);

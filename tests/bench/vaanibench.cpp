@@ -4,6 +4,7 @@
 #include "benchcall.h"
 #include "fakerealtime.h"
 #include "procstats.h"
+#include "twiliosimulator.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -102,6 +103,150 @@ bool waitHealthy(const QUrl &base, int timeoutMs)
     }
     return false;
 }
+struct SpawnedServer
+{
+    QProcess process;
+    QUrl base;
+    QString dataDir;
+    bool start(const QString &realtimeUrl, const QString &threads)
+    {
+        const quint16 port = freePort();
+        base = QUrl(u"http://127.0.0.1:%1"_s.arg(port));
+        dataDir = QDir::tempPath() + u"/vaani-bench-%1"_s.arg(QCoreApplication::applicationPid());
+        QDir().mkpath(dataDir);
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(u"PORT"_s, QString::number(port));
+        env.insert(u"HOST"_s, u"127.0.0.1"_s);
+        env.insert(u"PUBLIC_URL"_s, base.toString());
+        env.insert(u"VAANI_DATA_DIR"_s, dataDir);
+        env.insert(u"OPENAI_REALTIME_URL"_s, realtimeUrl);
+        env.insert(u"OPENAI_API_KEY"_s, u"sk-test-key"_s);
+        env.insert(u"TWILIO_AUTH_TOKEN"_s, QString::fromLatin1(kToken));
+        env.insert(u"MAX_CALLS"_s, u"100000"_s);
+        env.insert(u"RATE_LIMIT_PER_MINUTE"_s, u"0"_s);
+        env.insert(u"LOG_LEVEL"_s, u"warning"_s);
+        env.insert(u"WORKER_THREADS"_s, threads);
+        process.setProcessEnvironment(env);
+        process.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+        process.start(QCoreApplication::applicationDirPath() + u"/vaani-server"_s, {});
+        return process.waitForStarted(5000);
+    }
+    ~SpawnedServer()
+    {
+        if (process.state() != QProcess::NotRunning) {
+            process.terminate();
+            process.waitForFinished(5000);
+        }
+        if (!dataDir.isEmpty())
+            QDir(dataDir).removeRecursively();
+    }
+};
+
+// Calls one after another against a fake with realistic delays: Twilio's gap between webhook and stream,
+// time from `start` to the first greeting frame, and the latency the bridge adds to each agent turn
+// (the fake sends its first audio delta → that audio reaches "Twilio").
+int runLatency(const QCommandLineParser &p)
+{
+    test::FakeRealtimeServer fake;
+    fake.connectDelayMs = p.value(u"connect-delay"_s).toInt();
+    fake.firstAudioDelayMs = p.value(u"first-audio-delay"_s).toInt();
+    fake.greetingAudioMs = 1000;
+    fake.deltaMs = 100;
+    const int calls = std::max(1, p.value(u"calls"_s).toInt());
+    for (int i = 0; i < calls; ++i)
+        fake.turns << test::FakeTurn{u"Mera order kahan hai?"_s, {}, {}, u"Ji, dekhti hoon."_s, 600};
+    if (!fake.listen())
+        return 1;
+    SpawnedServer server;
+    if (!server.start(fake.url().toString(), p.value(u"server-threads"_s)) ||
+        !waitHealthy(server.base, 15000)) {
+        std::fprintf(stderr, "vaani-bench: cannot start vaani-server\n");
+        return 1;
+    }
+    const int gapMs = p.value(u"gap"_s).toInt();
+    std::printf(
+        "vaani-bench latency: %d calls, fake connect %d ms, first audio %d ms, webhook→stream gap %d ms\n",
+        calls, fake.connectDelayMs, fake.firstAudioDelayMs, gapMs);
+    std::vector<qint64> greeting, turn;
+    int failed = 0;
+    for (int i = 0; i < calls; ++i) {
+        test::TwilioSimulator sim;
+        sim.webhookUrl = QUrl(server.base.toString() + u"/incoming-call"_s);
+        sim.authToken = QString::fromLatin1(kToken);
+        QEventLoop loop;
+        QTimer deadline;
+        deadline.setSingleShot(true);
+        QObject::connect(&deadline, &QTimer::timeout, &loop, &QEventLoop::quit);
+        deadline.start(15000);
+        qint64 speechQueuedNs = 0, turnAudioNs = 0;
+        int responsesBefore = 0;
+        QObject::connect(&sim, &test::TwilioSimulator::webhookAnswered, &loop, [&](int status) {
+            if (status != 200) {
+                loop.quit();
+                return;
+            }
+            QTimer::singleShot(gapMs, &sim, [&] { sim.openStream(); });
+        });
+        QObject::connect(&sim, &test::TwilioSimulator::agentAudio, &loop, [&] {
+            if (speechQueuedNs > 0 && turnAudioNs == 0 && fake.firstDeltaSentNs.size() > responsesBefore) {
+                turnAudioNs = BenchCall::nowNs();
+                loop.quit();
+            }
+        });
+        QTimer poll;
+        poll.setInterval(10);
+        QObject::connect(&poll, &QTimer::timeout, &loop, [&] {
+            // After the greeting has played, the caller speaks for 600 ms.
+            if (speechQueuedNs == 0 && sim.agentBytesPlayed >= 8 * fake.greetingAudioMs) {
+                responsesBefore = int(fake.firstDeltaSentNs.size());
+                sim.queueCallerAudio(test::TwilioSimulator::loudSpeech(600));
+                speechQueuedNs = BenchCall::nowNs();
+            }
+        });
+        poll.start();
+        sim.placeCall();
+        loop.exec();
+        if (sim.firstAudioAfterStartMs < 0 || turnAudioNs == 0) {
+            ++failed;
+            continue;
+        }
+        greeting.push_back(sim.firstAudioAfterStartMs * 1'000'000);
+        // The newest response's first delta is the answer to this turn (calls run one at a time).
+        qint64 newest = 0;
+        for (qint64 t : std::as_const(fake.firstDeltaSentNs))
+            newest = std::max(newest, t);
+        turn.push_back(turnAudioNs - newest);
+        sim.hangUp();
+        QThread::msleep(50);
+    }
+    std::vector<qint64> g = greeting, t = turn;
+    QJsonObject report{
+        {u"scenario"_s, u"latency"_s},
+        {u"calls"_s, calls},
+        {u"failed"_s, failed},
+        {u"start_to_first_greeting_ms"_s,
+         QJsonObject{{u"p50"_s, percentile(g, 0.5)},
+                     {u"p90"_s, percentile(g, 0.9)},
+                     {u"max"_s, g.empty() ? 0.0 : double(*std::max_element(g.begin(), g.end())) / 1e6}}},
+        {u"bridge_turn_latency_ms"_s,
+         QJsonObject{{u"p50"_s, percentile(t, 0.5)},
+                     {u"p90"_s, percentile(t, 0.9)},
+                     {u"max"_s, t.empty() ? 0.0 : double(*std::max_element(t.begin(), t.end())) / 1e6}}}};
+    const QJsonObject gr = report.value(u"start_to_first_greeting_ms"_s).toObject();
+    const QJsonObject tr = report.value(u"bridge_turn_latency_ms"_s).toObject();
+    std::printf("%-40s p50 %.1f  p90 %.1f  max %.1f ms\n", "start → first greeting frame",
+                gr.value(u"p50"_s).toDouble(), gr.value(u"p90"_s).toDouble(), gr.value(u"max"_s).toDouble());
+    std::printf("%-40s p50 %.2f  p90 %.2f  max %.2f ms\n", "turn: fake's first delta → Twilio frame",
+                tr.value(u"p50"_s).toDouble(), tr.value(u"p90"_s).toDouble(), tr.value(u"max"_s).toDouble());
+    std::printf("%-40s %d of %d\n", "failed calls", failed, calls);
+    std::printf("\n%s\n", QJsonDocument(report).toJson(QJsonDocument::Compact).constData());
+    if (p.isSet(u"json"_s)) {
+        QFile f(p.value(u"json"_s));
+        if (f.open(QIODevice::WriteOnly))
+            f.write(QJsonDocument(report).toJson(QJsonDocument::Compact) + '\n');
+    }
+    return failed == 0 ? 0 : 1;
+}
 } // namespace
 
 int main(int argc, char **argv)
@@ -126,7 +271,20 @@ int main(int argc, char **argv)
     p.addOption({u"server-pid"_s, u"PID of the --target server, for CPU and memory figures."_s, u"pid"_s});
     p.addOption({u"fake-port"_s, u"Port for the fake Realtime API (0 = any)."_s, u"port"_s, u"0"_s});
     p.addOption({u"json"_s, u"Also write the JSON report to this file."_s, u"file"_s});
+    p.addOption({u"scenario"_s,
+                 u"load (echo mode, N concurrent calls) or latency (greeting and turn latency, "
+                 "calls one after another)."_s,
+                 u"name"_s, u"load"_s});
+    p.addOption(
+        {u"connect-delay"_s, u"latency: the fake's delay before session.created (ms)."_s, u"ms"_s, u"200"_s});
+    p.addOption({u"first-audio-delay"_s,
+                 u"latency: the fake's delay from response.create to the first delta (ms)."_s, u"ms"_s,
+                 u"300"_s});
+    p.addOption(
+        {u"gap"_s, u"latency: time between the webhook and the stream's start (ms)."_s, u"ms"_s, u"800"_s});
     p.process(app);
+    if (p.value(u"scenario"_s) == u"latency"_s)
+        return runLatency(p);
     const int calls = p.value(u"calls"_s).toInt();
     const int durationS = p.value(u"duration"_s).toInt();
     const int rampS = p.value(u"ramp"_s).toInt();

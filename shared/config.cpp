@@ -196,7 +196,7 @@ QHash<QString, QString> Config::parseDotenv(const QByteArray &content, QString *
 }
 
 Config::LoadResult Config::load(unsigned app, const QStringList &args, const QProcessEnvironment &env,
-                                const QString &dotenvPath)
+                                const QString &dotenvPath, const QString &binaryDir)
 {
     m_values.clear();
     m_sources.clear();
@@ -209,7 +209,7 @@ Config::LoadResult Config::load(unsigned app, const QStringList &args, const QPr
     if (envFile.isEmpty() && env.contains(u"VAANI_ENV_FILE"_s))
         envFile = env.value(u"VAANI_ENV_FILE"_s);
     if (envFile.isEmpty())
-        envFile = u".env"_s;
+        envFile = (!QFile::exists(u".env"_s) && !binaryDir.isEmpty()) ? binaryDir + u"/.env"_s : u".env"_s;
     QHash<QString, QString> dotenv;
     if (QFile f(envFile); f.open(QIODevice::ReadOnly)) {
         QString err;
@@ -298,7 +298,9 @@ int Config::loadForMain(unsigned app, const QString &program, const QString &sum
     QStringList args;
     for (int i = 1; i < argc; ++i)
         args << QString::fromLocal8Bit(argv[i]);
-    const LoadResult r = load(app, args, QProcessEnvironment::systemEnvironment());
+    const QString binaryDir =
+        argc > 0 ? QFileInfo(QString::fromLocal8Bit(argv[0])).absolutePath() : QString();
+    const LoadResult r = load(app, args, QProcessEnvironment::systemEnvironment(), {}, binaryDir);
     switch (r.status) {
     case Status::Ok:
         return -1;
@@ -325,7 +327,8 @@ QString Config::helpText(unsigned app, const QString &program, const QString &su
     QTextStream ts(&out);
     ts << "Usage: " << program << " [options]\n" << summary << "\n\n";
     ts << "Every option can also be set by the environment variable shown, or in a .env file\n"
-          "(working directory, or VAANI_ENV_FILE). Flags win over the environment, which wins over .env.\n\n";
+          "(VAANI_ENV_FILE, the working directory, or beside the program). Flags win over the environment, "
+          "which wins over .env.\n\n";
     ts << "Options:\n";
     for (const auto &d : table()) {
         if (!(d.apps & app))

@@ -44,9 +44,11 @@ public:
     static const QList<SettingDef> &table();
     static const SettingDef *find(const QString &key);
 
-    // args excludes argv[0]. dotenvPath may be empty (then `.env` in the working directory is tried).
+    // args excludes argv[0]. dotenvPath may be empty: then VAANI_ENV_FILE, `.env` in the working directory,
+    // or
+    // `.env` in binaryDir (beside the program) is read, the first that exists.
     LoadResult load(unsigned app, const QStringList &args, const QProcessEnvironment &env,
-                    const QString &dotenvPath = {});
+                    const QString &dotenvPath = {}, const QString &binaryDir = {});
     // Convenience for main(): loads from the process environment, prints help/version/errors.
     // Returns -1 to continue, or the exit code to return.
     int loadForMain(unsigned app, const QString &program, const QString &summary, int argc, char **argv);

@@ -253,16 +253,15 @@ private Q_SLOTS:
         h->fake.rejectSessionUpdate = true;
         QVERIFY(startHarness());
         auto sim = connectCall();
-        if (!sim) {
-            // The stream may already be refused while connecting; either way no static reaches the caller.
-            QVERIFY(true);
-        } else {
-            QSignalSpy closed(sim.get(), &TwilioSimulator::streamClosed);
-            QVERIFY(sim->streamOpen == false || closed.wait(5000));
-            QCOMPARE(sim->agentBytesReceived, 0);
-        }
-        QCOMPARE(h->fake.receivedOfType(u"input_audio_buffer.append"_s).size(),
-                 0); // no audio in the wrong format
+        QVERIFY(sim); // Twilio's stream is accepted …
+        QSignalSpy closed(sim.get(), &TwilioSimulator::streamClosed);
+        QVERIFY(!sim->streamOpen || closed.wait(5000)); // … and handed back to the TwiML fallback
+        QCOMPARE(sim->agentBytesReceived, 0); // no static: nothing in the wrong format reaches the caller
+        QCOMPARE(h->fake.receivedOfType(u"input_audio_buffer.append"_s).size(), 0);
+        QVERIFY(!h->fake.receivedOfType(u"session.update"_s).isEmpty());
+        QTRY_COMPARE(h->repos().calls.findBySid(sim->callSid).value.outcome, u"failed"_s);
+        QVERIFY(
+            h->repos().calls.findBySid(sim->callSid).value.endReason.contains(u"session.update rejected"_s));
     }
 
     void azureEndpointUsesApiKeyHeader()

@@ -55,6 +55,19 @@ private Q_SLOTS:
         QCOMPARE(c.integer(u"PORT"_s), 7003);
     }
 
+    void dotenvBesideTheBinary()
+    {
+        const QString dir = test::tempDir(u"config-bin"_s);
+        QFile f(dir + u"/.env"_s);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("PORT=7444\n");
+        f.close();
+        Config c;
+        QCOMPARE(c.load(App::Server, {}, QProcessEnvironment(), {}, dir).status, Config::Status::Ok);
+        QCOMPARE(c.integer(u"PORT"_s), 7444);
+        QCOMPARE(c.source(u"PORT"_s), u".env"_s);
+    }
+
     void badValues_data()
     {
         QTest::addColumn<QStringList>("args");

@@ -1,0 +1,239 @@
+// CallSession as a job: lifecycle races with loopback legs (no sockets) — it finishes exactly once whatever
+// ends first, never sends a second response.create while one is active, and a tool result that arrives after
+// the caller hung up is dropped, not sent.
+#include "callregistry.h"
+#include "callsession.h"
+#include "db/dbworker.h"
+#include "metrics.h"
+#include "testenv.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QSignalSpy>
+#include <QTest>
+
+using namespace vaani;
+using namespace Qt::StringLiterals;
+
+namespace {
+class LoopTelephony : public TelephonyLeg
+{
+public:
+    QList<QString> sent;
+    int closes = 0;
+    void sendMedia(QByteArrayView) override { sent << u"media"_s; }
+    void sendMark(const QString &name) override { sent << u"mark:"_s + name; }
+    void sendClear() override { sent << u"clear"_s; }
+    void close(const QString &reason) override
+    {
+        ++closes;
+        Q_EMIT stopped(reason); // like MediaStream: closing ends the stream
+    }
+    bool isStarted() const override { return true; }
+    QString streamSid() const override { return u"MZloop"_s; }
+};
+
+class LoopModel : public ModelLeg
+{
+public:
+    QList<QJsonObject> sent;
+    bool isUp = false;
+    int closes = 0;
+    void start(const realtime::SessionConfig &) override {}
+    void send(const QByteArray &e) override { sent << QJsonDocument::fromJson(e).object(); }
+    void close() override { ++closes; }
+    bool isReady() const override { return isUp; }
+    void becomeReady()
+    {
+        isUp = true;
+        Q_EMIT ready();
+    }
+    void serverEvent(const QJsonObject &o)
+    {
+        auto r = realtime::parse(QJsonDocument(o).toJson(QJsonDocument::Compact));
+        Q_EMIT event(r.event);
+    }
+    int count(const QString &type) const
+    {
+        return int(std::count_if(sent.begin(), sent.end(), [&](const QJsonObject &o) {
+            return o.value(u"type"_s).toString() == type;
+        }));
+    }
+};
+} // namespace
+
+class TestCallSession : public QObject
+{
+    Q_OBJECT
+    std::unique_ptr<db::DbWorker> worker;
+    std::unique_ptr<Metrics> metrics;
+    std::unique_ptr<CallRegistry> registry;
+    ServerContext ctx;
+
+    CallSession *make(LoopModel **model, const QString &sid = u"CAloop"_s)
+    {
+        *model = new LoopModel;
+        auto *s = new CallSession({sid, u"+919876543210"_s, u"+918000000000"_s}, &ctx, *model);
+        registry->tryReserve();
+        s->start(CallSession::builtInPrompt());
+        return s;
+    }
+
+private Q_SLOTS:
+    void init()
+    {
+        QString error;
+        worker = std::make_unique<db::DbWorker>(db::DatabaseConfig::fromUrl(
+            u"sqlite://"_s + test::tempDir(u"session"_s) + u"/v.db"_s, {}, &error));
+        QVERIFY(worker->initialise(true, false).result().ok());
+        metrics = std::make_unique<Metrics>();
+        registry = std::make_unique<CallRegistry>(10);
+        ctx.db = worker.get();
+        ctx.metrics = metrics.get();
+        ctx.registry = registry.get();
+        ctx.settings.hangupDrainTimeoutMs = 500;
+    }
+    void cleanup()
+    {
+        QTest::qWait(50); // let deleteLater run
+        worker.reset();
+    }
+
+    void stopAndModelFailureTogetherFinishOnce()
+    {
+        LoopModel *model;
+        CallSession *s = make(&model);
+        QSignalSpy finished(s, &CallSession::finished);
+        LoopTelephony phone;
+        s->attachStream(&phone);
+        model->becomeReady();
+        Q_EMIT phone.stopped(u"stop"_s);
+        Q_EMIT model->failed(u"socket dropped"_s);
+        QTRY_COMPARE(finished.size(), 1);
+        QCOMPARE(finished.first().at(1).toString(), u"dropped"_s);
+        QCOMPARE(model->closes, 1);
+        QCOMPARE(registry->active(), 0);
+        QCOMPARE(metrics->callsActive.load(), 0);
+    }
+
+    void hangUpDuringAToolCallDropsTheResult()
+    {
+        LoopModel *model;
+        CallSession *s = make(&model);
+        QSignalSpy finished(s, &CallSession::finished);
+        LoopTelephony phone;
+        s->attachStream(&phone);
+        model->becomeReady();
+        model->serverEvent(
+            {{u"type"_s, u"response.created"_s}, {u"response"_s, QJsonObject{{u"id"_s, u"r1"_s}}}});
+        model->serverEvent({{u"type"_s, u"response.function_call_arguments.done"_s},
+                            {u"call_id"_s, u"c1"_s},
+                            {u"name"_s, u"lookup_order"_s},
+                            {u"arguments"_s, u"{\"order_id\":\"ABC123\"}"_s}});
+        model->serverEvent({{u"type"_s, u"response.done"_s},
+                            {u"response"_s, QJsonObject{{u"id"_s, u"r1"_s}, {u"status"_s, u"completed"_s}}}});
+        // The caller hangs up while the lookup runs on the database thread (its result can only arrive
+        // through this thread's event loop, so strictly after the hang-up). Were the session still alive, the
+        // output would be sent then, since no response is active.
+        Q_EMIT phone.stopped(u"stop"_s);
+        QCOMPARE(finished.size(), 1);
+        QTest::qWait(200); // the lookup completes meanwhile
+        QCOMPARE(model->count(u"conversation.item.create"_s), 0);
+        QCOMPARE(finished.size(), 1);
+    }
+
+    void neverASecondResponseCreateWhileOneIsActive()
+    {
+        LoopModel *model;
+        CallSession *s = make(&model);
+        LoopTelephony phone;
+        s->attachStream(&phone);
+        model->becomeReady();
+        QCOMPARE(model->count(u"response.create"_s), 1); // the greeting
+        model->serverEvent(
+            {{u"type"_s, u"response.created"_s}, {u"response"_s, QJsonObject{{u"id"_s, u"r1"_s}}}});
+        Q_EMIT phone.dtmf(u"1"_s); // wants a response, but one is active
+        Q_EMIT phone.dtmf(u"2"_s);
+        QCOMPARE(model->count(u"response.create"_s), 1);
+        model->serverEvent({{u"type"_s, u"response.done"_s},
+                            {u"response"_s, QJsonObject{{u"id"_s, u"r1"_s}, {u"status"_s, u"completed"_s}}}});
+        QCOMPARE(model->count(u"response.create"_s), 2); // one queued create, after response.done
+        Q_EMIT phone.stopped(u"stop"_s);
+    }
+
+    void prewarmedModelFailureEndsTheCallAtOnce()
+    {
+        LoopModel *model;
+        CallSession *s = make(&model, u"CAwarm1"_s);
+        QSignalSpy finished(s, &CallSession::finished);
+        QVERIFY(registry->addPrewarmed(u"CAwarm1"_s, s));
+        Q_EMIT model->failed(u"401"_s);
+        QCOMPARE(finished.size(), 1);
+        QCOMPARE(finished.first().at(1).toString(), u"failed"_s);
+        QVERIFY(!registry->hasPrewarmed(u"CAwarm1"_s));
+    }
+
+    void claimedSessionWaitsForItsStreamBeforeEnding()
+    {
+        LoopModel *model;
+        CallSession *s = make(&model, u"CAwarm2"_s);
+        QSignalSpy finished(s, &CallSession::finished);
+        QVERIFY(registry->addPrewarmed(u"CAwarm2"_s, s));
+        QCOMPARE(registry->takePrewarmed(u"CAwarm2"_s), s); // a stream claimed it on another worker …
+        Q_EMIT model->failed(u"401"_s);                     // … and the model fails before it attaches
+        QCOMPARE(finished.size(), 0);                       // still alive: the claimant holds a pointer
+        LoopTelephony phone;
+        s->attachStream(&phone);
+        QCOMPARE(finished.size(), 1);
+        QCOMPARE(finished.first().at(1).toString(), u"failed"_s);
+        QCOMPARE(phone.closes, 1); // the stream goes back to Twilio's fallback TwiML
+    }
+
+    void bargeInTruncatesAtWhatWasHeard()
+    {
+        LoopModel *model;
+        CallSession *s = make(&model);
+        LoopTelephony phone;
+        s->attachStream(&phone);
+        model->becomeReady();
+        model->serverEvent(
+            {{u"type"_s, u"response.created"_s}, {u"response"_s, QJsonObject{{u"id"_s, u"r1"_s}}}});
+        const QString chunk = QString::fromLatin1(QByteArray(800, '\xff').toBase64()); // 100 ms
+        for (int i = 0; i < 5; ++i)
+            model->serverEvent({{u"type"_s, u"response.output_audio.delta"_s},
+                                {u"response_id"_s, u"r1"_s},
+                                {u"item_id"_s, u"it1"_s},
+                                {u"delta"_s, chunk}});
+        QCOMPARE(phone.sent.count(u"media"_s), 5);
+        // Twilio played the first two chunks.
+        Q_EMIT phone.markPlayed(u"a1"_s);
+        Q_EMIT phone.markPlayed(u"a2"_s);
+        model->serverEvent({{u"type"_s, u"input_audio_buffer.speech_started"_s},
+                            {u"audio_start_ms"_s, 900},
+                            {u"item_id"_s, u"u1"_s}});
+        QCOMPARE(phone.sent.last(), u"clear"_s);
+        // Echoes caused by the clear do not count as heard.
+        for (int i = 3; i <= 5; ++i)
+            Q_EMIT phone.markPlayed(u"a%1"_s.arg(i));
+        const auto truncates =
+            std::count_if(model->sent.begin(), model->sent.end(), [](const QJsonObject &o) {
+                return o.value(u"type"_s) == u"conversation.item.truncate"_s;
+            });
+        QCOMPARE(truncates, 1);
+        const QJsonObject t = *std::find_if(model->sent.begin(), model->sent.end(), [](const QJsonObject &o) {
+            return o.value(u"type"_s) == u"conversation.item.truncate"_s;
+        });
+        QCOMPARE(t.value(u"audio_end_ms"_s).toInt(), 200);
+        QCOMPARE(t.value(u"item_id"_s).toString(), u"it1"_s);
+        // Late audio of the interrupted response is dropped.
+        model->serverEvent({{u"type"_s, u"response.output_audio.delta"_s},
+                            {u"response_id"_s, u"r1"_s},
+                            {u"item_id"_s, u"it1"_s},
+                            {u"delta"_s, chunk}});
+        QCOMPARE(phone.sent.count(u"media"_s), 5);
+        Q_EMIT phone.stopped(u"stop"_s);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCallSession)
+#include "tst_callsession.moc"

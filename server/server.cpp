@@ -3,6 +3,7 @@
 #include "callregistry.h"
 #include "config.h"
 #include "db/dbworker.h"
+#include "epolldispatcher.h"
 #include "logging.h"
 #include "metrics.h"
 #include "ratelimiter.h"
@@ -138,6 +139,9 @@ void Server::listen()
     for (int i = 0; i < n; ++i) {
         auto thread = std::make_unique<QThread>();
         thread->setObjectName(u"vaani-worker-%1"_s.arg(i));
+        // epoll instead of poll() over every socket on each wake-up; VAANI_EVENT_DISPATCHER=qt uses Qt's own.
+        if (qEnvironmentVariable("VAANI_EVENT_DISPATCHER") != u"qt"_s)
+            thread->setEventDispatcher(new EpollEventDispatcher);
         auto *w = new Worker(&m_ctx, i);
         w->moveToThread(thread.get());
         thread->start();

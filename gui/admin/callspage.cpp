@@ -151,6 +151,10 @@ void CallsPage::refresh()
                 m_summary->setText(tr("The database is not reachable."));
                 return;
             }
+            // A refresh keeps the call that is open (its detail is shown again), unless another is requested.
+            const QModelIndex current = m_proxy->mapToSource(m_table->currentIndex());
+            if (!m_pendingOpen && current.isValid())
+                m_pendingOpen = m_model->at(current.row()).id;
             m_model->setRecords(res.value);
             if (m_pendingOpen) {
                 for (int r = 0; r < m_proxy->rowCount(); ++r) {

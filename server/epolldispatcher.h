@@ -1,0 +1,59 @@
+#pragma once
+// An event dispatcher for the server's worker threads built on Linux epoll. Qt's own dispatchers poll() every
+// socket of the thread on each wake-up, which costs O(sockets) per event and dominated the server's CPU under
+// load (docs/performance.md); epoll hands back only the ready ones. Socket notifiers and timers are delivered
+// exactly as Qt's dispatchers deliver them (QEvent::SockAct, QTimerEvent); posted events are sent on every
+// pass. Created for a thread before it starts (QThread::setEventDispatcher); used only by that thread, except
+// wakeUp() and interrupt(), which are thread-safe.
+
+#include <QAbstractEventDispatcher>
+#include <QHash>
+#include <QList>
+
+#include <atomic>
+
+namespace vaani {
+
+class EpollEventDispatcher : public QAbstractEventDispatcher
+{
+public:
+    explicit EpollEventDispatcher(QObject *parent = nullptr);
+    ~EpollEventDispatcher() override;
+
+    bool processEvents(QEventLoop::ProcessEventsFlags flags) override;
+    void registerSocketNotifier(QSocketNotifier *notifier) override;
+    void unregisterSocketNotifier(QSocketNotifier *notifier) override;
+    void registerTimer(int timerId, qint64 interval, Qt::TimerType timerType, QObject *object) override;
+    bool unregisterTimer(int timerId) override;
+    bool unregisterTimers(QObject *object) override;
+    QList<TimerInfo> registeredTimers(QObject *object) const override;
+    int remainingTime(int timerId) override;
+    void wakeUp() override;
+    void interrupt() override;
+
+private:
+    struct Watch
+    {
+        QSocketNotifier *read = nullptr;
+        QSocketNotifier *write = nullptr;
+        QSocketNotifier *exception = nullptr;
+    };
+    struct Timer
+    {
+        int id;
+        qint64 intervalMs;
+        Qt::TimerType type;
+        QObject *object;
+        qint64 deadlineMs;
+    };
+    void updateWatch(int fd);
+    int firesDueTimers();
+
+    int m_epoll = -1;
+    int m_wake = -1;
+    QHash<int, Watch> m_watches;
+    QList<Timer> m_timers;
+    std::atomic<bool> m_interrupted{false};
+};
+
+} // namespace vaani

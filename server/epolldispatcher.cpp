@@ -134,6 +134,8 @@ int EpollEventDispatcher::remainingTime(int timerId)
 
 void EpollEventDispatcher::wakeUp()
 {
+    if (m_wakePending.exchange(true))
+        return;
     const quint64 one = 1;
     [[maybe_unused]] const auto n = ::write(m_wake, &one, sizeof one);
 }
@@ -176,6 +178,7 @@ bool EpollEventDispatcher::processEvents(QEventLoop::ProcessEventsFlags flags)
 {
     m_interrupted = false;
     Q_EMIT awake();
+    m_wakePending = false; // events posted from here on wake the next wait
     QCoreApplication::sendPostedEvents();
     if (m_interrupted)
         return false;

@@ -54,6 +54,7 @@ private:
     QHash<int, Watch> m_watches;
     QList<Timer> m_timers;
     std::atomic<bool> m_interrupted{false};
+    std::atomic<bool> m_wakePending{false}; // one eventfd write per wake-up, however many events are posted
 };
 
 } // namespace vaani

@@ -35,10 +35,13 @@ MediaStream::MediaStream(std::unique_ptr<QWebSocket> socket, StreamTokens *token
         fail(QWebSocketProtocol::CloseCodePolicyViolated, u"no start message in time"_s, u"start_timeout"_s);
     });
     m_startDeadline.start(m_limits.startDeadlineMs);
-    m_idle.setSingleShot(true);
-    connect(&m_idle, &QTimer::timeout, this,
-            [this] { fail(QWebSocketProtocol::CloseCodeGoingAway, u"stream idle"_s, u"idle_timeout"_s); });
-    m_idle.start(m_limits.idleTimeoutMs);
+    // A coarse periodic check instead of restarting a timer on every message (50+ a second per call).
+    m_lastActivity.start();
+    connect(&m_idle, &QTimer::timeout, this, [this] {
+        if (m_lastActivity.elapsed() >= m_limits.idleTimeoutMs)
+            fail(QWebSocketProtocol::CloseCodeGoingAway, u"stream idle"_s, u"idle_timeout"_s);
+    });
+    m_idle.start(std::max(250, m_limits.idleTimeoutMs / 4));
 }
 
 MediaStream::~MediaStream()
@@ -96,7 +99,7 @@ void MediaStream::onText(const QString &text)
 {
     if (m_finished)
         return;
-    m_idle.start(m_limits.idleTimeoutMs);
+    m_lastActivity.start();
     if (text.size() <= m_limits.maxMessageBytes && tryFastMedia(text))
         return;
     const QByteArray utf8 = text.toUtf8();

@@ -70,6 +70,7 @@ private:
     QList<QPair<QByteArray, qint64>> m_preAttach;
     QTimer m_startDeadline{this};
     QTimer m_idle{this};
+    QElapsedTimer m_lastActivity;
 };
 
 } // namespace vaani

@@ -81,18 +81,22 @@ bool MediaStream::tryFastMedia(QStringView text)
     const qint64 timestamp = jsonscan::stringValue(text, kTimestamp, &ts) ? ts.toLongLong(&ok) : 0;
     if (!ok)
         return false;
-    m_metrics->framesIn.fetch_add(1, std::memory_order_relaxed);
     QByteArray bytes(payload.size(), Qt::Uninitialized);
     for (qsizetype i = 0; i < payload.size(); ++i)
         bytes[i] = char(payload[i].unicode());
-    if (m_attached) {
-        Q_EMIT media(bytes, timestamp);
-    } else if (m_preAttach.size() < m_limits.preAttachFrames) {
-        m_preAttach.append({bytes, timestamp});
-    } else {
-        m_metrics->callerFramesDropped.fetch_add(1, std::memory_order_relaxed);
-    }
+    deliverMedia(bytes, timestamp);
     return true;
+}
+
+void MediaStream::deliverMedia(const QByteArray &payload, qint64 timestampMs)
+{
+    m_metrics->framesIn.fetch_add(1, std::memory_order_relaxed);
+    if (m_attached)
+        Q_EMIT media(payload, timestampMs);
+    else if (m_preAttach.size() < m_limits.preAttachFrames)
+        m_preAttach.append({payload, timestampMs});
+    else
+        m_metrics->callerFramesDropped.fetch_add(1, std::memory_order_relaxed);
 }
 
 void MediaStream::onText(const QString &text)
@@ -148,14 +152,7 @@ void MediaStream::onText(const QString &text)
             m_metrics->streamError(u"media_before_start"_s);
             return;
         }
-        m_metrics->framesIn.fetch_add(1, std::memory_order_relaxed);
-        if (m_attached) {
-            Q_EMIT media(m.payload, m.timestamp);
-        } else if (m_preAttach.size() < m_limits.preAttachFrames) {
-            m_preAttach.append({m.payload, m.timestamp});
-        } else {
-            m_metrics->callerFramesDropped.fetch_add(1, std::memory_order_relaxed);
-        }
+        deliverMedia(m.payload, m.timestamp);
         return;
     case twilio::Event::Mark:
         if (m_started)

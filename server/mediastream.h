@@ -54,6 +54,8 @@ Q_SIGNALS:
 private:
     void onText(const QString &text);
     bool tryFastMedia(QStringView text);
+    void deliverMedia(const QByteArray &payload,
+                      qint64 timestampMs); // to the session, or held until it attaches
     void onDisconnected();
     void fail(QWebSocketProtocol::CloseCode code, const QString &reason, const QString &metricKind);
     void finish(const QString &reason);

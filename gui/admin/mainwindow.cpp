@@ -26,6 +26,15 @@ using namespace Qt::StringLiterals;
 
 namespace vaani::admin {
 
+namespace {
+// Stored codes (shipped, in_progress, …) shown by their translated names; unknown codes as they are.
+QString translatedName(const QHash<QString, const char *> &names, const QString &code)
+{
+    const char *n = names.value(code);
+    return n ? QCoreApplication::translate("vaani::admin::Labels", n) : code;
+}
+} // namespace
+
 QString statusLabel(const QString &s)
 {
     static const QHash<QString, const char *> names = {
@@ -40,8 +49,7 @@ QString statusLabel(const QString &s)
         {u"in_progress"_s, QT_TRANSLATE_NOOP("vaani::admin::Labels", "In progress")},
         {u"resolved"_s, QT_TRANSLATE_NOOP("vaani::admin::Labels", "Resolved")},
         {u"closed"_s, QT_TRANSLATE_NOOP("vaani::admin::Labels", "Closed")}};
-    const char *n = names.value(s);
-    return n ? QCoreApplication::translate("vaani::admin::Labels", n) : s;
+    return translatedName(names, s);
 }
 
 QString priorityLabel(const QString &p)
@@ -51,8 +59,7 @@ QString priorityLabel(const QString &p)
         {u"normal"_s, QT_TRANSLATE_NOOP("vaani::admin::Labels", "Normal")},
         {u"high"_s, QT_TRANSLATE_NOOP("vaani::admin::Labels", "High")},
         {u"urgent"_s, QT_TRANSLATE_NOOP("vaani::admin::Labels", "Urgent")}};
-    const char *n = names.value(p);
-    return n ? QCoreApplication::translate("vaani::admin::Labels", n) : p;
+    return translatedName(names, p);
 }
 
 QString outcomeLabel(const QString &o)
@@ -65,8 +72,7 @@ QString outcomeLabel(const QString &o)
         {u"failed"_s, QT_TRANSLATE_NOOP("vaani::admin::Labels", "Failed")},
         {u"rejected"_s, QT_TRANSLATE_NOOP("vaani::admin::Labels", "Rejected (busy)")},
         {u"no_stream"_s, QT_TRANSLATE_NOOP("vaani::admin::Labels", "Never connected")}};
-    const char *n = names.value(o);
-    return n ? QCoreApplication::translate("vaani::admin::Labels", n) : o;
+    return translatedName(names, o);
 }
 
 QString rupees(qint64 paise)

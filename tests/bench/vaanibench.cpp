@@ -314,37 +314,18 @@ int main(int argc, char **argv)
     const QString realtimeUrl = u"ws://127.0.0.1:%1/v1/realtime"_s.arg(fakePort);
 
     // The server.
-    QProcess server;
+    SpawnedServer server;
     qint64 serverPid = p.value(u"server-pid"_s).toLongLong();
     QUrl base;
-    QString dataDir;
     if (p.isSet(u"target"_s)) {
         base = QUrl(p.value(u"target"_s));
     } else {
-        const quint16 port = freePort();
-        base = QUrl(u"http://127.0.0.1:%1"_s.arg(port));
-        dataDir = QDir::tempPath() + u"/vaani-bench-%1"_s.arg(QCoreApplication::applicationPid());
-        QDir().mkpath(dataDir);
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.insert(u"PORT"_s, QString::number(port));
-        env.insert(u"HOST"_s, u"127.0.0.1"_s);
-        env.insert(u"PUBLIC_URL"_s, base.toString());
-        env.insert(u"VAANI_DATA_DIR"_s, dataDir);
-        env.insert(u"OPENAI_REALTIME_URL"_s, realtimeUrl);
-        env.insert(u"OPENAI_API_KEY"_s, u"sk-test-key"_s);
-        env.insert(u"TWILIO_AUTH_TOKEN"_s, QString::fromLatin1(kToken));
-        env.insert(u"MAX_CALLS"_s, u"100000"_s);
-        env.insert(u"RATE_LIMIT_PER_MINUTE"_s, u"0"_s);
-        env.insert(u"LOG_LEVEL"_s, u"warning"_s);
-        env.insert(u"WORKER_THREADS"_s, p.value(u"server-threads"_s));
-        server.setProcessEnvironment(env);
-        server.setProcessChannelMode(QProcess::ForwardedErrorChannel);
-        server.start(QCoreApplication::applicationDirPath() + u"/vaani-server"_s, {});
-        if (!server.waitForStarted(5000)) {
+        if (!server.start(realtimeUrl, p.value(u"server-threads"_s))) {
             std::fprintf(stderr, "vaani-bench: cannot start vaani-server\n");
             return 1;
         }
-        serverPid = server.processId();
+        base = server.base;
+        serverPid = server.process.processId();
     }
     std::printf("vaani-bench: %d calls × %d s (ramp %d s), server %s (pid %lld), fake Realtime %s\n", calls,
                 durationS, rampS, qPrintable(base.toString()), serverPid, qPrintable(realtimeUrl));
@@ -500,11 +481,5 @@ int main(int argc, char **argv)
         &fakeHome, [&] { delete fake; }, Qt::BlockingQueuedConnection);
     fakeThread.quit();
     fakeThread.wait();
-    if (server.state() != QProcess::NotRunning) {
-        server.terminate();
-        server.waitForFinished(5000);
-    }
-    if (!dataDir.isEmpty())
-        QDir(dataDir).removeRecursively();
     return ok == calls && lostStart + lostMid == 0 ? 0 : 1;
 }

@@ -314,9 +314,8 @@ void CallSession::forwardAgentAudio(const QByteArray &payload, const QString &it
 {
     if (!m_telephony)
         return;
-    m_telephony->sendMedia(payload);
     const QString mark = u"a"_s + QString::number(++m_markCounter);
-    m_telephony->sendMark(mark);
+    m_telephony->sendMedia(payload, mark);
     m_sentChunks.push_back({mark, bytes, itemId, m_clearEpoch});
     if (!m_firstAudioSent) {
         m_firstAudioSent = true;

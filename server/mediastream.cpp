@@ -7,11 +7,13 @@
 
 #include <QDateTime>
 
+#include <cstring>
+
 using namespace Qt::StringLiterals;
 
 namespace vaani {
 
-MediaStream::MediaStream(std::unique_ptr<QWebSocket> socket, StreamTokens *tokens, Metrics *metrics,
+MediaStream::MediaStream(std::unique_ptr<ws::WebSocket> socket, StreamTokens *tokens, Metrics *metrics,
                          StreamLimits limits, QObject *parent)
     : TelephonyLeg(parent)
     , m_socket(std::move(socket))
@@ -19,42 +21,36 @@ MediaStream::MediaStream(std::unique_ptr<QWebSocket> socket, StreamTokens *token
     , m_metrics(metrics)
     , m_limits(limits)
 {
-    m_socket->setMaxAllowedIncomingMessageSize(quint64(m_limits.maxMessageBytes));
-    m_socket->setMaxAllowedIncomingFrameSize(quint64(m_limits.maxMessageBytes));
-    connect(m_socket.get(), &QWebSocket::textMessageReceived, this, &MediaStream::onText);
-    connect(m_socket.get(), &QWebSocket::binaryMessageReceived, this, [this](const QByteArray &) {
+    m_socket->setParent(nullptr);
+    m_socket->setMaxMessageBytes(m_limits.maxMessageBytes);
+    connect(m_socket.get(), &ws::WebSocket::textMessage, this, &MediaStream::onText);
+    connect(m_socket.get(), &ws::WebSocket::binaryMessage, this, [this](QByteArrayView) {
         m_metrics->streamError(u"binary_frame"_s);
         if (++m_malformed > m_limits.malformedBudget)
-            fail(QWebSocketProtocol::CloseCodeDatatypeNotSupported,
-                 u"binary frames are not part of Media Streams"_s, u"malformed_budget"_s);
+            fail(ws::UnsupportedData, u"binary frames are not part of Media Streams"_s,
+                 u"malformed_budget"_s);
     });
-    connect(m_socket.get(), &QWebSocket::disconnected, this, &MediaStream::onDisconnected);
+    connect(m_socket.get(), &ws::WebSocket::disconnected, this, &MediaStream::onDisconnected);
 
     m_startDeadline.setSingleShot(true);
-    connect(&m_startDeadline, &QTimer::timeout, this, [this] {
-        fail(QWebSocketProtocol::CloseCodePolicyViolated, u"no start message in time"_s, u"start_timeout"_s);
-    });
+    connect(&m_startDeadline, &QTimer::timeout, this,
+            [this] { fail(ws::PolicyViolated, u"no start message in time"_s, u"start_timeout"_s); });
     m_startDeadline.start(m_limits.startDeadlineMs);
     // A coarse periodic check instead of restarting a timer on every message (50+ a second per call).
     m_lastActivity.start();
     connect(&m_idle, &QTimer::timeout, this, [this] {
         if (m_lastActivity.elapsed() >= m_limits.idleTimeoutMs)
-            fail(QWebSocketProtocol::CloseCodeGoingAway, u"stream idle"_s, u"idle_timeout"_s);
+            fail(ws::GoingAway, u"stream idle"_s, u"idle_timeout"_s);
     });
     m_idle.start(std::max(250, m_limits.idleTimeoutMs / 4));
 }
 
-MediaStream::~MediaStream()
-{
-    if (m_socket && m_socket->state() != QAbstractSocket::UnconnectedState)
-        m_socket->abort();
-}
+MediaStream::~MediaStream() = default; // the socket closes silently with it
 
 namespace {
-bool isBase64(QStringView s)
+bool isBase64(QByteArrayView s)
 {
-    for (QChar c : s) {
-        const char16_t u = c.unicode();
+    for (char u : s) {
         if (!((u >= 'A' && u <= 'Z') || (u >= 'a' && u <= 'z') || (u >= '0' && u <= '9') || u == '+' ||
               u == '/' || u == '='))
             return false;
@@ -63,28 +59,28 @@ bool isBase64(QStringView s)
 }
 } // namespace
 
-bool MediaStream::tryFastMedia(QStringView text)
+bool MediaStream::tryFastMedia(QByteArrayView text)
 {
-    // Hot path: ~50 media frames a second per call. A targeted scan instead of a JSON document; any message
-    // that does not look exactly like Twilio's media frame goes to the full parser instead.
-    static const QString kEvent = u"\"event\":\"media\""_s;
-    static const QString kPayload = u"\"payload\":\""_s;
-    static const QString kTimestamp = u"\"timestamp\":\""_s;
-    if (!m_started || !text.startsWith(u'{') || !text.endsWith(u'}') || text.contains(u'\\') ||
+    // Hot path: ~50 media frames a second per call. A targeted scan of the UTF-8 instead of a JSON document;
+    // any message that does not look exactly like Twilio's media frame goes to the full parser instead.
+    constexpr QByteArrayView kEvent = "\"event\":\"media\"";
+    constexpr QByteArrayView kPayload = "\"payload\":\"";
+    constexpr QByteArrayView kTimestamp = "\"timestamp\":\"";
+    if (!m_started || !text.startsWith('{') || !text.endsWith('}') || text.contains('\\') ||
         !text.contains(kEvent))
         return false;
-    QStringView payload;
+    QByteArrayView payload;
     if (!jsonscan::stringValue(text, kPayload, &payload) || payload.isEmpty() || !isBase64(payload))
         return false;
-    QStringView ts;
+    QByteArrayView ts;
     bool ok = true;
     const qint64 timestamp = jsonscan::stringValue(text, kTimestamp, &ts) ? ts.toLongLong(&ok) : 0;
     if (!ok)
         return false;
-    QByteArray bytes(payload.size(), Qt::Uninitialized);
-    for (qsizetype i = 0; i < payload.size(); ++i)
-        bytes[i] = char(payload[i].unicode());
-    deliverMedia(bytes, timestamp);
+    // Reuses the buffer unless a receiver kept the previous frame (then that one stays theirs).
+    m_payload.resize(payload.size());
+    std::memcpy(m_payload.data(), payload.data(), size_t(payload.size()));
+    deliverMedia(m_payload, timestamp);
     return true;
 }
 
@@ -99,21 +95,19 @@ void MediaStream::deliverMedia(const QByteArray &payload, qint64 timestampMs)
         m_metrics->callerFramesDropped.fetch_add(1, std::memory_order_relaxed);
 }
 
-void MediaStream::onText(const QString &text)
+void MediaStream::onText(QByteArrayView utf8)
 {
     if (m_finished)
         return;
     m_lastActivity.start();
-    if (text.size() <= m_limits.maxMessageBytes && tryFastMedia(text))
+    if (tryFastMedia(utf8))
         return;
-    const QByteArray utf8 = text.toUtf8();
     const twilio::ParseResult r = twilio::parse(utf8, m_limits.maxMessageBytes);
     if (!r.ok()) {
         m_metrics->streamError(u"malformed_message"_s);
         qCWarning(lcStream) << "malformed Media Streams message:" << r.error;
         if (++m_malformed > m_limits.malformedBudget)
-            fail(QWebSocketProtocol::CloseCodeProtocolError, u"too many malformed messages"_s,
-                 u"malformed_budget"_s);
+            fail(ws::ProtocolError, u"too many malformed messages"_s, u"malformed_budget"_s);
         return;
     }
     const twilio::Message &m = r.message;
@@ -132,13 +126,11 @@ void MediaStream::onText(const QString &text)
             m_tokens->verify(token, m.start.callSid, QDateTime::currentMSecsSinceEpoch());
         if (v != StreamTokens::Verdict::Ok) {
             m_metrics->signatureRejected(u"stream_token_"_s + StreamTokens::verdictName(v));
-            fail(QWebSocketProtocol::CloseCodePolicyViolated,
-                 u"stream token "_s + StreamTokens::verdictName(v), u"stream_token"_s);
+            fail(ws::PolicyViolated, u"stream token "_s + StreamTokens::verdictName(v), u"stream_token"_s);
             return;
         }
         if (m.start.encoding != u"audio/x-mulaw"_s || m.start.sampleRate != 8000) {
-            fail(QWebSocketProtocol::CloseCodePolicyViolated, u"unsupported media format"_s,
-                 u"media_format"_s);
+            fail(ws::PolicyViolated, u"unsupported media format"_s, u"media_format"_s);
             return;
         }
         m_start = m.start;
@@ -165,7 +157,7 @@ void MediaStream::onText(const QString &text)
     case twilio::Event::Stop:
         qCInfo(lcStream) << "stream stopped by Twilio" << m_start.streamSid;
         finish(u"stop"_s);
-        m_socket->close(QWebSocketProtocol::CloseCodeNormal, u"stopped"_s);
+        m_socket->close(ws::Normal, "stopped");
         return;
     case twilio::Event::Unknown:
         qCDebug(lcStream) << "ignoring unknown Media Streams event" << m.eventName;
@@ -186,27 +178,24 @@ void MediaStream::beginForwarding()
     }
 }
 
-void MediaStream::sendMedia(QByteArrayView payloadBase64)
+void MediaStream::sendMedia(QByteArrayView payloadBase64, const QString &mark)
 {
     if (!m_started || m_finished)
         return;
-    m_socket->sendTextMessage(QString::fromLatin1(twilio::mediaMessage(m_start.streamSid, payloadBase64)));
+    m_socket->queueText(twilio::mediaMessage(m_start.streamSid, payloadBase64));
     m_metrics->framesOut.fetch_add(1, std::memory_order_relaxed);
-}
-
-void MediaStream::sendMark(const QString &name)
-{
-    if (!m_started || m_finished)
-        return;
-    m_socket->sendTextMessage(QString::fromUtf8(twilio::markMessage(m_start.streamSid, name)));
-    m_metrics->marksOut.fetch_add(1, std::memory_order_relaxed);
+    if (!mark.isEmpty()) {
+        m_socket->queueText(twilio::markMessage(m_start.streamSid, mark));
+        m_metrics->marksOut.fetch_add(1, std::memory_order_relaxed);
+    }
+    m_socket->flush();
 }
 
 void MediaStream::sendClear()
 {
     if (!m_started || m_finished)
         return;
-    m_socket->sendTextMessage(QString::fromUtf8(twilio::clearMessage(m_start.streamSid)));
+    m_socket->sendText(twilio::clearMessage(m_start.streamSid));
     m_metrics->clearsOut.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -215,17 +204,17 @@ void MediaStream::close(const QString &reason)
     if (m_finished)
         return;
     finish(reason);
-    m_socket->close(QWebSocketProtocol::CloseCodeNormal, reason.left(100));
+    m_socket->close(ws::Normal, reason.left(100).toUtf8());
 }
 
-void MediaStream::fail(QWebSocketProtocol::CloseCode code, const QString &reason, const QString &metricKind)
+void MediaStream::fail(ws::CloseCode code, const QString &reason, const QString &metricKind)
 {
     if (m_finished)
         return;
     m_metrics->streamError(metricKind);
     qCWarning(lcStream) << "closing Media Stream:" << reason;
     finish(reason);
-    m_socket->close(code, reason.left(100));
+    m_socket->close(code, reason.left(100).toUtf8());
 }
 
 void MediaStream::onDisconnected()

@@ -1,15 +1,15 @@
 #pragma once
 // One Twilio Media Streams WebSocket (server side). Parses Twilio's messages, enforces the limits (message
 // size, a deadline for `start`, idle timeout, malformed-message budget), verifies the stream token in
-// `start`, and sends media/mark/clear. Lives on the worker thread that accepted the socket and must stay
-// there (Qt 6.4 cannot move server-side sockets). Owns the QWebSocket; deletes itself after close.
+// `start`, and sends media/mark/clear. Lives on the worker thread that accepted the socket and stays there.
+// Owns its WebSocket; deletes itself after close.
 
 #include "legs.h"
+#include "websocket.h"
 
 #include <QElapsedTimer>
 #include <QPointer>
 #include <QTimer>
-#include <QWebSocket>
 
 #include <functional>
 #include <memory>
@@ -32,12 +32,11 @@ class MediaStream : public TelephonyLeg
 {
     Q_OBJECT
 public:
-    MediaStream(std::unique_ptr<QWebSocket> socket, StreamTokens *tokens, Metrics *metrics,
+    MediaStream(std::unique_ptr<ws::WebSocket> socket, StreamTokens *tokens, Metrics *metrics,
                 StreamLimits limits, QObject *parent = nullptr);
     ~MediaStream() override;
 
-    void sendMedia(QByteArrayView payloadBase64) override;
-    void sendMark(const QString &name) override;
+    void sendMedia(QByteArrayView payloadBase64, const QString &mark) override;
     void sendClear() override;
     void close(const QString &reason) override;
     bool isStarted() const override { return m_started; }
@@ -52,15 +51,16 @@ Q_SIGNALS:
     void started(const vaani::twilio::StartInfo &start);
 
 private:
-    void onText(const QString &text);
-    bool tryFastMedia(QStringView text);
+    void onText(QByteArrayView utf8);
+    bool tryFastMedia(QByteArrayView text);
     void deliverMedia(const QByteArray &payload,
                       qint64 timestampMs); // to the session, or held until it attaches
     void onDisconnected();
-    void fail(QWebSocketProtocol::CloseCode code, const QString &reason, const QString &metricKind);
+    void fail(ws::CloseCode code, const QString &reason, const QString &metricKind);
     void finish(const QString &reason);
 
-    std::unique_ptr<QWebSocket> m_socket;
+    std::unique_ptr<ws::WebSocket> m_socket;
+    QByteArray m_payload; // reused for each caller frame
     StreamTokens *m_tokens;
     Metrics *m_metrics;
     StreamLimits m_limits;

@@ -4,8 +4,9 @@
 #include "logging.h"
 #include "metrics.h"
 
-#include <QNetworkRequest>
 #include <QUrlQuery>
+
+#include <cstring>
 
 using namespace Qt::StringLiterals;
 
@@ -15,43 +16,18 @@ RealtimeClient::RealtimeClient(RealtimeEndpoint endpoint, Metrics *metrics, QObj
     : ModelLeg(parent)
     , m_endpoint(std::move(endpoint))
     , m_metrics(metrics)
-    , m_socket(QString(), QWebSocketProtocol::VersionLatest, this)
 {
-    m_socket.setMaxAllowedIncomingMessageSize(quint64(realtime::kMaxServerEventBytes));
-    connect(&m_socket, &QWebSocket::textMessageReceived, this, &RealtimeClient::onText);
-    connect(&m_socket, &QWebSocket::connected, this, [this] {
+    m_socket.setMaxMessageBytes(realtime::kMaxServerEventBytes);
+    connect(&m_socket, &ws::WebSocket::textMessage, this, &RealtimeClient::onText);
+    connect(&m_socket, &ws::WebSocket::binaryMessage, this, [this](QByteArrayView) {
+        m_metrics->realtimeError(u"malformed_event"_s);
+        qCWarning(lcRealtime) << "ignoring a binary message from the Realtime API";
+    });
+    connect(&m_socket, &ws::WebSocket::connected, this, [this] {
         if (m_state == State::Connecting)
             m_state = State::AwaitingCreated;
     });
-    connect(&m_socket, &QWebSocket::disconnected, this, [this] {
-        if (m_state == State::Closed)
-            return;
-        if (m_state == State::Connecting) {
-            // Qt 6.4 emits disconnected before error() on refused connections: let the error speak first.
-            QTimer::singleShot(0, this, [this] {
-                fail(u"cannot connect to Realtime API: "_s + m_socket.errorString(), u"connect"_s);
-            });
-            return;
-        }
-        const QString reason = m_socket.closeReason().isEmpty()
-                                   ? u"connection closed (code %1)"_s.arg(int(m_socket.closeCode()))
-                                   : u"closed by server: %1 (code %2)"_s.arg(m_socket.closeReason())
-                                         .arg(int(m_socket.closeCode()));
-        fail(reason, u"closed"_s);
-    });
-    connect(&m_socket, qOverload<QAbstractSocket::SocketError>(&QWebSocket::error), this,
-            [this](QAbstractSocket::SocketError) {
-                if (m_state == State::Closed)
-                    return;
-                // Qt 6.4: a refused upgrade (401/403/…) leaves the socket "connecting" for ever.
-                const QString why = m_socket.errorString();
-                if (m_state == State::Ready || m_state == State::AwaitingUpdated) {
-                    fail(u"connection to Realtime API lost: "_s + why, u"connection_lost"_s);
-                    return;
-                }
-                const bool auth = why.contains(u"401"_s) || why.contains(u"403"_s);
-                fail(u"cannot connect to Realtime API: "_s + why, auth ? u"unauthorized"_s : u"connect"_s);
-            });
+    connect(&m_socket, &ws::WebSocket::disconnected, this, &RealtimeClient::onDisconnected);
     m_deadline.setSingleShot(true);
     connect(&m_deadline, &QTimer::timeout, this, [this] {
         fail(u"Realtime session not ready within %1 ms"_s.arg(m_endpoint.handshakeTimeoutMs),
@@ -62,8 +38,30 @@ RealtimeClient::RealtimeClient(RealtimeEndpoint endpoint, Metrics *metrics, QObj
 RealtimeClient::~RealtimeClient()
 {
     m_state = State::Closed;
-    if (m_socket.state() != QAbstractSocket::UnconnectedState)
-        m_socket.abort();
+}
+
+void RealtimeClient::onDisconnected()
+{
+    if (m_state == State::Closed)
+        return;
+    if (m_state == State::Connecting) {
+        const int status = m_socket.httpStatus();
+        const bool auth = status == 401 || status == 403;
+        fail(u"cannot connect to Realtime API: "_s + m_socket.errorString(),
+             auth ? u"unauthorized"_s : u"connect"_s);
+        return;
+    }
+    if (m_socket.closeCode() == ws::Abnormal) {
+        const QString why =
+            m_socket.errorString().isEmpty() ? u"connection closed"_s : m_socket.errorString();
+        fail(u"connection to Realtime API lost: "_s + why, u"connection_lost"_s);
+        return;
+    }
+    const QString reason =
+        m_socket.closeReason().isEmpty()
+            ? u"connection closed (code %1)"_s.arg(int(m_socket.closeCode()))
+            : u"closed by server: %1 (code %2)"_s.arg(m_socket.closeReason()).arg(int(m_socket.closeCode()));
+    fail(reason, u"closed"_s);
 }
 
 QUrl RealtimeClient::connectUrl(const RealtimeEndpoint &e)
@@ -83,22 +81,21 @@ void RealtimeClient::start(const realtime::SessionConfig &config)
         return;
     m_config = config;
     m_config.model = m_endpoint.azure ? QString() : m_endpoint.model;
-    QNetworkRequest request(connectUrl(m_endpoint));
-    if (m_endpoint.azure)
-        request.setRawHeader("api-key", m_endpoint.apiKey.toUtf8());
-    else
-        request.setRawHeader("Authorization", "Bearer " + m_endpoint.apiKey.toUtf8());
+    const QUrl url = connectUrl(m_endpoint);
+    const QList<QPair<QByteArray, QByteArray>> headers = {
+        m_endpoint.azure ? qMakePair(QByteArray("api-key"), m_endpoint.apiKey.toUtf8())
+                         : qMakePair(QByteArray("Authorization"), "Bearer " + m_endpoint.apiKey.toUtf8())};
     m_state = State::Connecting;
     m_deadline.start(m_endpoint.handshakeTimeoutMs);
-    qCDebug(lcRealtime) << "connecting to" << request.url().toString(QUrl::RemoveQuery);
-    m_socket.open(request);
+    qCDebug(lcRealtime) << "connecting to" << url.toString(QUrl::RemoveQuery);
+    m_socket.open(url, headers);
 }
 
 void RealtimeClient::send(const QByteArray &clientEvent)
 {
-    if (m_state == State::Closed || m_socket.state() != QAbstractSocket::ConnectedState)
+    if (m_state == State::Closed || !m_socket.isOpen())
         return;
-    m_socket.sendTextMessage(QString::fromUtf8(clientEvent));
+    m_socket.sendText(clientEvent);
 }
 
 void RealtimeClient::close()
@@ -107,8 +104,8 @@ void RealtimeClient::close()
         return;
     m_state = State::Closed;
     m_deadline.stop();
-    if (m_socket.state() == QAbstractSocket::ConnectedState)
-        m_socket.close(QWebSocketProtocol::CloseCodeNormal, u"call ended"_s);
+    if (m_socket.isOpen())
+        m_socket.close(ws::Normal, "call ended");
     else
         m_socket.abort();
 }
@@ -121,46 +118,43 @@ void RealtimeClient::fail(const QString &reason, const QString &metricKind)
     m_deadline.stop();
     m_metrics->realtimeError(metricKind);
     qCWarning(lcRealtime) << reason;
-    if (m_socket.state() != QAbstractSocket::UnconnectedState)
-        m_socket.abort();
+    m_socket.abort();
     Q_EMIT failed(reason);
 }
 
-bool RealtimeClient::tryFastAudioDelta(QStringView text)
+bool RealtimeClient::tryFastAudioDelta(QByteArrayView text)
 {
-    // Hot path: audio deltas are most of the traffic. Scan for the three fields the bridge needs; anything
-    // unusual (escapes, other shapes) takes the full parser.
-    static const QString kType = u"\"type\":\"response.output_audio.delta\""_s;
-    static const QString kDelta = u"\"delta\":\""_s;
-    static const QString kResponse = u"\"response_id\":\""_s;
-    static const QString kItem = u"\"item_id\":\""_s;
-    if (m_state != State::Ready || text.contains(u'\\') || !text.contains(kType))
+    // Hot path: audio deltas are most of the traffic. Scan the UTF-8 for the three fields the bridge needs;
+    // anything unusual (escapes, other shapes) takes the full parser.
+    constexpr QByteArrayView kType = "\"type\":\"response.output_audio.delta\"";
+    constexpr QByteArrayView kDelta = "\"delta\":\"";
+    constexpr QByteArrayView kResponse = "\"response_id\":\"";
+    constexpr QByteArrayView kItem = "\"item_id\":\"";
+    if (m_state != State::Ready || text.contains('\\') || !text.contains(kType))
         return false;
-    QStringView delta, response, item;
+    QByteArrayView delta, response, item;
     if (!jsonscan::stringValue(text, kDelta, &delta) || !jsonscan::stringValue(text, kResponse, &response) ||
         !jsonscan::stringValue(text, kItem, &item))
         return false;
     realtime::Event &e = m_fastEvent;
     e.type = realtime::ServerEvent::OutputAudioDelta;
-    if (e.responseId != response)
-        e.responseId = response.toString();
-    if (e.itemId != item)
-        e.itemId = item.toString();
+    if (e.responseId != QLatin1StringView(response))
+        e.responseId = QString::fromLatin1(response);
+    if (e.itemId != QLatin1StringView(item))
+        e.itemId = QString::fromLatin1(item);
     e.audio.resize(delta.size());
-    for (qsizetype i = 0; i < delta.size(); ++i)
-        e.audio[i] = char(delta[i].unicode());
+    std::memcpy(e.audio.data(), delta.data(), size_t(delta.size()));
     Q_EMIT event(e);
     return true;
 }
 
-void RealtimeClient::onText(const QString &text)
+void RealtimeClient::onText(QByteArrayView utf8)
 {
     if (m_state == State::Closed)
         return;
-    if (tryFastAudioDelta(text))
+    if (tryFastAudioDelta(utf8))
         return;
-    const QByteArray utf8 = text.toUtf8();
-    realtime::ParseResult r = realtime::parse(utf8);
+    realtime::ParseResult r = realtime::parse(utf8.toByteArray());
     if (!r.ok()) {
         m_metrics->realtimeError(u"malformed_event"_s);
         qCWarning(lcRealtime) << "unreadable server event:" << r.error;

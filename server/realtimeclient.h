@@ -1,15 +1,14 @@
 #pragma once
 // ModelLeg over the OpenAI Realtime WebSocket (GA). Opens wss://…/realtime?model=…, authenticates with
 // `Authorization: Bearer` (OpenAI) or `api-key` (Azure), sends session.update after session.created and
-// becomes ready only when session.updated confirms audio/pcmu both ways. A handshake deadline covers Qt 6.4
-// leaving refused/401 sockets in "connecting" (they are aborted). Lives on its session's thread; parented
-// to the session.
+// becomes ready only when session.updated confirms audio/pcmu both ways, within a handshake deadline (socket,
+// upgrade, session.created, session.updated). Lives on its session's thread; parented to the session.
 
 #include "legs.h"
+#include "websocket.h"
 
 #include <QTimer>
 #include <QUrl>
-#include <QWebSocket>
 
 namespace vaani {
 
@@ -40,14 +39,15 @@ public:
 
 private:
     enum class State { Idle, Connecting, AwaitingCreated, AwaitingUpdated, Ready, Closed };
-    void onText(const QString &text);
-    bool tryFastAudioDelta(QStringView text);
+    void onText(QByteArrayView utf8);
+    void onDisconnected();
+    bool tryFastAudioDelta(QByteArrayView text);
     void fail(const QString &reason, const QString &metricKind);
 
     RealtimeEndpoint m_endpoint;
     Metrics *m_metrics;
     realtime::SessionConfig m_config;
-    QWebSocket m_socket;
+    ws::WebSocket m_socket{this};
     QTimer m_deadline{this}; // parented: moves with the session to the stream's thread
     State m_state = State::Idle;
     QString m_updateEventId;

@@ -8,6 +8,7 @@
 #include "metrics.h"
 #include "ratelimiter.h"
 #include "streamtokens.h"
+#include "streamupgrade.h"
 #include "twiliosignature.h"
 #include "twiml.h"
 
@@ -23,32 +24,6 @@ using namespace Qt::StringLiterals;
 namespace vaani {
 
 namespace {
-// Rejects the WebSocket upgrade before the handshake (the missing handler answers 403) when the Twilio
-// signature over the stream URL does not verify.
-class MediaStreamRule : public QHttpServerRouterRule
-{
-public:
-    MediaStreamRule(const Worker *worker, const QString &path, QHttpServerRequest::Methods methods,
-                    RouterHandler handler)
-        : QHttpServerRouterRule(path, methods, std::move(handler))
-        , m_worker(worker)
-    {}
-
-protected:
-    bool matches(const QHttpServerRequest &request, QRegularExpressionMatch *match) const override
-    {
-        return QHttpServerRouterRule::matches(request, match) && m_worker->checkStreamSignature(request);
-    }
-
-private:
-    const Worker *m_worker;
-};
-
-bool isUpgrade(const QHttpServerRequest &r)
-{
-    return r.value("Upgrade").compare("websocket", Qt::CaseInsensitive) == 0;
-}
-
 QHttpServerResponse text(const QByteArray &body, QHttpServerResponder::StatusCode status,
                          const QByteArray &mime = "text/plain; charset=utf-8")
 {
@@ -107,34 +82,45 @@ void Worker::init()
         return text(m_ctx->metrics->render(), QHttpServerResponder::StatusCode::Ok,
                     "text/plain; version=0.0.4; charset=utf-8");
     });
-    m_http->route<MediaStreamRule>(this, u"/media-stream"_s, Method::Get,
-                                   [](const QHttpServerRequest &r, QHttpServerResponder &&responder) {
-                                       // Upgrades: write nothing, the 101 follows. Plain GETs get 426.
-                                       if (!isUpgrade(r))
-                                           responder.write("WebSocket upgrade required\n", "text/plain",
-                                                           QHttpServerResponder::StatusCode::UpgradeRequired);
-                                   });
+    // A connection that opens with GET /media-stream is StreamUpgrade's (see takeSocket()); here it only
+    // arrives later on a kept-alive connection, where it cannot become a stream.
+    m_http->route(u"/media-stream"_s, Method::Get, [] {
+        return text("WebSocket upgrade required (on a new connection)\n",
+                    QHttpServerResponder::StatusCode::UpgradeRequired);
+    });
     m_http->setMissingHandler([this](const QHttpServerRequest &r, QHttpServerResponder &&responder) {
         if (r.url().path() == u"/media-stream"_s) {
-            responder.write("Forbidden: invalid or missing Twilio signature\n", "text/plain",
-                            QHttpServerResponder::StatusCode::Forbidden);
+            responder.write("WebSocket upgrade required (on a new connection)\n", "text/plain",
+                            QHttpServerResponder::StatusCode::UpgradeRequired);
             return;
         }
         m_ctx->metrics->webhookRequest(u"other"_s, 404);
         responder.write("Not found\n", "text/plain", QHttpServerResponder::StatusCode::NotFound);
     });
-    connect(m_http.get(), &QAbstractHttpServer::newWebSocketConnection, this, &Worker::onWebSocket);
     m_http->bind(m_acceptor);
 }
 
 void Worker::takeSocket(qintptr descriptor)
 {
-    m_acceptor->take(descriptor);
+    // Every connection starts here: a Media Streams upgrade is answered by StreamUpgrade and served by our
+    // WebSocket; anything else is QHttpServer's.
+    new StreamUpgrade(int(descriptor), this);
+}
+
+void Worker::passToHttp(int fd)
+{
+    m_acceptor->take(qintptr(fd));
 }
 
 QString Worker::webhookUrl(const QHttpServerRequest &request, const QString &path) const
 {
-    const QString query = request.url().query(QUrl::FullyEncoded);
+    return webhookUrl(request.url(), request.value("X-Forwarded-Proto"), path);
+}
+
+QString Worker::webhookUrl(const QUrl &requestUrl, const QByteArray &forwardedProto,
+                           const QString &path) const
+{
+    const QString query = requestUrl.query(QUrl::FullyEncoded);
     QString base;
     const QUrl pub = m_ctx->settings.publicUrl;
     if (pub.isValid() && !pub.isEmpty()) {
@@ -146,10 +132,9 @@ QString Worker::webhookUrl(const QHttpServerRequest &request, const QString &pat
         base += prefix;
     } else {
         // Development without PUBLIC_URL: trust the Host header (never behind a proxy in production).
-        QUrl u = request.url();
-        const QByteArray proto = request.value("X-Forwarded-Proto");
-        if (!proto.isEmpty())
-            u.setScheme(QString::fromLatin1(proto.split(',').first().trimmed()));
+        QUrl u = requestUrl;
+        if (!forwardedProto.isEmpty())
+            u.setScheme(QString::fromLatin1(forwardedProto.split(',').first().trimmed()));
         base = u.toString(QUrl::RemovePath | QUrl::RemoveQuery | QUrl::RemoveFragment |
                           QUrl::StripTrailingSlash);
     }
@@ -158,7 +143,12 @@ QString Worker::webhookUrl(const QHttpServerRequest &request, const QString &pat
 
 QString Worker::streamUrl(const QHttpServerRequest &request) const
 {
-    QString url = webhookUrl(request, u"/media-stream"_s);
+    return streamUrl(request.url(), request.value("X-Forwarded-Proto"));
+}
+
+QString Worker::streamUrl(const QUrl &requestUrl, const QByteArray &forwardedProto) const
+{
+    QString url = webhookUrl(requestUrl, forwardedProto, u"/media-stream"_s);
     if (const qsizetype q = url.indexOf(u'?'); q >= 0)
         url.truncate(q); // Twilio drops query strings on stream URLs; data travels as <Parameter>s
     if (url.startsWith(u"https://"_s))
@@ -168,17 +158,20 @@ QString Worker::streamUrl(const QHttpServerRequest &request) const
     return url;
 }
 
-bool Worker::checkStreamSignature(const QHttpServerRequest &request) const
+bool Worker::checkStreamSignature(const ws::HttpHead &request, const QString &peer) const
 {
     if (m_ctx->settings.twilioAuthToken.isEmpty())
         return true;
     const QByteArray signature = request.value("X-Twilio-Signature");
-    const bool ok =
-        twilio::validateSignature(m_ctx->settings.twilioAuthToken, streamUrl(request), {}, signature);
+    const QList<QByteArray> parts = request.startLine.split(' ');
+    const QUrl url(u"http://"_s + QString::fromLatin1(request.value("Host")) +
+                   QString::fromLatin1(parts.value(1)));
+    const bool ok = twilio::validateSignature(
+        m_ctx->settings.twilioAuthToken, streamUrl(url, request.value("X-Forwarded-Proto")), {}, signature);
     if (!ok) {
         m_ctx->metrics->signatureRejected(signature.isEmpty() ? u"media_stream_missing"_s
                                                               : u"media_stream"_s);
-        qCWarning(lcHttp) << "rejected Media Stream upgrade from" << request.remoteAddress().toString()
+        qCWarning(lcHttp) << "rejected Media Stream upgrade from" << peer
                           << (signature.isEmpty() ? "(no signature)" : "(bad signature)");
     }
     return ok;
@@ -328,18 +321,15 @@ QHttpServerResponse Worker::readyz()
     return text(QJsonDocument(body).toJson(QJsonDocument::Compact) + '\n', status, "application/json");
 }
 
-void Worker::onWebSocket()
+void Worker::startStream(int fd)
 {
-    while (m_http->hasPendingWebSocketConnections()) {
-        std::unique_ptr<QWebSocket> socket = m_http->nextPendingWebSocketConnection();
-        if (!socket)
-            continue;
-        // The stream owns itself (deleteLater after close); it lives on this worker thread for good.
-        auto *stream = new MediaStream(std::move(socket), m_ctx->tokens, m_ctx->metrics,
-                                       m_ctx->settings.streamLimits, this);
-        connect(stream, &MediaStream::started, this,
-                [this, stream](const twilio::StartInfo &start) { onStreamStarted(stream, start); });
-    }
+    auto socket = std::make_unique<ws::WebSocket>();
+    socket->adoptServerSide(fd);
+    // The stream owns itself (deleteLater after close); it lives on this worker thread for good.
+    auto *stream =
+        new MediaStream(std::move(socket), m_ctx->tokens, m_ctx->metrics, m_ctx->settings.streamLimits, this);
+    connect(stream, &MediaStream::started, this,
+            [this, stream](const twilio::StartInfo &start) { onStreamStarted(stream, start); });
 }
 
 void Worker::onStreamStarted(MediaStream *stream, const twilio::StartInfo &start)

@@ -6,6 +6,7 @@
 
 #include "servercontext.h"
 #include "twiliosignature.h"
+#include "websocket.h"
 
 #include <QHttpServer>
 #include <QObject>
@@ -41,14 +42,18 @@ public:
 
     // URL Twilio signs for a webhook path, and the stream URL put into TwiML (both from PUBLIC_URL).
     QString webhookUrl(const QHttpServerRequest &request, const QString &path) const;
+    QString webhookUrl(const QUrl &requestUrl, const QByteArray &forwardedProto, const QString &path) const;
     QString streamUrl(const QHttpServerRequest &request) const;
-    bool checkStreamSignature(const QHttpServerRequest &request) const;
+    QString streamUrl(const QUrl &requestUrl, const QByteArray &forwardedProto) const;
+    bool checkStreamSignature(const ws::HttpHead &request, const QString &peer) const;
+    // From StreamUpgrade: a connection that is not a Media Streams upgrade, and an accepted upgrade.
+    void passToHttp(int fd);
+    void startStream(int fd);
 
 private:
     QHttpServerResponse incomingCall(const QHttpServerRequest &request);
     QHttpServerResponse callStatus(const QHttpServerRequest &request);
     QHttpServerResponse readyz();
-    void onWebSocket();
     void onStreamStarted(MediaStream *stream, const twilio::StartInfo &start);
     CallSession *createSession(const QString &callSid, const QString &caller, const QString &called);
     // Common checks for Twilio's POSTs: rate limit, size, signature. Returns a response when rejected.

@@ -21,8 +21,12 @@ class LoopTelephony : public TelephonyLeg
 public:
     QList<QString> sent;
     int closes = 0;
-    void sendMedia(QByteArrayView) override { sent << u"media"_s; }
-    void sendMark(const QString &name) override { sent << u"mark:"_s + name; }
+    void sendMedia(QByteArrayView, const QString &mark) override
+    {
+        sent << u"media"_s;
+        if (!mark.isEmpty())
+            sent << u"mark:"_s + mark;
+    }
     void sendClear() override { sent << u"clear"_s; }
     void close(const QString &reason) override
     {

@@ -1,0 +1,780 @@
+#include "websocket.h"
+
+#include "logging.h"
+
+#include <QCryptographicHash>
+#include <QHostInfo>
+#include <QRandomGenerator>
+#include <QSocketNotifier>
+#include <QSslSocket>
+#include <QStringDecoder>
+
+#include <arpa/inet.h>
+#include <cerrno>
+#include <cstring>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <vector>
+
+using namespace Qt::StringLiterals;
+
+namespace vaani::ws {
+
+namespace {
+constexpr QByteArrayView kGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+constexpr qsizetype kMaxHeadBytes = 16 * 1024;
+constexpr qsizetype kMaxBacklogBytes = 4 * 1024 * 1024; // unsent bytes before the peer counts as stuck
+constexpr int kCloseGraceMs = 1000;
+constexpr qsizetype kScratchBytes = 64 * 1024;
+
+// One read buffer per thread: connections keep nothing between reads except an incomplete frame.
+char *scratch()
+{
+    thread_local std::vector<char> buffer(kScratchBytes);
+    return buffer.data();
+}
+
+QRandomGenerator64 &maskRng()
+{
+    thread_local QRandomGenerator64 rng(QRandomGenerator::system()->generate64());
+    return rng;
+}
+
+bool validCloseCode(quint16 c)
+{
+    return (c >= 1000 && c <= 1003) || (c >= 1007 && c <= 1011) || (c >= 3000 && c <= 4999);
+}
+
+bool isUtf8(QByteArrayView s)
+{
+    const auto *p = reinterpret_cast<const uchar *>(s.data());
+    qsizetype i = 0;
+    for (; i < s.size(); ++i) {
+        if (p[i] >= 0x80)
+            break;
+    }
+    if (i == s.size())
+        return true; // the usual case: JSON with base64 audio is ASCII
+    QStringDecoder decoder(QStringDecoder::Utf8, QStringDecoder::Flag::Stateless);
+    const QString decoded = decoder(s);
+    Q_UNUSED(decoded);
+    return !decoder.hasError();
+}
+
+void setNoDelay(int fd)
+{
+    int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+} // namespace
+
+QByteArray acceptKey(QByteArrayView key)
+{
+    QCryptographicHash sha(QCryptographicHash::Sha1);
+    sha.addData(key);
+    sha.addData(kGuid);
+    return sha.result().toBase64();
+}
+
+QByteArray HttpHead::value(QByteArrayView name) const
+{
+    for (const auto &[k, v] : headers) {
+        if (QByteArrayView(k).compare(name, Qt::CaseInsensitive) == 0)
+            return v;
+    }
+    return {};
+}
+
+bool HttpHead::hasToken(QByteArrayView name, QByteArrayView token) const
+{
+    for (const auto &[k, v] : headers) {
+        if (QByteArrayView(k).compare(name, Qt::CaseInsensitive) != 0)
+            continue;
+        for (const QByteArray &part : v.split(',')) {
+            if (QByteArrayView(part).trimmed().compare(token, Qt::CaseInsensitive) == 0)
+                return true;
+        }
+    }
+    return false;
+}
+
+bool parseHead(QByteArrayView text, HttpHead *head)
+{
+    const qsizetype end = text.indexOf("\r\n\r\n");
+    if (end < 0)
+        return false;
+    const QList<QByteArray> lines = text.first(end).toByteArray().split('\n');
+    head->headers.clear();
+    for (qsizetype i = 0; i < lines.size(); ++i) {
+        QByteArray line = lines[i];
+        if (!line.endsWith('\r') && i + 1 < lines.size())
+            return false; // bare LF
+        if (line.endsWith('\r'))
+            line.chop(1);
+        if (i == 0) {
+            if (line.isEmpty())
+                return false;
+            head->startLine = line;
+            continue;
+        }
+        const qsizetype colon = line.indexOf(':');
+        if (colon <= 0 || line.startsWith(' ') || line.startsWith('\t'))
+            return false; // no name, or obsolete line folding
+        head->headers.append({line.first(colon), line.sliced(colon + 1).trimmed()});
+    }
+    return true;
+}
+
+bool acceptUpgrade(const HttpHead &request, QByteArray *response, int *status, QByteArray *why)
+{
+    const QList<QByteArray> parts = request.startLine.split(' ');
+    if (parts.size() != 3 || parts[0] != "GET" || !parts[2].startsWith("HTTP/1.1")) {
+        *status = 400;
+        *why = "an upgrade must be GET … HTTP/1.1";
+        return false;
+    }
+    if (!request.hasToken("Upgrade", "websocket") || !request.hasToken("Connection", "upgrade")) {
+        *status = 426;
+        *why = "WebSocket upgrade required";
+        return false;
+    }
+    if (request.value("Sec-WebSocket-Version").trimmed() != "13") {
+        *status = 426;
+        *why = "unsupported WebSocket version (13 is)";
+        return false;
+    }
+    const QByteArray key = request.value("Sec-WebSocket-Key");
+    if (QByteArray::fromBase64(key).size() != 16) {
+        *status = 400;
+        *why = "missing or malformed Sec-WebSocket-Key";
+        return false;
+    }
+    *response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                "Sec-WebSocket-Accept: " +
+                acceptKey(key) + "\r\n\r\n";
+    return true;
+}
+
+WebSocket::WebSocket(QObject *parent)
+    : QObject(parent)
+{}
+
+WebSocket::~WebSocket()
+{
+    if (m_deletedFlag)
+        *m_deletedFlag = true;
+    if (m_fd >= 0)
+        ::close(m_fd);
+}
+
+void WebSocket::watchFd()
+{
+    m_readNotifier = new QSocketNotifier(qintptr(m_fd), QSocketNotifier::Read, this);
+    connect(m_readNotifier, &QSocketNotifier::activated, this, &WebSocket::onReadable);
+    if (!m_writeNotifier) {
+        m_writeNotifier = new QSocketNotifier(qintptr(m_fd), QSocketNotifier::Write, this);
+        m_writeNotifier->setEnabled(false);
+        connect(m_writeNotifier, &QSocketNotifier::activated, this, &WebSocket::onWritable);
+    }
+}
+
+void WebSocket::adoptServerSide(int fd)
+{
+    m_client = false;
+    m_fd = fd;
+    setNoDelay(fd);
+    watchFd();
+    m_state = State::Open;
+}
+
+void WebSocket::open(const QUrl &url, const QList<QPair<QByteArray, QByteArray>> &headers)
+{
+    if (m_state != State::Idle)
+        return;
+    m_client = true;
+    m_url = url;
+    m_requestHeaders = headers;
+    m_state = State::Connecting;
+    const bool tls = url.scheme() == u"wss"_s;
+    if (!tls && url.scheme() != u"ws"_s) {
+        QMetaObject::invokeMethod(
+            this, [this] { failConnect(u"unsupported scheme: "_s + m_url.scheme()); }, Qt::QueuedConnection);
+        return;
+    }
+    m_port = url.port(tls ? 443 : 80);
+    QByteArray nonce(16, Qt::Uninitialized);
+    maskRng().fillRange(reinterpret_cast<quint32 *>(nonce.data()), 4);
+    m_key = nonce.toBase64();
+    if (tls) {
+        m_tls = new QSslSocket(this);
+        m_tls->setSslConfiguration(m_ssl);
+        connect(m_tls, &QSslSocket::encrypted, this, &WebSocket::onTransportOpen);
+        connect(m_tls, &QSslSocket::readyRead, this, &WebSocket::onReadable);
+        connect(m_tls, &QSslSocket::errorOccurred, this, [this](QAbstractSocket::SocketError) {
+            if (m_state == State::Connecting)
+                failConnect(m_tls->errorString());
+            else if (m_state != State::Closed) {
+                m_error = m_tls->errorString();
+                finish();
+            }
+        });
+        connect(m_tls, &QSslSocket::disconnected, this, [this] {
+            if (m_state == State::Connecting)
+                failConnect(u"connection closed during the handshake"_s);
+            else
+                finish();
+        });
+        m_tls->connectToHostEncrypted(url.host(), quint16(m_port));
+        return;
+    }
+    QHostAddress literal;
+    if (literal.setAddress(url.host())) {
+        m_addresses = {literal};
+        QMetaObject::invokeMethod(this, &WebSocket::connectNext, Qt::QueuedConnection);
+        return;
+    }
+    QHostInfo::lookupHost(url.host(), this, &WebSocket::onLookedUp);
+}
+
+void WebSocket::onLookedUp(const QHostInfo &info)
+{
+    if (m_state != State::Connecting)
+        return;
+    if (info.error() != QHostInfo::NoError || info.addresses().isEmpty()) {
+        failConnect(u"cannot resolve %1: %2"_s.arg(m_url.host(), info.errorString()));
+        return;
+    }
+    m_addresses = info.addresses();
+    connectNext();
+}
+
+void WebSocket::connectNext()
+{
+    if (m_state != State::Connecting)
+        return;
+    while (!m_addresses.isEmpty()) {
+        const QHostAddress a = m_addresses.takeFirst();
+        sockaddr_storage ss{};
+        socklen_t len = 0;
+        if (a.protocol() == QAbstractSocket::IPv4Protocol) {
+            auto *in = reinterpret_cast<sockaddr_in *>(&ss);
+            in->sin_family = AF_INET;
+            in->sin_port = htons(quint16(m_port));
+            in->sin_addr.s_addr = htonl(a.toIPv4Address());
+            len = sizeof(sockaddr_in);
+        } else if (a.protocol() == QAbstractSocket::IPv6Protocol) {
+            auto *in6 = reinterpret_cast<sockaddr_in6 *>(&ss);
+            in6->sin6_family = AF_INET6;
+            in6->sin6_port = htons(quint16(m_port));
+            const Q_IPV6ADDR ip = a.toIPv6Address();
+            std::memcpy(&in6->sin6_addr, &ip, sizeof ip);
+            len = sizeof(sockaddr_in6);
+        } else {
+            continue;
+        }
+        const int fd = ::socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            m_error = QString::fromLocal8Bit(std::strerror(errno));
+            continue;
+        }
+        setNoDelay(fd);
+        if (::connect(fd, reinterpret_cast<sockaddr *>(&ss), len) == 0 || errno == EINPROGRESS) {
+            m_fd = fd;
+            // The write notifier reports the connect's outcome first, then serves as the write-back notifier.
+            m_writeNotifier = new QSocketNotifier(qintptr(m_fd), QSocketNotifier::Write, this);
+            connect(m_writeNotifier, &QSocketNotifier::activated, this, &WebSocket::onWritable);
+            return;
+        }
+        m_error = QString::fromLocal8Bit(std::strerror(errno));
+        ::close(fd);
+    }
+    failConnect(u"cannot connect to %1:%2: %3"_s.arg(m_url.host()).arg(m_port).arg(m_error));
+}
+
+void WebSocket::onConnectWritable()
+{
+    int err = 0;
+    socklen_t len = sizeof err;
+    ::getsockopt(m_fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    m_writeNotifier->setEnabled(false);
+    if (err != 0) {
+        m_error = QString::fromLocal8Bit(std::strerror(err));
+        dropNotifiers();
+        ::close(m_fd);
+        m_fd = -1;
+        connectNext();
+        return;
+    }
+    m_readNotifier = new QSocketNotifier(qintptr(m_fd), QSocketNotifier::Read, this);
+    connect(m_readNotifier, &QSocketNotifier::activated, this, &WebSocket::onReadable);
+    onTransportOpen();
+}
+
+void WebSocket::onTransportOpen()
+{
+    QByteArray target = m_url.path(QUrl::FullyEncoded).toLatin1();
+    if (target.isEmpty())
+        target = "/";
+    if (m_url.hasQuery())
+        target += '?' + m_url.query(QUrl::FullyEncoded).toLatin1();
+    const bool defaultPort = m_port == (m_tls ? 443 : 80);
+    QByteArray host = m_url.host(QUrl::FullyEncoded).toLatin1();
+    if (host.contains(':'))
+        host = '[' + host + ']';
+    if (!defaultPort)
+        host += ':' + QByteArray::number(m_port);
+    m_out += "GET " + target + " HTTP/1.1\r\nHost: " + host +
+             "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + m_key +
+             "\r\nSec-WebSocket-Version: 13\r\n";
+    for (const auto &[name, value] : std::as_const(m_requestHeaders))
+        m_out += name + ": " + value + "\r\n";
+    m_out += "\r\n";
+    m_handshaking = true;
+    flush();
+}
+
+void WebSocket::onWritable()
+{
+    if (m_state == State::Connecting && !m_handshaking) {
+        onConnectWritable();
+        return;
+    }
+    flush();
+}
+
+void WebSocket::flush()
+{
+    if (m_tls) {
+        if (!m_out.isEmpty())
+            m_tls->write(m_out);
+        m_out.clear();
+        return;
+    }
+    if (m_fd < 0)
+        return;
+    while (m_outPos < m_out.size()) {
+        const ssize_t n = ::send(m_fd, m_out.constData() + m_outPos, size_t(m_out.size() - m_outPos),
+                                 MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0) {
+            m_outPos += n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (m_out.size() - m_outPos > kMaxBacklogBytes) {
+                m_error = u"peer is not reading (%1 bytes queued)"_s.arg(m_out.size() - m_outPos);
+                finishLater();
+                return;
+            }
+            m_writeNotifier->setEnabled(true);
+            return;
+        }
+        m_error = QString::fromLocal8Bit(std::strerror(errno));
+        finishLater(); // never from inside a caller's send: report on the next pass of the event loop
+        return;
+    }
+    m_out.resize(0); // keeps the capacity for the next frame
+    m_outPos = 0;
+    if (m_writeNotifier && m_writeNotifier->isEnabled())
+        m_writeNotifier->setEnabled(false);
+}
+
+void WebSocket::appendFrame(Opcode op, QByteArrayView payload)
+{
+    const qsizetype n = payload.size();
+    char header[14];
+    qsizetype h = 0;
+    header[h++] = char(0x80 | quint8(op));
+    const char maskBit = m_client ? char(0x80) : char(0);
+    if (n < 126) {
+        header[h++] = char(maskBit | char(n));
+    } else if (n <= 0xFFFF) {
+        header[h++] = char(maskBit | 126);
+        header[h++] = char(n >> 8);
+        header[h++] = char(n);
+    } else {
+        header[h++] = char(maskBit | 127);
+        for (int i = 7; i >= 0; --i)
+            header[h++] = char(quint64(n) >> (8 * i));
+    }
+    if (!m_client) {
+        m_out.append(header, h);
+        m_out.append(payload);
+        return;
+    }
+    const quint32 key = quint32(maskRng().generate());
+    std::memcpy(header + h, &key, 4);
+    const char *k = header + h;
+    h += 4;
+    m_out.append(header, h);
+    const qsizetype at = m_out.size();
+    m_out.resize(at + n);
+    char *dst = m_out.data() + at;
+    const char *src = payload.data();
+    for (qsizetype i = 0; i < n; ++i)
+        dst[i] = char(src[i] ^ k[i & 3]);
+}
+
+void WebSocket::queueText(QByteArrayView utf8)
+{
+    if (m_state != State::Open)
+        return;
+    appendFrame(Opcode::Text, utf8);
+}
+
+void WebSocket::close(quint16 code, QByteArrayView reason)
+{
+    if (m_state != State::Open) {
+        if (m_state != State::Closing)
+            abort();
+        return;
+    }
+    QByteArray payload(2, Qt::Uninitialized);
+    payload[0] = char(code >> 8);
+    payload[1] = char(code);
+    payload += reason.first(std::min<qsizetype>(reason.size(), 123));
+    appendFrame(Opcode::Close, payload);
+    m_closeSent = true;
+    m_state = State::Closing;
+    flush();
+    if (!m_closeTimer) {
+        m_closeTimer = new QTimer(this);
+        m_closeTimer->setSingleShot(true);
+        connect(m_closeTimer, &QTimer::timeout, this, &WebSocket::finish);
+    }
+    m_closeTimer->start(kCloseGraceMs);
+}
+
+void WebSocket::abort()
+{
+    finish();
+}
+
+void WebSocket::failConnect(const QString &why)
+{
+    if (m_state == State::Closed)
+        return;
+    m_error = why;
+    finish();
+}
+
+void WebSocket::dropNotifiers()
+{
+    // Possibly called from a notifier's own activation: disable now (unregisters it), delete later.
+    for (QSocketNotifier **n : {&m_readNotifier, &m_writeNotifier}) {
+        if (*n) {
+            (*n)->setEnabled(false);
+            (*n)->deleteLater();
+            *n = nullptr;
+        }
+    }
+}
+
+void WebSocket::finishLater()
+{
+    if (m_readNotifier)
+        m_readNotifier->setEnabled(false);
+    if (m_writeNotifier)
+        m_writeNotifier->setEnabled(false);
+    QMetaObject::invokeMethod(this, &WebSocket::finish, Qt::QueuedConnection);
+}
+
+void WebSocket::finish()
+{
+    if (m_state == State::Closed)
+        return;
+    m_state = State::Closed;
+    m_handshaking = false;
+    dropNotifiers();
+    if (m_closeTimer)
+        m_closeTimer->stop();
+    if (m_fd >= 0) {
+        ::close(m_fd);
+        m_fd = -1;
+    }
+    if (m_tls) {
+        m_tls->disconnect(this);
+        m_tls->abort();
+        m_tls->deleteLater();
+        m_tls = nullptr;
+    }
+    m_in.clear();
+    m_out.clear();
+    m_outPos = 0;
+    m_fragments.clear();
+    Q_EMIT disconnected();
+}
+
+void WebSocket::onReadable()
+{
+    bool deleted = false;
+    m_deletedFlag = &deleted;
+    auto consume = [&](char *data, qsizetype size) -> bool {
+        if (m_in.isEmpty()) {
+            const qsizetype used = processInput(data, size);
+            if (deleted)
+                return false;
+            if (used < size && m_state != State::Closed)
+                m_in = QByteArray(data + used, size - used);
+            return true;
+        }
+        m_in.append(data, size);
+        const qsizetype used = processInput(m_in.data(), m_in.size());
+        if (deleted)
+            return false;
+        if (m_state != State::Closed)
+            m_in.remove(0, used);
+        return true;
+    };
+    if (m_tls) {
+        QByteArray chunk = m_tls->readAll();
+        if (!chunk.isEmpty() && !consume(chunk.data(), chunk.size()))
+            return;
+        m_deletedFlag = nullptr;
+        return;
+    }
+    while (m_fd >= 0 && m_state != State::Closed) {
+        char *buffer = scratch();
+        const ssize_t n = ::recv(m_fd, buffer, kScratchBytes, 0);
+        if (n > 0) {
+            if (!consume(buffer, n))
+                return;
+            if (n < kScratchBytes)
+                break;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        if (n < 0)
+            m_error = QString::fromLocal8Bit(std::strerror(errno));
+        else if (m_state == State::Connecting)
+            m_error = u"connection closed during the handshake"_s;
+        finish(); // end of stream or error
+        if (!deleted)
+            m_deletedFlag = nullptr;
+        return;
+    }
+    m_deletedFlag = nullptr;
+}
+
+bool WebSocket::readHandshake(QByteArrayView data, qsizetype *consumed)
+{
+    const qsizetype end = data.indexOf("\r\n\r\n");
+    if (end < 0) {
+        if (data.size() > kMaxHeadBytes)
+            failConnect(u"oversized handshake response"_s);
+        *consumed = 0;
+        return false;
+    }
+    *consumed = end + 4;
+    HttpHead head;
+    if (!parseHead(data.first(end + 4), &head)) {
+        failConnect(u"malformed handshake response"_s);
+        return false;
+    }
+    const QList<QByteArray> status = head.startLine.split(' ');
+    m_httpStatus = status.size() >= 2 ? status[1].toInt() : 0;
+    if (!head.startLine.startsWith("HTTP/1.1 ") || m_httpStatus != 101) {
+        failConnect(u"server refused the WebSocket upgrade: %1"_s.arg(QString::fromLatin1(head.startLine)));
+        return false;
+    }
+    if (!head.hasToken("Upgrade", "websocket") || !head.hasToken("Connection", "upgrade") ||
+        head.value("Sec-WebSocket-Accept") != acceptKey(m_key)) {
+        failConnect(u"invalid WebSocket handshake response"_s);
+        return false;
+    }
+    m_handshaking = false;
+    m_state = State::Open;
+    m_requestHeaders.clear(); // credentials are not kept longer than needed
+    return true;
+}
+
+qsizetype WebSocket::processInput(char *data, qsizetype size)
+{
+    qsizetype pos = 0;
+    if (m_handshaking) {
+        if (!readHandshake(QByteArrayView(data, size), &pos))
+            return pos;
+        Q_EMIT connected();
+        if (m_deletedFlag == nullptr || *m_deletedFlag || m_state != State::Open)
+            return pos;
+    }
+    while (m_state == State::Open || m_state == State::Closing) {
+        const qsizetype avail = size - pos;
+        if (avail < 2)
+            break;
+        const auto *p = reinterpret_cast<const uchar *>(data + pos);
+        const bool fin = p[0] & 0x80;
+        const auto op = Opcode(p[0] & 0x0F);
+        const bool masked = p[1] & 0x80;
+        quint64 len = p[1] & 0x7F;
+        qsizetype header = 2;
+        if (len == 126) {
+            if (avail < 4)
+                break;
+            len = (quint64(p[2]) << 8) | p[3];
+            header = 4;
+        } else if (len == 127) {
+            if (avail < 10)
+                break;
+            len = 0;
+            for (int i = 0; i < 8; ++i)
+                len = (len << 8) | p[2 + i];
+            header = 10;
+        }
+        if (p[0] & 0x70) {
+            protocolFailure(ProtocolError, "reserved bits set without an extension");
+            break;
+        }
+        const bool control = quint8(op) >= 8;
+        if (!(op == Opcode::Continuation || op == Opcode::Text || op == Opcode::Binary ||
+              op == Opcode::Close || op == Opcode::Ping || op == Opcode::Pong)) {
+            protocolFailure(ProtocolError, "unknown opcode");
+            break;
+        }
+        if (masked == m_client) {
+            protocolFailure(ProtocolError,
+                            m_client ? "server frames must not be masked" : "client frames must be masked");
+            break;
+        }
+        if (control && (!fin || len > 125)) {
+            protocolFailure(ProtocolError, "fragmented or oversized control frame");
+            break;
+        }
+        const quint64 total = op == Opcode::Continuation ? quint64(m_fragments.size()) + len : len;
+        if (!control && total > quint64(m_maxMessage)) {
+            protocolFailure(TooBig, "message too big");
+            break;
+        }
+        if (masked)
+            header += 4;
+        if (quint64(avail) < quint64(header) + len)
+            break;
+        char *payload = data + pos + header;
+        if (masked) {
+            const char *key = payload - 4;
+            for (quint64 i = 0; i < len; ++i)
+                payload[i] = char(payload[i] ^ key[i & 3]);
+        }
+        pos += header + qsizetype(len);
+        if (!handleFrame(op, fin, payload, qsizetype(len)))
+            break;
+    }
+    return pos;
+}
+
+bool WebSocket::emitMessage(Opcode op, QByteArrayView payload)
+{
+    if (op == Opcode::Text) {
+        if (!isUtf8(payload)) {
+            protocolFailure(InvalidPayload, "text message is not UTF-8");
+            return false;
+        }
+        Q_EMIT textMessage(payload);
+    } else {
+        Q_EMIT binaryMessage(payload);
+    }
+    return !*m_deletedFlag && m_state != State::Closed;
+}
+
+bool WebSocket::handleFrame(Opcode op, bool fin, char *payload, qsizetype size)
+{
+    const QByteArrayView data(payload, size);
+    switch (op) {
+    case Opcode::Text:
+    case Opcode::Binary:
+        if (m_fragmentOp != Opcode::Continuation) {
+            protocolFailure(ProtocolError, "new message inside a fragmented one");
+            return false;
+        }
+        if (m_state == State::Closing)
+            return true; // data after our close frame is discarded
+        if (fin)
+            return emitMessage(op, data);
+        m_fragmentOp = op;
+        m_fragments = data.toByteArray();
+        return true;
+    case Opcode::Continuation: {
+        if (m_fragmentOp == Opcode::Continuation) {
+            protocolFailure(ProtocolError, "continuation frame without a message");
+            return false;
+        }
+        m_fragments.append(data);
+        if (!fin)
+            return true;
+        const Opcode whole = std::exchange(m_fragmentOp, Opcode::Continuation);
+        const QByteArray message = std::exchange(m_fragments, QByteArray());
+        return m_state == State::Closing || emitMessage(whole, message);
+    }
+    case Opcode::Ping:
+        if (m_state == State::Open) {
+            appendFrame(Opcode::Pong, data);
+            flush();
+        }
+        return true;
+    case Opcode::Pong:
+        return true;
+    case Opcode::Close: {
+        if (size == 1) {
+            protocolFailure(ProtocolError, "close frame with a one-byte body");
+            return false;
+        }
+        quint16 code = NoStatus;
+        if (size >= 2) {
+            code = quint16((quint8(payload[0]) << 8) | quint8(payload[1]));
+            if (!validCloseCode(code)) {
+                protocolFailure(ProtocolError, "invalid close code");
+                return false;
+            }
+            if (!isUtf8(data.sliced(2))) {
+                protocolFailure(InvalidPayload, "close reason is not UTF-8");
+                return false;
+            }
+        }
+        m_closeCode = code;
+        m_closeReason = size > 2 ? QString::fromUtf8(data.sliced(2)) : QString();
+        if (!m_closeSent && m_state == State::Open) {
+            QByteArray echo;
+            if (code != NoStatus) {
+                echo.resize(2);
+                echo[0] = char(code >> 8);
+                echo[1] = char(code);
+            }
+            appendFrame(Opcode::Close, echo);
+            m_closeSent = true;
+            flush();
+        }
+        finish();
+        return false;
+    }
+    }
+    return false;
+}
+
+void WebSocket::protocolFailure(quint16 code, const char *why)
+{
+    qCDebug(lcStream) << "WebSocket protocol failure:" << why;
+    m_error = QString::fromLatin1(why);
+    if (m_state == State::Open) {
+        QByteArray payload(2, Qt::Uninitialized);
+        payload[0] = char(code >> 8);
+        payload[1] = char(code);
+        payload += why;
+        appendFrame(Opcode::Close, payload.left(125));
+        m_closeSent = true;
+        flush();
+        if (m_fd >= 0)
+            ::shutdown(m_fd, SHUT_WR);
+    }
+    m_closeCode = code;
+    m_closeReason = m_error;
+    finish();
+}
+
+} // namespace vaani::ws

@@ -1,0 +1,159 @@
+#pragma once
+// The WebSocket connections of a call's audio path (RFC 6455): Twilio's Media Stream (server side) and the
+// OpenAI Realtime API (client side). Each call moves ~300 small messages a second; QWebSocket costs, per
+// message, a UTF-8 → QString → UTF-8 round trip, a buffered QTcpSocket write that arms and disarms a write
+// notifier (two epoll_ctl calls and an extra wake-up), an FIONREAD ioctl per read and several signal hops
+// (docs/performance.md). This class keeps the protocol and drops that overhead:
+// - plain TCP (ws://, and the server side behind the TLS-terminating proxy): the non-blocking descriptor is
+//   written directly (a write notifier only while the kernel buffer is full) and read into a per-thread
+//   scratch buffer, so an idle connection holds no buffers; frames are unmasked in place and handed out as
+//   views, without copies;
+// - TLS (wss://, the OpenAI API): the same framing over a QSslSocket.
+// Checks: masking by role, reserved bits, opcodes, control-frame rules, fragment order, message size (1009,
+// checked from the frame header before anything is buffered), UTF-8 of text (1007), close codes; pings are
+// answered. Lives on one thread; moveToThread() is allowed before or after connecting (notifiers follow).
+
+#include <QByteArray>
+#include <QHostAddress>
+#include <QList>
+#include <QObject>
+#include <QPair>
+#include <QSslConfiguration>
+#include <QTimer>
+#include <QUrl>
+
+#include <memory>
+
+class QSocketNotifier;
+class QSslSocket;
+class QHostInfo;
+
+namespace vaani::ws {
+
+enum CloseCode : quint16 {
+    Normal = 1000,
+    GoingAway = 1001,
+    ProtocolError = 1002,
+    UnsupportedData = 1003,
+    NoStatus = 1005,
+    Abnormal = 1006,
+    InvalidPayload = 1007,
+    PolicyViolated = 1008,
+    TooBig = 1009,
+    InternalError = 1011,
+};
+
+// Sec-WebSocket-Accept for a Sec-WebSocket-Key (SHA-1 + base64, from Qt).
+QByteArray acceptKey(QByteArrayView key);
+
+// An HTTP/1.1 request or response head ("GET /path HTTP/1.1" or "HTTP/1.1 101 …" plus headers).
+struct HttpHead
+{
+    QByteArray startLine;
+    QList<QPair<QByteArray, QByteArray>> headers; // names as sent, values trimmed
+    QByteArray value(QByteArrayView name) const;  // first header of that name (case-insensitive)
+    bool hasToken(QByteArrayView name, QByteArrayView token) const; // comma-separated, case-insensitive
+};
+// Parses a complete head (up to and including the blank line). False when malformed.
+bool parseHead(QByteArrayView text, HttpHead *head);
+
+// Server side of the opening handshake: checks a GET upgrade request (RFC 6455 §4.2.1). On success returns
+// true and the 101 response to send; otherwise *status (400/426) and a short reason.
+bool acceptUpgrade(const HttpHead &request, QByteArray *response, int *status, QByteArray *why);
+
+class WebSocket : public QObject
+{
+    Q_OBJECT
+public:
+    enum class State { Idle, Connecting, Open, Closing, Closed };
+
+    explicit WebSocket(QObject *parent = nullptr);
+    ~WebSocket() override;
+
+    // Server side: an accepted non-blocking descriptor whose upgrade has been answered with 101. Takes
+    // ownership of the descriptor.
+    void adoptServerSide(int fd);
+    // Client side: ws:// or wss://. Emits connected() after a valid 101, or disconnected() with
+    // errorString()/httpStatus() on failure.
+    void open(const QUrl &url, const QList<QPair<QByteArray, QByteArray>> &headers);
+
+    void setMaxMessageBytes(qsizetype bytes) { m_maxMessage = bytes; }
+    void setSslConfiguration(const QSslConfiguration &c) { m_ssl = c; } // before open()
+
+    // Messages are written at once when the kernel accepts them. queueText() collects frames that belong
+    // together (a media frame and its mark) for one write; flush() sends them.
+    void sendText(QByteArrayView utf8)
+    {
+        queueText(utf8);
+        flush();
+    }
+    void queueText(QByteArrayView utf8);
+    void flush();
+    void close(quint16 code, QByteArrayView reason);
+    void abort();
+
+    State state() const { return m_state; }
+    bool isOpen() const { return m_state == State::Open; }
+    quint16 closeCode() const { return m_closeCode; }
+    QString closeReason() const { return m_closeReason; }
+    QString errorString() const { return m_error; }
+    int httpStatus() const { return m_httpStatus; } // the server's answer when it refused the upgrade
+
+Q_SIGNALS:
+    void connected();
+    // A complete message. The view is valid only during the call; copy what you keep.
+    void textMessage(QByteArrayView utf8);
+    void binaryMessage(QByteArrayView data);
+    // Emitted once: closed by either side, lost, or failed to connect (then errorString() says why).
+    void disconnected();
+
+private:
+    enum class Opcode : quint8 { Continuation = 0, Text = 1, Binary = 2, Close = 8, Ping = 9, Pong = 10 };
+    void onLookedUp(const QHostInfo &info);
+    void connectNext();
+    void onConnectWritable();
+    void onTransportOpen();
+    void onReadable();
+    void onWritable();
+    qsizetype processInput(char *data, qsizetype size); // returns bytes consumed
+    bool readHandshake(QByteArrayView data, qsizetype *consumed);
+    bool handleFrame(Opcode op, bool fin, char *payload, qsizetype size);
+    void appendFrame(Opcode op, QByteArrayView payload);
+    void protocolFailure(quint16 code, const char *why);
+    void failConnect(const QString &why);
+    void finish();
+    void finishLater();
+    void dropNotifiers();
+    void watchFd();
+    bool emitMessage(Opcode op, QByteArrayView payload); // false when this object was deleted
+
+    State m_state = State::Idle;
+    bool m_client = false;
+    bool m_handshaking = false;
+    int m_fd = -1;
+    QSocketNotifier *m_readNotifier = nullptr;
+    QSocketNotifier *m_writeNotifier = nullptr;
+    QSslSocket *m_tls = nullptr;
+    QSslConfiguration m_ssl = QSslConfiguration::defaultConfiguration();
+    QTimer *m_closeTimer = nullptr;
+    QUrl m_url;
+    QList<QPair<QByteArray, QByteArray>> m_requestHeaders;
+    QByteArray m_key;
+    QList<QHostAddress> m_addresses; // resolved, tried in order
+    int m_port = 0;
+
+    QByteArray m_in;  // bytes of an incomplete frame (or handshake) carried to the next read
+    QByteArray m_out; // bytes the kernel has not taken yet
+    qsizetype m_outPos = 0;
+    QByteArray m_fragments; // a fragmented message being assembled
+    Opcode m_fragmentOp = Opcode::Continuation;
+    qsizetype m_maxMessage = 1 << 20;
+    bool m_closeSent = false;
+    quint16 m_closeCode = Abnormal;
+    QString m_closeReason;
+    QString m_error;
+    int m_httpStatus = 0;
+    bool *m_deletedFlag = nullptr;
+};
+
+} // namespace vaani::ws

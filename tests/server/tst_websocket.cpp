@@ -1,0 +1,433 @@
+// The audio path's WebSocket (server/websocket.*) against independent peers over loopback: Qt's
+// QWebSocketServer (plain and TLS) for the client side, and hand-written frames from a raw TCP client for the
+// server side's protocol checks.
+#include "websocket.h"
+
+#include <QFile>
+#include <QProcess>
+#include <QSignalSpy>
+#include <QSslCertificate>
+#include <QSslKey>
+#include <QTcpServer>
+#include <QTcpSocket>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QWebSocket>
+#include <QWebSocketServer>
+
+#include <memory>
+
+using namespace vaani;
+using namespace Qt::StringLiterals;
+
+namespace {
+
+// Hands each accepted descriptor to a server-side ws::WebSocket (the handshake is StreamUpgrade's and is
+// covered by tst_twilioedge; here frames start at once).
+class RawWsServer : public QTcpServer
+{
+public:
+    std::unique_ptr<ws::WebSocket> socket;
+    QList<QByteArray> texts;
+
+protected:
+    void incomingConnection(qintptr fd) override
+    {
+        socket = std::make_unique<ws::WebSocket>();
+        socket->adoptServerSide(int(fd));
+        QObject::connect(socket.get(), &ws::WebSocket::textMessage, socket.get(),
+                         [this](QByteArrayView t) { texts << t.toByteArray(); });
+    }
+};
+
+QByteArray clientFrame(quint8 firstByte, QByteArrayView payload, bool mask = true, quint64 claimedLength = 0)
+{
+    QByteArray f;
+    f += char(firstByte);
+    const quint64 n = claimedLength ? claimedLength : quint64(payload.size());
+    const char m = mask ? char(0x80) : char(0);
+    if (n < 126) {
+        f += char(m | char(n));
+    } else if (n <= 0xFFFF) {
+        f += char(m | 126);
+        f += char(n >> 8);
+        f += char(n);
+    } else {
+        f += char(m | 127);
+        for (int i = 7; i >= 0; --i)
+            f += char(n >> (8 * i));
+    }
+    const char key[4] = {0x12, 0x34, 0x56, 0x78};
+    if (mask)
+        f.append(key, 4);
+    for (qsizetype i = 0; i < payload.size(); ++i)
+        f += mask ? char(payload[i] ^ key[i & 3]) : payload[i];
+    return f;
+}
+
+// Reads one unmasked server frame from a raw client: opcode and payload.
+bool readServerFrame(QTcpSocket &s, QByteArray &buffer, int *opcode, QByteArray *payload)
+{
+    for (int rounds = 0; rounds < 200; ++rounds) {
+        if (buffer.size() >= 2) {
+            const auto *p = reinterpret_cast<const uchar *>(buffer.constData());
+            qsizetype len = p[1] & 0x7F, header = 2;
+            if (len == 126 && buffer.size() >= 4) {
+                len = (p[2] << 8) | p[3];
+                header = 4;
+            }
+            if (len < 126 && buffer.size() >= header + len) {
+                *opcode = p[0] & 0x0F;
+                *payload = buffer.mid(header, len);
+                buffer.remove(0, header + len);
+                return true;
+            }
+        }
+        if (!QTest::qWaitFor(
+                [&] { return s.bytesAvailable() > 0 || s.state() != QAbstractSocket::ConnectedState; }, 50))
+            continue;
+        buffer += s.readAll();
+        if (s.state() != QAbstractSocket::ConnectedState && s.bytesAvailable() == 0 && buffer.size() < 2)
+            return false;
+    }
+    return false;
+}
+
+quint16 closeCodeOf(const QByteArray &payload)
+{
+    return payload.size() >= 2 ? quint16((quint8(payload[0]) << 8) | quint8(payload[1])) : 0;
+}
+
+} // namespace
+
+class TestWebSocket : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void acceptKeyAndUpgradeChecks()
+    {
+        // RFC 6455 §1.3's example.
+        QCOMPARE(ws::acceptKey("dGhlIHNhbXBsZSBub25jZQ=="), QByteArray("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="));
+        const QByteArray good =
+            "GET /media-stream HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+            "Connection: keep-alive, Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n";
+        ws::HttpHead head;
+        QVERIFY(ws::parseHead(good, &head));
+        QByteArray response, why;
+        int status = 0;
+        QVERIFY(ws::acceptUpgrade(head, &response, &status, &why));
+        QVERIFY(response.startsWith("HTTP/1.1 101 "));
+        QVERIFY(response.contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"));
+
+        struct Case
+        {
+            QByteArray from, to;
+            int status;
+        };
+        const QList<Case> bad = {
+            {"Sec-WebSocket-Version: 13", "Sec-WebSocket-Version: 8", 426},
+            {"Upgrade: websocket\r\n", "", 426},
+            {"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Key: c2hvcnQ=", 400},
+            {"GET ", "POST ", 400},
+        };
+        for (const Case &c : bad) {
+            QByteArray text = good;
+            text.replace(c.from, c.to);
+            QVERIFY(ws::parseHead(text, &head));
+            QVERIFY2(!ws::acceptUpgrade(head, &response, &status, &why), c.to.constData());
+            QCOMPARE(status, c.status);
+        }
+        QVERIFY(!ws::parseHead("GET / HTTP/1.1\r\n folded: x\r\n\r\n", &head));
+        QVERIFY(!ws::parseHead("GET / HTTP/1.1\r\nno-colon\r\n\r\n", &head));
+        QVERIFY(!ws::parseHead("GET / HTTP/1.1\r\nHost: x\r\n", &head)); // incomplete
+    }
+
+    void clientTalksToQtServer()
+    {
+        QWebSocketServer server(u"t"_s, QWebSocketServer::NonSecureMode);
+        QVERIFY(server.listen(QHostAddress::LocalHost));
+        QWebSocket *peer = nullptr;
+        QByteArray authorization;
+        connect(&server, &QWebSocketServer::newConnection, this, [&] {
+            peer = server.nextPendingConnection();
+            authorization = peer->request().rawHeader("Authorization");
+            peer->setOutgoingFrameSize(100); // long messages arrive fragmented
+            connect(peer, &QWebSocket::textMessageReceived, peer,
+                    [&peer](const QString &t) { peer->sendTextMessage(u"echo:"_s + t); });
+        });
+        ws::WebSocket client;
+        QList<QByteArray> received;
+        connect(&client, &ws::WebSocket::textMessage, this,
+                [&](QByteArrayView t) { received << t.toByteArray(); });
+        QSignalSpy connectedSpy(&client, &ws::WebSocket::connected);
+        client.open(QUrl(u"ws://127.0.0.1:%1/v1/realtime?model=m"_s.arg(server.serverPort())),
+                    {{"Authorization", "Bearer sk-test"}});
+        QTRY_COMPARE(connectedSpy.size(), 1);
+        QVERIFY(client.isOpen());
+        QTRY_VERIFY(peer != nullptr);
+        QCOMPARE(authorization, QByteArray("Bearer sk-test"));
+        QCOMPARE(peer->requestUrl().query(), u"model=m"_s);
+
+        // 7-bit, 16-bit and 64-bit lengths; non-ASCII text; two frames queued into one write.
+        const QByteArray medium(300, 'm');
+        const QByteArray large(70000, 'L');
+        client.sendText("hello");
+        client.sendText(medium);
+        client.sendText(large);
+        client.sendText("namaste \xe0\xa4\xa8\xe0\xa4\xae\xe0\xa4\xb8\xe0\xa5\x8d\xe0\xa4\xa4\xe0\xa5\x87");
+        client.queueText("a");
+        client.queueText("b");
+        client.flush();
+        QTRY_COMPARE(received.size(), 6);
+        QCOMPARE(received[0], QByteArray("echo:hello"));
+        QCOMPARE(received[1], "echo:" + medium); // fragmented by the peer (100-byte frames)
+        QCOMPARE(received[2], "echo:" + large);
+        QCOMPARE(received[3],
+                 QByteArray("echo:namaste \xe0\xa4\xa8\xe0\xa4\xae\xe0\xa4\xb8\xe0\xa5\x8d\xe0\xa4\xa4"
+                            "\xe0\xa5\x87"));
+        QCOMPARE(received[4], QByteArray("echo:a"));
+        QCOMPARE(received[5], QByteArray("echo:b"));
+
+        // Pings are answered.
+        QSignalSpy pong(peer, &QWebSocket::pong);
+        peer->ping("are you there");
+        QTRY_COMPARE(pong.size(), 1);
+        QCOMPARE(pong.at(0).at(1).toByteArray(), QByteArray("are you there"));
+
+        // The server closes with a code and reason; both reach us.
+        QSignalSpy closed(&client, &ws::WebSocket::disconnected);
+        peer->close(QWebSocketProtocol::CloseCode(4001), u"session expired"_s);
+        QTRY_COMPARE(closed.size(), 1);
+        QCOMPARE(client.closeCode(), quint16(4001));
+        QCOMPARE(client.closeReason(), u"session expired"_s);
+        QVERIFY(!client.isOpen());
+    }
+
+    void clientClosesCleanly()
+    {
+        QWebSocketServer server(u"t"_s, QWebSocketServer::NonSecureMode);
+        QVERIFY(server.listen(QHostAddress::LocalHost));
+        QWebSocket *peer = nullptr;
+        connect(&server, &QWebSocketServer::newConnection, this,
+                [&] { peer = server.nextPendingConnection(); });
+        ws::WebSocket client;
+        client.open(QUrl(u"ws://localhost:%1/"_s.arg(server.serverPort())), {}); // by name: resolved
+        QTRY_VERIFY(client.isOpen());
+        QTRY_VERIFY(peer != nullptr);
+        QSignalSpy peerGone(peer, &QWebSocket::disconnected);
+        QSignalSpy closed(&client, &ws::WebSocket::disconnected);
+        client.close(ws::Normal, "call ended");
+        QTRY_COMPARE(peerGone.size(), 1);
+        QCOMPARE(int(peer->closeCode()), 1000);
+        QCOMPARE(peer->closeReason(), u"call ended"_s);
+        QTRY_COMPARE(closed.size(), 1);
+    }
+
+    void clientReportsRefusalsAndBadHandshakes()
+    {
+        // An HTTP error instead of 101: the status is reported.
+        QTcpServer http;
+        QVERIFY(http.listen(QHostAddress::LocalHost));
+        QByteArray answer = "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n";
+        connect(&http, &QTcpServer::newConnection, this, [&] {
+            QTcpSocket *s = http.nextPendingConnection();
+            connect(s, &QTcpSocket::readyRead, s, [s, &answer] {
+                const QByteArray request = s->readAll();
+                QByteArray reply = answer;
+                if (reply.contains("{ACCEPT}")) // a 101 with a wrong accept key
+                    reply.replace("{ACCEPT}", ws::acceptKey("not the key"));
+                s->write(reply);
+            });
+        });
+        {
+            ws::WebSocket client;
+            QSignalSpy closed(&client, &ws::WebSocket::disconnected);
+            client.open(QUrl(u"ws://127.0.0.1:%1/"_s.arg(http.serverPort())), {});
+            QTRY_COMPARE(closed.size(), 1);
+            QCOMPARE(client.httpStatus(), 401);
+            QVERIFY2(client.errorString().contains(u"401"_s), qPrintable(client.errorString()));
+        }
+        answer = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                 "Sec-WebSocket-Accept: {ACCEPT}\r\n\r\n";
+        {
+            ws::WebSocket client;
+            QSignalSpy connectedSpy(&client, &ws::WebSocket::connected);
+            QSignalSpy closed(&client, &ws::WebSocket::disconnected);
+            client.open(QUrl(u"ws://127.0.0.1:%1/"_s.arg(http.serverPort())), {});
+            QTRY_COMPARE(closed.size(), 1);
+            QCOMPARE(connectedSpy.size(), 0);
+            QVERIFY2(client.errorString().contains(u"invalid WebSocket handshake"_s),
+                     qPrintable(client.errorString()));
+        }
+        // Nobody listening.
+        const quint16 port = http.serverPort();
+        http.close();
+        ws::WebSocket client;
+        QSignalSpy closed(&client, &ws::WebSocket::disconnected);
+        client.open(QUrl(u"ws://127.0.0.1:%1/"_s.arg(port)), {});
+        QTRY_COMPARE(closed.size(), 1);
+        QVERIFY2(client.errorString().contains(u"refused"_s), qPrintable(client.errorString()));
+        // Not a WebSocket URL.
+        ws::WebSocket other;
+        QSignalSpy otherClosed(&other, &ws::WebSocket::disconnected);
+        other.open(QUrl(u"http://127.0.0.1:1/"_s), {});
+        QTRY_COMPARE(otherClosed.size(), 1);
+        QVERIFY(other.errorString().contains(u"scheme"_s));
+    }
+
+    void serverEnforcesTheProtocol_data()
+    {
+        QTest::addColumn<QByteArray>("frames");
+        QTest::addColumn<int>("closeCode");
+        QTest::addColumn<int>("delivered");
+        QTest::newRow("unmasked client frame") << clientFrame(0x81, "hi", false) << 1002 << 0;
+        QTest::newRow("reserved bit") << clientFrame(0xC1, "hi") << 1002 << 0;
+        QTest::newRow("unknown opcode") << clientFrame(0x83, "hi") << 1002 << 0;
+        QTest::newRow("fragmented ping") << clientFrame(0x09, "p") << 1002 << 0;
+        QTest::newRow("continuation first") << clientFrame(0x80, "x") << 1002 << 0;
+        QTest::newRow("new message inside fragmented")
+            << clientFrame(0x01, "part") + clientFrame(0x81, "other") << 1002 << 0;
+        QTest::newRow("invalid utf-8") << clientFrame(0x81, "\xc3\x28") << 1007 << 0;
+        // The size is refused from the header alone: the 1 MB body is never sent.
+        QTest::newRow("too big") << clientFrame(0x81, {}, true, 1 << 20).left(10) << 1009 << 0;
+        QTest::newRow("too big in fragments")
+            << clientFrame(0x01, QByteArray(40000, 'a')) + clientFrame(0x80, QByteArray(30000, 'a')) << 1009
+            << 0;
+        QTest::newRow("bad close code") << clientFrame(0x88, QByteArray("\x03\xed", 2)) << 1002 << 0; // 1005
+        QTest::newRow("one-byte close") << clientFrame(0x88, "x") << 1002 << 0;
+        QTest::newRow("good then bad")
+            << clientFrame(0x81, "ok") + clientFrame(0x81, "x", false) << 1002 << 1;
+    }
+
+    void serverEnforcesTheProtocol()
+    {
+        QFETCH(QByteArray, frames);
+        QFETCH(int, closeCode);
+        QFETCH(int, delivered);
+        RawWsServer server;
+        QVERIFY(server.listen(QHostAddress::LocalHost));
+        QTcpSocket raw;
+        raw.connectToHost(QHostAddress::LocalHost, server.serverPort());
+        QTRY_VERIFY(server.socket != nullptr);
+        server.socket->setMaxMessageBytes(64 * 1024);
+        QSignalSpy closed(server.socket.get(), &ws::WebSocket::disconnected);
+        raw.write(frames);
+        QTRY_COMPARE(closed.size(), 1);
+        QCOMPARE(int(server.socket->closeCode()), closeCode);
+        QCOMPARE(server.texts.size(), delivered);
+        // The peer is told why, with the close code, before the connection ends.
+        QByteArray buffer, payload;
+        int opcode = 0;
+        QVERIFY(readServerFrame(raw, buffer, &opcode, &payload));
+        QCOMPARE(opcode, 8);
+        QCOMPARE(int(closeCodeOf(payload)), closeCode);
+        QTRY_COMPARE(raw.state(), QAbstractSocket::UnconnectedState);
+    }
+
+    void serverReassemblesAnswersPingsAndEchoesClose()
+    {
+        RawWsServer server;
+        QVERIFY(server.listen(QHostAddress::LocalHost));
+        QTcpSocket raw;
+        raw.connectToHost(QHostAddress::LocalHost, server.serverPort());
+        QTRY_VERIFY(server.socket != nullptr);
+        // A fragmented message with a ping between its fragments, split across TCP writes mid-header.
+        const QByteArray stream = clientFrame(0x01, "{\"event\":") + clientFrame(0x89, "ping!") +
+                                  clientFrame(0x00, "\"media\",") + clientFrame(0x80, "\"x\":1}") +
+                                  clientFrame(0x81, QByteArray(200, 'z'));
+        for (qsizetype i = 0; i < stream.size(); i += 7) {
+            raw.write(stream.mid(i, 7));
+            QVERIFY(raw.waitForBytesWritten(1000));
+            QTest::qWait(1);
+        }
+        QTRY_COMPARE(server.texts.size(), 2);
+        QCOMPARE(server.texts[0], QByteArray("{\"event\":\"media\",\"x\":1}"));
+        QCOMPARE(server.texts[1], QByteArray(200, 'z'));
+        QByteArray buffer, payload;
+        int opcode = 0;
+        QVERIFY(readServerFrame(raw, buffer, &opcode, &payload));
+        QCOMPARE(opcode, 10); // pong
+        QCOMPARE(payload, QByteArray("ping!"));
+
+        // Server frames are unmasked text frames.
+        server.socket->sendText("{\"event\":\"clear\"}");
+        QVERIFY(readServerFrame(raw, buffer, &opcode, &payload));
+        QCOMPARE(opcode, 1);
+        QCOMPARE(payload, QByteArray("{\"event\":\"clear\"}"));
+
+        // The client's close is echoed with its code, then the connection ends.
+        QSignalSpy closed(server.socket.get(), &ws::WebSocket::disconnected);
+        raw.write(clientFrame(0x88, QByteArray(QByteArray("\x0f\xa0", 2) + "bye"))); // 4000
+        QTRY_COMPARE(closed.size(), 1);
+        QCOMPARE(server.socket->closeCode(), quint16(4000));
+        QCOMPARE(server.socket->closeReason(), u"bye"_s);
+        QVERIFY(readServerFrame(raw, buffer, &opcode, &payload));
+        QCOMPARE(opcode, 8);
+        QCOMPARE(closeCodeOf(payload), quint16(4000));
+    }
+
+    void clientOverTls()
+    {
+        // wss:// (the OpenAI API) goes through QSslSocket with the same framing.
+        if (QSslSocket::supportsSsl() == false)
+            QFAIL("Qt has no TLS backend here");
+        QTemporaryDir dir;
+        QProcess openssl;
+        openssl.start(u"openssl"_s, {u"req"_s, u"-x509"_s, u"-newkey"_s, u"rsa:2048"_s, u"-nodes"_s,
+                                     u"-days"_s, u"1"_s, u"-subj"_s, u"/CN=localhost"_s, u"-addext"_s,
+                                     u"subjectAltName=DNS:localhost,IP:127.0.0.1"_s, u"-keyout"_s,
+                                     dir.filePath(u"key.pem"_s), u"-out"_s, dir.filePath(u"cert.pem"_s)});
+        QVERIFY(openssl.waitForFinished(60000));
+        QCOMPARE(openssl.exitCode(), 0);
+        QFile certFile(dir.filePath(u"cert.pem"_s)), keyFile(dir.filePath(u"key.pem"_s));
+        QVERIFY(certFile.open(QIODevice::ReadOnly) && keyFile.open(QIODevice::ReadOnly));
+        const QSslCertificate cert(certFile.readAll(), QSsl::Pem);
+        const QSslKey key(keyFile.readAll(), QSsl::Rsa, QSsl::Pem);
+        QVERIFY(!cert.isNull() && !key.isNull());
+
+        auto server = std::make_unique<QWebSocketServer>(u"tls"_s, QWebSocketServer::SecureMode);
+        QSslConfiguration serverConfig = QSslConfiguration::defaultConfiguration();
+        serverConfig.setLocalCertificate(cert);
+        serverConfig.setPrivateKey(key);
+        server->setSslConfiguration(serverConfig);
+        QVERIFY(server->listen(QHostAddress::LocalHost));
+        QWebSocket *peer = nullptr;
+        connect(server.get(), &QWebSocketServer::newConnection, this, [&] {
+            peer = server->nextPendingConnection();
+            connect(peer, &QWebSocket::textMessageReceived, peer,
+                    [&peer](const QString &t) { peer->sendTextMessage(t.toUpper()); });
+        });
+
+        {
+            // An untrusted certificate is refused.
+            ws::WebSocket untrusting;
+            QSignalSpy closed(&untrusting, &ws::WebSocket::disconnected);
+            untrusting.open(QUrl(u"wss://127.0.0.1:%1/"_s.arg(server->serverPort())), {});
+            QTRY_COMPARE(closed.size(), 1);
+            QVERIFY(!untrusting.errorString().isEmpty());
+        }
+
+        ws::WebSocket client;
+        QSslConfiguration trust = QSslConfiguration::defaultConfiguration();
+        trust.setCaCertificates({cert});
+        client.setSslConfiguration(trust);
+        QList<QByteArray> received;
+        connect(&client, &ws::WebSocket::textMessage, this,
+                [&](QByteArrayView t) { received << t.toByteArray(); });
+        client.open(QUrl(u"wss://127.0.0.1:%1/v1/realtime"_s.arg(server->serverPort())), {});
+        QTRY_VERIFY_WITH_TIMEOUT(client.isOpen(), 10000);
+        client.sendText("secure hello");
+        client.sendText(QByteArray(5000, 'q'));
+        QTRY_COMPARE(received.size(), 2);
+        QCOMPARE(received[0], QByteArray("SECURE HELLO"));
+        QCOMPARE(received[1], QByteArray(5000, 'Q'));
+        QTRY_VERIFY(peer != nullptr);
+        QSignalSpy peerGone(peer, &QWebSocket::disconnected);
+        client.close(ws::Normal, "done");
+        QTRY_COMPARE(peerGone.size(), 1); // closed before the secure server is deleted (Qt 6.4)
+    }
+};
+
+QTEST_GUILESS_MAIN(TestWebSocket)
+#include "tst_websocket.moc"

@@ -240,7 +240,11 @@ void CallSession::onModelEvent(const realtime::Event &e)
         m_activeResponse = e.responseId;
         m_responseRequested = false;
         return;
+    case ServerEvent::OutputAudioDone:
+        sealMark(); // the item's last audio gets its mark now
+        return;
     case ServerEvent::ResponseDone:
+        sealMark();
         onResponseDone(e);
         return;
     case ServerEvent::SpeechStarted:
@@ -314,9 +318,20 @@ void CallSession::forwardAgentAudio(const QByteArray &payload, const QString &it
 {
     if (!m_telephony)
         return;
-    const QString mark = u"a"_s + QString::number(++m_markCounter);
+    if (m_unmarked.bytes > 0 && m_unmarked.itemId != itemId)
+        sealMark(); // marks never span two items
+    if (m_sentChunks.empty() && m_unmarked.bytes == 0)
+        m_playbackClock.start(); // nothing queued at Twilio: this plays from now
+    m_unmarked.itemId = itemId;
+    m_unmarked.epoch = m_clearEpoch;
+    m_unmarked.bytes += bytes;
+    QString mark;
+    if (m_unmarked.bytes >= kMarkEveryBytes) {
+        mark = u"a"_s + QString::number(++m_markCounter);
+        m_unmarked.mark = mark;
+        m_sentChunks.push_back(std::exchange(m_unmarked, {QString(), 0, QString(), m_clearEpoch}));
+    }
     m_telephony->sendMedia(payload, mark);
-    m_sentChunks.push_back({mark, bytes, itemId, m_clearEpoch});
     if (!m_firstAudioSent) {
         m_firstAudioSent = true;
         m_firstAudioMs = int(offsetMs());
@@ -336,6 +351,36 @@ void CallSession::forwardAgentAudio(const QByteArray &payload, const QString &it
     }
 }
 
+void CallSession::sealMark()
+{
+    if (m_unmarked.bytes == 0 || !m_telephony)
+        return;
+    m_unmarked.mark = u"a"_s + QString::number(++m_markCounter);
+    m_telephony->sendMark(m_unmarked.mark);
+    m_sentChunks.push_back(std::exchange(m_unmarked, {QString(), 0, QString(), m_clearEpoch}));
+}
+
+qint64 CallSession::heardBytes(const QString &itemId) const
+{
+    // Confirmed by echoed marks, plus what has played since the last echo: Twilio plays the queued audio in
+    // order and without gaps. One frame (20 ms) is held back so the model never hears that the caller heard
+    // more than they did.
+    qint64 heard = m_itemPlayedBytes.value(itemId);
+    qint64 budget = m_playbackClock.isValid() ? std::max<qint64>(0, m_playbackClock.elapsed() - 20) * 8 : 0;
+    auto consume = [&](const SentChunk &c) {
+        if (c.epoch != m_clearEpoch)
+            return;
+        const qint64 take = std::min(budget, c.bytes);
+        budget -= take;
+        if (c.itemId == itemId)
+            heard += take;
+    };
+    for (const SentChunk &c : m_sentChunks)
+        consume(c);
+    consume(m_unmarked);
+    return heard;
+}
+
 void CallSession::onMarkPlayed(const QString &name)
 {
     // Twilio echoes marks in order; an echo caused by `clear` belongs to an older epoch and was not heard.
@@ -347,28 +392,31 @@ void CallSession::onMarkPlayed(const QString &name)
         if (c.mark == name)
             break;
     }
+    m_playbackClock.start();
     maybeHangUp();
 }
 
 void CallSession::onSpeechStarted()
 {
-    const bool audioAtTwilio = !m_sentChunks.empty() || !m_agentBacklog.empty();
+    const bool audioAtTwilio = !m_sentChunks.empty() || m_unmarked.bytes > 0 || !m_agentBacklog.empty();
     if (!m_activeResponse.isEmpty())
         m_cancelledResponses.insert(
             m_activeResponse); // interrupt_response cancels it server-side; drop late deltas
     if (!audioAtTwilio)
         return;
     // Barge-in: the caller must stop hearing the agent at once.
+    const QString item = m_audioItemId;
+    const qint64 heard = item.isEmpty() ? 0 : heardBytes(item); // before the clear discards the rest
     if (m_telephony)
         m_telephony->sendClear();
     ++m_clearEpoch;
+    m_unmarked = {QString(), 0, QString(), m_clearEpoch}; // cleared at Twilio: never played
     m_agentBacklog.clear();
     m_agentBacklogBytes = 0;
-    const QString item = m_audioItemId;
     if (item.isEmpty())
         return;
     const qint64 received = m_itemReceivedBytes.value(item) / 8;
-    const qint64 played = std::clamp<qint64>(m_itemPlayedBytes.value(item) / 8, 0, received);
+    const qint64 played = std::clamp<qint64>(heard / 8, 0, received);
     if (played < received) {
         m_model->send(realtime::itemTruncate(item, 0, played));
         if (m_agentItemSeq.contains(item)) {

@@ -53,6 +53,9 @@ public:
     void armPrewarmExpiry(int timeoutMs);
 
     static db::AgentPrompt builtInPrompt();
+    // 100 ms of 8 kHz μ-law between marks: barge-in needs no finer grain (the time since the last echo
+    // interpolates), and marks at every 20 ms delta would double Twilio-side messages.
+    static constexpr qint64 kMarkEveryBytes = 800;
 
 Q_SIGNALS:
     void finished(const QString &reason, const QString &outcome);
@@ -94,6 +97,8 @@ private:
     void startTransfer(const QString &callId, const QString &arguments, const QString &reason,
                        qint64 startedMs);
     void maybeHangUp();
+    void sealMark(); // a mark after audio that has none yet
+    qint64 heardBytes(const QString &itemId) const;
     void hangUpNow();
     // Record: fn(Repositories&, callId) runs on the database thread after the call's row id is known
     // (resolved once by the first job, then reused: jobs run in order on that one thread).
@@ -120,6 +125,10 @@ private:
     std::deque<PendingAudio> m_agentBacklog; // until the stream starts
     qint64 m_agentBacklogBytes = 0;
     std::deque<SentChunk> m_sentChunks; // marks not yet echoed
+    // Agent audio sent since the last mark: a mark follows every kMarkEveryBytes of audio, at the end of each
+    // item's audio and before a hang-up, rather than after every delta (each mark is two messages).
+    SentChunk m_unmarked{QString(), 0, QString(), 0};
+    QElapsedTimer m_playbackClock; // since the last mark echo (or since audio started after an idle spell)
     int m_clearEpoch = 0;
     quint64 m_markCounter = 0;
     QString m_audioItemId;

@@ -139,6 +139,7 @@ void CallSession::maybeHangUp()
     if (!m_hangupDeadline.isActive())
         m_hangupDeadline.start(m_ctx->settings.hangupDrainTimeoutMs);
     // Wait until the goodbye (or "connecting you") has been played to the caller.
+    sealMark();
     if (!m_activeResponse.isEmpty() || m_toolsInFlight > 0 || !m_sentChunks.empty())
         return;
     hangUpNow();

@@ -17,6 +17,7 @@ public:
     using QObject::QObject;
     // Agent audio, followed by a mark of that name when `mark` is not empty (one write for both).
     virtual void sendMedia(QByteArrayView payloadBase64, const QString &mark) = 0;
+    virtual void sendMark(const QString &name) = 0;
     virtual void sendClear() = 0;
     // Ends the stream from our side; Twilio then runs the TwiML after </Connect>.
     virtual void close(const QString &reason) = 0;

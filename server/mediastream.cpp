@@ -191,6 +191,14 @@ void MediaStream::sendMedia(QByteArrayView payloadBase64, const QString &mark)
     m_socket->flush();
 }
 
+void MediaStream::sendMark(const QString &name)
+{
+    if (!m_started || m_finished)
+        return;
+    m_socket->sendText(twilio::markMessage(m_start.streamSid, name));
+    m_metrics->marksOut.fetch_add(1, std::memory_order_relaxed);
+}
+
 void MediaStream::sendClear()
 {
     if (!m_started || m_finished)

@@ -37,6 +37,7 @@ public:
     ~MediaStream() override;
 
     void sendMedia(QByteArrayView payloadBase64, const QString &mark) override;
+    void sendMark(const QString &name) override;
     void sendClear() override;
     void close(const QString &reason) override;
     bool isStarted() const override { return m_started; }

@@ -27,6 +27,7 @@ public:
         if (!mark.isEmpty())
             sent << u"mark:"_s + mark;
     }
+    void sendMark(const QString &name) override { sent << u"mark:"_s + name; }
     void sendClear() override { sent << u"clear"_s; }
     void close(const QString &reason) override
     {

@@ -75,12 +75,8 @@ QUrl RealtimeClient::connectUrl(const RealtimeEndpoint &e)
     return url;
 }
 
-void RealtimeClient::start(const realtime::SessionConfig &config)
+void RealtimeClient::connectSocket()
 {
-    if (m_state != State::Idle)
-        return;
-    m_config = config;
-    m_config.model = m_endpoint.azure ? QString() : m_endpoint.model;
     const QUrl url = connectUrl(m_endpoint);
     const QList<QPair<QByteArray, QByteArray>> headers = {
         m_endpoint.azure ? qMakePair(QByteArray("api-key"), m_endpoint.apiKey.toUtf8())
@@ -89,6 +85,35 @@ void RealtimeClient::start(const realtime::SessionConfig &config)
     m_deadline.start(m_endpoint.handshakeTimeoutMs);
     qCDebug(lcRealtime) << "connecting to" << url.toString(QUrl::RemoveQuery);
     m_socket.open(url, headers);
+}
+
+void RealtimeClient::warmUp()
+{
+    if (m_state == State::Idle)
+        connectSocket();
+}
+
+void RealtimeClient::start(const realtime::SessionConfig &config)
+{
+    if (m_configured || m_state == State::Closed)
+        return;
+    m_configured = true;
+    m_config = config;
+    m_config.model = m_endpoint.azure ? QString() : m_endpoint.model;
+    if (m_state == State::Idle) {
+        connectSocket();
+    } else if (m_state == State::Warm) {
+        m_deadline.start(m_endpoint.handshakeTimeoutMs); // for session.updated
+        sendSessionUpdate();
+    }
+    // Still connecting (a warm-up in progress): session.created sends the update.
+}
+
+void RealtimeClient::sendSessionUpdate()
+{
+    m_updateEventId = u"vaani_session_update_1"_s;
+    m_state = State::AwaitingUpdated;
+    send(realtime::sessionUpdate(m_config, m_updateEventId));
 }
 
 void RealtimeClient::send(const QByteArray &clientEvent)
@@ -165,9 +190,13 @@ void RealtimeClient::onText(QByteArrayView utf8)
     case State::AwaitingCreated:
     case State::Connecting:
         if (e.type == realtime::ServerEvent::SessionCreated) {
-            m_updateEventId = u"vaani_session_update_1"_s;
-            m_state = State::AwaitingUpdated;
-            send(realtime::sessionUpdate(m_config, m_updateEventId));
+            if (m_configured) {
+                sendSessionUpdate();
+            } else {
+                m_state = State::Warm;
+                m_deadline.stop();
+                Q_EMIT warmed();
+            }
             return;
         }
         if (e.type == realtime::ServerEvent::Error) {
@@ -199,6 +228,11 @@ void RealtimeClient::onText(QByteArrayView utf8)
         return;
     case State::Ready:
         Q_EMIT event(e);
+        return;
+    case State::Warm: // idle until a call takes it; errors while idle end it
+        if (e.type == realtime::ServerEvent::Error)
+            fail(u"warm Realtime session ended: %1 (%2)"_s.arg(e.errorMessage, e.errorCode),
+                 u"warm_session"_s);
         return;
     case State::Idle:
     case State::Closed:

@@ -30,6 +30,11 @@ public:
     RealtimeClient(RealtimeEndpoint endpoint, Metrics *metrics, QObject *parent = nullptr);
     ~RealtimeClient() override;
 
+    // Connects and waits for session.created without configuring: a warm session for a later start().
+    // Emits warmed() then; failed() if it cannot connect or drops while idle.
+    void warmUp();
+    bool isWarm() const { return m_state == State::Warm; }
+
     void start(const realtime::SessionConfig &config) override;
     void send(const QByteArray &clientEvent) override;
     void close() override;
@@ -37,11 +42,16 @@ public:
 
     static QUrl connectUrl(const RealtimeEndpoint &e);
 
+Q_SIGNALS:
+    void warmed();
+
 private:
-    enum class State { Idle, Connecting, AwaitingCreated, AwaitingUpdated, Ready, Closed };
+    enum class State { Idle, Connecting, AwaitingCreated, Warm, AwaitingUpdated, Ready, Closed };
     void onText(QByteArrayView utf8);
     void onDisconnected();
     bool tryFastAudioDelta(QByteArrayView text);
+    void connectSocket();
+    void sendSessionUpdate();
     void fail(const QString &reason, const QString &metricKind);
 
     RealtimeEndpoint m_endpoint;
@@ -50,6 +60,7 @@ private:
     ws::WebSocket m_socket{this};
     QTimer m_deadline{this}; // parented: moves with the session to the stream's thread
     State m_state = State::Idle;
+    bool m_configured = false; // start() was called
     QString m_updateEventId;
     realtime::Event m_fastEvent; // reused for audio deltas (no per-delta allocation of the event itself)
 };

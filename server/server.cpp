@@ -49,6 +49,7 @@ ServerOptions ServerOptions::fromConfig(const Config &c)
         c.string(u"VAANI_INSTANCE"_s).isEmpty() ? QHostInfo::localHostName() : c.string(u"VAANI_INSTANCE"_s);
     s.streamTokenTtlS = c.integer(u"STREAM_TOKEN_TTL"_s);
     s.prewarmTimeoutMs = s.streamTokenTtlS * 1000;
+    s.warmSessions = c.integer(u"OPENAI_WARM_SESSIONS"_s);
     return o;
 }
 
@@ -136,6 +137,7 @@ void Server::start()
 void Server::listen()
 {
     int n = m_options.workerThreads > 0 ? m_options.workerThreads : std::max(1, QThread::idealThreadCount());
+    m_ctx.workerCount = n;
     for (int i = 0; i < n; ++i) {
         auto thread = std::make_unique<QThread>();
         thread->setObjectName(u"vaani-worker-%1"_s.arg(i));

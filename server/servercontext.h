@@ -45,6 +45,7 @@ struct ServerSettings
     QString instance;
     int streamTokenTtlS = 60;
     int prewarmTimeoutMs = 60000;
+    int warmSessions = 0; // OPENAI_WARM_SESSIONS, over all workers
     qint64 maxBodyBytes = 64 * 1024;
     int callerBufferFrames = 500;     // caller audio held until the model session is ready (10 s)
     qint64 agentBufferBytes = 240000; // agent audio held until the stream starts (30 s)
@@ -63,6 +64,7 @@ struct ServerContext
     std::atomic<bool> databaseHealthy{true};
     // Creates the model side of a call; tests and the benchmark may replace it.
     std::function<ModelLeg *(QObject *parent)> modelFactory;
+    int workerCount = 1;
 };
 
 } // namespace vaani

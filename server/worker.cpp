@@ -7,6 +7,7 @@
 #include "mediastream.h"
 #include "metrics.h"
 #include "ratelimiter.h"
+#include "realtimepool.h"
 #include "streamtokens.h"
 #include "streamupgrade.h"
 #include "twiliosignature.h"
@@ -98,6 +99,10 @@ void Worker::init()
         responder.write("Not found\n", "text/plain", QHttpServerResponder::StatusCode::NotFound);
     });
     m_http->bind(m_acceptor);
+    const int warm = m_ctx->settings.warmSessions / m_ctx->workerCount +
+                     (m_index < m_ctx->settings.warmSessions % m_ctx->workerCount ? 1 : 0);
+    if (warm > 0)
+        m_pool = new RealtimePool(m_ctx->settings.realtime, m_ctx->metrics, warm, this);
 }
 
 void Worker::takeSocket(qintptr descriptor)
@@ -265,7 +270,9 @@ QHttpServerResponse Worker::incomingCall(const QHttpServerRequest &request)
 
 CallSession *Worker::createSession(const QString &callSid, const QString &caller, const QString &called)
 {
-    ModelLeg *model = m_ctx->modelFactory(nullptr);
+    ModelLeg *model = m_pool ? m_pool->take() : nullptr;
+    if (!model)
+        model = m_ctx->modelFactory(nullptr);
     auto *session = new CallSession({callSid, caller, called}, m_ctx, model);
     // The prompt is read per call, so an activated version applies to the next call without a restart.
     m_ctx->db->submit([](db::Repositories &r) { return r.prompts.active(); })

@@ -18,6 +18,7 @@ namespace vaani {
 
 class CallSession;
 class MediaStream;
+class RealtimePool;
 
 // Non-listening QTcpServer that QHttpServer binds to; sockets arrive as descriptors from the listener.
 class DescriptorAcceptor : public QTcpServer
@@ -39,6 +40,7 @@ public:
     void init(); // on the worker thread
     void takeSocket(qintptr descriptor);
     int index() const { return m_index; }
+    RealtimePool *pool() const { return m_pool; }
 
     // URL Twilio signs for a webhook path, and the stream URL put into TwiML (both from PUBLIC_URL).
     QString webhookUrl(const QHttpServerRequest &request, const QString &path) const;
@@ -64,6 +66,7 @@ private:
     const int m_index;
     DescriptorAcceptor *m_acceptor = nullptr;
     std::unique_ptr<QHttpServer> m_http;
+    RealtimePool *m_pool = nullptr; // OPENAI_WARM_SESSIONS: this worker's share
 };
 
 } // namespace vaani

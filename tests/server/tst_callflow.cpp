@@ -120,6 +120,34 @@ private Q_SLOTS:
         QCOMPARE(call.streamSid, sim->streamSid);
     }
 
+    void warmSessionServesTheCallAndIsReplaced()
+    {
+        h->fake.connectDelayMs = 300; // slow to session.created: only a warm session hides it
+        h->fake.greetingAudioMs = 400;
+        QVERIFY(startHarness([](ServerOptions &o) {
+            o.workerThreads = 1;
+            o.settings.warmSessions = 1;
+        }));
+        // The pool connects before any call and sends nothing (no session.update until a call takes it).
+        QTRY_COMPARE(h->fake.connections, 1);
+        QTest::qWait(h->fake.connectDelayMs + 100);
+        QVERIFY(h->fake.receivedOfType(u"session.update"_s).isEmpty());
+        auto sim = h->newCall();
+        QSignalSpy answered(sim.get(), &TwilioSimulator::webhookAnswered);
+        sim->placeCall();
+        QVERIFY(answered.wait(5000));
+        // The call configured the warm session at once; a replacement is connecting.
+        QTRY_COMPARE(h->fake.receivedOfType(u"session.update"_s).size(), 1);
+        QTRY_COMPARE(h->fake.connections, 2);
+        QSignalSpy connected(sim.get(), &TwilioSimulator::streamConnected);
+        sim->openStream();
+        QVERIFY(connected.wait(5000));
+        QTRY_VERIFY_WITH_TIMEOUT(sim->agentBytesReceived >= 8 * h->fake.greetingAudioMs, 5000);
+        QCOMPARE(h->fake.receivedOfType(u"session.update"_s).size(), 1); // the replacement stays idle
+        sim->hangUp();
+        QTRY_COMPARE(h->repos().calls.findBySid(sim->callSid).value.outcome, u"dropped"_s);
+    }
+
     void orderLookupReturnsTheDatabaseStatus()
     {
         h->fake.turns = {FakeTurn{u"Mera order ABC123 kahan hai?"_s, u"lookup_order"_s,

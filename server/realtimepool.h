@@ -1,0 +1,50 @@
+#pragma once
+// Warm Realtime sessions for one worker thread (OPENAI_WARM_SESSIONS). Connecting to the Realtime API and
+// waiting for session.created takes a few hundred milliseconds; a call that takes a warm session only sends
+// its session.update, so the greeting can be ready when Twilio's stream starts. Sessions that fail are
+// replaced with a back-off (5 s doubling to 60 s, one warning per failure streak); idle ones are replaced
+// after kMaxIdleMs, well inside the API's session lifetime. Lives on the worker's thread.
+
+#include <QElapsedTimer>
+#include <QObject>
+#include <QTimer>
+
+#include "realtimeclient.h"
+
+namespace vaani {
+
+class RealtimePool : public QObject
+{
+    Q_OBJECT
+public:
+    static constexpr int kMaxIdleMs = 10 * 60 * 1000;
+
+    RealtimePool(RealtimeEndpoint endpoint, Metrics *metrics, int size, QObject *parent = nullptr);
+    ~RealtimePool() override;
+
+    // A warm session (or one still connecting), or nullptr when none is left; a replacement is started.
+    RealtimeClient *take();
+    int warm() const;
+    int size() const { return m_size; }
+
+private:
+    struct Entry
+    {
+        RealtimeClient *client;
+        QElapsedTimer age;
+    };
+    void fill();
+    void onFailed(RealtimeClient *client, const QString &reason);
+    void recycle();
+
+    RealtimeEndpoint m_endpoint;
+    Metrics *m_metrics;
+    int m_size;
+    QList<Entry> m_entries;
+    QTimer m_refill{this};
+    QTimer m_recycle{this};
+    int m_backoffMs = 0;
+    bool m_warned = false;
+};
+
+} // namespace vaani

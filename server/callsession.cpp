@@ -135,6 +135,7 @@ void CallSession::start(const db::AgentPrompt &prompt)
     c.vad.interruptResponse = true;
     c.tools = Tools::definitions();
     m_model->start(c);
+    m_prompt.instructions.clear(); // kilobytes per call; the model leg has them (id and version stay)
 }
 
 void CallSession::attachStream(TelephonyLeg *leg)

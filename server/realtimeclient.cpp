@@ -114,6 +114,7 @@ void RealtimeClient::sendSessionUpdate()
     m_updateEventId = u"vaani_session_update_1"_s;
     m_state = State::AwaitingUpdated;
     send(realtime::sessionUpdate(m_config, m_updateEventId));
+    m_config = {}; // instructions and tools are the model's now; not kept for the whole call
 }
 
 void RealtimeClient::send(const QByteArray &clientEvent)

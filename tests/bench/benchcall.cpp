@@ -28,7 +28,6 @@ BenchCall::BenchCall(int index, QUrl server, QString authToken, int durationMs, 
     , m_token(std::move(authToken))
     , m_durationMs(durationMs)
     , m_nam(nam)
-    , m_ws(QString(), QWebSocketProtocol::VersionLatest, this)
 {
     m_callSid = u"CA%1"_s.arg(index, 32, 16, QChar(u'0'));
     m_totalFrames = durationMs / 20;
@@ -36,10 +35,10 @@ BenchCall::BenchCall(int index, QUrl server, QString authToken, int durationMs, 
     m_echoed.assign(size_t(m_totalFrames), false);
     m_result.rttNs.reserve(size_t(m_totalFrames));
     m_result.sendLagNs.reserve(size_t(m_totalFrames));
-    connect(&m_ws, &QWebSocket::textMessageReceived, this, &BenchCall::onText);
-    connect(&m_ws, &QWebSocket::connected, this, [this] {
+    connect(&m_ws, &ws::WebSocket::textMessage, this, &BenchCall::onText);
+    connect(&m_ws, &ws::WebSocket::connected, this, [this] {
         m_streamSid = u"MZ"_s + m_callSid.mid(2);
-        m_ws.sendTextMessage(QString::fromUtf8(twilio::connectedMessage()));
+        m_ws.sendText(twilio::connectedMessage());
         twilio::StartInfo s;
         s.streamSid = m_streamSid;
         s.accountSid = u"AC00000000000000000000000000000000"_s;
@@ -49,15 +48,16 @@ BenchCall::BenchCall(int index, QUrl server, QString authToken, int durationMs, 
         s.encoding = u"audio/x-mulaw"_s;
         s.sampleRate = 8000;
         s.channels = 1;
-        m_ws.sendTextMessage(QString::fromUtf8(twilio::startMessage(++m_seq, s)));
+        m_ws.sendText(twilio::startMessage(++m_seq, s));
         m_startNs = nowNs();
         m_streaming = true;
     });
-    connect(&m_ws, &QWebSocket::disconnected, this, [this] {
+    connect(&m_ws, &ws::WebSocket::disconnected, this, [this] {
         if (!m_finished)
             finish(m_streaming && m_frame >= m_totalFrames
                        ? QString()
-                       : u"stream closed early: %1 %2"_s.arg(int(m_ws.closeCode())).arg(m_ws.closeReason()));
+                       : u"stream closed early: %1 %2 %3"_s.arg(int(m_ws.closeCode()))
+                             .arg(m_ws.closeReason(), m_ws.errorString()));
     });
 }
 
@@ -89,9 +89,7 @@ void BenchCall::start()
 
 void BenchCall::openStream(const QString &url, const QString &)
 {
-    QNetworkRequest req{QUrl(url)};
-    req.setRawHeader("x-twilio-signature", twilio::computeSignature(m_token, url));
-    m_ws.open(req);
+    m_ws.open(QUrl(url), {{"X-Twilio-Signature", twilio::computeSignature(m_token, url)}});
 }
 
 bool BenchCall::pump(qint64 now)
@@ -111,8 +109,8 @@ bool BenchCall::pump(qint64 now)
         payload[2] = char(seq >> 8);
         payload[3] = char(seq);
         const qint64 sent = nowNs();
-        m_ws.sendTextMessage(QString::fromLatin1(twilio::inboundMediaMessage(
-            ++m_seq, m_streamSid, m_frame + 1, m_frame * 20, payload.toBase64())));
+        m_ws.sendText(twilio::inboundMediaMessage(++m_seq, m_streamSid, m_frame + 1, m_frame * 20,
+                                                  payload.toBase64()));
         m_sentAt[size_t(m_frame)] = sent;
         m_result.sendLagNs.push_back(sent - due);
         ++m_frame;
@@ -120,25 +118,23 @@ bool BenchCall::pump(qint64 now)
     }
     // All frames sent: wait a moment for the last echoes, then hang up.
     if (now - (m_startNs + m_totalFrames * 20'000'000) > 500'000'000) {
-        m_ws.sendTextMessage(
-            QString::fromUtf8(twilio::stopMessage(++m_seq, m_streamSid, u"AC0"_s, m_callSid)));
-        m_ws.close();
+        m_ws.sendText(twilio::stopMessage(++m_seq, m_streamSid, u"AC0"_s, m_callSid));
+        m_ws.close(ws::Normal, {});
         finish();
         return false;
     }
     return true;
 }
 
-void BenchCall::onText(const QString &text)
+void BenchCall::onText(QByteArrayView text)
 {
     // Fast path: only the payload's first 8 base64 characters are needed (6 bytes: the sequence number).
-    static const QString payloadKey = u"\"payload\":\""_s;
-    if (text.contains(u"\"event\":\"media\""_s)) {
+    constexpr QByteArrayView payloadKey = "\"payload\":\"";
+    if (text.contains("\"event\":\"media\"")) {
         const qsizetype p = text.indexOf(payloadKey);
-        if (p < 0)
+        if (p < 0 || p + payloadKey.size() + 8 > text.size())
             return;
-        const QByteArray head =
-            QByteArray::fromBase64(QStringView(text).sliced(p + payloadKey.size(), 8).toLatin1());
+        const QByteArray head = QByteArray::fromBase64(text.sliced(p + payloadKey.size(), 8).toByteArray());
         if (head.size() < 4)
             return;
         const qint64 seq = (quint32(quint8(head[0])) << 24) | (quint32(quint8(head[1])) << 16) |
@@ -153,13 +149,13 @@ void BenchCall::onText(const QString &text)
         }
         return;
     }
-    if (text.contains(u"\"event\":\"mark\""_s)) {
+    if (text.contains("\"event\":\"mark\"")) {
         // Twilio echoes a mark once the audio before it has played; the echo runs in real time, so at once.
-        const qsizetype n = text.indexOf(u"\"name\":\""_s);
-        const qsizetype e = n < 0 ? -1 : text.indexOf(u'"', n + 8);
+        const qsizetype n = text.indexOf("\"name\":\"");
+        const qsizetype e = n < 0 ? -1 : text.indexOf('"', n + 8);
         if (e > n)
-            m_ws.sendTextMessage(
-                QString::fromUtf8(twilio::markEchoMessage(++m_seq, m_streamSid, text.mid(n + 8, e - n - 8))));
+            m_ws.sendText(twilio::markEchoMessage(++m_seq, m_streamSid,
+                                                  QString::fromUtf8(text.sliced(n + 8, e - n - 8))));
     }
 }
 

@@ -9,7 +9,8 @@
 #include <QNetworkAccessManager>
 #include <QObject>
 #include <QUrl>
-#include <QWebSocket>
+
+#include "websocket.h"
 
 #include <vector>
 
@@ -46,7 +47,7 @@ Q_SIGNALS:
 
 private:
     void openStream(const QString &url, const QString &token);
-    void onText(const QString &text);
+    void onText(QByteArrayView text);
     void finish(const QString &error = {});
 
     int m_index;
@@ -54,7 +55,7 @@ private:
     QString m_token;
     int m_durationMs;
     QNetworkAccessManager *m_nam;
-    QWebSocket m_ws;
+    ws::WebSocket m_ws{this}; // the server's own lean WebSocket: the harness should not be the bottleneck
     QString m_callSid;
     QString m_streamSid;
     QHash<QString, QString> m_startParams;

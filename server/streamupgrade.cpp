@@ -1,8 +1,6 @@
 #include "streamupgrade.h"
 
 #include "logging.h"
-#include "websocket.h"
-#include "worker.h"
 
 #include <QHostAddress>
 #include <QSocketNotifier>
@@ -17,8 +15,6 @@ using namespace Qt::StringLiterals;
 namespace vaani {
 
 namespace {
-constexpr QByteArrayView kStreamRequest = "GET /media-stream";
-
 QByteArrayView statusText(int status)
 {
     switch (status) {
@@ -26,6 +22,8 @@ QByteArrayView statusText(int status)
         return "Bad Request";
     case 403:
         return "Forbidden";
+    case 404:
+        return "Not Found";
     case 426:
         return "Upgrade Required";
     case 431:
@@ -36,10 +34,10 @@ QByteArrayView statusText(int status)
 }
 } // namespace
 
-StreamUpgrade::StreamUpgrade(int fd, Worker *worker)
-    : QObject(worker)
+StreamUpgrade::StreamUpgrade(int fd, const UpgradeRoute *route, QObject *parent)
+    : QObject(parent)
     , m_fd(fd)
-    , m_worker(worker)
+    , m_route(route)
 {
     ::fcntl(m_fd, F_SETFL, ::fcntl(m_fd, F_GETFL) | O_NONBLOCK);
     m_notifier = new QSocketNotifier(qintptr(m_fd), QSocketNotifier::Read, this);
@@ -82,14 +80,19 @@ void StreamUpgrade::onReadable()
         return;
     }
     const QByteArrayView peeked(head, n);
-    const qsizetype common = std::min(peeked.size(), kStreamRequest.size());
-    const bool mayBeStream = peeked.first(common) == kStreamRequest.first(common);
-    if (!mayBeStream || (peeked.size() > kStreamRequest.size() && peeked[kStreamRequest.size()] != ' ' &&
-                         peeked[kStreamRequest.size()] != '?')) {
-        // Not ours: QHttpServer reads the request from the first byte.
+    const QByteArrayView prefix = m_route->requestPrefix;
+    const qsizetype common = std::min(peeked.size(), prefix.size());
+    const bool mayBeOurs = peeked.first(common) == prefix.first(common);
+    if (!mayBeOurs ||
+        (peeked.size() > prefix.size() && peeked[prefix.size()] != ' ' && peeked[prefix.size()] != '?')) {
+        if (!m_route->other) {
+            answer(404, "not found");
+            return;
+        }
+        // Not ours: the other server reads the request from the first byte.
         m_notifier->setEnabled(false);
         const int fd = std::exchange(m_fd, -1);
-        m_worker->passToHttp(fd);
+        m_route->other(fd);
         deleteLater();
         return;
     }
@@ -114,8 +117,8 @@ void StreamUpgrade::onReadable()
         return;
     }
     const bool upgrade = request.hasToken("Upgrade", "websocket");
-    if (upgrade && !m_worker->checkStreamSignature(request, peerAddress())) {
-        answer(403, "invalid or missing Twilio signature");
+    if (upgrade && m_route->authorize && !m_route->authorize(request, peerAddress())) {
+        answer(403, "invalid or missing signature");
         return;
     }
     QByteArray response;
@@ -131,7 +134,7 @@ void StreamUpgrade::onReadable()
     }
     m_notifier->setEnabled(false);
     const int fd = std::exchange(m_fd, -1);
-    m_worker->startStream(fd);
+    m_route->upgraded(fd);
     deleteLater();
 }
 

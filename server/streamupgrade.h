@@ -1,23 +1,35 @@
 #pragma once
-// The first bytes of every accepted connection decide who serves it. `GET /media-stream` is Twilio opening a
-// Media Stream: its head is read here, the Twilio signature checked (403 before any handshake when it does
-// not verify), and the upgrade answered (101, or 400/426) — then the descriptor becomes a WebSocket on this
-// worker. Anything else goes to the worker's QHttpServer untouched (the bytes are only peeked). A connection
-// that sends nothing within the deadline is closed. Deletes itself when done.
+// The first bytes of every accepted connection decide who serves it. A request that starts with the route's
+// prefix (the worker's: `GET /media-stream`, Twilio opening a Media Stream) has its head read here, is
+// authorised (403 before any handshake when not: the Twilio signature) and its upgrade answered (101, or
+// 400/426) — then the descriptor becomes a WebSocket. Anything else goes to `other` untouched (the bytes are
+// only peeked; the worker's QHttpServer). A connection that sends nothing within the deadline is closed.
+// Deletes itself when done.
+
+#include "websocket.h"
 
 #include <QObject>
 #include <QTimer>
+
+#include <functional>
 
 class QSocketNotifier;
 
 namespace vaani {
 
-class Worker;
+struct UpgradeRoute
+{
+    QByteArray requestPrefix; // e.g. "GET /media-stream"; the next byte must be ' ' or '?'
+    std::function<bool(const ws::HttpHead &request, const QString &peer)> authorize; // null: anyone
+    std::function<void(int fd)> upgraded; // after the 101: adoptServerSide(fd)
+    std::function<void(int fd)> other;    // not for this route (null: 404)
+};
 
 class StreamUpgrade : public QObject
 {
 public:
-    StreamUpgrade(int fd, Worker *worker);
+    // `route` must outlive this object (its owner keeps it).
+    StreamUpgrade(int fd, const UpgradeRoute *route, QObject *parent);
     ~StreamUpgrade() override;
 
     static constexpr int kHeadDeadlineMs = 10000;
@@ -31,7 +43,7 @@ private:
     QString peerAddress() const;
 
     int m_fd;
-    Worker *m_worker;
+    const UpgradeRoute *m_route;
     QSocketNotifier *m_notifier;
     QTimer m_deadline{this};
     QTimer m_retry{this};

@@ -68,6 +68,10 @@ Worker::~Worker() = default;
 void Worker::init()
 {
     m_acceptor = new DescriptorAcceptor(this);
+    m_streamRoute = {
+        "GET /media-stream",
+        [this](const ws::HttpHead &r, const QString &peer) { return checkStreamSignature(r, peer); },
+        [this](int fd) { startStream(fd); }, [this](int fd) { passToHttp(fd); }};
     m_http = std::make_unique<QHttpServer>();
     using Method = QHttpServerRequest::Method;
     m_http->route(u"/incoming-call"_s, Method::Post,
@@ -109,7 +113,7 @@ void Worker::takeSocket(qintptr descriptor)
 {
     // Every connection starts here: a Media Streams upgrade is answered by StreamUpgrade and served by our
     // WebSocket; anything else is QHttpServer's.
-    new StreamUpgrade(int(descriptor), this);
+    new StreamUpgrade(int(descriptor), &m_streamRoute, this);
 }
 
 void Worker::passToHttp(int fd)

@@ -5,6 +5,7 @@
 // Construct on any thread, moveToThread(), then call init() there.
 
 #include "servercontext.h"
+#include "streamupgrade.h"
 #include "twiliosignature.h"
 #include "websocket.h"
 
@@ -66,6 +67,7 @@ private:
     const int m_index;
     DescriptorAcceptor *m_acceptor = nullptr;
     std::unique_ptr<QHttpServer> m_http;
+    UpgradeRoute m_streamRoute;
     RealtimePool *m_pool = nullptr; // OPENAI_WARM_SESSIONS: this worker's share
 };
 

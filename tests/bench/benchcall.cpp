@@ -109,8 +109,8 @@ bool BenchCall::pump(qint64 now)
         payload[2] = char(seq >> 8);
         payload[3] = char(seq);
         const qint64 sent = nowNs();
-        m_ws.sendText(twilio::inboundMediaMessage(++m_seq, m_streamSid, m_frame + 1, m_frame * 20,
-                                                  payload.toBase64()));
+        m_ws.sendText(
+            twilio::inboundMediaMessage(++m_seq, m_streamSid, m_frame + 1, m_frame * 20, payload.toBase64()));
         m_sentAt[size_t(m_frame)] = sent;
         m_result.sendLagNs.push_back(sent - due);
         ++m_frame;

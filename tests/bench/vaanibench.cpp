@@ -2,6 +2,8 @@
 // targets a running one), runs the fake Realtime API in echo mode on its own thread, and N simulated Twilio
 // calls with real-time pacing spread over load threads. Prints a table and JSON. See docs/performance.md.
 #include "benchcall.h"
+#include "echorealtime.h"
+#include "epolldispatcher.h"
 #include "fakerealtime.h"
 #include "procstats.h"
 #include "twiliosimulator.h"
@@ -305,18 +307,20 @@ int main(int argc, char **argv)
     }
 
     // The fake Realtime API in echo mode, on its own thread.
+    // The harness threads run on the server's epoll dispatcher too: poll() over hundreds of sockets would
+    // make the load generator, not the server, the bottleneck.
     QThread fakeThread;
     fakeThread.setObjectName(u"fake-realtime"_s);
+    fakeThread.setEventDispatcher(new EpollEventDispatcher);
     fakeThread.start();
-    test::FakeRealtimeServer *fake = nullptr;
+    test::EchoRealtimeServer *fake = nullptr;
     QObject fakeHome;
     fakeHome.moveToThread(&fakeThread);
     quint16 fakePort = 0;
     QMetaObject::invokeMethod(
         &fakeHome,
         [&] {
-            fake = new test::FakeRealtimeServer;
-            fake->echoMode = true;
+            fake = new test::EchoRealtimeServer;
             fake->listenOn(quint16(p.value(u"fake-port"_s).toUInt()));
             fakePort = quint16(fake->url().port());
         },
@@ -354,6 +358,7 @@ int main(int argc, char **argv)
     const qint64 t0 = BenchCall::nowNs() + 200'000'000;
     for (int t = 0; t < loadThreads; ++t) {
         auto th = std::make_unique<QThread>();
+        th->setEventDispatcher(new EpollEventDispatcher);
         th->start();
         auto *l = new LoadThread;
         l->moveToThread(th.get());

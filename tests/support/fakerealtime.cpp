@@ -65,17 +65,49 @@ const QSet<QString> kVadKeys = {u"type"_s,
                                 u"idle_timeout_ms"_s,
                                 u"eagerness"_s};
 
-QJsonObject merge(QJsonObject base, const QJsonObject &update)
+} // namespace
+
+QJsonObject initialSession(const QString &id)
+{
+    return QJsonObject{
+        {u"type"_s, u"realtime"_s},
+        {u"object"_s, u"realtime.session"_s},
+        {u"id"_s, id},
+        {u"model"_s, u"gpt-realtime"_s},
+        {u"output_modalities"_s, QJsonArray{u"audio"_s}},
+        {u"instructions"_s, QString()},
+        {u"audio"_s,
+         QJsonObject{{u"input"_s,
+                      QJsonObject{{u"format"_s, QJsonObject{{u"type"_s, u"audio/pcm"_s}, {u"rate"_s, 24000}}},
+                                  {u"transcription"_s, QJsonValue()},
+                                  {u"noise_reduction"_s, QJsonValue()},
+                                  {u"turn_detection"_s, QJsonObject{{u"type"_s, u"server_vad"_s},
+                                                                    {u"threshold"_s, 0.5},
+                                                                    {u"prefix_padding_ms"_s, 300},
+                                                                    {u"silence_duration_ms"_s, 200},
+                                                                    {u"idle_timeout_ms"_s, QJsonValue()},
+                                                                    {u"create_response"_s, true},
+                                                                    {u"interrupt_response"_s, true}}}}},
+                     {u"output"_s,
+                      QJsonObject{{u"format"_s, QJsonObject{{u"type"_s, u"audio/pcm"_s}, {u"rate"_s, 24000}}},
+                                  {u"voice"_s, u"alloy"_s},
+                                  {u"speed"_s, 1.0}}}}},
+        {u"tools"_s, QJsonArray()},
+        {u"tool_choice"_s, u"auto"_s},
+        {u"max_output_tokens"_s, u"inf"_s},
+        {u"expires_at"_s, QDateTime::currentSecsSinceEpoch() + 3600}};
+}
+
+QJsonObject mergeSession(QJsonObject base, const QJsonObject &update)
 {
     for (auto it = update.begin(); it != update.end(); ++it) {
         if (it.value().isObject() && base.value(it.key()).isObject())
-            base.insert(it.key(), merge(base.value(it.key()).toObject(), it.value().toObject()));
+            base.insert(it.key(), mergeSession(base.value(it.key()).toObject(), it.value().toObject()));
         else
             base.insert(it.key(), it.value());
     }
     return base;
 }
-} // namespace
 
 struct FakeRealtimeServer::Session
 {
@@ -190,34 +222,7 @@ void FakeRealtimeServer::onConnection()
         }
         ++connections;
         m_sessions << s;
-        s->session = QJsonObject{
-            {u"type"_s, u"realtime"_s},
-            {u"object"_s, u"realtime.session"_s},
-            {u"id"_s, nextId("sess")},
-            {u"model"_s, u"gpt-realtime"_s},
-            {u"output_modalities"_s, QJsonArray{u"audio"_s}},
-            {u"instructions"_s, QString()},
-            {u"audio"_s,
-             QJsonObject{
-                 {u"input"_s,
-                  QJsonObject{{u"format"_s, QJsonObject{{u"type"_s, u"audio/pcm"_s}, {u"rate"_s, 24000}}},
-                              {u"transcription"_s, QJsonValue()},
-                              {u"noise_reduction"_s, QJsonValue()},
-                              {u"turn_detection"_s, QJsonObject{{u"type"_s, u"server_vad"_s},
-                                                                {u"threshold"_s, 0.5},
-                                                                {u"prefix_padding_ms"_s, 300},
-                                                                {u"silence_duration_ms"_s, 200},
-                                                                {u"idle_timeout_ms"_s, QJsonValue()},
-                                                                {u"create_response"_s, true},
-                                                                {u"interrupt_response"_s, true}}}}},
-                 {u"output"_s,
-                  QJsonObject{{u"format"_s, QJsonObject{{u"type"_s, u"audio/pcm"_s}, {u"rate"_s, 24000}}},
-                              {u"voice"_s, u"alloy"_s},
-                              {u"speed"_s, 1.0}}}}},
-            {u"tools"_s, QJsonArray()},
-            {u"tool_choice"_s, u"auto"_s},
-            {u"max_output_tokens"_s, u"inf"_s},
-            {u"expires_at"_s, QDateTime::currentSecsSinceEpoch() + 3600}};
+        s->session = initialSession(nextId("sess"));
         s->audioTimer.setInterval(20);
         connect(&s->audioTimer, &QTimer::timeout, this, [this, s] { streamAudio(s); });
         connect(s->ws.get(), &QWebSocket::textMessageReceived, this,
@@ -269,25 +274,6 @@ void FakeRealtimeServer::sendError(Session *s, const QString &type, const QStrin
 
 void FakeRealtimeServer::onMessage(Session *s, const QString &text)
 {
-    if (echoMode) {
-        // Benchmark path: answer each append at once with the same audio, without JSON work or recording.
-        static const QString appendPrefix = u"{\"type\":\"input_audio_buffer.append\",\"audio\":\""_s;
-        if (text.startsWith(appendPrefix) && text.endsWith(u"\"}"_s)) {
-            const QStringView audio =
-                QStringView(text).sliced(appendPrefix.size(), text.size() - appendPrefix.size() - 2);
-            s->ws->sendTextMessage(
-                u"{\"type\":\"response.output_audio.delta\",\"event_id\":\"e\",\"response_id\":\"resp_echo\","
-                "\"item_id\":\"item_echo\",\"output_index\":0,\"content_index\":0,\"delta\":\""_s +
-                audio + u"\"}"_s);
-            return;
-        }
-        const QJsonObject e = QJsonDocument::fromJson(text.toUtf8()).object();
-        if (e.value(u"type"_s).toString() == u"session.update"_s) {
-            s->session = merge(s->session, e.value(u"session"_s).toObject());
-            send(s, {{u"type"_s, u"session.updated"_s}, {u"session"_s, s->session}});
-        }
-        return;
-    }
     const QByteArray raw = text.toUtf8();
     const QJsonObject e = QJsonDocument::fromJson(raw).object();
     const QString type = e.value(u"type"_s).toString();
@@ -296,16 +282,7 @@ void FakeRealtimeServer::onMessage(Session *s, const QString &text)
     received << Received{type, e};
     if (type == u"input_audio_buffer.append"_s) {
         const QByteArray audio = QByteArray::fromBase64(e.value(u"audio"_s).toString().toLatin1());
-        if (echoMode) {
-            send(s, {{u"type"_s, u"response.output_audio.delta"_s},
-                     {u"response_id"_s, u"resp_echo"_s},
-                     {u"item_id"_s, u"item_echo"_s},
-                     {u"output_index"_s, 0},
-                     {u"content_index"_s, 0},
-                     {u"delta"_s, e.value(u"audio"_s)}});
-        } else {
-            processAudio(s, audio);
-        }
+        processAudio(s, audio);
     } else if (type == u"session.update"_s) {
         const QJsonObject upd = e.value(u"session"_s).toObject();
         if (rejectSessionUpdate) {
@@ -343,7 +320,7 @@ void FakeRealtimeServer::onMessage(Session *s, const QString &text)
                     u"Invalid type for 'session.audio.input.format': expected an object, but got a string instead."_s,
                     u"session.audio.input.format"_s, eventId);
             } else {
-                s->session = merge(s->session, upd);
+                s->session = mergeSession(s->session, upd);
                 send(s, {{u"type"_s, u"session.updated"_s}, {u"session"_s, s->session}});
             }
         }

@@ -23,6 +23,11 @@
 
 namespace vaani::test {
 
+// The session object as the GA API sends it in session.created (defaults: PCM 24 kHz, server VAD), and
+// how session.update merges into it.
+QJsonObject initialSession(const QString &id);
+QJsonObject mergeSession(QJsonObject base, const QJsonObject &update);
+
 struct FakeTurn
 {
     QString callerTranscript;  // transcription of the caller's speech that triggered this turn
@@ -46,7 +51,6 @@ public:
     // Behaviour
     QString expectedKey = QStringLiteral("sk-test-key");
     bool azure = false;
-    bool echoMode = false; // also stops recording received events (the benchmark's volume)
     bool rejectSessionUpdate = false;
     int connectDelayMs = 0;    // before session.created
     int firstAudioDelayMs = 0; // response.create → first audio delta

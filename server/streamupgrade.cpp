@@ -159,6 +159,10 @@ void StreamUpgrade::answer(int status, const QByteArray &reason)
     out += "\r\n" + body;
     [[maybe_unused]] const ssize_t sent = ::send(m_fd, out.constData(), size_t(out.size()), MSG_NOSIGNAL);
     ::shutdown(m_fd, SHUT_WR);
+    // Unread request bytes would turn the close into a reset that can destroy the answer: discard them.
+    char sink[4096];
+    for (int i = 0; i < 64 && ::recv(m_fd, sink, sizeof sink, MSG_DONTWAIT) > 0; ++i) {
+    }
     done();
 }
 

@@ -207,6 +207,51 @@ private Q_SLOTS:
         QCOMPARE(phone.closes, 1); // the stream goes back to Twilio's fallback TwiML
     }
 
+    void marksEveryHundredMillisecondsAndInterpolatedBargeIn()
+    {
+        LoopModel *model;
+        CallSession *s = make(&model);
+        LoopTelephony phone;
+        s->attachStream(&phone);
+        model->becomeReady();
+        model->serverEvent(
+            {{u"type"_s, u"response.created"_s}, {u"response"_s, QJsonObject{{u"id"_s, u"r1"_s}}}});
+        const QString chunk = QString::fromLatin1(QByteArray(160, '\xff').toBase64()); // 20 ms
+        auto delta = [&] {
+            model->serverEvent({{u"type"_s, u"response.output_audio.delta"_s},
+                                {u"response_id"_s, u"r1"_s},
+                                {u"item_id"_s, u"it1"_s},
+                                {u"delta"_s, chunk}});
+        };
+        for (int i = 0; i < 12; ++i)
+            delta();
+        // One mark per 100 ms of audio, carried with the media frame that completes it.
+        QCOMPARE(phone.sent.count(u"media"_s), 12);
+        QCOMPARE(phone.sent.count(u"mark:a1"_s), 1);
+        QCOMPARE(phone.sent.count(u"mark:a2"_s), 1);
+        QCOMPARE(phone.sent.indexOf(u"mark:a1"_s), 5); // after the fifth frame
+        QCOMPARE(phone.sent.size(), 14);
+        // The end of the item's audio marks the rest (40 ms).
+        model->serverEvent({{u"type"_s, u"response.output_audio.done"_s},
+                            {u"response_id"_s, u"r1"_s},
+                            {u"item_id"_s, u"it1"_s}});
+        QCOMPARE(phone.sent.last(), u"mark:a3"_s);
+        // Twilio played the first 100 ms, then 60 ms or more went by: that much more was heard.
+        Q_EMIT phone.markPlayed(u"a1"_s);
+        QTest::qWait(60);
+        model->serverEvent({{u"type"_s, u"input_audio_buffer.speech_started"_s},
+                            {u"audio_start_ms"_s, 900},
+                            {u"item_id"_s, u"u1"_s}});
+        QCOMPARE(phone.sent.last(), u"clear"_s);
+        const auto t = std::find_if(model->sent.begin(), model->sent.end(), [](const QJsonObject &o) {
+            return o.value(u"type"_s) == u"conversation.item.truncate"_s;
+        });
+        QVERIFY(t != model->sent.end());
+        const int end = t->value(u"audio_end_ms"_s).toInt();
+        // 100 ms confirmed + at least 60 ms − the 20 ms held back; never more than was sent (240 ms).
+        QVERIFY2(end >= 140 && end <= 240, qPrintable(QString::number(end)));
+    }
+
     void bargeInTruncatesAtWhatWasHeard()
     {
         LoopModel *model;

@@ -24,17 +24,20 @@ twilio::FormParams webhookParams(const QString &callSid)
             {u"To"_s, u"+918000000000"_s}};
 }
 
-QByteArray rawUpgrade(quint16 port, const QByteArray &extraHeaders)
+// Sends a request head in pieces of `piece` bytes (0: at once), a few milliseconds apart; returns the
+// response head.
+QByteArray rawRequest(quint16 port, const QByteArray &head, int piece = 0)
 {
     QTcpSocket s;
     // The server's listener runs on this thread: wait with the event loop running, never blocking.
     s.connectToHost(QHostAddress::LocalHost, port);
     if (!QTest::qWaitFor([&] { return s.state() == QAbstractSocket::ConnectedState; }, 3000))
         return {};
-    s.write("GET /media-stream HTTP/1.1\r\nHost: 127.0.0.1:" + QByteArray::number(port) +
-            "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-            "Sec-WebSocket-Version: 13\r\n" +
-            extraHeaders + "\r\n");
+    for (qsizetype i = 0; i<head.size(); i += piece> 0 ? piece : head.size()) {
+        s.write(head.mid(i, piece > 0 ? piece : head.size()));
+        if (piece > 0)
+            QTest::qWait(3);
+    }
     QByteArray answer;
     (void)QTest::qWaitFor(
         [&] {
@@ -43,6 +46,19 @@ QByteArray rawUpgrade(quint16 port, const QByteArray &extraHeaders)
         },
         3000);
     return answer;
+}
+
+QByteArray upgradeHead(quint16 port, const QByteArray &extraHeaders)
+{
+    return "GET /media-stream HTTP/1.1\r\nHost: 127.0.0.1:" + QByteArray::number(port) +
+           "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+           "Sec-WebSocket-Version: 13\r\n" +
+           extraHeaders + "\r\n";
+}
+
+QByteArray rawUpgrade(quint16 port, const QByteArray &extraHeaders)
+{
+    return rawRequest(port, upgradeHead(port, extraHeaders));
 }
 } // namespace
 
@@ -176,6 +192,30 @@ private Q_SLOTS:
                      twilio::computeSignature(h->options.settings.twilioAuthToken,
                                               u"ws://127.0.0.1:%1/media-stream"_s.arg(h->port()))}});
         QCOMPARE(plain.status, 426);
+        // The same on a fresh connection (the first request decides who serves it).
+        const QByteArray signature =
+            "X-Twilio-Signature: " +
+            twilio::computeSignature(h->options.settings.twilioAuthToken,
+                                     u"ws://127.0.0.1:%1/media-stream"_s.arg(h->port())) +
+            "\r\n";
+        QByteArray noUpgrade = upgradeHead(h->port(), signature);
+        noUpgrade.replace("Upgrade: websocket\r\n", "");
+        QVERIFY(rawRequest(h->port(), noUpgrade).startsWith("HTTP/1.1 426"));
+        QByteArray oldVersion = upgradeHead(h->port(), signature);
+        oldVersion.replace("Sec-WebSocket-Version: 13", "Sec-WebSocket-Version: 8");
+        const QByteArray versionAnswer = rawRequest(h->port(), oldVersion);
+        QVERIFY2(versionAnswer.startsWith("HTTP/1.1 426") &&
+                     versionAnswer.contains("Sec-WebSocket-Version: 13"),
+                 versionAnswer.constData());
+        // A head that arrives a few bytes at a time is still read whole; an endless one is refused.
+        const QByteArray slow = rawRequest(h->port(), upgradeHead(h->port(), signature), 7);
+        QVERIFY2(slow.startsWith("HTTP/1.1 101"), slow.constData());
+        const QByteArray huge =
+            rawRequest(h->port(), upgradeHead(h->port(), "X-Padding: " + QByteArray(9000, 'p') + "\r\n"));
+        QVERIFY2(huge.startsWith("HTTP/1.1 431"), huge.constData());
+        // Other paths still reach the HTTP server from a fresh connection, a byte at a time too.
+        const QByteArray probe = rawRequest(h->port(), "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 3);
+        QVERIFY2(probe.startsWith("HTTP/1.1 200"), probe.constData());
     }
 
     void streamTokenRules_data()

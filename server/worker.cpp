@@ -105,7 +105,7 @@ void Worker::init()
     m_http->bind(m_acceptor);
     const int warm = m_ctx->settings.warmSessions / m_ctx->workerCount +
                      (m_index < m_ctx->settings.warmSessions % m_ctx->workerCount ? 1 : 0);
-    if (warm > 0)
+    if (warm > 0 && !m_ctx->settings.realtime.apiKey.isEmpty())
         m_pool = new RealtimePool(m_ctx->settings.realtime, m_ctx->metrics, warm, this);
 }
 

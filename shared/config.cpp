@@ -53,9 +53,10 @@ const QList<SettingDef> &Config::table()
          "Concurrent call limit; above it callers get the fallback", S, 1, 100000},
         {"WORKER_THREADS", "worker-threads", SettingType::Int, "0", "Call worker threads (0 = one per core)",
          S, 0, 256},
-        {"OPENAI_WARM_SESSIONS", "openai-warm-sessions", SettingType::Int, "0",
-         "Realtime sessions kept connected and idle (spread over the workers) so a call's model skips the "
-         "connect; replaced every 10 min (0 = off)",
+        {"OPENAI_WARM_SESSIONS", "openai-warm-sessions", SettingType::Int, "2",
+         "Realtime sessions kept connected and idle (spread over the workers) so a call skips the connect "
+         "and "
+         "its greeting is ready sooner; idle ones cost no tokens and are replaced every 10 min (0 = off)",
          S, 0, 1000},
         {"STREAM_TOKEN_TTL", "stream-token-ttl", SettingType::Int, "60",
          "Seconds a stream token from the webhook stays valid", S, 5, 3600},

@@ -110,7 +110,7 @@ struct SpawnedServer
     QProcess process;
     QUrl base;
     QString dataDir;
-    bool start(const QString &realtimeUrl, const QString &threads, int warmSessions = 0)
+    bool start(const QString &realtimeUrl, const QString &threads, int warmSessions = -1)
     {
         const quint16 port = freePort();
         base = QUrl(u"http://127.0.0.1:%1"_s.arg(port));
@@ -128,7 +128,8 @@ struct SpawnedServer
         env.insert(u"RATE_LIMIT_PER_MINUTE"_s, u"0"_s);
         env.insert(u"LOG_LEVEL"_s, u"warning"_s);
         env.insert(u"WORKER_THREADS"_s, threads);
-        env.insert(u"OPENAI_WARM_SESSIONS"_s, QString::number(warmSessions));
+        if (warmSessions >= 0)
+            env.insert(u"OPENAI_WARM_SESSIONS"_s, QString::number(warmSessions));
         process.setProcessEnvironment(env);
         process.setProcessChannelMode(QProcess::ForwardedErrorChannel);
         process.start(QCoreApplication::applicationDirPath() + u"/vaani-server"_s, {});
@@ -161,13 +162,14 @@ int runLatency(const QCommandLineParser &p)
     if (!fake.listen())
         return 1;
     SpawnedServer server;
-    const int warm = p.value(u"warm-sessions"_s).toInt();
+    const int warm =
+        p.isSet(u"warm-sessions"_s) ? p.value(u"warm-sessions"_s).toInt() : -1; // -1: server default
     if (!server.start(fake.url().toString(), p.value(u"server-threads"_s), warm) ||
         !waitHealthy(server.base, 15000)) {
         std::fprintf(stderr, "vaani-bench: cannot start vaani-server\n");
         return 1;
     }
-    if (warm > 0) {
+    if (warm != 0) {
         // Let the pool connect before the first call (later calls find the replacements warm).
         QEventLoop settle;
         QTimer::singleShot(fake.connectDelayMs + 500, &settle, &QEventLoop::quit);
@@ -176,8 +178,9 @@ int runLatency(const QCommandLineParser &p)
     const int gapMs = p.value(u"gap"_s).toInt();
     std::printf(
         "vaani-bench latency: %d calls, fake connect %d ms, first audio %d ms, webhook→stream gap %d ms, "
-        "warm sessions %d\n",
-        calls, fake.connectDelayMs, fake.firstAudioDelayMs, gapMs, warm);
+        "warm sessions %s\n",
+        calls, fake.connectDelayMs, fake.firstAudioDelayMs, gapMs,
+        warm < 0 ? "(server default)" : qPrintable(QString::number(warm)));
     std::vector<qint64> greeting, turn;
     int failed = 0;
     for (int i = 0; i < calls; ++i) {
@@ -293,7 +296,8 @@ int main(int argc, char **argv)
                  u"300"_s});
     p.addOption(
         {u"gap"_s, u"latency: time between the webhook and the stream's start (ms)."_s, u"ms"_s, u"800"_s});
-    p.addOption({u"warm-sessions"_s, u"OPENAI_WARM_SESSIONS for the spawned server."_s, u"n"_s, u"0"_s});
+    p.addOption({u"warm-sessions"_s, u"OPENAI_WARM_SESSIONS for the spawned server (default: its default)."_s,
+                 u"n"_s});
     p.process(app);
     if (p.value(u"scenario"_s) == u"latency"_s)
         return runLatency(p);

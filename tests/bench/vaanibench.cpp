@@ -18,6 +18,7 @@
 #include <QJsonObject>
 #include <QNetworkReply>
 #include <QProcess>
+#include <QRandomGenerator>
 #include <QTcpServer>
 #include <QThread>
 #include <QTimer>
@@ -367,8 +368,12 @@ int main(int argc, char **argv)
         auto *l = new LoadThread;
         l->moveToThread(th.get());
         QList<QPair<int, qint64>> schedule;
+        // Real calls start at any point of the 20 ms frame clock: a seeded random phase per call keeps
+        // evenly spaced starts (e.g. 400 calls over 8 s = one per 20 ms) from sending every frame in
+        // lockstep.
+        QRandomGenerator phase(quint32(4242 + t));
         for (int i = t; i < calls; i += loadThreads)
-            schedule.append({i, qint64(i) * rampS * 1'000'000'000LL / calls});
+            schedule.append({i, qint64(i) * rampS * 1'000'000'000LL / calls + phase.bounded(20'000'000)});
         QMetaObject::invokeMethod(
             l, [l, base, schedule, durationS, t0] { l->begin(base, schedule, durationS * 1000, t0); });
         loads.push_back(l);

@@ -12,6 +12,8 @@
 #include <QSignalSpy>
 #include <QTest>
 
+#include <functional>
+
 using namespace vaani;
 using namespace Qt::StringLiterals;
 
@@ -91,6 +93,24 @@ class TestCallSession : public QObject
         registry->tryReserve();
         s->start(CallSession::builtInPrompt());
         return s;
+    }
+
+    // A session with the phone attached, the model ready and response r1 speaking item it1 in chunks of `ms`.
+    std::function<void()> speaking(LoopModel **model, LoopTelephony *phone, int ms)
+    {
+        CallSession *s = make(model);
+        s->attachStream(phone);
+        (*model)->becomeReady();
+        (*model)->serverEvent(
+            {{u"type"_s, u"response.created"_s}, {u"response"_s, QJsonObject{{u"id"_s, u"r1"_s}}}});
+        const QString chunk = QString::fromLatin1(QByteArray(8 * ms, '\xff').toBase64());
+        LoopModel *m = *model;
+        return [m, chunk] {
+            m->serverEvent({{u"type"_s, u"response.output_audio.delta"_s},
+                            {u"response_id"_s, u"r1"_s},
+                            {u"item_id"_s, u"it1"_s},
+                            {u"delta"_s, chunk}});
+        };
     }
 
 private Q_SLOTS:
@@ -210,19 +230,8 @@ private Q_SLOTS:
     void marksEveryHundredMillisecondsAndInterpolatedBargeIn()
     {
         LoopModel *model;
-        CallSession *s = make(&model);
         LoopTelephony phone;
-        s->attachStream(&phone);
-        model->becomeReady();
-        model->serverEvent(
-            {{u"type"_s, u"response.created"_s}, {u"response"_s, QJsonObject{{u"id"_s, u"r1"_s}}}});
-        const QString chunk = QString::fromLatin1(QByteArray(160, '\xff').toBase64()); // 20 ms
-        auto delta = [&] {
-            model->serverEvent({{u"type"_s, u"response.output_audio.delta"_s},
-                                {u"response_id"_s, u"r1"_s},
-                                {u"item_id"_s, u"it1"_s},
-                                {u"delta"_s, chunk}});
-        };
+        const auto delta = speaking(&model, &phone, 20);
         for (int i = 0; i < 12; ++i)
             delta();
         // One mark per 100 ms of audio, carried with the media frame that completes it.
@@ -250,23 +259,16 @@ private Q_SLOTS:
         const int end = t->value(u"audio_end_ms"_s).toInt();
         // 100 ms confirmed + at least 60 ms − the 20 ms held back; never more than was sent (240 ms).
         QVERIFY2(end >= 140 && end <= 240, qPrintable(QString::number(end)));
+        Q_EMIT phone.stopped(u"stop"_s);
     }
 
     void bargeInTruncatesAtWhatWasHeard()
     {
         LoopModel *model;
-        CallSession *s = make(&model);
         LoopTelephony phone;
-        s->attachStream(&phone);
-        model->becomeReady();
-        model->serverEvent(
-            {{u"type"_s, u"response.created"_s}, {u"response"_s, QJsonObject{{u"id"_s, u"r1"_s}}}});
-        const QString chunk = QString::fromLatin1(QByteArray(800, '\xff').toBase64()); // 100 ms
+        const auto delta = speaking(&model, &phone, 100);
         for (int i = 0; i < 5; ++i)
-            model->serverEvent({{u"type"_s, u"response.output_audio.delta"_s},
-                                {u"response_id"_s, u"r1"_s},
-                                {u"item_id"_s, u"it1"_s},
-                                {u"delta"_s, chunk}});
+            delta();
         QCOMPARE(phone.sent.count(u"media"_s), 5);
         // Twilio played the first two chunks.
         Q_EMIT phone.markPlayed(u"a1"_s);
@@ -289,10 +291,7 @@ private Q_SLOTS:
         QCOMPARE(t.value(u"audio_end_ms"_s).toInt(), 200);
         QCOMPARE(t.value(u"item_id"_s).toString(), u"it1"_s);
         // Late audio of the interrupted response is dropped.
-        model->serverEvent({{u"type"_s, u"response.output_audio.delta"_s},
-                            {u"response_id"_s, u"r1"_s},
-                            {u"item_id"_s, u"it1"_s},
-                            {u"delta"_s, chunk}});
+        delta();
         QCOMPARE(phone.sent.count(u"media"_s), 5);
         Q_EMIT phone.stopped(u"stop"_s);
     }

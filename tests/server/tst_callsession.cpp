@@ -9,6 +9,7 @@
 
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QSemaphore>
 #include <QSignalSpy>
 #include <QTest>
 
@@ -162,6 +163,13 @@ private Q_SLOTS:
         LoopTelephony phone;
         s->attachStream(&phone);
         model->becomeReady();
+        // The database thread is held busy until after the hang-up, so the lookup cannot finish (and its
+        // continuation run at once) before it, however the threads are scheduled.
+        QSemaphore gate;
+        worker->submit([&gate](db::Repositories &) {
+            gate.acquire();
+            return db::DbResult<bool>(true);
+        });
         model->serverEvent(
             {{u"type"_s, u"response.created"_s}, {u"response"_s, QJsonObject{{u"id"_s, u"r1"_s}}}});
         model->serverEvent({{u"type"_s, u"response.function_call_arguments.done"_s},
@@ -175,6 +183,7 @@ private Q_SLOTS:
         // output would be sent then, since no response is active.
         Q_EMIT phone.stopped(u"stop"_s);
         QCOMPARE(finished.size(), 1);
+        gate.release();
         QTest::qWait(200); // the lookup completes meanwhile; the session (and its model leg) is gone
         QCOMPARE(LoopModel::countOf(*log, u"conversation.item.create"_s), 0);
         QCOMPARE(finished.size(), 1);

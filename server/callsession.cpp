@@ -452,7 +452,9 @@ void CallSession::onResponseDone(const realtime::Event &e)
 void CallSession::onCallerMedia(const QByteArray &payload, qint64)
 {
     if (m_model->isReady()) {
-        m_model->send(realtime::inputAudioAppend(payload));
+        m_appendMessage.resize(0); // reused: no allocation per caller frame
+        realtime::appendInputAudioAppend(m_appendMessage, payload);
+        m_model->send(m_appendMessage);
         return;
     }
     if (m_callerBacklog.size() >= m_ctx->settings.callerBufferFrames) {

@@ -125,6 +125,7 @@ private:
     std::deque<PendingAudio> m_agentBacklog; // until the stream starts
     qint64 m_agentBacklogBytes = 0;
     std::deque<SentChunk> m_sentChunks; // marks not yet echoed
+    QByteArray m_appendMessage;         // input_audio_buffer.append, rebuilt in place per caller frame
     // Agent audio sent since the last mark: a mark follows every kMarkEveryBytes of audio, at the end of each
     // item's audio and before a hang-up, rather than after every delta (each mark is two messages).
     SentChunk m_unmarked{QString(), 0, QString(), 0};

@@ -135,6 +135,8 @@ void MediaStream::onText(QByteArrayView utf8)
         }
         m_start = m.start;
         m_started = true;
+        m_plainSid = twilio::isPlainJsonToken(m_start.streamSid);
+        m_sidLatin1 = m_start.streamSid.toLatin1();
         qCInfo(lcStream) << "stream started" << m_start.streamSid << "call" << m_start.callSid;
         Q_EMIT started(m_start);
         return;
@@ -182,12 +184,17 @@ void MediaStream::sendMedia(QByteArrayView payloadBase64, const QString &mark)
 {
     if (!m_started || m_finished)
         return;
-    m_socket->queueText(twilio::mediaMessage(m_start.streamSid, payloadBase64));
-    m_metrics->framesOut.fetch_add(1, std::memory_order_relaxed);
-    if (!mark.isEmpty()) {
-        m_socket->queueText(twilio::markMessage(m_start.streamSid, mark));
-        m_metrics->marksOut.fetch_add(1, std::memory_order_relaxed);
+    if (m_plainSid) {
+        // The usual case: both messages assembled into one reused buffer, one write.
+        m_message.resize(0);
+        twilio::appendMediaMessage(m_message, m_sidLatin1, payloadBase64);
+        m_socket->queueText(m_message);
+    } else {
+        m_socket->queueText(twilio::mediaMessage(m_start.streamSid, payloadBase64));
     }
+    m_metrics->framesOut.fetch_add(1, std::memory_order_relaxed);
+    if (!mark.isEmpty())
+        queueMark(mark);
     m_socket->flush();
 }
 
@@ -195,7 +202,19 @@ void MediaStream::sendMark(const QString &name)
 {
     if (!m_started || m_finished)
         return;
-    m_socket->sendText(twilio::markMessage(m_start.streamSid, name));
+    queueMark(name);
+    m_socket->flush();
+}
+
+void MediaStream::queueMark(const QString &name)
+{
+    if (m_plainSid && twilio::isPlainJsonToken(name)) {
+        m_message.resize(0);
+        twilio::appendMarkMessage(m_message, m_sidLatin1, name.toLatin1());
+        m_socket->queueText(m_message);
+    } else {
+        m_socket->queueText(twilio::markMessage(m_start.streamSid, name));
+    }
     m_metrics->marksOut.fetch_add(1, std::memory_order_relaxed);
 }
 

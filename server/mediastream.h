@@ -57,11 +57,15 @@ private:
     void deliverMedia(const QByteArray &payload,
                       qint64 timestampMs); // to the session, or held until it attaches
     void onDisconnected();
+    void queueMark(const QString &name);
     void fail(ws::CloseCode code, const QString &reason, const QString &metricKind);
     void finish(const QString &reason);
 
     std::unique_ptr<ws::WebSocket> m_socket;
     QByteArray m_payload; // reused for each caller frame
+    QByteArray m_message; // reused for each outgoing media/mark message
+    QByteArray m_sidLatin1;
+    bool m_plainSid = false; // the stream SID needs no JSON escaping (always, for Twilio's MZ… SIDs)
     StreamTokens *m_tokens;
     Metrics *m_metrics;
     StreamLimits m_limits;

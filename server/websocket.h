@@ -1,6 +1,6 @@
 #pragma once
 // The WebSocket connections of a call's audio path (RFC 6455): Twilio's Media Stream (server side) and the
-// OpenAI Realtime API (client side). Each call moves ~300 small messages a second; QWebSocket costs, per
+// OpenAI Realtime API (client side). Each call moves ~220 small messages a second; QWebSocket costs, per
 // message, a UTF-8 → QString → UTF-8 round trip, a buffered QTcpSocket write that arms and disarms a write
 // notifier (two epoll_ctl calls and an extra wake-up), an FIONREAD ioctl per read and several signal hops
 // (docs/performance.md). This class keeps the protocol and drops that overhead:

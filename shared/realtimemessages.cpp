@@ -232,14 +232,19 @@ QByteArray sessionUpdate(const SessionConfig &config, const QString &eventId)
     return compact(o);
 }
 
-QByteArray inputAudioAppend(QByteArrayView base64Audio)
+void appendInputAudioAppend(QByteArray &out, QByteArrayView base64Audio)
 {
     // Hot path: assembled directly; base64 needs no JSON escaping.
-    QByteArray out;
-    out.reserve(48 + base64Audio.size());
     out.append(R"({"type":"input_audio_buffer.append","audio":")");
     out.append(base64Audio);
     out.append(R"("})");
+}
+
+QByteArray inputAudioAppend(QByteArrayView base64Audio)
+{
+    QByteArray out;
+    out.reserve(48 + base64Audio.size());
+    appendInputAudioAppend(out, base64Audio);
     return out;
 }
 

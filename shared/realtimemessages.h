@@ -117,6 +117,7 @@ bool sessionUsesPcmu(const QJsonObject &session);
 QJsonObject sessionObject(const SessionConfig &config);
 QByteArray sessionUpdate(const SessionConfig &config, const QString &eventId = {});
 QByteArray inputAudioAppend(QByteArrayView base64Audio);
+void appendInputAudioAppend(QByteArray &out, QByteArrayView base64Audio); // the same into a reused buffer
 QByteArray responseCreate(const QJsonObject &response = {}, const QString &eventId = {});
 QByteArray responseCancel(const QString &responseId = {});
 QByteArray itemTruncate(const QString &itemId, int contentIndex, qint64 audioEndMs);

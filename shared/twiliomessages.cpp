@@ -160,31 +160,56 @@ ParseResult parse(QByteArrayView text, qsizetype maxBytes)
     return r;
 }
 
+bool isPlainJsonToken(QStringView s)
+{
+    for (QChar c : s) {
+        if (!(c.isLetterOrNumber() || c == u'_' || c == u'-') || c.unicode() >= 128)
+            return false;
+    }
+    return true;
+}
+
+void appendMediaMessage(QByteArray &out, QByteArrayView streamSid, QByteArrayView payloadBase64)
+{
+    out.append(R"({"event":"media","streamSid":")");
+    out.append(streamSid);
+    out.append(R"(","media":{"payload":")");
+    out.append(payloadBase64);
+    out.append(R"("}})");
+}
+
+void appendMarkMessage(QByteArray &out, QByteArrayView streamSid, QByteArrayView name)
+{
+    out.append(R"({"event":"mark","streamSid":")");
+    out.append(streamSid);
+    out.append(R"(","mark":{"name":")");
+    out.append(name);
+    out.append(R"("}})");
+}
+
 QByteArray mediaMessage(const QString &streamSid, QByteArrayView payloadBase64)
 {
     // Hand-assembled: this is the hot path and both strings are JSON-safe (SID is alphanumeric,
     // the payload is base64), so no escaping is needed. Other SIDs fall back to the JSON writer.
-    bool safe = true;
-    for (QChar c : streamSid)
-        safe = safe && c.isLetterOrNumber() && c.unicode() < 128;
-    if (!safe)
+    if (!isPlainJsonToken(streamSid))
         return compact({{u"event"_s, u"media"_s},
                         {u"streamSid"_s, streamSid},
                         {u"media"_s, QJsonObject{{u"payload"_s, QString::fromLatin1(payloadBase64)}}}});
     QByteArray out;
     out.reserve(60 + streamSid.size() + payloadBase64.size());
-    out.append(R"({"event":"media","streamSid":")");
-    out.append(streamSid.toLatin1());
-    out.append(R"(","media":{"payload":")");
-    out.append(payloadBase64);
-    out.append(R"("}})");
+    appendMediaMessage(out, streamSid.toLatin1(), payloadBase64);
     return out;
 }
 
 QByteArray markMessage(const QString &streamSid, const QString &name)
 {
-    return compact(
-        {{u"event"_s, u"mark"_s}, {u"streamSid"_s, streamSid}, {u"mark"_s, QJsonObject{{u"name"_s, name}}}});
+    if (!isPlainJsonToken(streamSid) || !isPlainJsonToken(name))
+        return compact({{u"event"_s, u"mark"_s},
+                        {u"streamSid"_s, streamSid},
+                        {u"mark"_s, QJsonObject{{u"name"_s, name}}}});
+    QByteArray out;
+    appendMarkMessage(out, streamSid.toLatin1(), name.toLatin1());
+    return out;
 }
 
 QByteArray clearMessage(const QString &streamSid)

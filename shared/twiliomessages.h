@@ -64,6 +64,11 @@ QString eventName(Event e);
 // Server → Twilio
 QByteArray mediaMessage(const QString &streamSid, QByteArrayView payloadBase64);
 QByteArray markMessage(const QString &streamSid, const QString &name);
+// Hot path: the same messages appended to a reused buffer. Only for a SID and name that need no JSON escaping
+// (isPlainJsonToken); the payload is base64.
+bool isPlainJsonToken(QStringView s); // ASCII letters, digits, '_' and '-'
+void appendMediaMessage(QByteArray &out, QByteArrayView streamSid, QByteArrayView payloadBase64);
+void appendMarkMessage(QByteArray &out, QByteArrayView streamSid, QByteArrayView name);
 QByteArray clearMessage(const QString &streamSid);
 
 // Twilio → server (used by the call simulator and the softphone)

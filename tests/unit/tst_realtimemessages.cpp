@@ -114,6 +114,10 @@ private Q_SLOTS:
             QVERIFY2(vad.contains(QLatin1String(k)), k);
         QCOMPARE(obj(inputAudioAppend("AAAA")),
                  QJsonObject({{u"type"_s, u"input_audio_buffer.append"_s}, {u"audio"_s, u"AAAA"_s}}));
+        QByteArray reused = inputAudioAppend("BBBB");
+        reused.resize(0);
+        appendInputAudioAppend(reused, "AAAA");
+        QCOMPARE(reused, inputAudioAppend("AAAA"));
         QCOMPARE(obj(itemTruncate(u"it"_s, 0, 640)).value(u"audio_end_ms"_s).toInt(), 640);
         const QJsonObject fco = obj(functionCallOutput(u"call_1"_s, u"{\"ok\":true}"_s));
         QCOMPARE(fco.value(u"item"_s).toObject().value(u"type"_s).toString(), u"function_call_output"_s);

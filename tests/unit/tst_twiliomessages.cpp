@@ -124,6 +124,22 @@ private Q_SLOTS:
         QCOMPARE(obj(mediaMessage(u"MZ\"x"_s, "AA==")).value(u"streamSid"_s).toString(), u"MZ\"x"_s);
         const QJsonObject mark = obj(markMessage(u"MZ1"_s, u"a-1"_s));
         QCOMPARE(mark.value(u"mark"_s).toObject().value(u"name"_s).toString(), u"a-1"_s);
+        QCOMPARE(mark.value(u"streamSid"_s).toString(), u"MZ1"_s);
+        QCOMPARE(mark.size(), 3);
+        // A mark name that needs escaping takes the JSON writer too.
+        const QJsonObject quoted = obj(markMessage(u"MZ1"_s, u"say \"hi\"\n"_s));
+        QCOMPARE(quoted.value(u"mark"_s).toObject().value(u"name"_s).toString(), u"say \"hi\"\n"_s);
+        // The reused-buffer forms append exactly the same messages.
+        QByteArray buffer = "x";
+        buffer.resize(0);
+        appendMediaMessage(buffer, "MZ1", "/38AgA==");
+        QCOMPARE(obj(buffer), media);
+        buffer.resize(0);
+        appendMarkMessage(buffer, "MZ1", "a-1");
+        QCOMPARE(obj(buffer), mark);
+        QVERIFY(isPlainJsonToken(u"MZ0123abc_-"_s));
+        QVERIFY(!isPlainJsonToken(u"MZ\"x"_s));
+        QVERIFY(!isPlainJsonToken(u"MZ\u00e9"_s));
         QCOMPARE(obj(clearMessage(u"MZ1"_s)),
                  QJsonObject({{u"event"_s, u"clear"_s}, {u"streamSid"_s, u"MZ1"_s}}));
     }

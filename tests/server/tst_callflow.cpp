@@ -148,6 +148,26 @@ private Q_SLOTS:
         QTRY_COMPARE(h->repos().calls.findBySid(sim->callSid).value.outcome, u"dropped"_s);
     }
 
+    void refusedWarmSessionsBackOff()
+    {
+        QVERIFY(startHarness([](ServerOptions &o) {
+            o.workerThreads = 1;
+            o.settings.warmSessions = 2;
+            o.settings.realtime.apiKey = u"sk-wrong"_s;
+        }));
+        // Both warm-ups are refused once; the replacements wait for the back-off (5 s) instead of hammering.
+        QTRY_COMPARE(h->fake.rejectedHandshakes, 2);
+        QTest::qWait(1500);
+        QCOMPARE(h->fake.rejectedHandshakes, 2);
+        // A call meanwhile connects on demand (and, with this key, ends in the fallback).
+        auto sim = h->newCall();
+        QSignalSpy answered(sim.get(), &TwilioSimulator::webhookAnswered);
+        sim->placeCall();
+        QVERIFY(answered.wait(5000));
+        QTRY_COMPARE(h->fake.rejectedHandshakes, 3);
+        QTRY_COMPARE(h->repos().calls.findBySid(sim->callSid).value.outcome.isEmpty(), false);
+    }
+
     void orderLookupReturnsTheDatabaseStatus()
     {
         h->fake.turns = {FakeTurn{u"Mera order ABC123 kahan hai?"_s, u"lookup_order"_s,

@@ -367,6 +367,46 @@ private Q_SLOTS:
         QCOMPARE(closeCodeOf(payload), quint16(4000));
     }
 
+    void unansweredCloseAndStuckPeerEndTheConnection()
+    {
+        {
+            // A peer that never answers our close frame: the connection ends after the grace period anyway.
+            RawWsServer server;
+            QVERIFY(server.listen(QHostAddress::LocalHost));
+            QTcpSocket raw;
+            raw.connectToHost(QHostAddress::LocalHost, server.serverPort());
+            QTRY_VERIFY(server.socket != nullptr);
+            QSignalSpy closed(server.socket.get(), &ws::WebSocket::disconnected);
+            server.socket->close(ws::GoingAway, "idle");
+            QCOMPARE(server.socket->state(), ws::WebSocket::State::Closing);
+            server.socket->sendText("after close"); // ignored: nothing follows a close frame
+            QTRY_COMPARE_WITH_TIMEOUT(closed.size(), 1, 5000);
+            QByteArray buffer, payload;
+            int opcode = 0;
+            QVERIFY(readServerFrame(raw, buffer, &opcode, &payload));
+            QCOMPARE(opcode, 8);
+            QCOMPARE(closeCodeOf(payload), quint16(ws::GoingAway));
+            QVERIFY(!readServerFrame(raw, buffer, &opcode, &payload) || opcode != 1);
+        }
+        // A peer that stops reading: once more than 4 MiB wait for it, the connection is dropped instead of
+        // growing without bound.
+        RawWsServer server;
+        QVERIFY(server.listen(QHostAddress::LocalHost));
+        QTcpSocket raw;
+        raw.setReadBufferSize(1); // Qt reads (almost) nothing on our side of the test
+        raw.connectToHost(QHostAddress::LocalHost, server.serverPort());
+        QTRY_VERIFY(server.socket != nullptr);
+        QSignalSpy closed(server.socket.get(), &ws::WebSocket::disconnected);
+        const QByteArray chunk(60000, 'x');
+        for (int i = 0; i < 400 && closed.isEmpty(); ++i) {
+            server.socket->sendText(chunk);
+            QCoreApplication::processEvents();
+        }
+        QTRY_COMPARE(closed.size(), 1);
+        QVERIFY2(server.socket->errorString().contains(u"not reading"_s),
+                 qPrintable(server.socket->errorString()));
+    }
+
     void clientOverTls()
     {
         // wss:// (the OpenAI API) goes through QSslSocket with the same framing.

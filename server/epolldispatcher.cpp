@@ -2,6 +2,7 @@
 
 #include <QCoreApplication>
 #include <QSocketNotifier>
+#include <QVarLengthArray>
 
 #include <chrono>
 
@@ -49,6 +50,7 @@ void EpollEventDispatcher::updateWatch(int fd)
         ev.events |= EPOLLOUT;
     if (w.exception)
         ev.events |= EPOLLPRI;
+    ev.events |= w.handlerEvents;
     if (!ev.events) {
         m_watches.remove(fd);
         epoll_ctl(m_epoll, EPOLL_CTL_DEL, fd, nullptr);
@@ -56,6 +58,35 @@ void EpollEventDispatcher::updateWatch(int fd)
     }
     if (epoll_ctl(m_epoll, EPOLL_CTL_MOD, fd, &ev) != 0)
         epoll_ctl(m_epoll, EPOLL_CTL_ADD, fd, &ev);
+}
+
+EpollEventDispatcher *EpollEventDispatcher::currentThread()
+{
+    return dynamic_cast<EpollEventDispatcher *>(QAbstractEventDispatcher::instance());
+}
+
+void EpollEventDispatcher::setHandler(int fd, EpollHandler *handler, quint32 events)
+{
+    const quint32 wanted = events & (EPOLLIN | EPOLLOUT);
+    Watch &w = m_watches[fd];
+    if (w.handler == handler && w.handlerEvents == wanted)
+        return; // unchanged: no system call
+    if (w.handler != handler)
+        w.handlerGeneration = ++m_generation;
+    w.handler = handler;
+    w.handlerEvents = wanted;
+    updateWatch(fd);
+}
+
+void EpollEventDispatcher::removeHandler(int fd)
+{
+    auto it = m_watches.find(fd);
+    if (it == m_watches.end() || !it->handler)
+        return;
+    it->handler = nullptr;
+    it->handlerEvents = 0;
+    it->handlerGeneration = 0;
+    updateWatch(fd);
 }
 
 void EpollEventDispatcher::registerSocketNotifier(QSocketNotifier *notifier)
@@ -198,7 +229,19 @@ bool EpollEventDispatcher::processEvents(QEventLoop::ProcessEventsFlags flags)
         Q_EMIT awake();
 
     // Collect first, then deliver: handlers may (un)register notifiers for other descriptors.
-    QList<QPair<int, QSocketNotifier::Type>> ready;
+    struct Ready
+    {
+        int fd;
+        QSocketNotifier::Type type;
+    };
+    struct Direct
+    {
+        int fd;
+        quint64 generation;
+        quint32 events;
+    };
+    QVarLengthArray<Ready, 64> ready;
+    QVarLengthArray<Direct, 256> direct;
     for (int i = 0; i < n; ++i) {
         const int fd = events[i].data.fd;
         if (fd == m_wake) {
@@ -207,21 +250,34 @@ bool EpollEventDispatcher::processEvents(QEventLoop::ProcessEventsFlags flags)
             continue;
         }
         const uint32_t e = events[i].events;
-        if (e & (EPOLLIN | EPOLLHUP | EPOLLERR))
-            ready.append({fd, QSocketNotifier::Read});
-        if (e & (EPOLLOUT | EPOLLHUP | EPOLLERR))
-            ready.append({fd, QSocketNotifier::Write});
-        if (e & EPOLLPRI)
-            ready.append({fd, QSocketNotifier::Exception});
-    }
-    int handled = 0;
-    for (const auto &[fd, type] : std::as_const(ready)) {
         const auto it = m_watches.constFind(fd);
         if (it == m_watches.cend())
             continue;
-        QSocketNotifier *notifier = type == QSocketNotifier::Read    ? it->read
-                                    : type == QSocketNotifier::Write ? it->write
-                                                                     : it->exception;
+        if (it->handler)
+            direct.append({fd, it->handlerGeneration, e});
+        if (it->read && (e & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+            ready.append({fd, QSocketNotifier::Read});
+        if (it->write && (e & (EPOLLOUT | EPOLLHUP | EPOLLERR)))
+            ready.append({fd, QSocketNotifier::Write});
+        if (it->exception && (e & EPOLLPRI))
+            ready.append({fd, QSocketNotifier::Exception});
+    }
+    int handled = 0;
+    for (const Direct &d : std::as_const(direct)) {
+        // Looked up again: an earlier handler may have removed or replaced this one.
+        const auto it = m_watches.constFind(d.fd);
+        if (it == m_watches.cend() || !it->handler || it->handlerGeneration != d.generation)
+            continue;
+        it->handler->epollEvent(d.events);
+        ++handled;
+    }
+    for (const Ready &r : std::as_const(ready)) {
+        const auto it = m_watches.constFind(r.fd);
+        if (it == m_watches.cend())
+            continue;
+        QSocketNotifier *notifier = r.type == QSocketNotifier::Read    ? it->read
+                                    : r.type == QSocketNotifier::Write ? it->write
+                                                                       : it->exception;
         if (!notifier || !notifier->isEnabled())
             continue;
         QEvent event(QEvent::SockAct);

@@ -14,9 +14,27 @@
 
 namespace vaani {
 
+// Receives a descriptor's readiness straight from the dispatcher, without a QSocketNotifier event and signal.
+class EpollHandler
+{
+public:
+    // `events`: EPOLLIN / EPOLLOUT / EPOLLHUP / EPOLLERR bits. The handler may remove itself or others.
+    virtual void epollEvent(quint32 events) = 0;
+
+protected:
+    ~EpollHandler() = default;
+};
+
 class EpollEventDispatcher : public QAbstractEventDispatcher
 {
 public:
+    // The current thread's dispatcher when it is one of these, else nullptr.
+    static EpollEventDispatcher *currentThread();
+    // Direct delivery for the audio path's sockets (at most one handler per descriptor, alongside any
+    // notifiers): `events` is EPOLLIN and/or EPOLLOUT; calling again changes them. Same thread only.
+    void setHandler(int fd, EpollHandler *handler, quint32 events);
+    void removeHandler(int fd);
+
     explicit EpollEventDispatcher(QObject *parent = nullptr);
     ~EpollEventDispatcher() override;
 
@@ -37,6 +55,9 @@ private:
         QSocketNotifier *read = nullptr;
         QSocketNotifier *write = nullptr;
         QSocketNotifier *exception = nullptr;
+        EpollHandler *handler = nullptr;
+        quint32 handlerEvents = 0;
+        quint64 handlerGeneration = 0; // tells a re-registered descriptor from the one an event was for
     };
     struct Timer
     {
@@ -53,6 +74,7 @@ private:
     int m_wake = -1;
     QHash<int, Watch> m_watches;
     QList<Timer> m_timers;
+    quint64 m_generation = 0;
     std::atomic<bool> m_interrupted{false};
     std::atomic<bool> m_wakePending{false}; // one eventfd write per wake-up, however many events are posted
 };

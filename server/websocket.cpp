@@ -1,8 +1,11 @@
 #include "websocket.h"
 
+#include "epolldispatcher.h"
 #include "logging.h"
 
+#include <QCoreApplication>
 #include <QCryptographicHash>
+#include <QEvent>
 #include <QHostInfo>
 #include <QRandomGenerator>
 #include <QSocketNotifier>
@@ -14,6 +17,7 @@
 #include <cstring>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -166,19 +170,68 @@ WebSocket::~WebSocket()
 {
     if (m_deletedFlag)
         *m_deletedFlag = true;
+    if (m_epoll && QAbstractEventDispatcher::instance(thread()) == m_epoll)
+        m_epoll->removeHandler(m_fd);
     if (m_fd >= 0)
         ::close(m_fd);
 }
 
 void WebSocket::watchFd()
 {
+    // On the server's worker threads readiness comes straight from the epoll dispatcher; elsewhere (tests,
+    // other threads) through socket notifiers.
+    if (EpollEventDispatcher *epoll = EpollEventDispatcher::currentThread()) {
+        m_epoll = epoll;
+        m_epoll->setHandler(m_fd, this, EPOLLIN);
+        return;
+    }
     m_readNotifier = new QSocketNotifier(qintptr(m_fd), QSocketNotifier::Read, this);
     connect(m_readNotifier, &QSocketNotifier::activated, this, &WebSocket::onReadable);
-    if (!m_writeNotifier) {
-        m_writeNotifier = new QSocketNotifier(qintptr(m_fd), QSocketNotifier::Write, this);
-        m_writeNotifier->setEnabled(false);
-        connect(m_writeNotifier, &QSocketNotifier::activated, this, &WebSocket::onWritable);
+    m_writeNotifier = new QSocketNotifier(qintptr(m_fd), QSocketNotifier::Write, this);
+    m_writeNotifier->setEnabled(false);
+    connect(m_writeNotifier, &QSocketNotifier::activated, this, &WebSocket::onWritable);
+}
+
+void WebSocket::setWriteInterest(bool on)
+{
+    if (m_wantWrite == on)
+        return;
+    m_wantWrite = on;
+    if (m_epoll)
+        m_epoll->setHandler(m_fd, this, on ? quint32(EPOLLIN | EPOLLOUT) : quint32(EPOLLIN));
+    else if (m_writeNotifier)
+        m_writeNotifier->setEnabled(on);
+}
+
+void WebSocket::epollEvent(quint32 events)
+{
+    if ((events & EPOLLOUT) && m_wantWrite)
+        onWritable(); // never deletes this (failures are reported on the next pass)
+    if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+        onReadable();
+}
+
+bool WebSocket::event(QEvent *e)
+{
+    if (e->type() == QEvent::ThreadChange && m_epoll) {
+        // Moving with its session to another worker: leave this thread's dispatcher now, join the new one's
+        // from there (the posted call moves with the object). Data that arrives meanwhile waits in the
+        // kernel.
+        m_epoll->removeHandler(m_fd);
+        m_epoll = nullptr;
+        const bool wantWrite = std::exchange(m_wantWrite, false);
+        QMetaObject::invokeMethod(
+            this,
+            [this, wantWrite] {
+                if (m_fd < 0 || m_state == State::Closed || m_epoll || m_readNotifier)
+                    return;
+                watchFd();
+                if (wantWrite)
+                    setWriteInterest(true);
+            },
+            Qt::QueuedConnection);
     }
+    return QObject::event(e);
 }
 
 void WebSocket::adoptServerSide(int fd)
@@ -308,8 +361,8 @@ void WebSocket::onConnectWritable()
         connectNext();
         return;
     }
-    m_readNotifier = new QSocketNotifier(qintptr(m_fd), QSocketNotifier::Read, this);
-    connect(m_readNotifier, &QSocketNotifier::activated, this, &WebSocket::onReadable);
+    dropNotifiers(); // the connect's write notifier
+    watchFd();
     onTransportOpen();
 }
 
@@ -370,7 +423,7 @@ void WebSocket::flush()
                 finishLater();
                 return;
             }
-            m_writeNotifier->setEnabled(true);
+            setWriteInterest(true);
             return;
         }
         m_error = QString::fromLocal8Bit(std::strerror(errno));
@@ -379,8 +432,7 @@ void WebSocket::flush()
     }
     m_out.resize(0); // keeps the capacity for the next frame
     m_outPos = 0;
-    if (m_writeNotifier && m_writeNotifier->isEnabled())
-        m_writeNotifier->setEnabled(false);
+    setWriteInterest(false);
 }
 
 void WebSocket::appendFrame(Opcode op, QByteArrayView payload)
@@ -464,6 +516,12 @@ void WebSocket::failConnect(const QString &why)
 
 void WebSocket::dropNotifiers()
 {
+    if (m_epoll) {
+        if (QAbstractEventDispatcher::instance(thread()) == m_epoll)
+            m_epoll->removeHandler(m_fd);
+        m_epoll = nullptr;
+    }
+    m_wantWrite = false;
     // Possibly called from a notifier's own activation: disable now (unregisters it), delete later.
     for (QSocketNotifier **n : {&m_readNotifier, &m_writeNotifier}) {
         if (*n) {
@@ -476,10 +534,7 @@ void WebSocket::dropNotifiers()
 
 void WebSocket::finishLater()
 {
-    if (m_readNotifier)
-        m_readNotifier->setEnabled(false);
-    if (m_writeNotifier)
-        m_writeNotifier->setEnabled(false);
+    dropNotifiers(); // nothing more is read or written
     QMetaObject::invokeMethod(this, &WebSocket::finish, Qt::QueuedConnection);
 }
 

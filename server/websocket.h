@@ -13,6 +13,8 @@
 // checked from the frame header before anything is buffered), UTF-8 of text (1007), close codes; pings are
 // answered. Lives on one thread; moveToThread() is allowed before or after connecting (notifiers follow).
 
+#include "epolldispatcher.h"
+
 #include <QByteArray>
 #include <QHostAddress>
 #include <QList>
@@ -61,7 +63,7 @@ bool parseHead(QByteArrayView text, HttpHead *head);
 // true and the 101 response to send; otherwise *status (400/426) and a short reason.
 bool acceptUpgrade(const HttpHead &request, QByteArray *response, int *status, QByteArray *why);
 
-class WebSocket : public QObject
+class WebSocket : public QObject, private EpollHandler
 {
     Q_OBJECT
 public:
@@ -107,7 +109,12 @@ Q_SIGNALS:
     // Emitted once: closed by either side, lost, or failed to connect (then errorString() says why).
     void disconnected();
 
+protected:
+    bool event(QEvent *e) override;
+
 private:
+    void epollEvent(quint32 events) override;
+    void setWriteInterest(bool on);
     enum class Opcode : quint8 { Continuation = 0, Text = 1, Binary = 2, Close = 8, Ping = 9, Pong = 10 };
     void onLookedUp(const QHostInfo &info);
     void connectNext();
@@ -133,6 +140,8 @@ private:
     int m_fd = -1;
     QSocketNotifier *m_readNotifier = nullptr;
     QSocketNotifier *m_writeNotifier = nullptr;
+    EpollEventDispatcher *m_epoll = nullptr; // direct delivery on the server's worker threads
+    bool m_wantWrite = false;
     QSslSocket *m_tls = nullptr;
     QSslConfiguration m_ssl = QSslConfiguration::defaultConfiguration();
     QTimer *m_closeTimer = nullptr;

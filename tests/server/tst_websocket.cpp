@@ -1,9 +1,11 @@
 // The audio path's WebSocket (server/websocket.*) against independent peers over loopback: Qt's
 // QWebSocketServer (plain and TLS) for the client side, and hand-written frames from a raw TCP client for the
 // server side's protocol checks.
+#include "epolldispatcher.h"
 #include "websocket.h"
 
 #include <QFile>
+#include <QMutex>
 #include <QProcess>
 #include <QSignalSpy>
 #include <QSslCertificate>
@@ -12,9 +14,11 @@
 #include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QThread>
 #include <QWebSocket>
 #include <QWebSocketServer>
 
+#include <atomic>
 #include <memory>
 
 using namespace vaani;
@@ -405,6 +409,77 @@ private Q_SLOTS:
         QTRY_COMPARE(closed.size(), 1);
         QVERIFY2(server.socket->errorString().contains(u"not reading"_s),
                  qPrintable(server.socket->errorString()));
+    }
+
+    void movesBetweenEpollWorkerThreads()
+    {
+        // As a pre-warmed session's model leg does when its stream lands on another worker: the socket leaves
+        // one epoll dispatcher and joins the other's without losing a message.
+        QWebSocketServer server(u"t"_s, QWebSocketServer::NonSecureMode);
+        QVERIFY(server.listen(QHostAddress::LocalHost));
+        QList<QWebSocket *> peers;
+        connect(&server, &QWebSocketServer::newConnection, this, [&] {
+            QWebSocket *peer = server.nextPendingConnection();
+            peers << peer;
+            connect(peer, &QWebSocket::textMessageReceived, peer,
+                    [peer](const QString &t) { peer->sendTextMessage(u"echo:"_s + t); });
+        });
+        QThread a, b;
+        a.setEventDispatcher(new EpollEventDispatcher);
+        b.setEventDispatcher(new EpollEventDispatcher);
+        a.start();
+        b.start();
+        auto *client = new ws::WebSocket;
+        client->moveToThread(&a);
+        std::atomic<int> received{0};
+        std::atomic<bool> open{false};
+        QByteArray last;
+        QThread *lastThread = nullptr; // where the message was delivered: always the socket's own thread
+        QMutex lastLock;
+        connect(
+            client, &ws::WebSocket::connected, client, [&] { open = true; }, Qt::DirectConnection);
+        connect(
+            client, &ws::WebSocket::textMessage, client,
+            [&](QByteArrayView t) {
+                QMutexLocker lock(&lastLock);
+                last = t.toByteArray();
+                lastThread = QThread::currentThread();
+                ++received;
+            },
+            Qt::DirectConnection);
+        const QUrl url(u"ws://127.0.0.1:%1/"_s.arg(server.serverPort()));
+        QMetaObject::invokeMethod(client, [client, url] { client->open(url, {}); });
+        QTRY_VERIFY(open.load());
+        QMetaObject::invokeMethod(client, [client] { client->sendText("on a"); });
+        QTRY_COMPARE(received.load(), 1);
+        // Move from thread a to thread b (from a, where it lives), then talk from b.
+        QMetaObject::invokeMethod(
+            client, [client, &b] { client->moveToThread(&b); }, Qt::BlockingQueuedConnection);
+        QCOMPARE(client->thread(), &b);
+        QMetaObject::invokeMethod(client, [client] { client->sendText("on b"); });
+        QTRY_COMPARE(received.load(), 2);
+        {
+            QMutexLocker lock(&lastLock);
+            QCOMPARE(last, QByteArray("echo:on b"));
+            QCOMPARE(lastThread, &b);
+        }
+        // A message the server sends while nobody is watching the socket still arrives after the move back.
+        QMetaObject::invokeMethod(
+            client, [client, &a] { client->moveToThread(&a); }, Qt::BlockingQueuedConnection);
+        QTRY_COMPARE(peers.size(), 1);
+        peers.first()->sendTextMessage(u"pushed"_s);
+        QTRY_COMPARE(received.load(), 3);
+        {
+            QMutexLocker lock(&lastLock);
+            QCOMPARE(last, QByteArray("pushed"));
+            QCOMPARE(lastThread, &a);
+        }
+        QMetaObject::invokeMethod(
+            client, [client] { delete client; }, Qt::BlockingQueuedConnection);
+        a.quit();
+        b.quit();
+        a.wait();
+        b.wait();
     }
 
     void clientOverTls()

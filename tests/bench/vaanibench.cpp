@@ -136,12 +136,16 @@ struct SpawnedServer
         process.start(QCoreApplication::applicationDirPath() + u"/vaani-server"_s, {});
         return process.waitForStarted(5000);
     }
-    ~SpawnedServer()
+    void stop()
     {
         if (process.state() != QProcess::NotRunning) {
             process.terminate();
             process.waitForFinished(5000);
         }
+    }
+    ~SpawnedServer()
+    {
+        stop();
         if (!dataDir.isEmpty())
             QDir(dataDir).removeRecursively();
     }
@@ -501,6 +505,7 @@ int main(int argc, char **argv)
         threads[i]->quit();
         threads[i]->wait();
     }
+    server.stop(); // before the fake goes, so its warm sessions do not report a lost model
     QMetaObject::invokeMethod(
         &fakeHome, [&] { delete fake; }, Qt::BlockingQueuedConnection);
     fakeThread.quit();

@@ -169,22 +169,24 @@ bool isPlainJsonToken(QStringView s)
     return true;
 }
 
+namespace {
+// {"event":"<event>","streamSid":"<sid>","<event>":{"<field>":"<value>"}} — the shape of media and mark.
+void appendNested(QByteArray &out, QByteArrayView event, QByteArrayView streamSid, QByteArrayView field,
+                  QByteArrayView value)
+{
+    out.append(R"({"event":")").append(event).append(R"(","streamSid":")").append(streamSid).append(R"(",")");
+    out.append(event).append(R"(":{")").append(field).append(R"(":")").append(value).append(R"("}})");
+}
+} // namespace
+
 void appendMediaMessage(QByteArray &out, QByteArrayView streamSid, QByteArrayView payloadBase64)
 {
-    out.append(R"({"event":"media","streamSid":")");
-    out.append(streamSid);
-    out.append(R"(","media":{"payload":")");
-    out.append(payloadBase64);
-    out.append(R"("}})");
+    appendNested(out, "media", streamSid, "payload", payloadBase64);
 }
 
 void appendMarkMessage(QByteArray &out, QByteArrayView streamSid, QByteArrayView name)
 {
-    out.append(R"({"event":"mark","streamSid":")");
-    out.append(streamSid);
-    out.append(R"(","mark":{"name":")");
-    out.append(name);
-    out.append(R"("}})");
+    appendNested(out, "mark", streamSid, "name", name);
 }
 
 QByteArray mediaMessage(const QString &streamSid, QByteArrayView payloadBase64)

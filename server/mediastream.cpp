@@ -21,7 +21,6 @@ MediaStream::MediaStream(std::unique_ptr<ws::WebSocket> socket, StreamTokens *to
     , m_metrics(metrics)
     , m_limits(limits)
 {
-    m_socket->setParent(nullptr);
     m_socket->setMaxMessageBytes(m_limits.maxMessageBytes);
     connect(m_socket.get(), &ws::WebSocket::textMessage, this, &MediaStream::onText);
     connect(m_socket.get(), &ws::WebSocket::binaryMessage, this, [this](QByteArrayView) {

@@ -28,12 +28,6 @@ RealtimePool::~RealtimePool()
     }
 }
 
-int RealtimePool::warm() const
-{
-    return int(
-        std::count_if(m_entries.begin(), m_entries.end(), [](const Entry &e) { return e.client->isWarm(); }));
-}
-
 RealtimeClient *RealtimePool::take()
 {
     if (m_entries.isEmpty())

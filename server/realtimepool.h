@@ -24,8 +24,6 @@ public:
 
     // A warm session (or one still connecting), or nullptr when none is left; a replacement is started.
     RealtimeClient *take();
-    int warm() const;
-    int size() const { return m_size; }
 
 private:
     struct Entry

@@ -2,17 +2,15 @@
 
 #include "epolldispatcher.h"
 #include "logging.h"
+#include "websocket_p.h"
 
 #include <QCoreApplication>
-#include <QCryptographicHash>
 #include <QEvent>
-#include <QHostInfo>
 #include <QRandomGenerator>
 #include <QSocketNotifier>
 #include <QSslSocket>
 #include <QStringDecoder>
 
-#include <arpa/inet.h>
 #include <cerrno>
 #include <cstring>
 #include <netinet/in.h>
@@ -28,8 +26,6 @@ using namespace Qt::StringLiterals;
 namespace vaani::ws {
 
 namespace {
-constexpr QByteArrayView kGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-constexpr qsizetype kMaxHeadBytes = 16 * 1024;
 constexpr qsizetype kMaxBacklogBytes = 4 * 1024 * 1024; // unsent bytes before the peer counts as stuck
 constexpr int kCloseGraceMs = 1000;
 constexpr qsizetype kScratchBytes = 64 * 1024;
@@ -39,12 +35,6 @@ char *scratch()
 {
     thread_local std::vector<char> buffer(kScratchBytes);
     return buffer.data();
-}
-
-QRandomGenerator64 &maskRng()
-{
-    thread_local QRandomGenerator64 rng(QRandomGenerator::system()->generate64());
-    return rng;
 }
 
 bool validCloseCode(quint16 c)
@@ -68,99 +58,24 @@ bool isUtf8(QByteArrayView s)
     return !decoder.hasError();
 }
 
+} // namespace
+
+namespace detail {
+QRandomGenerator64 &maskRng()
+{
+    thread_local QRandomGenerator64 rng(QRandomGenerator::system()->generate64());
+    return rng;
+}
+
 void setNoDelay(int fd)
 {
     int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
-} // namespace
+} // namespace detail
 
-QByteArray acceptKey(QByteArrayView key)
-{
-    QCryptographicHash sha(QCryptographicHash::Sha1);
-    sha.addData(key);
-    sha.addData(kGuid);
-    return sha.result().toBase64();
-}
-
-QByteArray HttpHead::value(QByteArrayView name) const
-{
-    for (const auto &[k, v] : headers) {
-        if (QByteArrayView(k).compare(name, Qt::CaseInsensitive) == 0)
-            return v;
-    }
-    return {};
-}
-
-bool HttpHead::hasToken(QByteArrayView name, QByteArrayView token) const
-{
-    for (const auto &[k, v] : headers) {
-        if (QByteArrayView(k).compare(name, Qt::CaseInsensitive) != 0)
-            continue;
-        for (const QByteArray &part : v.split(',')) {
-            if (QByteArrayView(part).trimmed().compare(token, Qt::CaseInsensitive) == 0)
-                return true;
-        }
-    }
-    return false;
-}
-
-bool parseHead(QByteArrayView text, HttpHead *head)
-{
-    const qsizetype end = text.indexOf("\r\n\r\n");
-    if (end < 0)
-        return false;
-    const QList<QByteArray> lines = text.first(end).toByteArray().split('\n');
-    head->headers.clear();
-    for (qsizetype i = 0; i < lines.size(); ++i) {
-        QByteArray line = lines[i];
-        if (!line.endsWith('\r') && i + 1 < lines.size())
-            return false; // bare LF
-        if (line.endsWith('\r'))
-            line.chop(1);
-        if (i == 0) {
-            if (line.isEmpty())
-                return false;
-            head->startLine = line;
-            continue;
-        }
-        const qsizetype colon = line.indexOf(':');
-        if (colon <= 0 || line.startsWith(' ') || line.startsWith('\t'))
-            return false; // no name, or obsolete line folding
-        head->headers.append({line.first(colon), line.sliced(colon + 1).trimmed()});
-    }
-    return true;
-}
-
-bool acceptUpgrade(const HttpHead &request, QByteArray *response, int *status, QByteArray *why)
-{
-    const QList<QByteArray> parts = request.startLine.split(' ');
-    if (parts.size() != 3 || parts[0] != "GET" || !parts[2].startsWith("HTTP/1.1")) {
-        *status = 400;
-        *why = "an upgrade must be GET … HTTP/1.1";
-        return false;
-    }
-    if (!request.hasToken("Upgrade", "websocket") || !request.hasToken("Connection", "upgrade")) {
-        *status = 426;
-        *why = "WebSocket upgrade required";
-        return false;
-    }
-    if (request.value("Sec-WebSocket-Version").trimmed() != "13") {
-        *status = 426;
-        *why = "unsupported WebSocket version (13 is)";
-        return false;
-    }
-    const QByteArray key = request.value("Sec-WebSocket-Key");
-    if (QByteArray::fromBase64(key).size() != 16) {
-        *status = 400;
-        *why = "missing or malformed Sec-WebSocket-Key";
-        return false;
-    }
-    *response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                "Sec-WebSocket-Accept: " +
-                acceptKey(key) + "\r\n\r\n";
-    return true;
-}
+using detail::maskRng;
+using detail::setNoDelay;
 
 WebSocket::WebSocket(QObject *parent)
     : QObject(parent)
@@ -241,152 +156,6 @@ void WebSocket::adoptServerSide(int fd)
     setNoDelay(fd);
     watchFd();
     m_state = State::Open;
-}
-
-void WebSocket::open(const QUrl &url, const QList<QPair<QByteArray, QByteArray>> &headers)
-{
-    if (m_state != State::Idle)
-        return;
-    m_client = true;
-    m_url = url;
-    m_requestHeaders = headers;
-    m_state = State::Connecting;
-    const bool tls = url.scheme() == u"wss"_s;
-    if (!tls && url.scheme() != u"ws"_s) {
-        QMetaObject::invokeMethod(
-            this, [this] { failConnect(u"unsupported scheme: "_s + m_url.scheme()); }, Qt::QueuedConnection);
-        return;
-    }
-    m_port = url.port(tls ? 443 : 80);
-    QByteArray nonce(16, Qt::Uninitialized);
-    maskRng().fillRange(reinterpret_cast<quint32 *>(nonce.data()), 4);
-    m_key = nonce.toBase64();
-    if (tls) {
-        m_tls = new QSslSocket(this);
-        m_tls->setSslConfiguration(m_ssl);
-        connect(m_tls, &QSslSocket::encrypted, this, &WebSocket::onTransportOpen);
-        connect(m_tls, &QSslSocket::readyRead, this, &WebSocket::onReadable);
-        connect(m_tls, &QSslSocket::errorOccurred, this, [this](QAbstractSocket::SocketError) {
-            if (m_state == State::Connecting)
-                failConnect(m_tls->errorString());
-            else if (m_state != State::Closed) {
-                m_error = m_tls->errorString();
-                finish();
-            }
-        });
-        connect(m_tls, &QSslSocket::disconnected, this, [this] {
-            if (m_state == State::Connecting)
-                failConnect(u"connection closed during the handshake"_s);
-            else
-                finish();
-        });
-        m_tls->connectToHostEncrypted(url.host(), quint16(m_port));
-        return;
-    }
-    QHostAddress literal;
-    if (literal.setAddress(url.host())) {
-        m_addresses = {literal};
-        QMetaObject::invokeMethod(this, &WebSocket::connectNext, Qt::QueuedConnection);
-        return;
-    }
-    QHostInfo::lookupHost(url.host(), this, &WebSocket::onLookedUp);
-}
-
-void WebSocket::onLookedUp(const QHostInfo &info)
-{
-    if (m_state != State::Connecting)
-        return;
-    if (info.error() != QHostInfo::NoError || info.addresses().isEmpty()) {
-        failConnect(u"cannot resolve %1: %2"_s.arg(m_url.host(), info.errorString()));
-        return;
-    }
-    m_addresses = info.addresses();
-    connectNext();
-}
-
-void WebSocket::connectNext()
-{
-    if (m_state != State::Connecting)
-        return;
-    while (!m_addresses.isEmpty()) {
-        const QHostAddress a = m_addresses.takeFirst();
-        sockaddr_storage ss{};
-        socklen_t len = 0;
-        if (a.protocol() == QAbstractSocket::IPv4Protocol) {
-            auto *in = reinterpret_cast<sockaddr_in *>(&ss);
-            in->sin_family = AF_INET;
-            in->sin_port = htons(quint16(m_port));
-            in->sin_addr.s_addr = htonl(a.toIPv4Address());
-            len = sizeof(sockaddr_in);
-        } else if (a.protocol() == QAbstractSocket::IPv6Protocol) {
-            auto *in6 = reinterpret_cast<sockaddr_in6 *>(&ss);
-            in6->sin6_family = AF_INET6;
-            in6->sin6_port = htons(quint16(m_port));
-            const Q_IPV6ADDR ip = a.toIPv6Address();
-            std::memcpy(&in6->sin6_addr, &ip, sizeof ip);
-            len = sizeof(sockaddr_in6);
-        } else {
-            continue;
-        }
-        const int fd = ::socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (fd < 0) {
-            m_error = QString::fromLocal8Bit(std::strerror(errno));
-            continue;
-        }
-        setNoDelay(fd);
-        if (::connect(fd, reinterpret_cast<sockaddr *>(&ss), len) == 0 || errno == EINPROGRESS) {
-            m_fd = fd;
-            // The write notifier reports the connect's outcome first, then serves as the write-back notifier.
-            m_writeNotifier = new QSocketNotifier(qintptr(m_fd), QSocketNotifier::Write, this);
-            connect(m_writeNotifier, &QSocketNotifier::activated, this, &WebSocket::onWritable);
-            return;
-        }
-        m_error = QString::fromLocal8Bit(std::strerror(errno));
-        ::close(fd);
-    }
-    failConnect(u"cannot connect to %1:%2: %3"_s.arg(m_url.host()).arg(m_port).arg(m_error));
-}
-
-void WebSocket::onConnectWritable()
-{
-    int err = 0;
-    socklen_t len = sizeof err;
-    ::getsockopt(m_fd, SOL_SOCKET, SO_ERROR, &err, &len);
-    m_writeNotifier->setEnabled(false);
-    if (err != 0) {
-        m_error = QString::fromLocal8Bit(std::strerror(err));
-        dropNotifiers();
-        ::close(m_fd);
-        m_fd = -1;
-        connectNext();
-        return;
-    }
-    dropNotifiers(); // the connect's write notifier
-    watchFd();
-    onTransportOpen();
-}
-
-void WebSocket::onTransportOpen()
-{
-    QByteArray target = m_url.path(QUrl::FullyEncoded).toLatin1();
-    if (target.isEmpty())
-        target = "/";
-    if (m_url.hasQuery())
-        target += '?' + m_url.query(QUrl::FullyEncoded).toLatin1();
-    const bool defaultPort = m_port == (m_tls ? 443 : 80);
-    QByteArray host = m_url.host(QUrl::FullyEncoded).toLatin1();
-    if (host.contains(':'))
-        host = '[' + host + ']';
-    if (!defaultPort)
-        host += ':' + QByteArray::number(m_port);
-    m_out += "GET " + target + " HTTP/1.1\r\nHost: " + host +
-             "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + m_key +
-             "\r\nSec-WebSocket-Version: 13\r\n";
-    for (const auto &[name, value] : std::as_const(m_requestHeaders))
-        m_out += name + ": " + value + "\r\n";
-    m_out += "\r\n";
-    m_handshaking = true;
-    flush();
 }
 
 void WebSocket::onWritable()
@@ -616,38 +385,6 @@ void WebSocket::onReadable()
         return;
     }
     m_deletedFlag = nullptr;
-}
-
-bool WebSocket::readHandshake(QByteArrayView data, qsizetype *consumed)
-{
-    const qsizetype end = data.indexOf("\r\n\r\n");
-    if (end < 0) {
-        if (data.size() > kMaxHeadBytes)
-            failConnect(u"oversized handshake response"_s);
-        *consumed = 0;
-        return false;
-    }
-    *consumed = end + 4;
-    HttpHead head;
-    if (!parseHead(data.first(end + 4), &head)) {
-        failConnect(u"malformed handshake response"_s);
-        return false;
-    }
-    const QList<QByteArray> status = head.startLine.split(' ');
-    m_httpStatus = status.size() >= 2 ? status[1].toInt() : 0;
-    if (!head.startLine.startsWith("HTTP/1.1 ") || m_httpStatus != 101) {
-        failConnect(u"server refused the WebSocket upgrade: %1"_s.arg(QString::fromLatin1(head.startLine)));
-        return false;
-    }
-    if (!head.hasToken("Upgrade", "websocket") || !head.hasToken("Connection", "upgrade") ||
-        head.value("Sec-WebSocket-Accept") != acceptKey(m_key)) {
-        failConnect(u"invalid WebSocket handshake response"_s);
-        return false;
-    }
-    m_handshaking = false;
-    m_state = State::Open;
-    m_requestHeaders.clear(); // credentials are not kept longer than needed
-    return true;
 }
 
 qsizetype WebSocket::processInput(char *data, qsizetype size)

@@ -9,11 +9,14 @@
 //   scratch buffer, so an idle connection holds no buffers; frames are unmasked in place and handed out as
 //   views, without copies;
 // - TLS (wss://, the OpenAI API): the same framing over a QSslSocket.
+// websocket.cpp: framing, reading and writing, closing; websocket_connect.cpp: the client's connect and
+// opening handshake; wshandshake.*: the HTTP side of the handshake shared with the server (StreamUpgrade).
 // Checks: masking by role, reserved bits, opcodes, control-frame rules, fragment order, message size (1009,
 // checked from the frame header before anything is buffered), UTF-8 of text (1007), close codes; pings are
 // answered. Lives on one thread; moveToThread() is allowed before or after connecting (notifiers follow).
 
 #include "epolldispatcher.h"
+#include "wshandshake.h"
 
 #include <QByteArray>
 #include <QHostAddress>
@@ -44,24 +47,6 @@ enum CloseCode : quint16 {
     TooBig = 1009,
     InternalError = 1011,
 };
-
-// Sec-WebSocket-Accept for a Sec-WebSocket-Key (SHA-1 + base64, from Qt).
-QByteArray acceptKey(QByteArrayView key);
-
-// An HTTP/1.1 request or response head ("GET /path HTTP/1.1" or "HTTP/1.1 101 …" plus headers).
-struct HttpHead
-{
-    QByteArray startLine;
-    QList<QPair<QByteArray, QByteArray>> headers; // names as sent, values trimmed
-    QByteArray value(QByteArrayView name) const;  // first header of that name (case-insensitive)
-    bool hasToken(QByteArrayView name, QByteArrayView token) const; // comma-separated, case-insensitive
-};
-// Parses a complete head (up to and including the blank line). False when malformed.
-bool parseHead(QByteArrayView text, HttpHead *head);
-
-// Server side of the opening handshake: checks a GET upgrade request (RFC 6455 §4.2.1). On success returns
-// true and the 101 response to send; otherwise *status (400/426) and a short reason.
-bool acceptUpgrade(const HttpHead &request, QByteArray *response, int *status, QByteArray *why);
 
 class WebSocket : public QObject, private EpollHandler
 {

@@ -41,7 +41,6 @@ public:
     void init(); // on the worker thread
     void takeSocket(qintptr descriptor);
     int index() const { return m_index; }
-    RealtimePool *pool() const { return m_pool; }
 
     // URL Twilio signs for a webhook path, and the stream URL put into TwiML (both from PUBLIC_URL).
     QString webhookUrl(const QHttpServerRequest &request, const QString &path) const;

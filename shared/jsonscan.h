@@ -4,12 +4,11 @@
 // before trusting the result; anything unexpected goes to the full parser.
 
 #include <QByteArrayView>
-#include <QStringView>
 
 namespace vaani::jsonscan {
 
-// View: QStringView or QByteArrayView (UTF-8 straight off the socket).
-template<typename View> inline bool stringValue(View text, View keyWithQuotes, View *value)
+// `text` is the UTF-8 message as it came off the socket.
+inline bool stringValue(QByteArrayView text, QByteArrayView keyWithQuotes, QByteArrayView *value)
 {
     const qsizetype k = text.indexOf(keyWithQuotes);
     if (k < 0)

@@ -88,11 +88,7 @@ void Worker::init()
                     "text/plain; version=0.0.4; charset=utf-8");
     });
     // A connection that opens with GET /media-stream is StreamUpgrade's (see takeSocket()); here it only
-    // arrives later on a kept-alive connection, where it cannot become a stream.
-    m_http->route(u"/media-stream"_s, Method::Get, [] {
-        return text("WebSocket upgrade required (on a new connection)\n",
-                    QHttpServerResponder::StatusCode::UpgradeRequired);
-    });
+    // arrives later on a kept-alive connection, where it cannot become a stream: 426, upgrade or not.
     m_http->setMissingHandler([this](const QHttpServerRequest &r, QHttpServerResponder &&responder) {
         if (r.url().path() == u"/media-stream"_s) {
             responder.write("WebSocket upgrade required (on a new connection)\n", "text/plain",

@@ -57,14 +57,23 @@ class TestAdmin : public QObject
     int rows(const QString &table) { return w<QTableView>(table)->model()->rowCount(); }
     void selectRowWhere(const QString &table, int column, const QString &text)
     {
+        // Pages load from the database thread: wait for the row rather than read a table mid-reload.
         QTableView *v = w<QTableView>(table);
-        for (int r = 0; r < v->model()->rowCount(); ++r) {
-            if (v->model()->index(r, column).data().toString() == text) {
-                v->setCurrentIndex(v->model()->index(r, column));
-                return;
-            }
-        }
-        QFAIL(qPrintable(u"no row %1 in %2"_s.arg(text, table)));
+        int row = -1;
+        (void)QTest::qWaitFor(
+            [&] {
+                for (int r = 0; r < v->model()->rowCount(); ++r) {
+                    if (v->model()->index(r, column).data().toString() == text) {
+                        row = r;
+                        return true;
+                    }
+                }
+                return false;
+            },
+            5000);
+        if (row < 0)
+            QFAIL(qPrintable(u"no row %1 in %2"_s.arg(text, table)));
+        v->setCurrentIndex(v->model()->index(row, column));
     }
 
 private Q_SLOTS:
@@ -201,6 +210,7 @@ private Q_SLOTS:
         QVERIFY(std::any_of(history.begin(), history.end(),
                             [](const db::TicketEvent &e) { return e.kind == u"assigned"_s; }));
         statusFilter->setCurrentIndex(0);
+        QTRY_VERIFY(rows(u"ticketsTable"_s) >= 5); // the unfiltered list is back
         selectRowWhere(u"ticketsTable"_s, 0, code);
         QTRY_VERIFY(w<QListWidget>(u"ticketHistory"_s)->count() >= 3);
         w<QPlainTextEdit>(u"ticketNote"_s)->setPlainText(u"Customer called again"_s);

@@ -1,5 +1,6 @@
 #include "callsession.h"
 
+#include "base64.h"
 #include "callregistry.h"
 #include "db/dbworker.h"
 #include "logging.h"
@@ -16,16 +17,6 @@ using namespace Qt::StringLiterals;
 namespace vaani {
 
 namespace {
-qint64 base64DecodedSize(QByteArrayView b64)
-{
-    qint64 n = b64.size() / 4 * 3;
-    if (b64.endsWith("=="))
-        n -= 2;
-    else if (b64.endsWith('='))
-        n -= 1;
-    return n;
-}
-
 QString readResource(const QString &path)
 {
     QFile f(path);
@@ -196,8 +187,11 @@ void CallSession::onModelReady()
 {
     qCDebug(lcSession) << "model ready" << m_info.callSid;
     const auto backlog = std::exchange(m_callerBacklog, {});
-    for (const QByteArray &frame : backlog)
-        m_model->send(realtime::inputAudioAppend(frame));
+    for (const QByteArray &frame : backlog) {
+        const QByteArray append = realtime::inputAudioAppend(frame);
+        if (!append.isEmpty())
+            m_model->send(append);
+    }
     const QString greeting = m_prompt.greeting.trimmed();
     const QString instruction =
         u"Greet the caller now. Say exactly this greeting, warmly and naturally, and nothing else: "_s +
@@ -301,7 +295,7 @@ void CallSession::onAudioDelta(const realtime::Event &e)
 {
     if (m_cancelledResponses.contains(e.responseId) || e.audio.isEmpty())
         return;
-    const qint64 bytes = base64DecodedSize(e.audio);
+    const qint64 bytes = base64::decodedSize(e.audio);
     if (e.itemId != m_audioItemId)
         m_audioItemId = e.itemId;
     m_itemReceivedBytes[e.itemId] += bytes;
@@ -453,8 +447,10 @@ void CallSession::onCallerMedia(const QByteArray &payload, qint64)
 {
     if (m_model->isReady()) {
         m_appendMessage.resize(0); // reused: no allocation per caller frame
-        realtime::appendInputAudioAppend(m_appendMessage, payload);
-        m_model->send(m_appendMessage);
+        if (realtime::appendInputAudioAppend(m_appendMessage, payload))
+            m_model->send(m_appendMessage);
+        else
+            m_ctx->metrics->streamError(u"invalid_payload"_s); // the stream's parser lets none through
         return;
     }
     if (m_callerBacklog.size() >= m_ctx->settings.callerBufferFrames) {

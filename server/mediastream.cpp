@@ -1,5 +1,6 @@
 #include "mediastream.h"
 
+#include "base64.h"
 #include "jsonscan.h"
 #include "logging.h"
 #include "metrics.h"
@@ -46,18 +47,6 @@ MediaStream::MediaStream(std::unique_ptr<ws::WebSocket> socket, StreamTokens *to
 
 MediaStream::~MediaStream() = default; // the socket closes silently with it
 
-namespace {
-bool isBase64(QByteArrayView s)
-{
-    for (char u : s) {
-        if (!((u >= 'A' && u <= 'Z') || (u >= 'a' && u <= 'z') || (u >= '0' && u <= '9') || u == '+' ||
-              u == '/' || u == '='))
-            return false;
-    }
-    return true;
-}
-} // namespace
-
 bool MediaStream::tryFastMedia(QByteArrayView text)
 {
     // Hot path: ~50 media frames a second per call. A targeted scan of the UTF-8 instead of a JSON document;
@@ -69,8 +58,8 @@ bool MediaStream::tryFastMedia(QByteArrayView text)
         !text.contains(kEvent))
         return false;
     QByteArrayView payload;
-    if (!jsonscan::stringValue(text, kPayload, &payload) || payload.isEmpty() || !isBase64(payload))
-        return false;
+    if (!jsonscan::stringValue(text, kPayload, &payload) || !base64::isStrict(payload))
+        return false; // the full parser decides (and refuses a payload that is not strict base64)
     QByteArrayView ts;
     bool ok = true;
     const qint64 timestamp = jsonscan::stringValue(text, kTimestamp, &ts) ? ts.toLongLong(&ok) : 0;
@@ -103,7 +92,9 @@ void MediaStream::onText(QByteArrayView utf8)
         return;
     const twilio::ParseResult r = twilio::parse(utf8, m_limits.maxMessageBytes);
     if (!r.ok()) {
-        m_metrics->streamError(u"malformed_message"_s);
+        // A media payload that is not strict base64 is never forwarded: it is a protocol error of its own.
+        m_metrics->streamError(r.status == twilio::ParseStatus::BadPayload ? u"invalid_payload"_s
+                                                                           : u"malformed_message"_s);
         qCWarning(lcStream) << "malformed Media Streams message:" << r.error;
         if (++m_malformed > m_limits.malformedBudget)
             fail(ws::ProtocolError, u"too many malformed messages"_s, u"malformed_budget"_s);
@@ -122,7 +113,7 @@ void MediaStream::onText(QByteArrayView utf8)
         m_startDeadline.stop();
         const QString token = m.start.customParameters.value(u"streamToken"_s);
         const StreamTokens::Verdict v =
-            m_tokens->verify(token, m.start.callSid, QDateTime::currentMSecsSinceEpoch());
+            m_tokens->verify(token, m.start.callSid, QDateTime::currentMSecsSinceEpoch(), &m_numbers);
         if (v != StreamTokens::Verdict::Ok) {
             m_metrics->signatureRejected(u"stream_token_"_s + StreamTokens::verdictName(v));
             fail(ws::PolicyViolated, u"stream token "_s + StreamTokens::verdictName(v), u"stream_token"_s);
@@ -183,14 +174,17 @@ void MediaStream::sendMedia(QByteArrayView payloadBase64, const QString &mark)
 {
     if (!m_started || m_finished)
         return;
-    if (m_plainSid) {
-        // The usual case: both messages assembled into one reused buffer, one write.
-        m_message.resize(0);
-        twilio::appendMediaMessage(m_message, m_sidLatin1, payloadBase64);
-        m_socket->queueText(m_message);
-    } else {
-        m_socket->queueText(twilio::mediaMessage(m_start.streamSid, payloadBase64));
+    // Only strict base64 reaches Twilio (the Realtime parser lets nothing else through; checked again where
+    // the bytes are pasted into JSON).
+    m_message.resize(0);
+    const bool valid = m_plainSid
+                           ? twilio::appendMediaMessage(m_message, m_sidLatin1, payloadBase64)
+                           : !(m_message = twilio::mediaMessage(m_start.streamSid, payloadBase64)).isEmpty();
+    if (!valid) {
+        m_metrics->realtimeError(u"invalid_audio"_s);
+        return;
     }
+    m_socket->queueText(m_message);
     m_metrics->framesOut.fetch_add(1, std::memory_order_relaxed);
     if (!mark.isEmpty())
         queueMark(mark);

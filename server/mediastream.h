@@ -5,6 +5,7 @@
 // Owns its WebSocket; deletes itself after close.
 
 #include "legs.h"
+#include "streamtokens.h"
 #include "websocket.h"
 
 #include <QElapsedTimer>
@@ -17,7 +18,6 @@
 namespace vaani {
 
 class Metrics;
-class StreamTokens;
 
 struct StreamLimits
 {
@@ -44,6 +44,9 @@ public:
     QString streamSid() const override { return m_start.streamSid; }
 
     const twilio::StartInfo &startInfo() const { return m_start; }
+    // The caller and called numbers of the signed webhook, from the verified stream token (never from the
+    // stream's own parameters, which anyone holding a token could set).
+    const StreamTokens::Bound &verifiedNumbers() const { return m_numbers; }
     // Replays caller audio received since `start` (held until a session attached), then forwards live.
     void beginForwarding() override;
 
@@ -70,6 +73,7 @@ private:
     Metrics *m_metrics;
     StreamLimits m_limits;
     twilio::StartInfo m_start;
+    StreamTokens::Bound m_numbers;
     bool m_started = false;
     bool m_attached = false;
     bool m_finished = false;

@@ -1,5 +1,6 @@
 #include "realtimeclient.h"
 
+#include "base64.h"
 #include "jsonscan.h"
 #include "logging.h"
 #include "metrics.h"
@@ -160,8 +161,8 @@ bool RealtimeClient::tryFastAudioDelta(QByteArrayView text)
         return false;
     QByteArrayView delta, response, item;
     if (!jsonscan::stringValue(text, kDelta, &delta) || !jsonscan::stringValue(text, kResponse, &response) ||
-        !jsonscan::stringValue(text, kItem, &item))
-        return false;
+        !jsonscan::stringValue(text, kItem, &item) || !base64::isStrict(delta))
+        return false; // the full parser decides (and refuses audio that is not strict base64)
     realtime::Event &e = m_fastEvent;
     e.type = realtime::ServerEvent::OutputAudioDelta;
     if (e.responseId != QLatin1StringView(response))
@@ -182,7 +183,9 @@ void RealtimeClient::onText(QByteArrayView utf8)
         return;
     realtime::ParseResult r = realtime::parse(utf8.toByteArray());
     if (!r.ok()) {
-        m_metrics->realtimeError(u"malformed_event"_s);
+        // Audio that is not strict base64 is never forwarded to the caller.
+        m_metrics->realtimeError(r.status == realtime::ParseStatus::BadAudio ? u"invalid_audio"_s
+                                                                             : u"malformed_event"_s);
         qCWarning(lcRealtime) << "unreadable server event:" << r.error;
         return;
     }

@@ -31,20 +31,23 @@ QByteArray StreamTokens::sign(const QByteArray &payload) const
     return QMessageAuthenticationCode::hash(payload, m_key, QCryptographicHash::Sha256).toBase64(kB64);
 }
 
-QString StreamTokens::mint(const QString &callSid, qint64 nowMs)
+QString StreamTokens::mint(const QString &callSid, const Bound &numbers, qint64 nowMs)
 {
     QByteArray nonce(12, Qt::Uninitialized);
     QRandomGenerator::system()->generate(reinterpret_cast<quint32 *>(nonce.data()),
                                          reinterpret_cast<quint32 *>(nonce.data() + nonce.size()));
-    const QByteArray payload =
-        callSid.toUtf8() + '|' + QByteArray::number(nowMs + m_ttlMs) + '|' + nonce.toBase64(kB64);
+    // Each text field base64url-encoded, so none can contain the separator.
+    const QByteArray payload = callSid.toUtf8().toBase64(kB64) + '|' + QByteArray::number(nowMs + m_ttlMs) +
+                               '|' + nonce.toBase64(kB64) + '|' + numbers.caller.toUtf8().toBase64(kB64) +
+                               '|' + numbers.called.toUtf8().toBase64(kB64);
     const QByteArray encoded = payload.toBase64(kB64);
     return QString::fromLatin1(encoded + '.' + sign(encoded));
 }
 
-StreamTokens::Verdict StreamTokens::verify(const QString &token, const QString &callSid, qint64 nowMs)
+StreamTokens::Verdict StreamTokens::verify(const QString &token, const QString &callSid, qint64 nowMs,
+                                           Bound *numbers)
 {
-    if (token.size() > 512)
+    if (token.size() > 1024)
         return Verdict::Malformed;
     const QByteArray raw = token.toLatin1();
     const qsizetype dot = raw.indexOf('.');
@@ -57,12 +60,25 @@ StreamTokens::Verdict StreamTokens::verify(const QString &token, const QString &
     if (!decoded)
         return Verdict::Malformed;
     const QList<QByteArray> parts = decoded.decoded.split('|');
-    if (parts.size() != 3)
+    if (parts.size() != 5)
         return Verdict::Malformed;
-    const qint64 expiry = parts.at(1).toLongLong();
+    auto text = [](const QByteArray &field, QString *out) {
+        const auto d = QByteArray::fromBase64Encoding(field, kB64 | QByteArray::AbortOnBase64DecodingErrors);
+        if (!d)
+            return false;
+        *out = QString::fromUtf8(d.decoded);
+        return true;
+    };
+    QString sid;
+    Bound bound;
+    bool ok = false;
+    const qint64 expiry = parts.at(1).toLongLong(&ok);
+    if (!ok || !text(parts.at(0), &sid) || !text(parts.at(3), &bound.caller) ||
+        !text(parts.at(4), &bound.called))
+        return Verdict::Malformed;
     if (nowMs > expiry)
         return Verdict::Expired;
-    if (QString::fromUtf8(parts.at(0)) != callSid)
+    if (sid != callSid)
         return Verdict::WrongCall;
     QMutexLocker lock(&m_mutex);
     for (auto it = m_used.begin(); it != m_used.end();) {
@@ -74,6 +90,8 @@ StreamTokens::Verdict StreamTokens::verify(const QString &token, const QString &
     if (m_used.contains(parts.at(2)))
         return Verdict::Replayed;
     m_used.insert(parts.at(2), expiry);
+    if (numbers)
+        *numbers = std::move(bound);
     return Verdict::Ok;
 }
 

@@ -1,8 +1,9 @@
 #pragma once
-// Single-use, short-lived stream tokens: minted by the voice webhook, bound to the CallSid, passed to Twilio
-// as a <Parameter>, and checked when the Media Stream says `start`. HMAC-SHA256 signed with a key derived
-// from TWILIO_AUTH_TOKEN (so any instance behind a load balancer can verify) or a random per-process key.
-// Thread-safe.
+// Single-use, short-lived stream tokens: minted by the voice webhook, bound to the CallSid and to the caller
+// and called numbers of that signed webhook, passed to Twilio as a <Parameter>, and checked when the Media
+// Stream says `start`. The numbers a call uses come from the verified token only, never from the stream.
+// HMAC-SHA256 signed with a key derived from TWILIO_AUTH_TOKEN (so any instance behind a load balancer can
+// verify) or a random per-process key. Thread-safe.
 
 #include <QByteArray>
 #include <QHash>
@@ -16,9 +17,16 @@ class StreamTokens
 public:
     enum class Verdict { Ok, Malformed, BadSignature, Expired, WrongCall, Replayed };
 
+    struct Bound
+    {
+        QString caller; // Twilio's From, from the signed webhook
+        QString called; // Twilio's To
+    };
+
     StreamTokens(const QByteArray &secret, int ttlSeconds);
-    QString mint(const QString &callSid, qint64 nowMs);
-    Verdict verify(const QString &token, const QString &callSid, qint64 nowMs);
+    QString mint(const QString &callSid, const Bound &numbers, qint64 nowMs);
+    // Ok: *numbers (when given) holds what the token was minted with.
+    Verdict verify(const QString &token, const QString &callSid, qint64 nowMs, Bound *numbers = nullptr);
     static QString verdictName(Verdict v);
 
 private:

@@ -29,6 +29,9 @@ namespace {
 constexpr qsizetype kMaxBacklogBytes = 4 * 1024 * 1024; // unsent bytes before the peer counts as stuck
 constexpr int kCloseGraceMs = 1000;
 constexpr qsizetype kScratchBytes = 64 * 1024;
+constexpr qsizetype kCompactBytes = 64 * 1024;       // sent bytes dropped from the queue's front past this
+constexpr qsizetype kKeepCapacityBytes = 256 * 1024; // an emptied queue keeps at most this much capacity
+constexpr int kMaxReadsPerWakeup = 16; // then other connections get their turn (readiness is level-triggered)
 
 // One read buffer per thread: connections keep nothing between reads except an incomplete frame.
 char *scratch()
@@ -59,6 +62,64 @@ bool isUtf8(QByteArrayView s)
 }
 
 } // namespace
+
+HeaderStatus decodeFrameHeader(const uchar *p, qsizetype avail, bool expectMasked, FrameHeader *h)
+{
+    if (avail < 2)
+        return HeaderStatus::Incomplete;
+    h->fin = p[0] & 0x80;
+    h->opcode = p[0] & 0x0F;
+    h->masked = p[1] & 0x80;
+    quint64 len = p[1] & 0x7F;
+    qsizetype header = 2;
+    if (len == 126) {
+        if (avail < 4)
+            return HeaderStatus::Incomplete;
+        len = (quint64(p[2]) << 8) | p[3];
+        header = 4;
+        if (len < 126) {
+            h->error = "length not in its shortest form";
+            return HeaderStatus::Invalid;
+        }
+    } else if (len == 127) {
+        if (avail < 10)
+            return HeaderStatus::Incomplete;
+        if (p[2] & 0x80) {
+            h->error = "64-bit length with the most significant bit set";
+            return HeaderStatus::Invalid;
+        }
+        len = 0;
+        for (int i = 0; i < 8; ++i)
+            len = (len << 8) | p[2 + i];
+        header = 10;
+        if (len <= 0xFFFF) {
+            h->error = "length not in its shortest form";
+            return HeaderStatus::Invalid;
+        }
+    }
+    if (p[0] & 0x70) {
+        h->error = "reserved bits set without an extension";
+        return HeaderStatus::Invalid;
+    }
+    const quint8 op = h->opcode;
+    if (!(op <= 2 || (op >= 8 && op <= 10))) {
+        h->error = "unknown opcode";
+        return HeaderStatus::Invalid;
+    }
+    if (h->masked != expectMasked) {
+        h->error = expectMasked ? "client frames must be masked" : "server frames must not be masked";
+        return HeaderStatus::Invalid;
+    }
+    if (op >= 8 && (!h->fin || len > 125)) {
+        h->error = "fragmented or oversized control frame";
+        return HeaderStatus::Invalid;
+    }
+    if (h->masked)
+        header += 4;
+    h->length = len;
+    h->headerBytes = header;
+    return HeaderStatus::Ok;
+}
 
 namespace detail {
 QRandomGenerator64 &maskRng()
@@ -173,6 +234,11 @@ void WebSocket::flush()
         if (!m_out.isEmpty())
             m_tls->write(m_out);
         m_out.clear();
+        // QSslSocket buffers without limit: the same cap as the plain path.
+        if (m_tls->bytesToWrite() > kMaxBacklogBytes && m_state != State::Closed) {
+            m_error = u"peer is not reading (%1 bytes queued)"_s.arg(m_tls->bytesToWrite());
+            finishLater();
+        }
         return;
     }
     if (m_fd < 0)
@@ -192,6 +258,12 @@ void WebSocket::flush()
                 finishLater();
                 return;
             }
+            // A slow reader that never lets the queue empty: drop what was sent, so the buffer holds only
+            // unsent bytes (at most the cap plus one message) instead of everything since it last emptied.
+            if (m_outPos >= kCompactBytes) {
+                m_out.remove(0, m_outPos);
+                m_outPos = 0;
+            }
             setWriteInterest(true);
             return;
         }
@@ -199,7 +271,10 @@ void WebSocket::flush()
         finishLater(); // never from inside a caller's send: report on the next pass of the event loop
         return;
     }
-    m_out.resize(0); // keeps the capacity for the next frame
+    if (m_out.capacity() > kKeepCapacityBytes)
+        m_out = QByteArray(); // a burst is over: do not hold its high-water mark for the rest of the call
+    else
+        m_out.resize(0); // keeps the capacity for the next frame
     m_outPos = 0;
     setWriteInterest(false);
 }
@@ -244,6 +319,13 @@ void WebSocket::queueText(QByteArrayView utf8)
 {
     if (m_state != State::Open)
         return;
+    // The cap holds before memory is spent, also for messages queued faster than flush() runs.
+    if (m_out.size() - m_outPos + utf8.size() > kMaxBacklogBytes + kCompactBytes) {
+        m_error = u"peer is not reading (%1 bytes queued)"_s.arg(m_out.size() - m_outPos);
+        finishLater();
+        m_state = State::Closing; // nothing more is queued; finish() reports it on the next pass
+        return;
+    }
     appendFrame(Opcode::Text, utf8);
 }
 
@@ -361,7 +443,7 @@ void WebSocket::onReadable()
         m_deletedFlag = nullptr;
         return;
     }
-    while (m_fd >= 0 && m_state != State::Closed) {
+    for (int reads = 0; reads < kMaxReadsPerWakeup && m_fd >= 0 && m_state != State::Closed; ++reads) {
         char *buffer = scratch();
         const ssize_t n = ::recv(m_fd, buffer, kScratchBytes, 0);
         if (n > 0) {
@@ -393,8 +475,9 @@ qsizetype WebSocket::processInput(char *data, qsizetype size)
     if (m_handshaking) {
         if (!readHandshake(QByteArrayView(data, size), &pos))
             return pos;
+        bool *deleted = m_deletedFlag; // a slot may delete this: only the caller's flag is safe to read
         Q_EMIT connected();
-        if (m_deletedFlag == nullptr || *m_deletedFlag || m_state != State::Open)
+        if (deleted == nullptr || *deleted || m_state != State::Open)
             return pos;
     }
     while (m_state == State::Open || m_state == State::Closing) {
@@ -402,60 +485,36 @@ qsizetype WebSocket::processInput(char *data, qsizetype size)
         if (avail < 2)
             break;
         const auto *p = reinterpret_cast<const uchar *>(data + pos);
-        const bool fin = p[0] & 0x80;
-        const auto op = Opcode(p[0] & 0x0F);
-        const bool masked = p[1] & 0x80;
-        quint64 len = p[1] & 0x7F;
-        qsizetype header = 2;
-        if (len == 126) {
-            if (avail < 4)
-                break;
-            len = (quint64(p[2]) << 8) | p[3];
-            header = 4;
-        } else if (len == 127) {
-            if (avail < 10)
-                break;
-            len = 0;
-            for (int i = 0; i < 8; ++i)
-                len = (len << 8) | p[2 + i];
-            header = 10;
-        }
-        if (p[0] & 0x70) {
-            protocolFailure(ProtocolError, "reserved bits set without an extension");
+        FrameHeader h;
+        const HeaderStatus status = decodeFrameHeader(p, avail, !m_client, &h);
+        if (status == HeaderStatus::Incomplete)
+            break;
+        if (status == HeaderStatus::Invalid) {
+            protocolFailure(ProtocolError, h.error);
             break;
         }
-        const bool control = quint8(op) >= 8;
-        if (!(op == Opcode::Continuation || op == Opcode::Text || op == Opcode::Binary ||
-              op == Opcode::Close || op == Opcode::Ping || op == Opcode::Pong)) {
-            protocolFailure(ProtocolError, "unknown opcode");
-            break;
-        }
-        if (masked == m_client) {
-            protocolFailure(ProtocolError,
-                            m_client ? "server frames must not be masked" : "client frames must be masked");
-            break;
-        }
-        if (control && (!fin || len > 125)) {
-            protocolFailure(ProtocolError, "fragmented or oversized control frame");
-            break;
-        }
-        const quint64 total = op == Opcode::Continuation ? quint64(m_fragments.size()) + len : len;
-        if (!control && total > quint64(m_maxMessage)) {
+        const Opcode op = Opcode(h.opcode);
+        const bool control = h.opcode >= 8;
+        // Lengths come from the peer (up to 2^63 - 1): compare, never add them to anything.
+        const quint64 fragments = op == Opcode::Continuation ? quint64(m_fragments.size()) : 0;
+        if (!control && (h.length > quint64(m_maxMessage) || fragments > quint64(m_maxMessage) - h.length)) {
             protocolFailure(TooBig, "message too big");
             break;
         }
-        if (masked)
-            header += 4;
-        if (quint64(avail) < quint64(header) + len)
-            break;
-        char *payload = data + pos + header;
-        if (masked) {
+        if (avail < h.headerBytes)
+            break; // the masking key is still on its way
+        // avail >= h.headerBytes here, so the subtraction cannot wrap.
+        if (h.length > quint64(avail - h.headerBytes))
+            break; // the payload is still on its way (at most m_maxMessage bytes are ever held)
+        const qsizetype len = qsizetype(h.length);
+        char *payload = data + pos + h.headerBytes;
+        if (h.masked) {
             const char *key = payload - 4;
-            for (quint64 i = 0; i < len; ++i)
+            for (qsizetype i = 0; i < len; ++i)
                 payload[i] = char(payload[i] ^ key[i & 3]);
         }
-        pos += header + qsizetype(len);
-        if (!handleFrame(op, fin, payload, qsizetype(len)))
+        pos += h.headerBytes + len;
+        if (!handleFrame(op, h.fin, payload, len))
             break;
     }
     return pos;
@@ -463,6 +522,7 @@ qsizetype WebSocket::processInput(char *data, qsizetype size)
 
 bool WebSocket::emitMessage(Opcode op, QByteArrayView payload)
 {
+    bool *deleted = m_deletedFlag; // read before the signal: a slot may delete this object
     if (op == Opcode::Text) {
         if (!isUtf8(payload)) {
             protocolFailure(InvalidPayload, "text message is not UTF-8");
@@ -472,7 +532,7 @@ bool WebSocket::emitMessage(Opcode op, QByteArrayView payload)
     } else {
         Q_EMIT binaryMessage(payload);
     }
-    return !*m_deletedFlag && m_state != State::Closed;
+    return !(deleted && *deleted) && m_state != State::Closed;
 }
 
 bool WebSocket::handleFrame(Opcode op, bool fin, char *payload, qsizetype size)
@@ -561,8 +621,14 @@ void WebSocket::protocolFailure(quint16 code, const char *why)
         appendFrame(Opcode::Close, payload.left(125));
         m_closeSent = true;
         flush();
-        if (m_fd >= 0)
+        if (m_fd >= 0) {
             ::shutdown(m_fd, SHUT_WR);
+            // Unread bytes would turn the close into a reset that can destroy the close frame before the
+            // peer reads it: discard what has arrived (bounded; a peer that keeps sending gets the reset).
+            char *sink = scratch();
+            for (int i = 0; i < 16 && ::recv(m_fd, sink, kScratchBytes, MSG_DONTWAIT) > 0; ++i) {
+            }
+        }
     }
     m_closeCode = code;
     m_closeReason = m_error;

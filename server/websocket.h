@@ -48,6 +48,23 @@ enum CloseCode : quint16 {
     InternalError = 1011,
 };
 
+// One frame header (RFC 6455 §5.2), decoded from the bytes at hand without reading past `avail`. Invalid:
+// reserved bits, unknown opcode, masking against the role, fragmented or long control frames, a 64-bit length
+// with its top bit set, a length not in its shortest form (`error` says which). `length` is the peer's claim
+// (< 2^63); the caller compares it against its limits and what it holds, never adds to it. Ok as soon as the
+// length is known: `headerBytes` (with the masking key) may still exceed `avail`.
+struct FrameHeader
+{
+    bool fin = false;
+    quint8 opcode = 0;
+    bool masked = false;
+    quint64 length = 0;
+    qsizetype headerBytes = 0; // including the masking key
+    const char *error = "";
+};
+enum class HeaderStatus { Incomplete, Ok, Invalid };
+HeaderStatus decodeFrameHeader(const uchar *p, qsizetype avail, bool expectMasked, FrameHeader *h);
+
 class WebSocket : public QObject, private EpollHandler
 {
     Q_OBJECT
@@ -85,6 +102,9 @@ public:
     QString closeReason() const { return m_closeReason; }
     QString errorString() const { return m_error; }
     int httpStatus() const { return m_httpStatus; } // the server's answer when it refused the upgrade
+    // Memory the connection's buffers hold now (bounded by the message size and the 4 MiB send backlog).
+    qsizetype bufferedBytes() const { return m_in.capacity() + m_out.capacity() + m_fragments.capacity(); }
+    qsizetype queuedBytes() const { return m_out.size() - m_outPos; } // written, not yet taken by the kernel
 
 Q_SIGNALS:
     void connected();

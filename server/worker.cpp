@@ -260,11 +260,9 @@ QHttpServerResponse Worker::incomingCall(const QHttpServerRequest &request)
         }
     }
     qCInfo(lcHttp) << "incoming call" << callSid << "from" << Redactor::maskPhone(caller);
-    const QString token = m_ctx->tokens->mint(callSid, QDateTime::currentMSecsSinceEpoch());
+    const QString token = m_ctx->tokens->mint(callSid, {caller, called}, QDateTime::currentMSecsSinceEpoch());
     m_ctx->metrics->webhookRequest(route, 200);
-    return text(twiml::connectStream(
-                    streamUrl(request),
-                    {{u"streamToken"_s, token}, {u"caller"_s, caller}, {u"called"_s, called}}, human),
+    return text(twiml::connectStream(streamUrl(request), {{u"streamToken"_s, token}}, human),
                 QHttpServerResponder::StatusCode::Ok, "text/xml");
 }
 
@@ -348,8 +346,9 @@ void Worker::onStreamStarted(MediaStream *stream, const twilio::StartInfo &start
             stream->close(u"call limit reached"_s);
             return;
         }
-        CallSession *fresh = createSession(start.callSid, start.customParameters.value(u"caller"_s),
-                                           start.customParameters.value(u"called"_s));
+        // The numbers come from the signed webhook through the verified token, never from `start`.
+        const StreamTokens::Bound &numbers = stream->verifiedNumbers();
+        CallSession *fresh = createSession(start.callSid, numbers.caller, numbers.called);
         fresh->attachStream(stream);
         return;
     }

@@ -1,5 +1,7 @@
 #include "realtimemessages.h"
 
+#include "base64.h"
+
 #include <QHash>
 #include <QJsonDocument>
 #include <QJsonParseError>
@@ -43,7 +45,12 @@ const QHash<QString, ServerEvent> &typeTable()
 qint64 ms(const QJsonObject &o, const QString &key)
 {
     const QJsonValue v = o.value(key);
-    return v.isDouble() ? qint64(v.toDouble()) : -1;
+    // A time in ms: a non-negative whole number below 2^53 (converting a larger double is undefined), else
+    // absent (-1).
+    if (!v.isDouble())
+        return -1;
+    const double d = v.toDouble();
+    return d >= 0 && d <= 9007199254740992.0 ? qint64(d) : -1;
 }
 
 QByteArray compact(const QJsonObject &o)
@@ -132,9 +139,16 @@ ParseResult parse(QByteArrayView text, qsizetype maxBytes)
         e.raw = o;
         break;
     }
-    case ServerEvent::OutputAudioDelta:
-        e.audio = o.value(u"delta"_s).toString().toLatin1();
-        break;
+    case ServerEvent::OutputAudioDelta: {
+        const QString delta = o.value(u"delta"_s).toString();
+        e.audio = delta.toLatin1();
+        if (!delta.isEmpty() && (QLatin1StringView(e.audio) != delta || !base64::isStrict(e.audio))) {
+            r.status = ParseStatus::BadAudio;
+            r.error = u"audio delta is not base64"_s;
+            e.audio.clear();
+            return r;
+        }
+    } break;
     case ServerEvent::OutputAudioTranscriptDelta:
         e.text = o.value(u"delta"_s).toString();
         break;
@@ -232,19 +246,24 @@ QByteArray sessionUpdate(const SessionConfig &config, const QString &eventId)
     return compact(o);
 }
 
-void appendInputAudioAppend(QByteArray &out, QByteArrayView base64Audio)
+bool appendInputAudioAppend(QByteArray &out, QByteArrayView base64Audio)
 {
-    // Hot path: assembled directly; base64 needs no JSON escaping.
+    // Hot path: assembled directly. Only strict base64 is pasted (it needs no JSON escaping); anything else
+    // could carry a quote and with it a second event into the model session.
+    if (!base64::isStrict(base64Audio))
+        return false;
     out.append(R"({"type":"input_audio_buffer.append","audio":")");
     out.append(base64Audio);
     out.append(R"("})");
+    return true;
 }
 
 QByteArray inputAudioAppend(QByteArrayView base64Audio)
 {
     QByteArray out;
     out.reserve(48 + base64Audio.size());
-    appendInputAudioAppend(out, base64Audio);
+    if (!appendInputAudioAppend(out, base64Audio))
+        return {};
     return out;
 }
 

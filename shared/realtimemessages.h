@@ -75,7 +75,7 @@ struct Event
     QJsonObject raw;     // the whole event for everything else
 };
 
-enum class ParseStatus { Ok, TooLarge, NotJson, NotObject, MissingType };
+enum class ParseStatus { Ok, TooLarge, NotJson, NotObject, MissingType, BadAudio };
 
 struct ParseResult
 {
@@ -117,7 +117,8 @@ bool sessionUsesPcmu(const QJsonObject &session);
 QJsonObject sessionObject(const SessionConfig &config);
 QByteArray sessionUpdate(const SessionConfig &config, const QString &eventId = {});
 QByteArray inputAudioAppend(QByteArrayView base64Audio);
-void appendInputAudioAppend(QByteArray &out, QByteArrayView base64Audio); // the same into a reused buffer
+// Audio must be strict base64 (base64.h): otherwise nothing is appended (false) or an empty message returned.
+bool appendInputAudioAppend(QByteArray &out, QByteArrayView base64Audio); // the same into a reused buffer
 QByteArray responseCreate(const QJsonObject &response = {}, const QString &eventId = {});
 QByteArray responseCancel(const QString &responseId = {});
 QByteArray itemTruncate(const QString &itemId, int contentIndex, qint64 audioEndMs);

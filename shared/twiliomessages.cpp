@@ -1,5 +1,7 @@
 #include "twiliomessages.h"
 
+#include "base64.h"
+
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -21,9 +23,12 @@ bool counter(const QJsonValue &v, qint64 *out)
         return ok && *out >= 0;
     }
     if (v.isDouble()) {
+        // Range first: converting a double beyond qint64 is undefined behaviour. 2^53 keeps it exact.
         const double d = v.toDouble();
+        if (!(d >= 0 && d <= 9007199254740992.0))
+            return false;
         *out = qint64(d);
-        return d >= 0 && double(*out) == d;
+        return double(*out) == d;
     }
     return false;
 }
@@ -119,8 +124,13 @@ ParseResult parse(QByteArrayView text, qsizetype maxBytes)
         }
         const QJsonObject fmt = s.value(u"mediaFormat"_s).toObject();
         st.encoding = fmt.value(u"encoding"_s).toString();
-        st.sampleRate = fmt.value(u"sampleRate"_s).toInt();
-        st.channels = fmt.value(u"channels"_s).toInt();
+        qint64 rate = 0, channels = 0;
+        if ((fmt.contains(u"sampleRate"_s) && !counter(fmt.value(u"sampleRate"_s), &rate)) ||
+            (fmt.contains(u"channels"_s) && !counter(fmt.value(u"channels"_s), &channels)) ||
+            rate > 1000000 || channels > 64)
+            return failure(ParseStatus::BadField, u"mediaFormat has an invalid sampleRate or channels"_s);
+        st.sampleRate = int(rate);
+        st.channels = int(channels);
     } else if (m.eventName == u"media"_s) {
         m.event = Event::Media;
         const QJsonObject media = o.value(u"media"_s).toObject();
@@ -131,6 +141,8 @@ ParseResult parse(QByteArrayView text, qsizetype maxBytes)
         if (p.size() > kMaxPayloadBase64)
             return failure(ParseStatus::TooLarge, u"media payload too large"_s);
         m.payload = p.toLatin1();
+        if (QLatin1StringView(m.payload) != p || !base64::isStrict(m.payload))
+            return failure(ParseStatus::BadPayload, u"media payload is not base64"_s);
         m.track = media.value(u"track"_s).toString();
         if (media.contains(u"chunk"_s) && !counter(media.value(u"chunk"_s), &m.chunk))
             return failure(ParseStatus::BadField, u"media.chunk is not a counter"_s);
@@ -179,9 +191,12 @@ void appendNested(QByteArray &out, QByteArrayView event, QByteArrayView streamSi
 }
 } // namespace
 
-void appendMediaMessage(QByteArray &out, QByteArrayView streamSid, QByteArrayView payloadBase64)
+bool appendMediaMessage(QByteArray &out, QByteArrayView streamSid, QByteArrayView payloadBase64)
 {
+    if (!base64::isStrict(payloadBase64))
+        return false; // pasted unescaped: only strict base64 can never break out of the string
     appendNested(out, "media", streamSid, "payload", payloadBase64);
+    return true;
 }
 
 void appendMarkMessage(QByteArray &out, QByteArrayView streamSid, QByteArrayView name)
@@ -193,13 +208,15 @@ QByteArray mediaMessage(const QString &streamSid, QByteArrayView payloadBase64)
 {
     // Hand-assembled: this is the hot path and both strings are JSON-safe (SID is alphanumeric,
     // the payload is base64), so no escaping is needed. Other SIDs fall back to the JSON writer.
+    if (!base64::isStrict(payloadBase64))
+        return {};
     if (!isPlainJsonToken(streamSid))
         return compact({{u"event"_s, u"media"_s},
                         {u"streamSid"_s, streamSid},
                         {u"media"_s, QJsonObject{{u"payload"_s, QString::fromLatin1(payloadBase64)}}}});
     QByteArray out;
     out.reserve(60 + streamSid.size() + payloadBase64.size());
-    appendMediaMessage(out, streamSid.toLatin1(), payloadBase64);
+    appendMediaMessage(out, streamSid.toLatin1(), payloadBase64); // checked above
     return out;
 }
 

@@ -14,7 +14,7 @@ namespace vaani::twilio {
 constexpr qsizetype kMaxInboundMessageBytes = 64 * 1024;
 
 enum class Event { Connected, Start, Media, Mark, Dtmf, Stop, Unknown };
-enum class ParseStatus { Ok, TooLarge, NotJson, NotObject, MissingField, BadField };
+enum class ParseStatus { Ok, TooLarge, NotJson, NotObject, MissingField, BadField, BadPayload };
 
 struct StartInfo
 {
@@ -67,7 +67,8 @@ QByteArray markMessage(const QString &streamSid, const QString &name);
 // Hot path: the same messages appended to a reused buffer. Only for a SID and name that need no JSON escaping
 // (isPlainJsonToken); the payload is base64.
 bool isPlainJsonToken(QStringView s); // ASCII letters, digits, '_' and '-'
-void appendMediaMessage(QByteArray &out, QByteArrayView streamSid, QByteArrayView payloadBase64);
+// Media payloads must be strict base64 (base64.h); otherwise nothing is appended (false) / returned (empty).
+bool appendMediaMessage(QByteArray &out, QByteArrayView streamSid, QByteArrayView payloadBase64);
 void appendMarkMessage(QByteArray &out, QByteArrayView streamSid, QByteArrayView name);
 QByteArray clearMessage(const QString &streamSid);
 

@@ -19,25 +19,31 @@ private Q_SLOTS:
     {
         StreamTokens t("secret", 60);
         const qint64 now = 1'000'000;
-        const QString tok = t.mint(u"CA1"_s, now);
+        const QString tok = t.mint(u"CA1"_s, {}, now);
         QCOMPARE(t.verify(tok, u"CA2"_s, now), StreamTokens::Verdict::WrongCall);
         QCOMPARE(t.verify(tok, u"CA1"_s, now + 61'000), StreamTokens::Verdict::Expired);
         QCOMPARE(t.verify(tok, u"CA1"_s, now + 1000), StreamTokens::Verdict::Ok);
         QCOMPARE(t.verify(tok, u"CA1"_s, now + 2000), StreamTokens::Verdict::Replayed);
-        QString tampered = t.mint(u"CA1"_s, now);
+        QString tampered = t.mint(u"CA1"_s, {}, now);
         tampered[3] = tampered[3] == u'A' ? u'B' : u'A';
         QCOMPARE(t.verify(tampered, u"CA1"_s, now), StreamTokens::Verdict::BadSignature);
         QCOMPARE(t.verify(u"nodot"_s, u"CA1"_s, now), StreamTokens::Verdict::Malformed);
-        QCOMPARE(t.verify(QString(600, u'x'), u"CA1"_s, now), StreamTokens::Verdict::Malformed);
+        QCOMPARE(t.verify(QString(1100, u'x'), u"CA1"_s, now), StreamTokens::Verdict::Malformed);
+        // The webhook's numbers are bound into the token and come back only from a verified one.
+        const QString bound = t.mint(u"CA7"_s, {u"+919876543210"_s, u"+91|80 00"_s}, now);
+        StreamTokens::Bound numbers;
+        QCOMPARE(t.verify(bound, u"CA7"_s, now, &numbers), StreamTokens::Verdict::Ok);
+        QCOMPARE(numbers.caller, u"+919876543210"_s);
+        QCOMPARE(numbers.called, u"+91|80 00"_s);
         // Another instance with the same auth token accepts it; a different token does not.
         StreamTokens same("secret", 60);
         StreamTokens other("other", 60);
-        const QString t2 = t.mint(u"CA9"_s, now);
+        const QString t2 = t.mint(u"CA9"_s, {}, now);
         QCOMPARE(other.verify(t2, u"CA9"_s, now), StreamTokens::Verdict::BadSignature);
         QCOMPARE(same.verify(t2, u"CA9"_s, now), StreamTokens::Verdict::Ok);
         // Random keys differ per process.
         StreamTokens r1({}, 60), r2({}, 60);
-        QCOMPARE(r2.verify(r1.mint(u"CA1"_s, now), u"CA1"_s, now), StreamTokens::Verdict::BadSignature);
+        QCOMPARE(r2.verify(r1.mint(u"CA1"_s, {}, now), u"CA1"_s, now), StreamTokens::Verdict::BadSignature);
     }
 
     void rateLimiter()

@@ -6,6 +6,7 @@
 
 #include <QFile>
 #include <QMutex>
+#include <QPointer>
 #include <QProcess>
 #include <QSignalSpy>
 #include <QSslCertificate>
@@ -302,6 +303,152 @@ private Q_SLOTS:
         QTest::newRow("one-byte close") << clientFrame(0x88, "x") << 1002 << 0;
         QTest::newRow("good then bad")
             << clientFrame(0x81, "ok") + clientFrame(0x81, "x", false) << 1002 << 1;
+        // Issue 12's one-packet crash: a continuation whose 64-bit length wraps the size check. Refused from
+        // the header; nothing is read past the bytes received.
+        QTest::newRow("continuation with length 2^64-1")
+            << clientFrame(0x01, "a") + QByteArray::fromHex("00ffffffffffffffffff") << 1002 << 0;
+        QTest::newRow("continuation with length 2^63-1")
+            << clientFrame(0x01, "a") + QByteArray::fromHex("00ff7fffffffffffffff") << 1009 << 0;
+        QTest::newRow("masked text with length 2^64-1")
+            << QByteArray::fromHex("81ffffffffffffffffff12345678") << 1002 << 0;
+        QTest::newRow("non-minimal 16-bit length")
+            << QByteArray::fromHex("81fe000512345678") + "abcde" << 1002 << 0;
+        QTest::newRow("non-minimal 64-bit length")
+            << QByteArray::fromHex("81ff000000000000000512345678") + "abcde" << 1002 << 0;
+    }
+
+    void frameHeaderFromBytes_data()
+    {
+        QTest::addColumn<QByteArray>("bytes");
+        QTest::addColumn<bool>("expectMasked");
+        QTest::addColumn<int>("status"); // HeaderStatus
+        QTest::addColumn<quint64>("length");
+        QTest::addColumn<int>("headerBytes");
+        QTest::addColumn<QString>("error");
+        const int inc = int(ws::HeaderStatus::Incomplete), ok = int(ws::HeaderStatus::Ok),
+                  bad = int(ws::HeaderStatus::Invalid);
+        QTest::newRow("empty") << QByteArray() << true << inc << quint64(0) << 0 << QString();
+        QTest::newRow("one byte") << QByteArray::fromHex("81") << true << inc << quint64(0) << 0 << QString();
+        QTest::newRow("short masked")
+            << QByteArray::fromHex("8185") << true << ok << quint64(5) << 6 << QString();
+        QTest::newRow("short unmasked")
+            << QByteArray::fromHex("8105") << false << ok << quint64(5) << 2 << QString();
+        QTest::newRow("16-bit, length bytes missing")
+            << QByteArray::fromHex("81fe00") << true << inc << quint64(0) << 0 << QString();
+        QTest::newRow("16-bit") << QByteArray::fromHex("81fe0100") << true << ok << quint64(256) << 8
+                                << QString();
+        QTest::newRow("16-bit non-minimal")
+            << QByteArray::fromHex("81fe007d") << true << bad << quint64(0) << 0 << u"shortest"_s;
+        QTest::newRow("64-bit, length bytes missing")
+            << QByteArray::fromHex("81ff00000000000100") << true << inc << quint64(0) << 0 << QString();
+        QTest::newRow("64-bit") << QByteArray::fromHex("81ff0000000000010000") << true << ok << quint64(65536)
+                                << 14 << QString();
+        QTest::newRow("64-bit largest") << QByteArray::fromHex("827f7fffffffffffffff") << false << ok
+                                        << quint64(0x7fffffffffffffffULL) << 10 << QString();
+        QTest::newRow("64-bit top bit") << QByteArray::fromHex("81ff8000000000000000") << true << bad
+                                        << quint64(0) << 0 << u"most significant"_s;
+        QTest::newRow("64-bit all ones") << QByteArray::fromHex("81ffffffffffffffffff") << true << bad
+                                         << quint64(0) << 0 << u"most significant"_s;
+        QTest::newRow("64-bit non-minimal")
+            << QByteArray::fromHex("81ff000000000000ffff") << true << bad << quint64(0) << 0 << u"shortest"_s;
+        QTest::newRow("rsv1") << QByteArray::fromHex("c185") << true << bad << quint64(0) << 0
+                              << u"reserved"_s;
+        QTest::newRow("rsv3") << QByteArray::fromHex("9185") << true << bad << quint64(0) << 0
+                              << u"reserved"_s;
+        QTest::newRow("opcode 3") << QByteArray::fromHex("8385") << true << bad << quint64(0) << 0
+                                  << u"opcode"_s;
+        QTest::newRow("opcode 11") << QByteArray::fromHex("8b85") << true << bad << quint64(0) << 0
+                                   << u"opcode"_s;
+        QTest::newRow("unmasked to server")
+            << QByteArray::fromHex("8105") << true << bad << quint64(0) << 0 << u"must be masked"_s;
+        QTest::newRow("masked to client")
+            << QByteArray::fromHex("8185") << false << bad << quint64(0) << 0 << u"must not be masked"_s;
+        QTest::newRow("fragmented ping")
+            << QByteArray::fromHex("0980") << true << bad << quint64(0) << 0 << u"control"_s;
+        QTest::newRow("126-byte close")
+            << QByteArray::fromHex("88fe007e") << true << bad << quint64(0) << 0 << u"control"_s;
+        QTest::newRow("125-byte pong")
+            << QByteArray::fromHex("8afd") << true << ok << quint64(125) << 6 << QString();
+        QTest::newRow("continuation")
+            << QByteArray::fromHex("0083") << true << ok << quint64(3) << 6 << QString();
+    }
+
+    void frameHeaderFromBytes()
+    {
+        QFETCH(QByteArray, bytes);
+        QFETCH(bool, expectMasked);
+        QFETCH(int, status);
+        QFETCH(quint64, length);
+        QFETCH(int, headerBytes);
+        QFETCH(QString, error);
+        // Decoded from a buffer exactly as long as the bytes (ASan would catch a read past it).
+        std::vector<uchar> exact(bytes.begin(), bytes.end());
+        ws::FrameHeader h;
+        QCOMPARE(int(ws::decodeFrameHeader(exact.data(), qsizetype(exact.size()), expectMasked, &h)), status);
+        if (status == int(ws::HeaderStatus::Ok)) {
+            QCOMPARE(h.length, length);
+            QCOMPARE(int(h.headerBytes), headerBytes);
+            QCOMPARE(h.opcode, quint8(bytes[0] & 0x0F));
+            QCOMPARE(h.fin, bool(bytes[0] & 0x80));
+        }
+        if (status == int(ws::HeaderStatus::Invalid))
+            QVERIFY2(QString::fromLatin1(h.error).contains(error), h.error);
+    }
+
+    void clientRefusesHostileServerFrames_data()
+    {
+        QTest::addColumn<QByteArray>("frames");
+        QTest::addColumn<int>("closeCode");
+        QTest::newRow("length 2^64-1") << QByteArray::fromHex("817fffffffffffffffff") << 1002;
+        QTest::newRow("fragment then length 2^64-1")
+            << QByteArray::fromHex("010161007fffffffffffffffff") << 1002;
+        QTest::newRow("fragment then length 2^63-1")
+            << QByteArray::fromHex("010161007f7fffffffffffffff") << 1009;
+        QTest::newRow("masked server frame")
+            << QByteArray::fromHex("818112345678") + char(0x12 ^ 'a') << 1002;
+    }
+
+    void clientRefusesHostileServerFrames()
+    {
+        // The model side (client role) gets the same checks: a hostile or broken server cannot make it read
+        // past its buffers.
+        QFETCH(QByteArray, frames);
+        QFETCH(int, closeCode);
+        QTcpServer http;
+        QVERIFY(http.listen(QHostAddress::LocalHost));
+        QPointer<QTcpSocket> peer;
+        connect(&http, &QTcpServer::newConnection, this, [&] {
+            QTcpSocket *s = http.nextPendingConnection();
+            peer = s;
+            connect(s, &QTcpSocket::readyRead, s, [s, frames] {
+                if (!s->peek(1024).contains("\r\n\r\n") || s->property("answered").toBool())
+                    return; // the rest of the request, or the client's frames (read by the test)
+                s->setProperty("answered", true);
+                const QByteArray request = s->readAll();
+                const qsizetype at = request.indexOf("Sec-WebSocket-Key: ");
+                const QByteArray key = request.mid(at + 19, request.indexOf('\r', at) - at - 19);
+                s->write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                         "Sec-WebSocket-Accept: " +
+                         ws::acceptKey(key) + "\r\n\r\n" + frames);
+            });
+        });
+        ws::WebSocket client;
+        client.setMaxMessageBytes(1 << 20);
+        QSignalSpy connectedSpy(&client, &ws::WebSocket::connected);
+        QSignalSpy closed(&client, &ws::WebSocket::disconnected);
+        client.open(QUrl(u"ws://127.0.0.1:%1/"_s.arg(http.serverPort())), {});
+        QTRY_COMPARE(closed.size(), 1);
+        QCOMPARE(connectedSpy.size(), 1);
+        QCOMPARE(int(client.closeCode()), closeCode);
+        // The server is told why, in a masked close frame.
+        QVERIFY(peer);
+        QTRY_VERIFY(peer->bytesAvailable() >= 6 || peer->state() != QAbstractSocket::ConnectedState);
+        const QByteArray reply = peer->readAll();
+        QVERIFY(reply.size() >= 8);
+        QCOMPARE(quint8(reply[0]), quint8(0x88));
+        const char *key = reply.constData() + 2;
+        const quint16 code = quint16((quint8(reply[6] ^ key[0]) << 8) | quint8(reply[7] ^ key[1]));
+        QCOMPARE(int(code), closeCode);
     }
 
     void serverEnforcesTheProtocol()
@@ -409,6 +556,36 @@ private Q_SLOTS:
         QTRY_COMPARE(closed.size(), 1);
         QVERIFY2(server.socket->errorString().contains(u"not reading"_s),
                  qPrintable(server.socket->errorString()));
+    }
+
+    void slowReaderCannotGrowTheSendBuffer()
+    {
+        // A peer that keeps reading, slowly, so the queue never empties: sent bytes must not pile up in front
+        // of the unsent ones (issue 12: ~204 MiB during one call).
+        RawWsServer server;
+        QVERIFY(server.listen(QHostAddress::LocalHost));
+        QTcpSocket raw;
+        raw.setReadBufferSize(64 * 1024);
+        raw.connectToHost(QHostAddress::LocalHost, server.serverPort());
+        QTRY_VERIFY(server.socket != nullptr);
+        QSignalSpy closed(server.socket.get(), &ws::WebSocket::disconnected);
+        const QByteArray chunk(60000, 'x');
+        qsizetype peak = 0;
+        qint64 drained = 0;
+        int sends = 0;
+        for (int i = 0; i < 20000 && closed.isEmpty() && drained < 40 * 1024 * 1024; ++i) {
+            // Keep 1–2 MiB waiting at all times: below the cap, never empty.
+            while (server.socket->queuedBytes() < 2 * 1024 * 1024 && sends < 2000) {
+                server.socket->sendText(chunk);
+                ++sends;
+            }
+            QCoreApplication::processEvents();
+            drained += raw.read(64 * 1024).size();
+            peak = std::max(peak, server.socket->bufferedBytes());
+        }
+        QVERIFY(closed.isEmpty());            // a reader that keeps up is never cut off
+        QVERIFY(drained >= 40 * 1024 * 1024); // and really did read, all along
+        QVERIFY2(peak <= 4 * 1024 * 1024 + 256 * 1024, qPrintable(QString::number(peak)));
     }
 
     void movesBetweenEpollWorkerThreads()

@@ -1,7 +1,5 @@
 #include "realtimeclient.h"
 
-#include "base64.h"
-#include "jsonscan.h"
 #include "logging.h"
 #include "metrics.h"
 
@@ -151,26 +149,20 @@ void RealtimeClient::fail(const QString &reason, const QString &metricKind)
 
 bool RealtimeClient::tryFastAudioDelta(QByteArrayView text)
 {
-    // Hot path: audio deltas are most of the traffic. Scan the UTF-8 for the three fields the bridge needs;
-    // anything unusual (escapes, other shapes) takes the full parser.
-    constexpr QByteArrayView kType = "\"type\":\"response.output_audio.delta\"";
-    constexpr QByteArrayView kDelta = "\"delta\":\"";
-    constexpr QByteArrayView kResponse = "\"response_id\":\"";
-    constexpr QByteArrayView kItem = "\"item_id\":\"";
-    if (m_state != State::Ready || text.contains('\\') || !text.contains(kType))
+    // Hot path: audio deltas are most of the traffic. realtime::scanAudioDelta reads the three fields the
+    // bridge needs; anything unusual (escapes, other shapes, audio that is not strict base64) takes the full
+    // parser.
+    realtime::AudioDeltaView view;
+    if (m_state != State::Ready || !realtime::scanAudioDelta(text, &view))
         return false;
-    QByteArrayView delta, response, item;
-    if (!jsonscan::stringValue(text, kDelta, &delta) || !jsonscan::stringValue(text, kResponse, &response) ||
-        !jsonscan::stringValue(text, kItem, &item) || !base64::isStrict(delta))
-        return false; // the full parser decides (and refuses audio that is not strict base64)
     realtime::Event &e = m_fastEvent;
     e.type = realtime::ServerEvent::OutputAudioDelta;
-    if (e.responseId != QLatin1StringView(response))
-        e.responseId = QString::fromLatin1(response);
-    if (e.itemId != QLatin1StringView(item))
-        e.itemId = QString::fromLatin1(item);
-    e.audio.resize(delta.size());
-    std::memcpy(e.audio.data(), delta.data(), size_t(delta.size()));
+    if (e.responseId != QLatin1StringView(view.responseId))
+        e.responseId = QString::fromUtf8(view.responseId);
+    if (e.itemId != QLatin1StringView(view.itemId))
+        e.itemId = QString::fromUtf8(view.itemId);
+    e.audio.resize(view.delta.size());
+    std::memcpy(e.audio.data(), view.delta.data(), size_t(view.delta.size()));
     Q_EMIT event(e);
     return true;
 }

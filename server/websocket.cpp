@@ -415,27 +415,49 @@ void WebSocket::finish()
     Q_EMIT disconnected();
 }
 
+void WebSocket::openForTesting(bool client)
+{
+    m_client = client;
+    m_state = State::Open;
+}
+
+bool WebSocket::feed(QByteArrayView bytes)
+{
+    if (m_state != State::Open && m_state != State::Closing)
+        return true;
+    bool deleted = false;
+    m_deletedFlag = &deleted;
+    QByteArray copy = bytes.toByteArray(); // unmasked in place, like the read buffer
+    const bool alive = consumeInput(copy.data(), copy.size(), deleted);
+    if (alive)
+        m_deletedFlag = nullptr;
+    return alive;
+}
+
+bool WebSocket::consumeInput(char *data, qsizetype size, const bool &deleted)
+{
+    if (m_in.isEmpty()) {
+        const qsizetype used = processInput(data, size);
+        if (deleted)
+            return false;
+        if (used < size && m_state != State::Closed)
+            m_in = QByteArray(data + used, size - used);
+        return true;
+    }
+    m_in.append(data, size);
+    const qsizetype used = processInput(m_in.data(), m_in.size());
+    if (deleted)
+        return false;
+    if (m_state != State::Closed)
+        m_in.remove(0, used);
+    return true;
+}
+
 void WebSocket::onReadable()
 {
     bool deleted = false;
     m_deletedFlag = &deleted;
-    auto consume = [&](char *data, qsizetype size) -> bool {
-        if (m_in.isEmpty()) {
-            const qsizetype used = processInput(data, size);
-            if (deleted)
-                return false;
-            if (used < size && m_state != State::Closed)
-                m_in = QByteArray(data + used, size - used);
-            return true;
-        }
-        m_in.append(data, size);
-        const qsizetype used = processInput(m_in.data(), m_in.size());
-        if (deleted)
-            return false;
-        if (m_state != State::Closed)
-            m_in.remove(0, used);
-        return true;
-    };
+    auto consume = [&](char *data, qsizetype size) { return consumeInput(data, size, deleted); };
     if (m_tls) {
         QByteArray chunk = m_tls->readAll();
         if (!chunk.isEmpty() && !consume(chunk.data(), chunk.size()))

@@ -82,6 +82,12 @@ public:
     void open(const QUrl &url, const QList<QPair<QByteArray, QByteArray>> &headers);
 
     void setMaxMessageBytes(qsizetype bytes) { m_maxMessage = bytes; }
+
+    // Tests and fuzzers: an open connection without a descriptor (what it sends is kept, unsent) that is
+    // given received bytes by feed(), exactly as if read from the socket. feed() returns false when a slot
+    // deleted this object.
+    void openForTesting(bool client);
+    bool feed(QByteArrayView bytes);
     void setSslConfiguration(const QSslConfiguration &c) { m_ssl = c; } // before open()
 
     // Messages are written at once when the kernel accepts them. queueText() collects frames that belong
@@ -127,7 +133,8 @@ private:
     void onTransportOpen();
     void onReadable();
     void onWritable();
-    qsizetype processInput(char *data, qsizetype size); // returns bytes consumed
+    qsizetype processInput(char *data, qsizetype size);                 // returns bytes consumed
+    bool consumeInput(char *data, qsizetype size, const bool &deleted); // false when deleted
     bool readHandshake(QByteArrayView data, qsizetype *consumed);
     bool handleFrame(Opcode op, bool fin, char *payload, qsizetype size);
     void appendFrame(Opcode op, QByteArrayView payload);

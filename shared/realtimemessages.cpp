@@ -1,6 +1,7 @@
 #include "realtimemessages.h"
 
 #include "base64.h"
+#include "jsonscan.h"
 
 #include <QHash>
 #include <QJsonDocument>
@@ -76,6 +77,17 @@ Usage parseUsage(const QJsonObject &u)
     return r;
 }
 } // namespace
+
+bool scanAudioDelta(QByteArrayView text, AudioDeltaView *out)
+{
+    return text.size() <= kMaxServerEventBytes && jsonscan::isPlainCompact(text) &&
+           jsonscan::occurrences(text, R"("type":)") == 1 &&
+           text.contains(R"("type":"response.output_audio.delta")") &&
+           jsonscan::uniqueStringValue(text, R"("delta":)", R"("delta":")", &out->delta) &&
+           jsonscan::uniqueStringValue(text, R"("response_id":)", R"("response_id":")", &out->responseId) &&
+           jsonscan::uniqueStringValue(text, R"("item_id":)", R"("item_id":")", &out->itemId) &&
+           base64::isStrict(out->delta);
+}
 
 ParseResult parse(QByteArrayView text, qsizetype maxBytes)
 {

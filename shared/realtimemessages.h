@@ -86,6 +86,17 @@ struct ParseResult
 };
 
 ParseResult parse(QByteArrayView text, qsizetype maxBytes = kMaxServerEventBytes);
+// The hot path for agent audio: true when `text` is certainly an output audio delta (compact, no escapes, one
+// "type" key reading response.output_audio.delta, one each of "delta", "response_id" and "item_id" as
+// strings) with strict base64 audio. Whenever parse() also reads it as an audio delta, it reads the same
+// fields; anything else returns false and goes to parse().
+struct AudioDeltaView
+{
+    QByteArrayView delta;
+    QByteArrayView responseId;
+    QByteArrayView itemId;
+};
+bool scanAudioDelta(QByteArrayView text, AudioDeltaView *out);
 
 struct TurnDetection
 {

@@ -1,6 +1,7 @@
 #include "twiliomessages.h"
 
 #include "base64.h"
+#include "jsonscan.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -46,6 +47,14 @@ QByteArray compact(const QJsonObject &o)
     return QJsonDocument(o).toJson(QJsonDocument::Compact);
 }
 } // namespace
+
+bool scanMedia(QByteArrayView text, QByteArrayView *payload)
+{
+    return text.size() <= kMaxInboundMessageBytes && jsonscan::isPlainCompact(text) &&
+           jsonscan::occurrences(text, R"("event":)") == 1 && text.contains(R"("event":"media")") &&
+           jsonscan::uniqueStringValue(text, R"("payload":)", R"("payload":")", payload) &&
+           payload->size() <= kMaxPayloadBase64 && base64::isStrict(*payload);
+}
 
 QString eventName(Event e)
 {

@@ -59,6 +59,11 @@ struct ParseResult
 };
 
 ParseResult parse(QByteArrayView text, qsizetype maxBytes = kMaxInboundMessageBytes);
+// The hot path for caller audio: true when `text` is certainly a media message (compact, no escapes, one
+// "event" key reading "media", one "payload" key) with a strict base64 payload, which *payload then views.
+// Whenever parse() also reads it as media, it reads the same payload; anything else returns false and goes to
+// parse().
+bool scanMedia(QByteArrayView text, QByteArrayView *payload);
 QString eventName(Event e);
 
 // Server → Twilio

@@ -55,6 +55,71 @@ bool CallRegistry::removePrewarmed(const QString &callSid, CallSession *session)
     return true;
 }
 
+CallRegistry::StreamState CallRegistry::streamState(const QString &callSid) const
+{
+    QMutexLocker lock(&m_mutex);
+    const auto it = m_streams.constFind(callSid);
+    return it == m_streams.cend() ? StreamState::None : it->state;
+}
+
+bool CallRegistry::beginStream(const QString &callSid, qint64 nowMs)
+{
+    QMutexLocker lock(&m_mutex);
+    prune(nowMs);
+    if (m_streams.contains(callSid))
+        return false;
+    m_streams.insert(callSid, {StreamState::Live, nowMs});
+    return true;
+}
+
+void CallRegistry::streamEnded(const QString &callSid, qint64 nowMs)
+{
+    QMutexLocker lock(&m_mutex);
+    auto it = m_streams.find(callSid);
+    if (it != m_streams.end())
+        *it = {StreamState::Ended, nowMs};
+}
+
+bool CallRegistry::firstDelivery(const QByteArray &idempotencyKey, qint64 nowMs)
+{
+    if (idempotencyKey.isEmpty())
+        return true;
+    QMutexLocker lock(&m_mutex);
+    prune(nowMs);
+    const QByteArray key = idempotencyKey.left(128);
+    if (m_idempotency.contains(key))
+        return false;
+    m_idempotency.insert(key, nowMs);
+    return true;
+}
+
+void CallRegistry::prune(qint64 nowMs)
+{
+    // Called with the mutex held. A full pass at most once a minute, or when a table is over its size.
+    if (nowMs - m_lastPruneMs < 60000 && m_streams.size() <= kMaxRemembered &&
+        m_idempotency.size() <= kMaxRemembered)
+        return;
+    m_lastPruneMs = nowMs;
+    qint64 horizon = kRememberEndedMs;
+    while (true) {
+        for (auto it = m_streams.begin(); it != m_streams.end();) {
+            if (it->state == StreamState::Ended && nowMs - it->sinceMs > horizon)
+                it = m_streams.erase(it);
+            else
+                ++it;
+        }
+        if (m_streams.size() <= kMaxRemembered || horizon == 0)
+            break;
+        horizon /= 2; // over the size cap: forget older ended calls first
+    }
+    for (auto it = m_idempotency.begin(); it != m_idempotency.end();) {
+        if (nowMs - it.value() > kIdempotencyMs || m_idempotency.size() > kMaxRemembered)
+            it = m_idempotency.erase(it);
+        else
+            ++it;
+    }
+}
+
 bool CallRegistry::hasPrewarmed(const QString &callSid) const
 {
     QMutexLocker lock(&m_mutex);

@@ -1,6 +1,9 @@
 #pragma once
-// Calls this process knows about, shared by all worker threads (one mutex): the concurrent-call budget and
-// the sessions pre-warmed by the voice webhook, keyed by CallSid, until their Media Stream arrives.
+// Calls this process knows about, shared by all worker threads (one mutex): the concurrent-call budget, the
+// sessions pre-warmed by the voice webhook, keyed by CallSid, until their Media Stream arrives, and every
+// CallSid that has had a stream (live or ended, remembered for a day) so that one CallSid maps to one call:
+// a replayed webhook opens nothing new and a second stream for the same CallSid is refused. Also remembers
+// Twilio's I-Twilio-Idempotency-Token values for a while, so a retried callback is applied once.
 // Hand-over protocol: a session is deleted only after removePrewarmed() succeeded or after it was attached,
 // so a pointer returned by takePrewarmed() stays valid until the taker attaches it.
 
@@ -29,11 +32,32 @@ public:
     bool removePrewarmed(const QString &callSid, CallSession *session);
     bool hasPrewarmed(const QString &callSid) const;
 
+    enum class StreamState { None, Live, Ended };
+    StreamState streamState(const QString &callSid) const;
+    // A stream starts for this CallSid: false when one already started (live or ended) — refuse it.
+    bool beginStream(const QString &callSid, qint64 nowMs);
+    void streamEnded(const QString &callSid, qint64 nowMs);
+    // True the first time a key is seen within kIdempotencyMs; empty keys are always "first".
+    bool firstDelivery(const QByteArray &idempotencyKey, qint64 nowMs);
+
+    static constexpr qint64 kRememberEndedMs = 24LL * 3600 * 1000;
+    static constexpr qint64 kIdempotencyMs = 3600LL * 1000;
+    static constexpr qsizetype kMaxRemembered = 200000; // the oldest are forgotten first beyond this
+
 private:
+    void prune(qint64 nowMs);
     const int m_max;
     mutable QMutex m_mutex;
     int m_active = 0;
     QHash<QString, CallSession *> m_prewarmed;
+    struct Streamed
+    {
+        StreamState state;
+        qint64 sinceMs;
+    };
+    QHash<QString, Streamed> m_streams;
+    QHash<QByteArray, qint64> m_idempotency; // key -> first seen
+    qint64 m_lastPruneMs = 0;
 };
 
 } // namespace vaani

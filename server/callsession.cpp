@@ -67,29 +67,48 @@ CallSession::CallSession(CallInfo info, ServerContext *context, ModelLeg *model)
     s.callerNumber = m_info.caller;
     s.calledNumber = m_info.called;
     s.serverInstance = m_ctx->settings.instance;
-    m_ctx->db->submit([s, id = m_callId](db::Repositories &r) {
-        auto c = r.calls.start(s);
-        if (c.ok())
-            *id = c.value.id;
-        return c;
-    });
+    // One CallSid, one call record: a session owns the row only if it is new or still in progress. A row
+    // that ended already (a webhook replayed after the call, or after a restart) is never written again; the
+    // session then ends at once, before its model session starts.
+    m_ctx->db
+        ->submit([s, id = m_callId, owned = m_ownsRecord](db::Repositories &r) {
+            auto c = r.calls.start(s);
+            if (c.ok()) {
+                *id = c.value.id;
+                *owned = c.value.outcome == u"in_progress"_s;
+            }
+            return c;
+        })
+        .then(this, [this](db::DbResult<db::CallRecord> c) {
+            if (c.ok() && c.value.outcome != u"in_progress"_s) {
+                qCWarning(lcSession) << "call" << m_info.callSid << "already has a finished record ("
+                                     << c.value.outcome << "); not served again";
+                m_duplicate = true;
+                // Pre-warmed and not yet claimed: leave the registry and end. Claimed by a stream that has
+                // not attached yet: attachStream() ends it.
+                if (m_attached || m_ctx->registry->removePrewarmed(m_info.callSid, this))
+                    finish(u"call already handled"_s, u"duplicate"_s);
+            }
+        });
 }
 
 void CallSession::record(std::function<db::DbResult<bool>(db::Repositories &, qint64)> fn)
 {
-    m_ctx->db->submit(
-        [sid = m_info.callSid, id = m_callId, fn = std::move(fn)](db::Repositories &r) -> db::DbResult<bool> {
-            if (*id == 0) {
-                auto c = r.calls.findBySid(sid);
-                if (!c.ok())
-                    return c.error;
-                *id = c.value.id;
-            }
-            auto result = fn(r, *id);
-            if (!result.ok())
-                qCWarning(lcDb) << "call record not updated:" << result.error.message;
-            return result;
-        });
+    m_ctx->db->submit([sid = m_info.callSid, id = m_callId, owned = m_ownsRecord,
+                       fn = std::move(fn)](db::Repositories &r) -> db::DbResult<bool> {
+        if (!*owned)
+            return false; // another call's record (see the constructor): never written
+        if (*id == 0) {
+            auto c = r.calls.findBySid(sid);
+            if (!c.ok())
+                return c.error;
+            *id = c.value.id;
+        }
+        auto result = fn(r, *id);
+        if (!result.ok())
+            qCWarning(lcDb) << "call record not updated:" << result.error.message;
+        return result;
+    });
 }
 
 CallSession::~CallSession()
@@ -135,6 +154,11 @@ void CallSession::attachStream(TelephonyLeg *leg)
         return;
     if (!leg) {
         streamLost(u"stream closed before the session attached"_s);
+        return;
+    }
+    if (m_duplicate) {
+        m_telephony = leg;
+        finish(u"call already handled"_s, u"duplicate"_s);
         return;
     }
     m_attached = true;

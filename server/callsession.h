@@ -119,6 +119,7 @@ private:
     QString m_modelFailure;
     bool m_attached = false;
     bool m_counted = false;
+    bool m_duplicate = false; // the call's record had ended before this session: it serves nothing
 
     // Audio both ways
     QList<QByteArray> m_callerBacklog;       // until the model is ready
@@ -163,7 +164,8 @@ private:
     QTimer m_prewarmExpiry{this};       // parented: they must move with the session
     QTimer m_hangupDeadline{this};
     QString m_pendingTruncatedItem;
-    std::shared_ptr<qint64> m_callId = std::make_shared<qint64>(0); // touched on the database thread only
+    std::shared_ptr<qint64> m_callId = std::make_shared<qint64>(0);    // touched on the database thread only
+    std::shared_ptr<bool> m_ownsRecord = std::make_shared<bool>(true); // ditto: false for a finished record
 };
 
 } // namespace vaani

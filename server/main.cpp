@@ -6,6 +6,7 @@
 #include <QCoreApplication>
 
 #include <csignal>
+#include <sys/resource.h>
 
 using namespace Qt::StringLiterals;
 
@@ -28,6 +29,12 @@ int main(int argc, char **argv)
                                                                       : vaani::LogFormat::Text,
                           config.string(u"LOG_LEVEL"_s), config.secrets());
     std::signal(SIGPIPE, SIG_IGN);
+    // Every call holds two sockets: use all the descriptors the system allows (the soft limit is often 1024).
+    rlimit files{};
+    if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+        files.rlim_cur = files.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &files);
+    }
     for (int sig : {SIGINT, SIGTERM})
         std::signal(sig, [](int) { QCoreApplication::quit(); });
 

@@ -40,6 +40,11 @@ public:
     void sendMark(const QString &name) override;
     void sendClear() override;
     void close(const QString &reason) override;
+    // Closes with 1008 (policy), counted under `metricKind`: a stream the server will not serve.
+    void refuse(const QString &reason, const QString &metricKind)
+    {
+        fail(ws::PolicyViolated, reason, metricKind);
+    }
     bool isStarted() const override { return m_started; }
     QString streamSid() const override { return m_start.streamSid; }
 

@@ -13,11 +13,98 @@
 
 #include <QHostInfo>
 
+#include <cerrno>
+#include <fcntl.h>
 #include <malloc.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 using namespace Qt::StringLiterals;
 
 namespace vaani {
+
+Listener::Listener(QObject *parent)
+    : QObject(parent)
+{
+    m_backoff.setSingleShot(true);
+    connect(&m_backoff, &QTimer::timeout, this, [this] {
+        if (m_notifier)
+            m_notifier->setEnabled(true);
+    });
+    m_reserveFd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+Listener::~Listener()
+{
+    close();
+    if (m_reserveFd >= 0)
+        ::close(m_reserveFd);
+}
+
+bool Listener::listen(const QHostAddress &host, quint16 port)
+{
+    m_server.setListenBacklogSize(
+        4096); // Qt's default of 50 drops a burst of connections (the kernel caps it)
+    if (!m_server.listen(host, port))
+        return false;
+    m_server.pauseAccepting(); // QTcpServer only binds; accepting (with back-off) is ours
+    m_notifier = new QSocketNotifier(m_server.socketDescriptor(), QSocketNotifier::Read, this);
+    connect(m_notifier, &QSocketNotifier::activated, this, &Listener::onReadable);
+    return true;
+}
+
+void Listener::close()
+{
+    if (m_notifier) {
+        m_notifier->setEnabled(false);
+        delete m_notifier;
+        m_notifier = nullptr;
+    }
+    m_backoff.stop();
+    m_server.close();
+}
+
+void Listener::onReadable()
+{
+    const int listenFd = int(m_server.socketDescriptor());
+    for (int i = 0; i < 64; ++i) {
+        const int fd = ::accept4(listenFd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0) {
+            if (m_exhausted) {
+                m_exhausted = false;
+                qCInfo(lcServer) << "accepting connections again";
+            }
+            onDescriptor(qintptr(fd));
+            continue;
+        }
+        if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return;
+        // Out of descriptors (or memory): the listening socket stays readable, so retrying now would spin.
+        // Shed one waiting connection with the reserve descriptor (its client sees a close, not a hang) and
+        // pause; the limit is logged once per episode.
+        const int err = errno;
+        if (m_reserveFd >= 0 && (err == EMFILE || err == ENFILE)) {
+            ::close(m_reserveFd);
+            const int shed = ::accept4(listenFd, nullptr, nullptr, SOCK_CLOEXEC);
+            if (shed >= 0)
+                ::close(shed);
+            m_reserveFd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+        }
+        if (!m_exhausted) {
+            m_exhausted = true;
+            qCWarning(lcServer).noquote()
+                << "cannot accept connections:" << QString::fromLocal8Bit(strerror(err))
+                << u"(pausing %1 ms at a time until descriptors are free)"_s.arg(kBackoffMs);
+        }
+        if (onExhausted)
+            onExhausted();
+        m_notifier->setEnabled(false);
+        m_backoff.start(kBackoffMs);
+        return;
+    }
+}
 
 ServerOptions ServerOptions::fromConfig(const Config &c)
 {
@@ -65,12 +152,14 @@ Server::Server(ServerOptions options, QObject *parent)
     m_tokens = std::make_unique<StreamTokens>(m_options.settings.twilioAuthToken.toUtf8(),
                                               m_options.settings.streamTokenTtlS);
     m_rateLimiter = std::make_unique<RateLimiter>(m_options.rateLimitPerMinute);
+    m_failureLimiter = std::make_unique<RateLimiter>(m_options.rateLimitPerMinute);
     m_registry = std::make_unique<CallRegistry>(m_options.maxCalls);
     m_ctx.settings = m_options.settings;
     m_ctx.db = m_db.get();
     m_ctx.metrics = m_metrics.get();
     m_ctx.tokens = m_tokens.get();
     m_ctx.rateLimiter = m_rateLimiter.get();
+    m_ctx.failureLimiter = m_failureLimiter.get();
     m_ctx.registry = m_registry.get();
     if (!m_ctx.modelFactory) {
         m_ctx.modelFactory = [this](QObject *p) -> ModelLeg * {
@@ -83,6 +172,7 @@ Server::Server(ServerOptions options, QObject *parent)
         QMetaObject::invokeMethod(
             w, [w, fd] { w->takeSocket(fd); }, Qt::QueuedConnection);
     };
+    m_listener.onExhausted = [this] { m_metrics->webhookError(u"descriptors_exhausted"_s); };
     m_healthTimer.setInterval(5000);
     connect(&m_healthTimer, &QTimer::timeout, this, [this] {
         // After a burst of calls, hand freed memory back to the system so RSS returns to its baseline.

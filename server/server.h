@@ -7,6 +7,7 @@
 
 #include <QHostAddress>
 #include <QObject>
+#include <QSocketNotifier>
 #include <QTcpServer>
 #include <QThread>
 #include <QTimer>
@@ -42,15 +43,32 @@ struct ServerOptions
     static ServerOptions fromConfig(const Config &config);
 };
 
-class Listener : public QTcpServer
+// The listening socket (bound by QTcpServer, accepted here). When the process runs out of descriptors,
+// accepting backs off instead of spinning: one pending connection is closed with a reserve descriptor so the
+// client is not left waiting, the listener pauses for `kBackoffMs`, and the condition is logged once per
+// episode (metric vaani_webhook_errors_total{kind="descriptors_exhausted"}). Main thread.
+class Listener : public QObject
 {
     Q_OBJECT
 public:
-    using QTcpServer::QTcpServer;
-    std::function<void(qintptr)> onDescriptor;
+    explicit Listener(QObject *parent = nullptr);
+    ~Listener() override;
+    bool listen(const QHostAddress &host, quint16 port);
+    void close();
+    quint16 serverPort() const { return m_server.serverPort(); }
+    QString errorString() const { return m_server.errorString(); }
 
-protected:
-    void incomingConnection(qintptr descriptor) override { onDescriptor(descriptor); }
+    std::function<void(qintptr)> onDescriptor;
+    std::function<void()> onExhausted; // each time accepting pauses for lack of descriptors
+    static constexpr int kBackoffMs = 100;
+
+private:
+    void onReadable();
+    QTcpServer m_server;
+    QSocketNotifier *m_notifier = nullptr;
+    QTimer m_backoff;
+    int m_reserveFd = -1;
+    bool m_exhausted = false;
 };
 
 class Server : public QObject
@@ -78,6 +96,7 @@ private:
     std::unique_ptr<Metrics> m_metrics;
     std::unique_ptr<StreamTokens> m_tokens;
     std::unique_ptr<RateLimiter> m_rateLimiter;
+    std::unique_ptr<RateLimiter> m_failureLimiter;
     std::unique_ptr<CallRegistry> m_registry;
     Listener m_listener;
     std::vector<std::unique_ptr<QThread>> m_threads;

@@ -2,6 +2,7 @@
 // What every worker thread shares: settings resolved once at start-up and the thread-safe services.
 // Owned by Server; outlives all workers. Non-owning pointers.
 
+#include "httpconnection.h"
 #include "mediastream.h"
 #include "realtimeclient.h"
 #include "realtimemessages.h"
@@ -51,6 +52,8 @@ struct ServerSettings
     qint64 agentBufferBytes = 240000; // agent audio held until the stream starts (30 s)
     int hangupDrainTimeoutMs = 10000;
     StreamLimits streamLimits;
+    http::Timeouts httpTimeouts;
+    int maxHttpConnections = 4096; // open HTTP connections (streams not counted once upgraded)
 };
 
 struct ServerContext
@@ -59,9 +62,12 @@ struct ServerContext
     db::DbWorker *db = nullptr;
     Metrics *metrics = nullptr;
     StreamTokens *tokens = nullptr;
-    RateLimiter *rateLimiter = nullptr;
+    RateLimiter *rateLimiter = nullptr; // signed (or, without a token, all) webhook requests per address
+    RateLimiter *failureLimiter =
+        nullptr; // refused webhook requests per address: junk never spends the above
     CallRegistry *registry = nullptr;
     std::atomic<bool> databaseHealthy{true};
+    std::atomic<int> httpConnections{0};
     // Creates the model side of a call; tests and the benchmark may replace it.
     std::function<ModelLeg *(QObject *parent)> modelFactory;
     int workerCount = 1;

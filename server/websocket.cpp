@@ -210,13 +210,17 @@ bool WebSocket::event(QEvent *e)
     return QObject::event(e);
 }
 
-void WebSocket::adoptServerSide(int fd)
+void WebSocket::adoptServerSide(int fd, const QByteArray &alreadyRead)
 {
     m_client = false;
     m_fd = fd;
     setNoDelay(fd);
     watchFd();
     m_state = State::Open;
+    if (!alreadyRead.isEmpty()) {
+        QMetaObject::invokeMethod(
+            this, [this, alreadyRead] { feed(alreadyRead); }, Qt::QueuedConnection);
+    }
 }
 
 void WebSocket::onWritable()

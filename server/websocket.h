@@ -75,8 +75,9 @@ public:
     ~WebSocket() override;
 
     // Server side: an accepted non-blocking descriptor whose upgrade has been answered with 101. Takes
-    // ownership of the descriptor.
-    void adoptServerSide(int fd);
+    // ownership of the descriptor. `alreadyRead`: bytes the client sent after its request that the HTTP side
+    // read (frames); they are processed on the next pass of the event loop, after the owner has connected.
+    void adoptServerSide(int fd, const QByteArray &alreadyRead = {});
     // Client side: ws:// or wss://. Emits connected() after a valid 101, or disconnected() with
     // errorString()/httpStatus() on failure.
     void open(const QUrl &url, const QList<QPair<QByteArray, QByteArray>> &headers);

@@ -9,28 +9,20 @@
 #include "ratelimiter.h"
 #include "realtimepool.h"
 #include "streamtokens.h"
-#include "streamupgrade.h"
 #include "twiliosignature.h"
 #include "twiml.h"
 
 #include <QDateTime>
-#include <QHttpServerRouterRule>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QRegularExpression>
-#include <QTcpSocket>
+#include <unistd.h>
 
 using namespace Qt::StringLiterals;
 
 namespace vaani {
 
 namespace {
-QHttpServerResponse text(const QByteArray &body, QHttpServerResponder::StatusCode status,
-                         const QByteArray &mime = "text/plain; charset=utf-8")
-{
-    return QHttpServerResponse(mime, body, status);
-}
-
 bool plausibleSid(const QString &sid)
 {
     static const QRegularExpression re(u"^[A-Za-z0-9_-]{2,64}$"_s);
@@ -47,17 +39,6 @@ QString param(const twilio::FormParams &p, const QString &name)
 }
 } // namespace
 
-void DescriptorAcceptor::take(qintptr descriptor)
-{
-    auto *socket = new QTcpSocket(this);
-    if (!socket->setSocketDescriptor(descriptor)) {
-        qCWarning(lcHttp) << "cannot adopt socket:" << socket->errorString();
-        delete socket;
-        return;
-    }
-    addPendingConnection(socket); // emits pendingConnectionAvailable, which QHttpServer listens to
-}
-
 Worker::Worker(ServerContext *context, int index)
     : m_ctx(context)
     , m_index(index)
@@ -67,38 +48,10 @@ Worker::~Worker() = default;
 
 void Worker::init()
 {
-    m_acceptor = new DescriptorAcceptor(this);
-    m_streamRoute = {
-        "GET /media-stream",
-        [this](const ws::HttpHead &r, const QString &peer) { return checkStreamSignature(r, peer); },
-        [this](int fd) { startStream(fd); }, [this](int fd) { passToHttp(fd); }};
-    m_http = std::make_unique<QHttpServer>();
-    using Method = QHttpServerRequest::Method;
-    m_http->route(u"/incoming-call"_s, Method::Post,
-                  [this](const QHttpServerRequest &r) { return incomingCall(r); });
-    m_http->route(u"/call-status"_s, Method::Post,
-                  [this](const QHttpServerRequest &r) { return callStatus(r); });
-    m_http->route(u"/healthz"_s, Method::Get, [this] {
-        m_ctx->metrics->webhookRequest(u"/healthz"_s, 200);
-        return text("ok\n", QHttpServerResponder::StatusCode::Ok);
-    });
-    m_http->route(u"/readyz"_s, Method::Get, [this] { return readyz(); });
-    m_http->route(u"/metrics"_s, Method::Get, [this] {
-        return text(m_ctx->metrics->render(), QHttpServerResponder::StatusCode::Ok,
-                    "text/plain; version=0.0.4; charset=utf-8");
-    });
-    // A connection that opens with GET /media-stream is StreamUpgrade's (see takeSocket()); here it only
-    // arrives later on a kept-alive connection, where it cannot become a stream: 426, upgrade or not.
-    m_http->setMissingHandler([this](const QHttpServerRequest &r, QHttpServerResponder &&responder) {
-        if (r.url().path() == u"/media-stream"_s) {
-            responder.write("WebSocket upgrade required (on a new connection)\n", "text/plain",
-                            QHttpServerResponder::StatusCode::UpgradeRequired);
-            return;
-        }
-        m_ctx->metrics->webhookRequest(u"other"_s, 404);
-        responder.write("Not found\n", "text/plain", QHttpServerResponder::StatusCode::NotFound);
-    });
-    m_http->bind(m_acceptor);
+    m_handler = [this](const http::Request &r, const QHostAddress &peer) { return route(r, peer); };
+    m_refused = [this](int status, const QByteArray &reason, const QHostAddress &peer) {
+        onRefused(status, reason, peer);
+    };
     const int warm = m_ctx->settings.warmSessions / m_ctx->workerCount +
                      (m_index < m_ctx->settings.warmSessions % m_ctx->workerCount ? 1 : 0);
     if (warm > 0 && !m_ctx->settings.realtime.apiKey.isEmpty())
@@ -107,17 +60,103 @@ void Worker::init()
 
 void Worker::takeSocket(qintptr descriptor)
 {
-    // Every connection starts here: a Media Streams upgrade is answered by StreamUpgrade and served by our
-    // WebSocket; anything else is QHttpServer's.
-    new StreamUpgrade(int(descriptor), &m_streamRoute, this);
+    if (m_ctx->httpConnections.load(std::memory_order_relaxed) >= m_ctx->settings.maxHttpConnections) {
+        // Every connection has a cost: past the limit, new ones are closed at once (calls in progress are not
+        // affected; their streams are not counted here).
+        m_ctx->metrics->webhookError(u"connection_limit"_s);
+        ::close(int(descriptor));
+        return;
+    }
+    http::Limits limits;
+    limits.maxBodyBytes = m_ctx->settings.maxBodyBytes;
+    new http::HttpConnection(int(descriptor), &m_handler, &m_refused, limits, m_ctx->settings.httpTimeouts,
+                             &m_ctx->httpConnections, this);
 }
 
-void Worker::passToHttp(int fd)
+void Worker::onRefused(int status, const QByteArray &reason, const QHostAddress &peer)
 {
-    m_acceptor->take(qintptr(fd));
+    QString kind;
+    switch (status) {
+    case 408:
+        kind = u"request_timeout"_s;
+        break;
+    case 413:
+        kind = u"body_too_large"_s;
+        break;
+    case 431:
+        kind = u"head_too_large"_s;
+        break;
+    default:
+        kind = u"malformed_request"_s;
+        break;
+    }
+    m_ctx->metrics->webhookRequest(u"refused"_s, status);
+    m_ctx->metrics->webhookError(kind);
+    qCDebug(lcHttp) << "refused a request from" << peer.toString() << status << reason;
 }
 
-QString Worker::webhookUrl(const QHttpServerRequest &request, const QString &path) const
+http::Response Worker::route(const http::Request &request, const QHostAddress &peer)
+{
+    const QByteArray &path = request.path;
+    const bool get = request.method == "GET", post = request.method == "POST";
+    auto methodNotAllowed = [&](const QByteArray &allow, const QString &route) {
+        m_ctx->metrics->webhookRequest(route, 405);
+        http::Response r = http::Response::text(405, "Method not allowed\n");
+        r.headers.append({"Allow", allow});
+        return r;
+    };
+    if (path == "/media-stream")
+        return get ? mediaStreamUpgrade(request, peer) : methodNotAllowed("GET", u"/media-stream"_s);
+    if (path == "/incoming-call")
+        return post ? incomingCall(request, peer) : methodNotAllowed("POST", u"/incoming-call"_s);
+    if (path == "/call-status")
+        return post ? callStatus(request, peer) : methodNotAllowed("POST", u"/call-status"_s);
+    if (path == "/healthz") {
+        if (!get)
+            return methodNotAllowed("GET", u"/healthz"_s);
+        m_ctx->metrics->webhookRequest(u"/healthz"_s, 200);
+        return http::Response::text(200, "ok\n");
+    }
+    if (path == "/readyz")
+        return get ? readyz() : methodNotAllowed("GET", u"/readyz"_s);
+    if (path == "/metrics") {
+        if (!get)
+            return methodNotAllowed("GET", u"/metrics"_s);
+        return http::Response::text(200, m_ctx->metrics->render(),
+                                    "text/plain; version=0.0.4; charset=utf-8");
+    }
+    m_ctx->metrics->webhookRequest(u"other"_s, 404);
+    return http::Response::text(404, "Not found\n");
+}
+
+http::Response Worker::mediaStreamUpgrade(const http::Request &request, const QHostAddress &peer)
+{
+    auto refuse = [&](int status, const QByteArray &why) {
+        m_ctx->metrics->webhookRequest(u"/media-stream"_s, status);
+        http::Response r = http::Response::text(status, why + '\n');
+        if (status == 426)
+            r.headers = {{"Upgrade", "websocket"}, {"Sec-WebSocket-Version", "13"}};
+        r.close = true;
+        return r;
+    };
+    if (!request.isUpgrade())
+        return refuse(426, "WebSocket upgrade required");
+    if (!checkStreamSignature(request, peer.toString()))
+        return refuse(403, "invalid or missing signature");
+    QByteArray accept;
+    int status = 0;
+    QByteArray why;
+    if (!ws::acceptUpgrade(request.head, &accept, &status, &why))
+        return refuse(status, why);
+    m_ctx->metrics->webhookRequest(u"/media-stream"_s, 101);
+    http::Response r;
+    r.status = 101;
+    r.raw = accept;
+    r.upgradeTo = [this](int fd, const QByteArray &alreadyRead) { startStream(fd, alreadyRead); };
+    return r;
+}
+
+QString Worker::webhookUrl(const http::Request &request, const QString &path) const
 {
     return webhookUrl(request.url(), request.value("X-Forwarded-Proto"), path);
 }
@@ -146,7 +185,7 @@ QString Worker::webhookUrl(const QUrl &requestUrl, const QByteArray &forwardedPr
     return base + path + (query.isEmpty() ? QString() : u'?' + query);
 }
 
-QString Worker::streamUrl(const QHttpServerRequest &request) const
+QString Worker::streamUrl(const http::Request &request) const
 {
     return streamUrl(request.url(), request.value("X-Forwarded-Proto"));
 }
@@ -163,16 +202,13 @@ QString Worker::streamUrl(const QUrl &requestUrl, const QByteArray &forwardedPro
     return url;
 }
 
-bool Worker::checkStreamSignature(const ws::HttpHead &request, const QString &peer) const
+bool Worker::checkStreamSignature(const http::Request &request, const QString &peer) const
 {
     if (m_ctx->settings.twilioAuthToken.isEmpty())
         return true;
     const QByteArray signature = request.value("X-Twilio-Signature");
-    const QList<QByteArray> parts = request.startLine.split(' ');
-    const QUrl url(u"http://"_s + QString::fromLatin1(request.value("Host")) +
-                   QString::fromLatin1(parts.value(1)));
-    const bool ok = twilio::validateSignature(
-        m_ctx->settings.twilioAuthToken, streamUrl(url, request.value("X-Forwarded-Proto")), {}, signature);
+    const bool ok =
+        twilio::validateSignature(m_ctx->settings.twilioAuthToken, streamUrl(request), {}, signature);
     if (!ok) {
         m_ctx->metrics->signatureRejected(signature.isEmpty() ? u"media_stream_missing"_s
                                                               : u"media_stream"_s);
@@ -182,61 +218,78 @@ bool Worker::checkStreamSignature(const ws::HttpHead &request, const QString &pe
     return ok;
 }
 
-std::optional<QHttpServerResponse> Worker::guard(const QHttpServerRequest &request, const QString &route,
-                                                 twilio::FormParams *params)
+std::optional<http::Response> Worker::guard(const http::Request &request, const QHostAddress &peer,
+                                            const QString &route, twilio::FormParams *params)
 {
-    auto reject = [&](const QByteArray &body, QHttpServerResponder::StatusCode status, const QString &kind) {
-        m_ctx->metrics->webhookRequest(route, int(status));
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    auto reject = [&](const QByteArray &body, int status, const QString &kind) {
+        m_ctx->metrics->webhookRequest(route, status);
         m_ctx->metrics->webhookError(kind);
-        return std::optional<QHttpServerResponse>(text(body, status));
+        return std::optional<http::Response>(http::Response::text(status, body));
     };
-    if (const int wait =
-            m_ctx->rateLimiter->check(request.remoteAddress(), QDateTime::currentMSecsSinceEpoch())) {
-        auto r = reject("Too many requests\n", QHttpServerResponder::StatusCode::TooManyRequests,
-                        u"rate_limited"_s);
-        r->setHeader("Retry-After", QByteArray::number(wait));
+    auto tooMany = [&](int wait) {
+        auto r = reject("Too many requests\n", 429, u"rate_limited"_s);
+        r->headers.append({"Retry-After", QByteArray::number(wait)});
         return r;
-    }
-    if (request.body().size() > m_ctx->settings.maxBodyBytes)
-        return reject("Request body too large\n", QHttpServerResponder::StatusCode::PayloadTooLarge,
-                      u"body_too_large"_s);
-    const QByteArray contentType = request.value("Content-Type");
-    if (!contentType.startsWith("application/x-www-form-urlencoded"))
-        return reject("Expected application/x-www-form-urlencoded\n",
-                      QHttpServerResponder::StatusCode::UnsupportedMediaType, u"content_type"_s);
-    *params = twilio::parseForm(request.body());
+    };
+    // The cheap checks come first, and what fails them is counted against the sender's failure budget only:
+    // junk (even from behind a proxy that every client shares) never spends the budget of signed webhooks.
+    auto refused = [&](const QByteArray &body, int status, const QString &kind) {
+        if (const int wait = m_ctx->failureLimiter->check(peer, now))
+            return tooMany(wait);
+        return reject(body, status, kind);
+    };
+    if (request.body.size() > m_ctx->settings.maxBodyBytes) // the parser refuses these already (413)
+        return refused("Request body too large\n", 413, u"body_too_large"_s);
+    if (!request.value("Content-Type").startsWith("application/x-www-form-urlencoded"))
+        return refused("Expected application/x-www-form-urlencoded\n", 415, u"content_type"_s);
+    *params = twilio::parseForm(request.body);
     if (!m_ctx->settings.twilioAuthToken.isEmpty()) {
         const QByteArray signature = request.value("X-Twilio-Signature");
         if (!twilio::validateSignature(m_ctx->settings.twilioAuthToken, webhookUrl(request, route), *params,
                                        signature)) {
             m_ctx->metrics->signatureRejected(route);
-            qCWarning(lcHttp) << "rejected" << route << "from" << request.remoteAddress().toString()
+            qCWarning(lcHttp) << "rejected" << route << "from" << peer.toString()
                               << (signature.isEmpty() ? "(no signature)" : "(bad signature)");
-            return reject("Forbidden: invalid Twilio signature\n",
-                          QHttpServerResponder::StatusCode::Forbidden, u"signature"_s);
+            return refused("Forbidden: invalid Twilio signature\n", 403, u"signature"_s);
         }
     }
+    if (const int wait = m_ctx->rateLimiter->check(peer, now))
+        return tooMany(wait);
     return std::nullopt;
 }
 
-QHttpServerResponse Worker::incomingCall(const QHttpServerRequest &request)
+http::Response Worker::incomingCall(const http::Request &request, const QHostAddress &peer)
 {
     const QString route = u"/incoming-call"_s;
     twilio::FormParams params;
-    if (auto rejected = guard(request, route, &params))
+    if (auto rejected = guard(request, peer, route, &params))
         return std::move(*rejected);
     const QString callSid = param(params, u"CallSid"_s);
     if (!plausibleSid(callSid)) {
         m_ctx->metrics->webhookRequest(route, 400);
         m_ctx->metrics->webhookError(u"bad_request"_s);
-        return text("Missing or malformed CallSid\n", QHttpServerResponder::StatusCode::BadRequest);
+        return http::Response::text(400, "Missing or malformed CallSid\n");
     }
     const QString caller = param(params, u"From"_s);
     const QString called = param(params, u"To"_s);
     const QString human = m_ctx->settings.humanAgentNumber;
+    const auto twimlFor = [&](const QString &token) {
+        return http::Response::text(
+            200, twiml::connectStream(streamUrl(request), {{u"streamToken"_s, token}}, human), "text/xml");
+    };
 
-    // Twilio may retry a webhook: the same CallSid keeps its pre-warmed session.
-    if (!m_ctx->registry->hasPrewarmed(callSid)) {
+    // One CallSid, one call. A repeat (Twilio's retry, or a replay of a captured request) opens nothing new
+    // and writes nothing: while the call waits for its stream it keeps its session; once a stream started
+    // (or ended), the answer's token cannot start another one (onStreamStarted refuses it).
+    const bool repeat = m_ctx->registry->hasPrewarmed(callSid) ||
+                        m_ctx->registry->streamState(callSid) != CallRegistry::StreamState::None ||
+                        !m_ctx->registry->firstDelivery(request.value("I-Twilio-Idempotency-Token"),
+                                                        QDateTime::currentMSecsSinceEpoch());
+    if (repeat) {
+        qCInfo(lcHttp) << "repeated webhook for call" << callSid << "- answered without a new session";
+        m_ctx->metrics->webhookError(u"repeat"_s);
+    } else {
         if (!m_ctx->registry->tryReserve()) {
             qCWarning(lcHttp) << "at the call limit (" << m_ctx->registry->limit()
                               << "): answering with the fallback";
@@ -246,10 +299,13 @@ QHttpServerResponse Worker::incomingCall(const QHttpServerRequest &request)
             db::CallStart s{callSid, caller, called, m_ctx->settings.instance, {}, {}, {}};
             m_ctx->db->submit([s](db::Repositories &r) -> db::DbResult<bool> {
                 auto c = r.calls.start(s);
-                return c.ok() ? r.calls.end(c.value.id, {u"rejected"_s, u"call limit reached"_s, {}, {}, {}})
-                              : db::DbResult<bool>(c.error);
+                if (!c.ok())
+                    return c.error;
+                if (c.value.outcome != u"in_progress"_s)
+                    return true; // a record of this call exists already: never overwritten
+                return r.calls.end(c.value.id, {u"rejected"_s, u"call limit reached"_s, {}, {}, {}});
             });
-            return text(twiml::fallback(human), QHttpServerResponder::StatusCode::Ok, "text/xml");
+            return http::Response::text(200, twiml::fallback(human), "text/xml");
         }
         CallSession *session = createSession(callSid, caller, called);
         if (!m_ctx->registry->addPrewarmed(callSid, session)) {
@@ -262,8 +318,7 @@ QHttpServerResponse Worker::incomingCall(const QHttpServerRequest &request)
     qCInfo(lcHttp) << "incoming call" << callSid << "from" << Redactor::maskPhone(caller);
     const QString token = m_ctx->tokens->mint(callSid, {caller, called}, QDateTime::currentMSecsSinceEpoch());
     m_ctx->metrics->webhookRequest(route, 200);
-    return text(twiml::connectStream(streamUrl(request), {{u"streamToken"_s, token}}, human),
-                QHttpServerResponder::StatusCode::Ok, "text/xml");
+    return twimlFor(token);
 }
 
 CallSession *Worker::createSession(const QString &callSid, const QString &caller, const QString &called)
@@ -283,11 +338,11 @@ CallSession *Worker::createSession(const QString &callSid, const QString &caller
     return session;
 }
 
-QHttpServerResponse Worker::callStatus(const QHttpServerRequest &request)
+http::Response Worker::callStatus(const http::Request &request, const QHostAddress &peer)
 {
     const QString route = u"/call-status"_s;
     twilio::FormParams params;
-    if (auto rejected = guard(request, route, &params))
+    if (auto rejected = guard(request, peer, route, &params))
         return std::move(*rejected);
     const QString callSid = param(params, u"CallSid"_s);
     const QString status = param(params, u"CallStatus"_s);
@@ -297,11 +352,17 @@ QHttpServerResponse Worker::callStatus(const QHttpServerRequest &request)
     if (!plausibleSid(callSid) || !known.contains(status)) {
         m_ctx->metrics->webhookRequest(route, 400);
         m_ctx->metrics->webhookError(u"bad_request"_s);
-        return text("Missing CallSid or unknown CallStatus\n", QHttpServerResponder::StatusCode::BadRequest);
+        return http::Response::text(400, "Missing CallSid or unknown CallStatus\n");
+    }
+    if (!m_ctx->registry->firstDelivery(request.value("I-Twilio-Idempotency-Token"),
+                                        QDateTime::currentMSecsSinceEpoch())) {
+        m_ctx->metrics->webhookError(u"repeat"_s);
+        m_ctx->metrics->webhookRequest(route, 204);
+        return http::Response::text(204, {}); // applied already
     }
     bool ok = false;
     const int duration = param(params, u"CallDuration"_s).toInt(&ok);
-    const std::optional<int> durationS = ok ? std::optional<int>(duration) : std::nullopt;
+    const std::optional<int> durationS = ok && duration >= 0 ? std::optional<int>(duration) : std::nullopt;
     m_ctx->db->submit([callSid, status, durationS](db::Repositories &r) {
         auto res = r.calls.updateTwilioStatus(callSid, status, durationS);
         if (!res.ok() && res.error.kind != db::DbError::Kind::NotFound)
@@ -309,10 +370,10 @@ QHttpServerResponse Worker::callStatus(const QHttpServerRequest &request)
         return res;
     });
     m_ctx->metrics->webhookRequest(route, 204);
-    return QHttpServerResponse(QHttpServerResponder::StatusCode::NoContent);
+    return http::Response::text(204, {});
 }
 
-QHttpServerResponse Worker::readyz()
+http::Response Worker::readyz()
 {
     const bool db = m_ctx->databaseHealthy.load();
     const bool capacity = !m_ctx->registry->atLimit();
@@ -320,16 +381,16 @@ QHttpServerResponse Worker::readyz()
                            {u"accepting_calls"_s, capacity},
                            {u"active_calls"_s, m_ctx->registry->active()},
                            {u"max_calls"_s, m_ctx->registry->limit()}};
-    const auto status = db && capacity ? QHttpServerResponder::StatusCode::Ok
-                                       : QHttpServerResponder::StatusCode::ServiceUnavailable;
-    m_ctx->metrics->webhookRequest(u"/readyz"_s, int(status));
-    return text(QJsonDocument(body).toJson(QJsonDocument::Compact) + '\n', status, "application/json");
+    const int status = db && capacity ? 200 : 503;
+    m_ctx->metrics->webhookRequest(u"/readyz"_s, status);
+    return http::Response::text(status, QJsonDocument(body).toJson(QJsonDocument::Compact) + '\n',
+                                "application/json");
 }
 
-void Worker::startStream(int fd)
+void Worker::startStream(int fd, const QByteArray &alreadyRead)
 {
     auto socket = std::make_unique<ws::WebSocket>();
-    socket->adoptServerSide(fd);
+    socket->adoptServerSide(fd, alreadyRead);
     // The stream owns itself (deleteLater after close); it lives on this worker thread for good.
     auto *stream =
         new MediaStream(std::move(socket), m_ctx->tokens, m_ctx->metrics, m_ctx->settings.streamLimits, this);
@@ -339,6 +400,16 @@ void Worker::startStream(int fd)
 
 void Worker::onStreamStarted(MediaStream *stream, const twilio::StartInfo &start)
 {
+    // One CallSid, one stream: a second one (a replayed webhook's token) is refused, live or after the end.
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    if (!m_ctx->registry->beginStream(start.callSid, now)) {
+        qCWarning(lcStream) << "refused a second stream for call" << start.callSid;
+        stream->refuse(u"call already has a stream"_s, u"duplicate_stream"_s);
+        return;
+    }
+    connect(stream, &TelephonyLeg::stopped, this, [registry = m_ctx->registry, sid = start.callSid] {
+        registry->streamEnded(sid, QDateTime::currentMSecsSinceEpoch());
+    });
     CallSession *session = m_ctx->registry->takePrewarmed(start.callSid);
     if (!session) {
         // No pre-warmed session (webhook handled elsewhere or expired): start one now.

@@ -1,35 +1,24 @@
 #pragma once
-// A call worker: one thread with its own QHttpServer (webhooks, probes and the Media Streams WebSocket on
+// A call worker: one thread serving HTTP connections (webhooks, probes and the Media Streams WebSocket on
 // the shared port) and the call sessions whose streams it accepted. The listener on the main thread hands
 // it accepted socket descriptors (Qt 6.4 cannot move server-side sockets between threads afterwards).
 // Construct on any thread, moveToThread(), then call init() there.
 
+#include "httpconnection.h"
 #include "servercontext.h"
-#include "streamupgrade.h"
 #include "twiliosignature.h"
 #include "websocket.h"
 
-#include <QHttpServer>
 #include <QObject>
-#include <QTcpServer>
 
 #include <memory>
+#include <optional>
 
 namespace vaani {
 
 class CallSession;
 class MediaStream;
 class RealtimePool;
-
-// Non-listening QTcpServer that QHttpServer binds to; sockets arrive as descriptors from the listener.
-class DescriptorAcceptor : public QTcpServer
-{
-    Q_OBJECT
-public:
-    using QTcpServer::QTcpServer;
-    // Qt warns that this server is "not listening" (harmless by design; the log handler drops the line).
-    void take(qintptr descriptor);
-};
 
 class Worker : public QObject
 {
@@ -39,34 +28,38 @@ public:
     ~Worker() override;
 
     void init(); // on the worker thread
+    // An accepted descriptor from the listener: served by an http::HttpConnection on this thread (or closed
+    // at once when the server holds its limit of open HTTP connections).
     void takeSocket(qintptr descriptor);
     int index() const { return m_index; }
 
     // URL Twilio signs for a webhook path, and the stream URL put into TwiML (both from PUBLIC_URL).
-    QString webhookUrl(const QHttpServerRequest &request, const QString &path) const;
+    QString webhookUrl(const http::Request &request, const QString &path) const;
     QString webhookUrl(const QUrl &requestUrl, const QByteArray &forwardedProto, const QString &path) const;
-    QString streamUrl(const QHttpServerRequest &request) const;
+    QString streamUrl(const http::Request &request) const;
     QString streamUrl(const QUrl &requestUrl, const QByteArray &forwardedProto) const;
-    bool checkStreamSignature(const ws::HttpHead &request, const QString &peer) const;
-    // From StreamUpgrade: a connection that is not a Media Streams upgrade, and an accepted upgrade.
-    void passToHttp(int fd);
-    void startStream(int fd);
+    bool checkStreamSignature(const http::Request &request, const QString &peer) const;
 
 private:
-    QHttpServerResponse incomingCall(const QHttpServerRequest &request);
-    QHttpServerResponse callStatus(const QHttpServerRequest &request);
-    QHttpServerResponse readyz();
+    // Routes match the path exactly as sent (never percent-decoded): /%69ncoming-call is not /incoming-call.
+    http::Response route(const http::Request &request, const QHostAddress &peer);
+    http::Response mediaStreamUpgrade(const http::Request &request, const QHostAddress &peer);
+    void startStream(int fd, const QByteArray &alreadyRead);
+    http::Response incomingCall(const http::Request &request, const QHostAddress &peer);
+    http::Response callStatus(const http::Request &request, const QHostAddress &peer);
+    http::Response readyz();
     void onStreamStarted(MediaStream *stream, const twilio::StartInfo &start);
     CallSession *createSession(const QString &callSid, const QString &caller, const QString &called);
-    // Common checks for Twilio's POSTs: rate limit, size, signature. Returns a response when rejected.
-    std::optional<QHttpServerResponse> guard(const QHttpServerRequest &request, const QString &route,
-                                             twilio::FormParams *params);
+    // Common checks for Twilio's POSTs: size, content type, signature, then the rate limit. Returns a
+    // response when rejected.
+    std::optional<http::Response> guard(const http::Request &request, const QHostAddress &peer,
+                                        const QString &route, twilio::FormParams *params);
+    void onRefused(int status, const QByteArray &reason, const QHostAddress &peer);
 
     ServerContext *m_ctx;
     const int m_index;
-    DescriptorAcceptor *m_acceptor = nullptr;
-    std::unique_ptr<QHttpServer> m_http;
-    UpgradeRoute m_streamRoute;
+    http::Handler m_handler;
+    http::RefusalObserver m_refused;
     RealtimePool *m_pool = nullptr; // OPENAI_WARM_SESSIONS: this worker's share
 };
 

@@ -220,7 +220,9 @@ DbResult<bool> CallRepository::updateTwilioStatus(const QString &callSid, const 
     Stmt s(m_db, u"UPDATE calls SET twilio_status = ?, duration_s = COALESCE(?, duration_s), "
                  "ended_at = CASE WHEN ? = 1 THEN COALESCE(ended_at, ?) ELSE ended_at END, "
                  "outcome = CASE WHEN ? = 1 AND outcome = 'in_progress' THEN ? ELSE outcome END, "
-                 "updated_at = ? WHERE call_sid = ?"_s);
+                 "updated_at = ? WHERE call_sid = ? AND (twilio_status IS NULL OR twilio_status NOT IN "
+                 "('completed', 'busy', 'failed', 'no-answer', 'canceled'))"_s);
+    // A final status is final: a late or replayed callback never moves the call back.
     const QString outcome = status == u"completed"_s ? u"dropped"_s : status.toLower().replace(u'-', u'_');
     s.bind(status).bind(nullable(durationS)).bind(isTerminal ? 1 : 0).bind(now).bind(isTerminal ? 1 : 0);
     s.bind(outcome).bind(now).bind(callSid);

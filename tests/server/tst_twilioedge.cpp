@@ -165,7 +165,9 @@ private Q_SLOTS:
         QCOMPARE(h->post(u"/incoming-call"_s, "{}", {{"Content-Type", "application/json"}}).status, 415);
         // Unknown path, wrong method.
         QCOMPARE(h->get(u"/nope"_s).status, 404);
-        QCOMPARE(h->get(u"/incoming-call"_s).status, 404);
+        const HttpResult wrongMethod = h->get(u"/incoming-call"_s);
+        QCOMPARE(wrongMethod.status, 405);
+        QCOMPARE(wrongMethod.headers.value("allow"), QByteArray("POST"));
         QCOMPARE(h->get(u"/healthz"_s).status, 200);
     }
 

@@ -25,8 +25,20 @@ QByteArray compact(const QJsonObject &o)
 EchoRealtimeServer::EchoRealtimeServer(QObject *parent)
     : QTcpServer(parent)
 {
-    m_route.requestPrefix = "GET /v1/realtime";
-    m_route.upgraded = [this](int fd) { adopt(fd); };
+    // The server's own HTTP connection class answers the opening handshake.
+    m_handler = [this](const http::Request &r, const QHostAddress &) {
+        QByteArray accept, why;
+        int status = 0;
+        if (r.method != "GET" || r.path != "/v1/realtime")
+            return http::Response::text(404, "not found\n");
+        if (!ws::acceptUpgrade(r.head, &accept, &status, &why))
+            return http::Response::text(status, why);
+        http::Response ok;
+        ok.status = 101;
+        ok.raw = accept;
+        ok.upgradeTo = [this](int fd, const QByteArray &) { adopt(fd); };
+        return ok;
+    };
 }
 
 bool EchoRealtimeServer::listenOn(quint16 port)
@@ -41,7 +53,7 @@ QUrl EchoRealtimeServer::url() const
 
 void EchoRealtimeServer::incomingConnection(qintptr fd)
 {
-    new StreamUpgrade(int(fd), &m_route, this);
+    new http::HttpConnection(int(fd), &m_handler, nullptr, {}, {}, &m_open, this);
 }
 
 void EchoRealtimeServer::adopt(int fd)

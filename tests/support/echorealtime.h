@@ -6,7 +6,10 @@
 // under test, spends as little CPU as it can; the call-flow tests use FakeRealtimeServer (Qt's WebSocket
 // server, an independent implementation).
 
-#include "streamupgrade.h"
+#include "httpconnection.h"
+#include "websocket.h"
+
+#include <atomic>
 
 #include <QTcpServer>
 
@@ -27,7 +30,8 @@ private:
     void adopt(int fd);
     void onText(ws::WebSocket *socket, QByteArrayView text);
 
-    UpgradeRoute m_route;
+    http::Handler m_handler;
+    std::atomic<int> m_open{0};
     QByteArray m_delta; // reused for each echoed frame
     int m_connections = 0;
     int m_ids = 0;

@@ -154,6 +154,12 @@ FakeRealtimeServer::~FakeRealtimeServer()
     closeAll();
 }
 
+void FakeRealtimeServer::sendRawToAll(const QString &text)
+{
+    for (Session *s : std::as_const(m_sessions))
+        s->ws->sendTextMessage(text);
+}
+
 void FakeRealtimeServer::closeAll()
 {
     for (Session *s : std::exchange(m_sessions, {})) {

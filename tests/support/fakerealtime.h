@@ -76,6 +76,8 @@ public:
     bool writeEvents(const QString &path) const;
     bool clientConnected() const;
     void closeAll();
+    // A hostile or broken model: sends this text as is to every connected session.
+    void sendRawToAll(const QString &text);
 
     // Monotonic time (ns, steady clock) at which each response's first audio delta was sent, by item id.
     QHash<QString, qint64> firstDeltaSentNs;

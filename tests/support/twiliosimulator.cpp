@@ -1,5 +1,6 @@
 #include "twiliosimulator.h"
 
+#include "base64.h"
 #include "mulaw.h"
 
 #include <QJsonDocument>
@@ -180,9 +181,15 @@ void TwilioSimulator::echoMarksUpTo(qint64 playedPosition)
 
 void TwilioSimulator::onText(const QString &text)
 {
-    const QJsonObject o = QJsonDocument::fromJson(text.toUtf8()).object();
+    QJsonParseError err{};
+    const QJsonObject o = QJsonDocument::fromJson(text.toUtf8(), &err).object();
     const QString event = o.value(u"event"_s).toString();
     events << event;
+    // What Twilio would refuse: not one JSON object, or a media payload that is not strict base64.
+    if (err.error != QJsonParseError::NoError ||
+        (event == u"media"_s &&
+         !base64::isStrict(o.value(u"media"_s).toObject().value(u"payload"_s).toString().toLatin1())))
+        invalidMessages << text;
     if (o.value(u"streamSid"_s).toString() != streamSid)
         events << u"wrong-streamSid"_s;
     if (event == u"media"_s) {

@@ -67,7 +67,8 @@ public:
     int marksEchoed = 0;
     qint64 playedAtLastClear = -1; // agent bytes played when the last clear arrived
     qint64 firstAudioAfterStartMs = -1;
-    QStringList events; // inbound events in order ("media", "mark", "clear")
+    QStringList events;          // inbound events in order ("media", "mark", "clear")
+    QStringList invalidMessages; // inbound messages Twilio would refuse (not JSON, media not base64)
 
 Q_SIGNALS:
     void webhookAnswered(int status);

@@ -4,6 +4,7 @@
 // or Twilio, the caller is who Twilio said, memory, descriptors and CPU stay bounded, replays change nothing.
 #include "base64.h"
 #include "callregistry.h"
+#include "echorealtime.h"
 #include "serverharness.h"
 #include "streamtokens.h"
 
@@ -58,6 +59,18 @@ QByteArray maskedFrame(quint8 firstByte, QByteArrayView payload, quint64 claimed
     for (qsizetype i = 0; i < payload.size(); ++i)
         f += char(payload[i] ^ key[i & 3]);
     return f;
+}
+
+qint64 rssKb()
+{
+    QFile status(u"/proc/self/status"_s);
+    if (!status.open(QIODevice::ReadOnly))
+        return -1;
+    for (const QByteArray &line : status.readAll().split('\n')) {
+        if (line.startsWith("VmRSS:"))
+            return line.mid(6).trimmed().split(' ').first().toLongLong();
+    }
+    return -1;
 }
 
 double cpuSeconds()
@@ -239,6 +252,58 @@ private Q_SLOTS:
         const auto owner = h->repos().customers.findByPhone(u"+919876543210"_s);
         QVERIFY(owner.ok());
         QCOMPARE(record.customerId, std::optional<qint64>(owner.value.id));
+    }
+
+    // 4. A Twilio-side peer that sends large media while reading slowly (the echo model sends it all back):
+    // the server's memory stays bounded; the stream is cut off once 4 MiB wait for the peer.
+    void slowReaderCannotGrowTheServer()
+    {
+        EchoRealtimeServer echo;
+        QVERIFY(echo.listenOn(0));
+        h = std::make_unique<ServerHarness>();
+        QVERIFY(h->start([&](ServerOptions &o) { o.settings.realtime.url = echo.url(); }));
+        QTcpSocket raw;
+        raw.setReadBufferSize(64 * 1024);
+        QVERIFY(connectRaw(raw, h->port()));
+        raw.write(signedUpgradeHead());
+        QVERIFY(readHead(raw).startsWith("HTTP/1.1 101"));
+        const QString callSid = u"CA0000000000000000000000000000slow"_s;
+        twilio::StartInfo start;
+        start.streamSid = u"MZ0000000000000000000000000000slow"_s;
+        start.accountSid = QString::fromLatin1(ServerHarness::kAccountSid);
+        start.callSid = callSid;
+        start.tracks = {u"inbound"_s};
+        start.customParameters.insert(
+            u"streamToken"_s, h->server()->context()->tokens->mint(callSid, {u"+919876543210"_s, {}},
+                                                                   QDateTime::currentMSecsSinceEpoch()));
+        start.encoding = u"audio/x-mulaw"_s;
+        start.sampleRate = 8000;
+        start.channels = 1;
+        raw.write(maskedFrame(0x81, twilio::startMessage(1, start)));
+        QTRY_COMPARE(echo.connections(), 1);
+        QTest::qWait(300); // session.updated: audio flows
+        const QByteArray media = maskedFrame(
+            0x81, twilio::inboundMediaMessage(2, start.streamSid, 1, 0, QByteArray(30000, 'x').toBase64()));
+        const qint64 before = rssKb();
+        qint64 peak = before, read = 0, sent = 0;
+        QElapsedTimer clock;
+        clock.start();
+        for (int i = 0; clock.elapsed() < 4000 && raw.state() == QAbstractSocket::ConnectedState; ++i) {
+            if (raw.bytesToWrite() < 256 * 1024) { // as fast as the server takes it, no faster
+                raw.write(media);
+                sent += media.size();
+            }
+            QTest::qWait(1);
+            // Keep reading, but always ~6 MiB behind what the echo sends back: the server's queue for this
+            // peer never empties, and (beyond what the kernel buffers) stays below the 4 MiB cap.
+            while (sent - read > 6 * 1024 * 1024 && raw.bytesAvailable() > 0)
+                read += raw.read(64 * 1024).size();
+            if (i % 20 == 0)
+                peak = std::max(peak, rssKb());
+        }
+        QVERIFY2(read > 1024 * 1024, qPrintable(u"read %1 of %2 sent"_s.arg(read).arg(sent)));
+        QVERIFY2(peak - before < 48 * 1024, qPrintable(u"RSS grew by %1 KB"_s.arg(peak - before)));
+        QCOMPARE(h->get(u"/healthz"_s).status, 200);
     }
 
     // 5. A replayed signed webhook opens no model session, cannot start a second stream, and never changes

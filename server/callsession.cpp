@@ -80,15 +80,19 @@ CallSession::CallSession(CallInfo info, ServerContext *context, ModelLeg *model)
             return c;
         })
         .then(this, [this](db::DbResult<db::CallRecord> c) {
-            if (c.ok() && c.value.outcome != u"in_progress"_s) {
-                qCWarning(lcSession) << "call" << m_info.callSid << "already has a finished record ("
-                                     << c.value.outcome << "); not served again";
-                m_duplicate = true;
-                // Pre-warmed and not yet claimed: leave the registry and end. Claimed by a stream that has
-                // not attached yet: attachStream() ends it.
-                if (m_attached || m_ctx->registry->removePrewarmed(m_info.callSid, this))
-                    finish(u"call already handled"_s, u"duplicate"_s);
+            m_recordChecked = true; // (a database that is away does not stop the call)
+            if (!c.ok() || c.value.outcome == u"in_progress"_s) {
+                if (m_pendingPrompt)
+                    start(*std::exchange(m_pendingPrompt, std::nullopt));
+                return;
             }
+            qCWarning(lcSession) << "call" << m_info.callSid << "already has a finished record ("
+                                 << c.value.outcome << "); not served again";
+            m_duplicate = true;
+            // Pre-warmed and not yet claimed: leave the registry and end. Claimed by a stream that has not
+            // attached yet: attachStream() ends it.
+            if (m_attached || m_ctx->registry->removePrewarmed(m_info.callSid, this))
+                finish(u"call already handled"_s, u"duplicate"_s);
         });
 }
 
@@ -131,6 +135,11 @@ void CallSession::start(const db::AgentPrompt &prompt)
 {
     if (m_started || m_state == State::Finished)
         return;
+    if (!m_recordChecked) {
+        // The model session starts only once the call's record is known to be this session's to serve.
+        m_pendingPrompt = prompt;
+        return;
+    }
     m_started = true;
     m_prompt = prompt;
     recordPromptAndStream();

@@ -21,6 +21,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 
 namespace vaani {
 
@@ -119,7 +120,9 @@ private:
     QString m_modelFailure;
     bool m_attached = false;
     bool m_counted = false;
-    bool m_duplicate = false; // the call's record had ended before this session: it serves nothing
+    bool m_duplicate = false;     // the call's record had ended before this session: it serves nothing
+    bool m_recordChecked = false; // the record's state is known (start() waits for it)
+    std::optional<db::AgentPrompt> m_pendingPrompt;
 
     // Audio both ways
     QList<QByteArray> m_callerBacklog;       // until the model is ready

@@ -250,7 +250,7 @@ void HttpConnection::processPending()
         }
         respond(response, request.keepAlive());
     }
-    if (!rest.isEmpty())
+    if (!rest.isEmpty() && m_phase == Phase::Writing)
         m_pending = rest.toByteArray(); // the next request, after the current response is out
 }
 

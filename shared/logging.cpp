@@ -110,11 +110,6 @@ const char *levelName(QtMsgType type)
 
 void handler(QtMsgType type, const QMessageLogContext &ctx, const QString &msg)
 {
-    // The server's worker threads adopt sockets through non-listening QTcpServers on purpose (Qt 6.4 cannot
-    // move accepted sockets between threads); Qt's warnings about that carry no information.
-    if (type == QtWarningMsg &&
-        (msg.endsWith(u"called while not listening"_s) || msg.endsWith(u"is not listening."_s)))
-        return;
     LogState &s = state();
     QMutexLocker lock(&s.mutex);
     const QString line = formatLogLine(s.format, type, ctx.category, msg, s.secrets);

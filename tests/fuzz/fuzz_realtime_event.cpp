@@ -15,17 +15,6 @@
 using namespace vaani;
 using namespace Qt::StringLiterals;
 
-namespace {
-void checkBuilt(const QByteArray &audio)
-{
-    QByteArray media;
-    VAANI_FUZZ_CHECK(twilio::appendMediaMessage(media, "MZ0123456789abcdef", audio));
-    const QJsonObject m = QJsonDocument::fromJson(media).object();
-    VAANI_FUZZ_CHECK(m.keys() == (QStringList{u"event"_s, u"media"_s, u"streamSid"_s}));
-    VAANI_FUZZ_CHECK(m.value(u"media"_s).toObject().value(u"payload"_s).toString().toLatin1() == audio);
-}
-} // namespace
-
 extern "C" int LLVMFuzzerInitialize(int *, char ***)
 {
     fuzz::initApp();
@@ -43,12 +32,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (fullDelta && !r.event.audio.isEmpty()) {
         VAANI_FUZZ_CHECK(base64::isStrict(r.event.audio));
-        checkBuilt(r.event.audio);
+        fuzz::checkBuiltMedia(r.event.audio);
     }
     realtime::AudioDeltaView view;
     if (realtime::scanAudioDelta(text, &view)) {
         VAANI_FUZZ_CHECK(base64::isStrict(view.delta));
-        checkBuilt(view.delta.toByteArray());
+        fuzz::checkBuiltMedia(view.delta.toByteArray());
         // The full parser may spell the type with the beta name only; when it reads a GA delta, it agrees.
         // (Compared on valid UTF-8, the only text the WebSocket delivers.)
         if (fullDelta && r.event.typeName == u"response.output_audio.delta"_s && fuzz::isUtf8(text)) {

@@ -38,4 +38,24 @@ inline bool isUtf8(QByteArrayView text)
             ::vaani::fuzz::fail(#cond);                                                                      \
     } while (false)
 
+// The Twilio media message built from accepted audio parses back as exactly one object with only the
+// expected keys and the same payload: nothing can break out of the string.
+inline void checkBuiltMedia(const QByteArray &payload);
+
 } // namespace vaani::fuzz
+
+#include "twiliomessages.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
+
+inline void vaani::fuzz::checkBuiltMedia(const QByteArray &payload)
+{
+    using namespace Qt::StringLiterals;
+    QByteArray media;
+    VAANI_FUZZ_CHECK(twilio::appendMediaMessage(media, "MZ0123456789abcdef", payload));
+    const QJsonObject m = QJsonDocument::fromJson(media).object();
+    VAANI_FUZZ_CHECK(m.keys() == (QStringList{u"event"_s, u"media"_s, u"streamSid"_s}));
+    VAANI_FUZZ_CHECK(m.value(u"media"_s).toObject().keys() == QStringList{u"payload"_s});
+    VAANI_FUZZ_CHECK(m.value(u"media"_s).toObject().value(u"payload"_s).toString().toLatin1() == payload);
+}

@@ -129,6 +129,15 @@ db::Repositories &ServerHarness::repos()
     return *m_repos;
 }
 
+double ServerHarness::metric(const QString &sample)
+{
+    QHash<QString, double> samples;
+    QHash<QString, QString> types;
+    QString error;
+    parsePrometheus(get(u"/metrics"_s).body, &samples, &types, &error);
+    return samples.value(sample, 0);
+}
+
 bool parsePrometheus(const QByteArray &text, QHash<QString, double> *samples, QHash<QString, QString> *types,
                      QString *error)
 {

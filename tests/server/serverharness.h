@@ -43,6 +43,8 @@ public:
     HttpResult get(const QString &path, const QList<QPair<QByteArray, QByteArray>> &headers = {});
     HttpResult post(const QString &path, const QByteArray &body,
                     const QList<QPair<QByteArray, QByteArray>> &headers = {});
+    // One sample of /metrics (0 when absent).
+    double metric(const QString &sample);
     // Signed form POST, as Twilio would send it.
     HttpResult postSigned(const QString &path, const twilio::FormParams &params);
 

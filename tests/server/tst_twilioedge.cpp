@@ -67,14 +67,7 @@ class TestTwilioEdge : public QObject
     Q_OBJECT
     std::unique_ptr<ServerHarness> h;
 
-    double metric(const QString &sample)
-    {
-        QHash<QString, double> samples;
-        QHash<QString, QString> types;
-        QString error;
-        parsePrometheus(h->get(u"/metrics"_s).body, &samples, &types, &error);
-        return samples.value(sample, 0);
-    }
+    double metric(const QString &sample) { return h->metric(sample); }
 
 private Q_SLOTS:
     void init()

@@ -80,19 +80,10 @@ CallSession::CallSession(CallInfo info, ServerContext *context, ModelLeg *model)
             return c;
         })
         .then(this, [this](db::DbResult<db::CallRecord> c) {
-            m_recordChecked = true; // (a database that is away does not stop the call)
-            if (!c.ok() || c.value.outcome == u"in_progress"_s) {
-                if (m_pendingPrompt)
-                    start(*std::exchange(m_pendingPrompt, std::nullopt));
-                return;
-            }
-            qCWarning(lcSession) << "call" << m_info.callSid << "already has a finished record ("
-                                 << c.value.outcome << "); not served again";
-            m_duplicate = true;
-            // Pre-warmed and not yet claimed: leave the registry and end. Claimed by a stream that has not
-            // attached yet: attachStream() ends it.
-            if (m_attached || m_ctx->registry->removePrewarmed(m_info.callSid, this))
-                finish(u"call already handled"_s, u"duplicate"_s);
+            // Always from the event loop: a continuation attached to a finished job runs at once, which here
+            // would be inside the constructor, before the webhook has registered this session.
+            QMetaObject::invokeMethod(
+                this, [this, c] { onRecordChecked(c); }, Qt::QueuedConnection);
         });
 }
 
@@ -115,6 +106,25 @@ void CallSession::record(std::function<db::DbResult<bool>(db::Repositories &, qi
     });
 }
 
+void CallSession::onRecordChecked(const db::DbResult<db::CallRecord> &c)
+{
+    if (m_state == State::Finished)
+        return;
+    m_recordChecked = true; // (a database that is away does not stop the call)
+    if (!c.ok() || c.value.outcome == u"in_progress"_s) {
+        if (m_pendingPrompt)
+            start(*std::exchange(m_pendingPrompt, std::nullopt));
+        return;
+    }
+    qCWarning(lcSession) << "call" << m_info.callSid << "already has a finished record (" << c.value.outcome
+                         << "); not served again";
+    m_duplicate = true;
+    // Pre-warmed and not yet claimed: leave the registry and end. Claimed by a stream that has not attached
+    // yet: attachStream() ends it.
+    if (m_attached || m_ctx->registry->removePrewarmed(m_info.callSid, this))
+        finish(u"call already handled"_s, u"duplicate"_s);
+}
+
 CallSession::~CallSession()
 {
     if (m_state != State::Finished)
@@ -133,7 +143,7 @@ qint64 CallSession::offsetMs() const
 
 void CallSession::start(const db::AgentPrompt &prompt)
 {
-    if (m_started || m_state == State::Finished)
+    if (m_started || m_state == State::Finished || m_duplicate)
         return;
     if (!m_recordChecked) {
         // The model session starts only once the call's record is known to be this session's to serve.

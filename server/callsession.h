@@ -77,6 +77,7 @@ private:
     };
 
     // Model side
+    void onRecordChecked(const db::DbResult<db::CallRecord> &record);
     void onModelReady();
     void onModelEvent(const realtime::Event &e);
     void onModelFailed(const QString &reason);

@@ -295,8 +295,13 @@ private Q_SLOTS:
                 peak = std::max(peak, rssKb());
         }
         QVERIFY2(read > 1024 * 1024, qPrintable(u"read %1 of %2 sent"_s.arg(read).arg(sent)));
-        QVERIFY2(peak - before < 48 * 1024, qPrintable(u"RSS grew by %1 KB"_s.arg(peak - before)));
         QCOMPARE(h->get(u"/healthz"_s).status, 200);
+#ifdef __SANITIZE_ADDRESS__
+        QSKIP("AddressSanitizer keeps freed memory in quarantine, so RSS says nothing here; the Release run "
+              "checks "
+              "the bound");
+#endif
+        QVERIFY2(peak - before < 48 * 1024, qPrintable(u"RSS grew by %1 KB"_s.arg(peak - before)));
     }
 
     // 5. A replayed signed webhook opens no model session, cannot start a second stream, and never changes
@@ -456,6 +461,11 @@ private Q_SLOTS:
     // 9. Out of descriptors, the server backs off instead of spinning, says so once, and recovers.
     void descriptorExhaustionBacksOff()
     {
+#ifdef __SANITIZE_ADDRESS__
+        // A sanitized server cannot run out of descriptors: UBSan's vptr check probes memory through a pipe,
+        // which then fails and is reported as a bad object (seen in the Listener and in std::shared_ptr).
+        QSKIP("needs an unsanitized vaani-server; the Release suite runs it");
+#endif
         QTemporaryDir dir;
         QProcess server;
         server.setProgram(QCoreApplication::applicationDirPath() + u"/vaani-server"_s);

@@ -393,6 +393,50 @@ private Q_SLOTS:
         QCOMPARE(h->get(u"/healthz"_s).status, 200);
     }
 
+    // The HTTP front as a client sees it: pipelined requests are answered in order on one connection,
+    // "Connection: close" and HTTP/1.0 end it after the answer, "Expect: 100-continue" gets its interim
+    // answer, and a kept-alive connection may still become the Media Stream.
+    void httpConnectionsBehave()
+    {
+        QTcpSocket s;
+        QVERIFY(connectRaw(s, h->port()));
+        s.write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\n\r\n"
+                "GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        QByteArray all;
+        QVERIFY(QTest::qWaitFor(
+            [&] {
+                all += s.readAll();
+                return s.state() == QAbstractSocket::UnconnectedState;
+            },
+            5000));
+        const qsizetype ok = all.indexOf("HTTP/1.1 200 OK"), notFound = all.indexOf("HTTP/1.1 404"),
+                        ready = all.indexOf("HTTP/1.1 200 OK", notFound);
+        QVERIFY2(ok == 0 && notFound > ok && ready > notFound, all.constData());
+        QVERIFY(all.contains("Connection: close"));
+
+        QTcpSocket old;
+        QVERIFY(connectRaw(old, h->port()));
+        old.write("GET /healthz HTTP/1.0\r\n\r\n");
+        QVERIFY(readHead(old).startsWith("HTTP/1.1 200"));
+        QTRY_COMPARE(old.state(), QAbstractSocket::UnconnectedState);
+
+        QTcpSocket expect;
+        QVERIFY(connectRaw(expect, h->port()));
+        expect.write(
+            "POST /call-status HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+            "Expect: 100-continue\r\nContent-Length: 3\r\n\r\n");
+        QVERIFY(readHead(expect).startsWith("HTTP/1.1 100 Continue"));
+        expect.write("x=1");
+        QVERIFY(readHead(expect).contains("HTTP/1.1 403")); // unsigned: refused, but only once the body is in
+
+        QTcpSocket upgrade;
+        QVERIFY(connectRaw(upgrade, h->port()));
+        upgrade.write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+        QVERIFY(readHead(upgrade).startsWith("HTTP/1.1 200"));
+        upgrade.write(signedUpgradeHead());
+        QVERIFY(readHead(upgrade).startsWith("HTTP/1.1 101"));
+    }
+
     // 7. Every connection has a deadline: a request head sent a byte at a time, idle connections that never
     // send, and kept-alive connections that go quiet are all closed.
     void slowAndIdleConnectionsAreDropped()

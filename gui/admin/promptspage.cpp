@@ -144,7 +144,10 @@ PromptsPage::PromptsPage(AdminContext *ctx, QWidget *parent)
     vad->addWidget(m_silence);
     vad->addWidget(new QLabel(tr("idle"), editor));
     vad->addWidget(m_idle);
-    form->addRow(tr("&Voice"), vad);
+    // A row label for a layout has no buddy, so Qt would show the '&': the label names the voice box.
+    auto *voiceLabel = new QLabel(tr("&Voice"), editor);
+    voiceLabel->setBuddy(m_voice);
+    form->addRow(voiceLabel, vad);
     form->addRow(tr("N&ote"), m_note);
     auto *buttons = new QHBoxLayout;
     buttons->addWidget(save);

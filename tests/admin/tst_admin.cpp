@@ -7,12 +7,14 @@
 #include "pages.h"
 #include "testenv.h"
 
+#include <QAbstractButton>
 #include <QAbstractItemModelTester>
 #include <QApplication>
 #include <QChartView>
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFile>
+#include <QGlyphRun>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
@@ -20,9 +22,11 @@
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QSqlQuery>
+#include <QTabWidget>
 #include <QTableView>
 #include <QTest>
 #include <QTextBrowser>
+#include <QTextLayout>
 #include <QTranslator>
 #include <QXmlStreamReader>
 
@@ -499,6 +503,44 @@ private Q_SLOTS:
         auto *nav = window->findChild<QListWidget *>(u"navigation"_s);
         QCOMPARE(nav->item(5)->text(), u"टिकट"_s);
         QCOMPARE(w<QPushButton>(u"savePromptVersion"_s)->text(), u"नए संस्करण के रूप में सहेजें(&N)"_s);
+        // … and renders as glyphs, not boxes: every Devanagari character of every label, button, list entry
+        // and tab is in the font Qt picks for that script with the widget's font.
+        QStringList texts;
+        QList<QFont> fonts;
+        for (QWidget *widget : window->findChildren<QWidget *>()) {
+            if (auto *label = qobject_cast<QLabel *>(widget))
+                texts << label->text(), fonts << label->font();
+            else if (auto *button = qobject_cast<QAbstractButton *>(widget))
+                texts << button->text(), fonts << button->font();
+            else if (auto *list = qobject_cast<QListWidget *>(widget)) {
+                for (int i = 0; i < list->count(); ++i)
+                    texts << list->item(i)->text(), fonts << list->font();
+            } else if (auto *tabs = qobject_cast<QTabWidget *>(widget)) {
+                for (int i = 0; i < tabs->count(); ++i)
+                    texts << tabs->tabText(i), fonts << tabs->font();
+            }
+        }
+        // Laid out as Qt draws it (with its font fallback): every glyph comes from a real font (one with a
+        // character map) and none is the missing-glyph box (index 0).
+        int devanagari = 0;
+        for (qsizetype i = 0; i < texts.size(); ++i) {
+            if (!std::any_of(texts[i].cbegin(), texts[i].cend(),
+                             [](QChar c) { return c.unicode() >= 0x0900 && c.unicode() <= 0x097F; }))
+                continue;
+            ++devanagari;
+            QTextLayout layout(texts[i], fonts[i]);
+            layout.beginLayout();
+            layout.createLine();
+            layout.endLayout();
+            for (const QGlyphRun &run : layout.glyphRuns()) {
+                const bool realFont = !run.rawFont().fontTable("cmap").isEmpty();
+                const QList<quint32> glyphs = run.glyphIndexes();
+                QVERIFY2(realFont && !glyphs.contains(0u),
+                         qPrintable(
+                             u"\"%1\" renders as boxes (widget font %2)"_s.arg(texts[i], fonts[i].family())));
+            }
+        }
+        QVERIFY2(devanagari > 50, qPrintable(QString::number(devanagari)));
         QCoreApplication::removeTranslator(&hi);
     }
 };

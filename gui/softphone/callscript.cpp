@@ -199,16 +199,22 @@ void CallScript::poll()
             next();
         return;
     case ScriptStep::Kind::WaitForAgent:
-        if (m_call->agentSpeaking())
+        // Agent audio that arrived since the last wait for the agent counts, even if it has already played
+        // (a greeting that starts at once can be over before this step is reached).
+        if (m_call->agentSpeaking() || m_call->agentSamplesReceived() > m_agentMark) {
+            m_agentMark = m_call->agentSamplesReceived();
             next();
-        else if (spent >= st.ms)
+        } else if (spent >= st.ms)
             fail(u"line %1: the agent did not speak within %2 ms"_s.arg(st.line).arg(st.ms));
         return;
     case ScriptStep::Kind::WaitAgentQuiet:
-        m_agentHeard = m_agentHeard || m_call->agentSpeaking();
+        m_agentHeard =
+            m_agentHeard || m_call->agentSpeaking() || m_call->agentSamplesReceived() > m_agentMark;
         if ((m_agentHeard && !m_call->agentSpeaking() && m_call->msSinceAgentAudio() >= 800) ||
-            spent >= st.ms)
+            spent >= st.ms) {
+            m_agentMark = m_call->agentSamplesReceived();
             next();
+        }
         return;
     case ScriptStep::Kind::Dtmf:
     case ScriptStep::Kind::Hangup:

@@ -286,6 +286,7 @@ void SoftphoneCall::onText(const QString &text)
         const auto pcm = mulaw::decode(codes);
         m_playback.insert(m_playback.end(), pcm.begin(), pcm.end());
         m_queuedEnd += pcm.size();
+        m_agentSamplesReceived += pcm.size();
         if (!m_sawAgentAudio)
             Q_EMIT protocolEvent(u"media"_s, u"first agent audio"_s);
         m_sawAgentAudio = true;

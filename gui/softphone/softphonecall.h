@@ -57,6 +57,8 @@ public:
     State state() const { return m_state; }
     qint64 elapsedMs() const { return m_clock.isValid() ? m_clock.elapsed() : 0; }
     bool agentSpeaking() const { return !m_playback.empty(); }
+    // Agent samples received since the call started (never decreases; a clear does not take them back).
+    qint64 agentSamplesReceived() const { return m_agentSamplesReceived; }
     qint64 msSinceAgentAudio() const;
     bool failed() const { return m_failed; }
     QString endReason() const { return m_endReason; }
@@ -105,6 +107,7 @@ private:
     QList<std::int16_t> m_recAgent;
     QElapsedTimer m_lastAgentAudio;
     bool m_sawAgentAudio = false;
+    qint64 m_agentSamplesReceived = 0;
 };
 
 } // namespace vaani::softphone

@@ -209,6 +209,44 @@ private Q_SLOTS:
         QCOMPARE(h.fake.receivedOfType(u"conversation.item.truncate"_s).size(), 1);
     }
 
+    // wait-for-agent counts agent audio that arrived since the previous wait, even when it has finished
+    // playing before the step is reached (a greeting that starts at once), and waits for one that comes late.
+    void waitForAgentCountsAudioThatAlreadyPlayed_data()
+    {
+        QTest::addColumn<int>("firstAudioDelayMs");
+        QTest::addColumn<QByteArray>("script");
+        QTest::newRow("greeting at once, over before the wait")
+            << 0 << QByteArray("wait 2500ms\nwait-for-agent 2s\nhangup\n");
+        QTest::newRow("greeting at once, waited for at once")
+            << 0 << QByteArray("wait-for-agent 3s\nhangup\n");
+        QTest::newRow("greeting late")
+            << 1500 << QByteArray("wait-for-agent 6s\nwait-agent-quiet 6s\nhangup\n");
+    }
+    void waitForAgentCountsAudioThatAlreadyPlayed()
+    {
+        QFETCH(int, firstAudioDelayMs);
+        QFETCH(QByteArray, script);
+        ServerHarness h;
+        h.fake.greetingAudioMs = 600;
+        h.fake.firstAudioDelayMs = firstAudioDelayMs;
+        QVERIFY(h.start());
+        const QString dir = tempDir(u"softphone-wait"_s);
+        QFile file(dir + u"/caller.txt"_s);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(script);
+        file.close();
+        QProcess phone;
+        phone.setProgram(QCoreApplication::applicationDirPath() + u"/vaani-softphone"_s);
+        phone.setArguments({u"--server-url"_s, h.baseUrl(), u"--twilio-auth-token"_s,
+                            h.options.settings.twilioAuthToken, u"--twilio-account-sid"_s,
+                            QString::fromLatin1(ServerHarness::kAccountSid), u"--script"_s, file.fileName()});
+        QSignalSpy finished(&phone, &QProcess::finished);
+        phone.start();
+        QVERIFY(finished.wait(30000));
+        const QByteArray out = phone.readAllStandardOutput() + phone.readAllStandardError();
+        QVERIFY2(phone.exitCode() == 0, out.constData());
+    }
+
     void headlessFailsWhenTheServerIsDown()
     {
         QProcess phone;

@@ -120,6 +120,9 @@ ServerOptions ServerOptions::fromConfig(const Config &c)
     o.databaseUrl = c.string(u"DATABASE_URL"_s);
     o.dataDir = c.string(u"VAANI_DATA_DIR"_s);
     o.forceDemo = c.boolean(u"SEED_DEMO"_s);
+    // Demo data only where asked: the embedded default database gets it when empty (a first `scripts/vaani
+    // run`); a database named by DATABASE_URL (production PostgreSQL, say) only with SEED_DEMO.
+    o.seedDemoIfEmpty = o.databaseUrl.isEmpty();
     ServerSettings &s = o.settings;
     s.publicUrl = c.url(u"PUBLIC_URL"_s);
     s.twilioAuthToken = c.string(u"TWILIO_AUTH_TOKEN"_s);

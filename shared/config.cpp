@@ -75,7 +75,9 @@ const QList<SettingDef> &Config::table()
         {"VAANI_INSTANCE", "instance", SettingType::String, "",
          "Name of this server instance (default: host name)", S},
         {"SEED_DEMO", "seed-demo", SettingType::Bool, "false",
-         "Load the demo data even into a non-empty database", S},
+         "Load the demo data (the default embedded database gets it when empty; a DATABASE_URL database "
+         "only with this; existing rows are kept)",
+         S},
         {"LOG_FORMAT", "log-format", SettingType::Choice, "text", "Log line format: text or json", S | A | P,
          0, 0, "text,json"},
         {"LOG_LEVEL", "log-level", SettingType::Choice, "info", "Lowest level logged: debug, info, warning",

@@ -65,10 +65,16 @@ QFuture<DbResult<int>> DbWorker::initialise(bool seedIfEmpty, bool forceDemo)
     return submit([seedIfEmpty, forceDemo](Repositories &r) -> DbResult<int> {
         if (auto e = Database::migrate(r.db))
             return e;
-        if (forceDemo || (seedIfEmpty && Database::isEmpty(r.db))) {
+        const bool empty = Database::isEmpty(r.db);
+        if (forceDemo || (seedIfEmpty && empty)) {
             if (auto e = Database::seedDemo(r.db))
                 return e;
-            qCInfo(lcDb) << "demo data loaded";
+            qCInfo(lcDb) << (forceDemo ? "demo data loaded (SEED_DEMO)"
+                                       : "demo data loaded into the empty database");
+        } else if (empty) {
+            qCInfo(lcDb)
+                << "the database is empty; no demo data loaded into a database named by DATABASE_URL "
+                   "(--seed-demo loads it)";
         }
         if (auto e = Database::ensureDefaultPrompt(r.db))
             return e;

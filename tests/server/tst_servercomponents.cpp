@@ -1,6 +1,8 @@
 // Unit tests of the server's building blocks: stream tokens, rate limiter, TwiML, tool schemas, prices.
 #include "callsession.h"
+#include "config.h"
 #include "ratelimiter.h"
+#include "server.h"
 #include "streamtokens.h"
 #include "tools.h"
 #include "twiliosimulator.h"
@@ -44,6 +46,24 @@ private Q_SLOTS:
         // Random keys differ per process.
         StreamTokens r1({}, 60), r2({}, 60);
         QCOMPARE(r2.verify(r1.mint(u"CA1"_s, {}, now), u"CA1"_s, now), StreamTokens::Verdict::BadSignature);
+    }
+
+    void demoDataOnlyWhereAsked()
+    {
+        // The embedded default database gets demo data when empty; one named by DATABASE_URL only on request.
+        Config c;
+        QCOMPARE(c.load(App::Server, {}, QProcessEnvironment()).status, Config::Status::Ok);
+        ServerOptions o = ServerOptions::fromConfig(c);
+        QVERIFY(o.seedDemoIfEmpty);
+        QVERIFY(!o.forceDemo);
+        QProcessEnvironment env;
+        env.insert(u"DATABASE_URL"_s, u"postgresql://vaani@db.example.in/vaani"_s);
+        QCOMPARE(c.load(App::Server, {}, env).status, Config::Status::Ok);
+        o = ServerOptions::fromConfig(c);
+        QVERIFY(!o.seedDemoIfEmpty);
+        QVERIFY(!o.forceDemo);
+        QCOMPARE(c.load(App::Server, {u"--seed-demo"_s}, env).status, Config::Status::Ok);
+        QVERIFY(ServerOptions::fromConfig(c).forceDemo);
     }
 
     void rateLimiter()

@@ -138,6 +138,7 @@ void CallScript::next()
     const ScriptStep &st = m_steps.at(m_index);
     m_stepStartedMs = m_call->elapsedMs();
     m_agentHeard = m_call->agentSpeaking();
+    m_stepStartAgentSamples = m_call->agentSamplesReceived();
     m_waitingForSend = false;
     Q_EMIT progress(u"line %1: %2 %3"_s.arg(st.line).arg(int(st.kind)).arg(st.argument));
     switch (st.kind) {
@@ -208,8 +209,10 @@ void CallScript::poll()
             fail(u"line %1: the agent did not speak within %2 ms"_s.arg(st.line).arg(st.ms));
         return;
     case ScriptStep::Kind::WaitAgentQuiet:
-        m_agentHeard =
-            m_agentHeard || m_call->agentSpeaking() || m_call->agentSamplesReceived() > m_agentMark;
+        // Audio that arrives during this step counts even if it has played out between two polls; audio from
+        // before the step (a greeting the caller interrupted) does not.
+        m_agentHeard = m_agentHeard || m_call->agentSpeaking() ||
+                       m_call->agentSamplesReceived() > m_stepStartAgentSamples;
         if ((m_agentHeard && !m_call->agentSpeaking() && m_call->msSinceAgentAudio() >= 800) ||
             spent >= st.ms) {
             m_agentMark = m_call->agentSamplesReceived();

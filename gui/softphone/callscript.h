@@ -57,7 +57,8 @@ private:
     QTimer m_poll{this};
     qint64 m_stepStartedMs = 0;
     bool m_agentHeard = false;
-    qint64 m_agentMark = 0; // agent samples received when the last wait for the agent ended
+    qint64 m_agentMark = 0;             // agent samples received when the last wait for the agent ended
+    qint64 m_stepStartAgentSamples = 0; // … and when the current step started
     bool m_waitingForSend = false;
     bool m_done = false;
     std::unique_ptr<QProcess> m_tts;

@@ -187,6 +187,7 @@ private:
     QTextBrowser *m_diff;
     QLabel *m_message;
     db::AgentPrompt m_loaded;
+    bool m_saving = false; // a new version is being saved: refreshes do not reload the editor meanwhile
 };
 
 class CallsPage : public AdminPage

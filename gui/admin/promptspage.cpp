@@ -216,7 +216,7 @@ void PromptsPage::refresh()
                 if ((m_loaded.id == 0 && p.active) || p.id == m_loaded.id)
                     show = &p;
             }
-            if (show && !hasUnsavedChanges())
+            if (show && !hasUnsavedChanges() && !m_saving) // a save in flight loads its own result
                 load(*show);
             for (int r = 0; r < m_proxy->rowCount(); ++r) {
                 if (m_model->at(m_proxy->mapToSource(m_proxy->index(r, 0)).row()).id == m_loaded.id) {
@@ -284,6 +284,7 @@ bool PromptsPage::saveChanges()
     }
     m_ctx->db->submit([p](db::Repositories &r) { return r.prompts.saveNewVersion(p); })
         .then(this, [this](db::DbResult<db::AgentPrompt> res) {
+            m_saving = false;
             showResult(
                 m_message, res.error,
                 tr("Saved as version %1 (not active yet: activate it when ready).").arg(res.value.version));
@@ -293,6 +294,7 @@ bool PromptsPage::saveChanges()
             }
         });
     m_loaded = p; // the editor now matches what is being saved
+    m_saving = true;
     return true;
 }
 

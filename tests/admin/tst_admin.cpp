@@ -249,10 +249,13 @@ private Q_SLOTS:
         QCOMPARE(v2.version, 2);
         QVERIFY(!v2.active);
         QCOMPARE(v2.author, u"meena"_s);
-        // Diff against version 1.
+        // Diff against version 1, once the page shows the saved version 2.
+        QTRY_VERIFY(w<QLabel>(u"promptMessage"_s)->text().contains(u"version 2"_s));
         QTRY_COMPARE(w<QComboBox>(u"diffAgainst"_s)->count(), 2);
+        QCOMPARE(w<QPlainTextEdit>(u"promptGreeting"_s)->toPlainText(),
+                 u"Namaste! Vaani bol rahi hoon. Kya madad karun?"_s);
         auto *against = w<QComboBox>(u"diffAgainst"_s);
-        against->setCurrentIndex(1);
+        against->setCurrentIndex(against->findText(u"default v1"_s, Qt::MatchStartsWith));
         QTest::mouseClick(w<QPushButton>(u"showPromptDiff"_s), Qt::LeftButton);
         const QString diff = w<QTextBrowser>(u"promptDiff"_s)->toPlainText();
         QVERIFY2(diff.contains(u"- Greeting: Namaste! Main Vaani hoon"_s), qPrintable(diff));

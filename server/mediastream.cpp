@@ -1,6 +1,5 @@
 #include "mediastream.h"
 
-#include "jsonscan.h"
 #include "logging.h"
 #include "metrics.h"
 #include "streamtokens.h"
@@ -51,12 +50,11 @@ bool MediaStream::tryFastMedia(QByteArrayView text)
     // Hot path: ~50 media frames a second per call. A targeted scan of the UTF-8 instead of a JSON document
     // (twilio::scanMedia); any message that does not look exactly like Twilio's media frame goes to the full
     // parser instead.
-    QByteArrayView payload;
-    if (!m_started || !twilio::scanMedia(text, &payload))
+    QByteArrayView payload, ts;
+    if (!m_started || !twilio::scanMedia(text, &payload, &ts))
         return false;
     qint64 timestamp = 0;
-    QByteArrayView ts;
-    if (jsonscan::uniqueStringValue(text, R"("timestamp":)", R"("timestamp":")", &ts)) {
+    if (!ts.isEmpty()) {
         bool ok = false;
         timestamp = ts.toLongLong(&ok);
         if (!ok || timestamp < 0)

@@ -7,6 +7,8 @@
 
 #include <QByteArrayView>
 
+#include <array>
+
 namespace vaani::base64 {
 
 // Non-empty, a multiple of 4 long, only A–Z a–z 0–9 + /, and '=' only as the last one or two characters.
@@ -21,13 +23,23 @@ inline bool isStrict(QByteArrayView s)
         if (s[n - 2] == '=')
             --end;
     }
-    for (qsizetype i = 0; i < end; ++i) {
-        const char c = s[i];
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
-              c == '/'))
-            return false;
-    }
-    return true;
+    // A table lookup per byte (this runs for every audio frame, both ways).
+    static constexpr auto alphabet = [] {
+        std::array<bool, 256> t{};
+        for (char c = 'A'; c <= 'Z'; ++c)
+            t[uchar(c)] = true;
+        for (char c = 'a'; c <= 'z'; ++c)
+            t[uchar(c)] = true;
+        for (char c = '0'; c <= '9'; ++c)
+            t[uchar(c)] = true;
+        t['+'] = t['/'] = true;
+        return t;
+    }();
+    const auto *p = reinterpret_cast<const uchar *>(s.data());
+    bool ok = true;
+    for (qsizetype i = 0; i < end; ++i)
+        ok &= alphabet[p[i]];
+    return ok;
 }
 
 // Bytes a strict base64 text decodes to.

@@ -80,13 +80,20 @@ Usage parseUsage(const QJsonObject &u)
 
 bool scanAudioDelta(QByteArrayView text, AudioDeltaView *out)
 {
-    return text.size() <= kMaxServerEventBytes && jsonscan::isPlainCompact(text) &&
-           jsonscan::occurrences(text, R"("type":)") == 1 &&
-           text.contains(R"("type":"response.output_audio.delta")") &&
-           jsonscan::uniqueStringValue(text, R"("delta":)", R"("delta":")", &out->delta) &&
-           jsonscan::uniqueStringValue(text, R"("response_id":)", R"("response_id":")", &out->responseId) &&
-           jsonscan::uniqueStringValue(text, R"("item_id":)", R"("item_id":")", &out->itemId) &&
-           base64::isStrict(out->delta);
+    if (text.size() > kMaxServerEventBytes || !jsonscan::isPlainObject(text))
+        return false;
+    static constexpr QByteArrayView keys[] = {"type", "delta", "response_id", "item_id"};
+    const auto k = jsonscan::scanKeys(text, keys);
+    for (int i = 0; i < 4; ++i) {
+        if (k.count[i] != 1 || !k.stringValue[i])
+            return false;
+    }
+    if (k.value[0] != "response.output_audio.delta" || !base64::isStrict(k.value[1]))
+        return false;
+    out->delta = k.value[1];
+    out->responseId = k.value[2];
+    out->itemId = k.value[3];
+    return true;
 }
 
 ParseResult parse(QByteArrayView text, qsizetype maxBytes)

@@ -86,10 +86,10 @@ struct ParseResult
 };
 
 ParseResult parse(QByteArrayView text, qsizetype maxBytes = kMaxServerEventBytes);
-// The hot path for agent audio: true when `text` is certainly an output audio delta (compact, no escapes, one
-// "type" key reading response.output_audio.delta, one each of "delta", "response_id" and "item_id" as
-// strings) with strict base64 audio. Whenever parse() also reads it as an audio delta, it reads the same
-// fields; anything else returns false and goes to parse().
+// The hot path for agent audio: true when `text` is certainly an output audio delta (no escapes, exactly one
+// "type" key reading response.output_audio.delta and one each of "delta", "response_id" and "item_id", all
+// string-valued) with strict base64 audio. Whenever parse() also reads it as an audio delta, it reads the
+// same fields; anything else returns false and goes to parse().
 struct AudioDeltaView
 {
     QByteArrayView delta;

@@ -48,12 +48,21 @@ QByteArray compact(const QJsonObject &o)
 }
 } // namespace
 
-bool scanMedia(QByteArrayView text, QByteArrayView *payload)
+bool scanMedia(QByteArrayView text, QByteArrayView *payload, QByteArrayView *timestamp)
 {
-    return text.size() <= kMaxInboundMessageBytes && jsonscan::isPlainCompact(text) &&
-           jsonscan::occurrences(text, R"("event":)") == 1 && text.contains(R"("event":"media")") &&
-           jsonscan::uniqueStringValue(text, R"("payload":)", R"("payload":")", payload) &&
-           payload->size() <= kMaxPayloadBase64 && base64::isStrict(*payload);
+    if (text.size() > kMaxInboundMessageBytes || !jsonscan::isPlainObject(text))
+        return false;
+    static constexpr QByteArrayView keys[] = {"event", "payload", "timestamp"};
+    const auto k = jsonscan::scanKeys(text, keys);
+    // One "event" (reading media) and one "payload" in the whole text, both string-valued: whenever the
+    // full parser reads this as media, its payload is this one. Anything else takes the full parser.
+    if (k.count[0] != 1 || !k.stringValue[0] || k.value[0] != "media" || k.count[1] != 1 ||
+        !k.stringValue[1] || k.value[1].size() > kMaxPayloadBase64 || !base64::isStrict(k.value[1]))
+        return false;
+    *payload = k.value[1];
+    if (timestamp)
+        *timestamp = k.count[2] == 1 && k.stringValue[2] ? k.value[2] : QByteArrayView();
+    return true;
 }
 
 QString eventName(Event e)

@@ -59,11 +59,12 @@ struct ParseResult
 };
 
 ParseResult parse(QByteArrayView text, qsizetype maxBytes = kMaxInboundMessageBytes);
-// The hot path for caller audio: true when `text` is certainly a media message (compact, no escapes, one
-// "event" key reading "media", one "payload" key) with a strict base64 payload, which *payload then views.
+// The hot path for caller audio: true when `text` is certainly a media message (no escapes, exactly one
+// "event" key, reading "media", and one "payload" key, both string-valued) with a strict base64
+// payload, which *payload then views (and *timestamp the media timestamp string, when there is one).
 // Whenever parse() also reads it as media, it reads the same payload; anything else returns false and goes to
 // parse().
-bool scanMedia(QByteArrayView text, QByteArrayView *payload);
+bool scanMedia(QByteArrayView text, QByteArrayView *payload, QByteArrayView *timestamp = nullptr);
 QString eventName(Event e);
 
 // Server → Twilio

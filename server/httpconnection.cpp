@@ -226,6 +226,14 @@ void HttpConnection::processPending()
                 m_out += "HTTP/1.1 100 Continue\r\n\r\n";
                 if (!writeOut())
                     return;
+                if (!m_out.isEmpty()) {
+                    // The client is not reading even this: wait for it before reading the body.
+                    m_phase = Phase::Writing;
+                    m_closeAfterWrite = false;
+                    m_pending = rest.toByteArray();
+                    armDeadline();
+                    return;
+                }
             }
             continue;
         }

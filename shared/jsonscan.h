@@ -76,18 +76,4 @@ template<int N> inline KeyScan<N> scanKeys(QByteArrayView text, const QByteArray
     return r;
 }
 
-// `text` is the UTF-8 message as it came off the socket; `keyWithQuotes` is `"key":"`.
-inline bool stringValue(QByteArrayView text, QByteArrayView keyWithQuotes, QByteArrayView *value)
-{
-    const qsizetype k = text.indexOf(keyWithQuotes);
-    if (k < 0)
-        return false;
-    const qsizetype start = k + keyWithQuotes.size();
-    const qsizetype end = text.indexOf('"', start);
-    if (end < 0)
-        return false;
-    *value = text.sliced(start, end - start);
-    return true;
-}
-
 } // namespace vaani::jsonscan

@@ -1,6 +1,7 @@
 #include "httpconnection.h"
 
 #include "logging.h"
+#include "sendqueue.h"
 
 #include <QSocketNotifier>
 
@@ -289,20 +290,14 @@ void HttpConnection::refuse(int status, const QByteArray &reason)
 
 bool HttpConnection::writeOut()
 {
-    while (m_outPos < m_out.size()) {
-        const ssize_t n = ::send(m_fd, m_out.constData() + m_outPos, size_t(m_out.size() - m_outPos),
-                                 MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n > 0) {
-            m_outPos += n;
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            m_readNotifier->setEnabled(false); // nothing more is read until the client takes this
-            m_writeNotifier->setEnabled(true);
-            return true;
-        }
+    switch (net::sendPending(m_fd, m_out, &m_outPos)) {
+    case net::SendStatus::AllSent:
+        break;
+    case net::SendStatus::WouldBlock:
+        m_readNotifier->setEnabled(false); // nothing more is read until the client takes this
+        m_writeNotifier->setEnabled(true);
+        return true;
+    case net::SendStatus::Failed:
         finish();
         return false;
     }

@@ -2,6 +2,7 @@
 
 #include "epolldispatcher.h"
 #include "logging.h"
+#include "sendqueue.h"
 #include "websocket_p.h"
 
 #include <QCoreApplication>
@@ -247,30 +248,24 @@ void WebSocket::flush()
     }
     if (m_fd < 0)
         return;
-    while (m_outPos < m_out.size()) {
-        const ssize_t n = ::send(m_fd, m_out.constData() + m_outPos, size_t(m_out.size() - m_outPos),
-                                 MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n > 0) {
-            m_outPos += n;
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            if (m_out.size() - m_outPos > kMaxBacklogBytes) {
-                m_error = u"peer is not reading (%1 bytes queued)"_s.arg(m_out.size() - m_outPos);
-                finishLater();
-                return;
-            }
-            // A slow reader that never lets the queue empty: drop what was sent, so the buffer holds only
-            // unsent bytes (at most the cap plus one message) instead of everything since it last emptied.
-            if (m_outPos >= kCompactBytes) {
-                m_out.remove(0, m_outPos);
-                m_outPos = 0;
-            }
-            setWriteInterest(true);
+    switch (net::sendPending(m_fd, m_out, &m_outPos)) {
+    case net::SendStatus::AllSent:
+        break;
+    case net::SendStatus::WouldBlock:
+        if (m_out.size() - m_outPos > kMaxBacklogBytes) {
+            m_error = u"peer is not reading (%1 bytes queued)"_s.arg(m_out.size() - m_outPos);
+            finishLater();
             return;
         }
+        // A slow reader that never lets the queue empty: drop what was sent, so the buffer holds only unsent
+        // bytes (at most the cap plus one message) instead of everything since it last emptied.
+        if (m_outPos >= kCompactBytes) {
+            m_out.remove(0, m_outPos);
+            m_outPos = 0;
+        }
+        setWriteInterest(true);
+        return;
+    case net::SendStatus::Failed:
         m_error = QString::fromLocal8Bit(std::strerror(errno));
         finishLater(); // never from inside a caller's send: report on the next pass of the event loop
         return;

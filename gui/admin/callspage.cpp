@@ -147,6 +147,7 @@ void CallsPage::refresh()
     f.limit = 2000;
     m_ctx->db->submit([f](db::Repositories &r) { return r.calls.list(f); })
         .then(this, [this](db::DbResult<QList<db::CallRecord>> res) {
+            const LoadDone done{this};
             if (!res.ok()) {
                 m_summary->setText(tr("The database is not reachable."));
                 return;
@@ -201,6 +202,7 @@ void CallsPage::showDetail(const db::CallRecord &c)
             return d;
         })
         .then(this, [this, c](db::DbResult<Detail> res) {
+            const LoadDone done{this};
             const QModelIndex i = m_proxy->mapToSource(m_table->currentIndex());
             if (!i.isValid() || m_model->at(i.row()).id != c.id)
                 return;
@@ -267,14 +269,24 @@ LiveCallsPage::LiveCallsPage(AdminContext *ctx, QWidget *parent)
     m_table = makeTable(u"liveCallsTable"_s, m_model, &m_proxy);
     m_note = new QLabel(this);
     m_note->setObjectName(u"liveNote"_s);
-    m_note->setText(ctx->postgres ? tr("Updates as calls happen (PostgreSQL notifications).")
-                                  : tr("Refreshed every 2 seconds."));
+    m_note->setWordWrap(true);
+    showNote(0);
     auto *layout = new QVBoxLayout(this);
     layout->addWidget(m_note);
     layout->addWidget(m_table, 1);
     m_poll.setInterval(ctx->postgres ? 10000 : 2000);
     connect(&m_poll, &QTimer::timeout, this, &LiveCallsPage::refresh);
     m_poll.start();
+}
+
+void LiveCallsPage::showNote(qsizetype calls)
+{
+    const QString how = m_ctx->postgres ? tr("Updates as calls happen (PostgreSQL notifications).")
+                                        : tr("Refreshed every 2 seconds.");
+    m_note->setText(calls ? tr("%n call(s) in progress. %1", nullptr, int(calls)).arg(how)
+                          : tr("No call is in progress. Calls show here while they happen, with their last "
+                               "lines; finished calls are in Call logs. %1")
+                                .arg(how));
 }
 
 void LiveCallsPage::setPollInterval(int ms)
@@ -303,9 +315,14 @@ void LiveCallsPage::refresh()
             return out;
         })
         .then(this, [this](db::DbResult<QList<Live>> res) {
+            const LoadDone done{this};
             m_inFlight = false;
-            if (res.ok())
-                m_model->setRecords(res.value);
+            if (!res.ok()) {
+                m_note->setText(tr("The database is not reachable."));
+                return;
+            }
+            m_model->setRecords(res.value);
+            showNote(res.value.size());
         });
 }
 

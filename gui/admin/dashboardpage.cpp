@@ -2,14 +2,16 @@
 // call, open tickets by priority, over a date range.
 #include "pages.h"
 
-#include <QBarCategoryAxis>
 #include <QBarSeries>
 #include <QBarSet>
+#include <QCategoryAxis>
 #include <QChart>
 #include <QChartView>
 #include <QGridLayout>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QLegend>
+#include <QLegendMarker>
 #include <QLineSeries>
 #include <QPieSeries>
 #include <QPushButton>
@@ -34,6 +36,31 @@ int pct(QList<int> v, double p)
         return 0;
     std::sort(v.begin(), v.end());
     return v.at(std::clamp<qsizetype>(qsizetype(std::ceil(p * double(v.size()))) - 1, 0, v.size() - 1));
+}
+
+// A table cell for a measurement: blank on a day that has none (no calls is not "0 ms").
+QVariant measured(const QList<int> &v, double p)
+{
+    return v.isEmpty() ? QVariant() : QVariant(pct(v, p));
+}
+
+QString msOrDash(const QList<int> &v, double p)
+{
+    return v.isEmpty() ? u"–"_s : QString::number(pct(v, p));
+}
+
+// The x axis of every chart: day i of the range at x = i, labelled with its date ("29 Nov"); on long
+// ranges only every k-th day is labelled so the labels do not overlap.
+QCategoryAxis *dateAxis(const QList<DashboardPage::Day> &days)
+{
+    auto *x = new QCategoryAxis;
+    x->setLabelsPosition(QCategoryAxis::AxisLabelsPositionOnValue);
+    x->setRange(-0.5, double(days.size()) - 0.5);
+    const qsizetype every = std::max<qsizetype>(1, (days.size() + 9) / 10);
+    for (qsizetype i = 0; i < days.size(); i += every)
+        x->append(QLocale().toString(days.at(i).date, u"d MMM"_s), double(i));
+    x->setGridLineVisible(false);
+    return x;
 }
 
 QChartView *chartView(const QString &name, QWidget *parent)
@@ -83,7 +110,7 @@ QList<DashboardPage::Day> DashboardPage::aggregate(const QList<db::CallRecord> &
 DashboardPage::DashboardPage(AdminContext *ctx, QWidget *parent)
     : AdminPage(ctx, parent)
 {
-    m_from = new QDateEdit(QDate::currentDate().addDays(-13), this);
+    m_from = new QDateEdit(QDate::currentDate().addDays(-29), this);
     m_from->setObjectName(u"dashFrom"_s);
     m_from->setCalendarPopup(true);
     m_to = new QDateEdit(QDate::currentDate(), this);
@@ -117,13 +144,14 @@ DashboardPage::DashboardPage(AdminContext *ctx, QWidget *parent)
          {tr("Resolved"), [](const Day &d) { return d.resolved; }, Qt::AlignRight | Qt::AlignVCenter},
          {tr("Transferred"), [](const Day &d) { return d.transferred; }, Qt::AlignRight | Qt::AlignVCenter},
          {tr("Dropped"), [](const Day &d) { return d.dropped; }, Qt::AlignRight | Qt::AlignVCenter},
-         {tr("Greeting ms (median)"), [](const Day &d) { return pct(d.firstAudio, 0.5); },
+         {tr("Greeting ms (median)"), [](const Day &d) { return measured(d.firstAudio, 0.5); },
           Qt::AlignRight | Qt::AlignVCenter},
-         {tr("Turn ms (median)"), [](const Day &d) { return pct(d.turnP50, 0.5); },
+         {tr("Turn ms (median)"), [](const Day &d) { return measured(d.turnP50, 0.5); },
           Qt::AlignRight | Qt::AlignVCenter},
-         {tr("Turn ms (p95)"), [](const Day &d) { return pct(d.turnP95, 0.95); },
+         {tr("Turn ms (p95)"), [](const Day &d) { return measured(d.turnP95, 0.95); },
           Qt::AlignRight | Qt::AlignVCenter},
-         {tr("Cost (USD)"), [](const Day &d) { return QString::number(d.cost, 'f', 2); },
+         {tr("Cost (USD)"),
+          [](const Day &d) { return d.calls ? QVariant(QString::number(d.cost, 'f', 2)) : QVariant(); },
           Qt::AlignRight | Qt::AlignVCenter}},
         this);
     m_table = makeTable(u"dashTable"_s, m_model, &m_proxy);
@@ -170,6 +198,7 @@ void DashboardPage::refresh()
             return d;
         })
         .then(this, [this, from, to](db::DbResult<Data> res) {
+            const LoadDone done{this};
             if (!res.ok()) {
                 m_totals->setText(tr("The database is not reachable."));
                 return;
@@ -184,27 +213,39 @@ void DashboardPage::refresh()
             auto *setDropped = new QBarSet(tr("Dropped"));
             auto *setOther = new QBarSet(tr("Other"));
             auto *costSet = new QBarSet(tr("Cost per day (USD)"));
-            auto *greetLine = new QLineSeries;
-            greetLine->setName(tr("First greeting (median ms)"));
-            auto *turnLine = new QLineSeries;
-            turnLine->setName(tr("Turn latency (median ms)"));
-            auto *turn95Line = new QLineSeries;
-            turn95Line->setName(tr("Turn latency (p95 ms)"));
-            QStringList categories;
+            // Latency lines with a gap on days without calls: one series per run of days with data, the
+            // runs of one measurement drawn alike and named once in the legend.
+            struct Line
+            {
+                QString name;
+                QList<int> Day::*values;
+                double p;
+                QList<QLineSeries *> runs;
+            };
+            QList<Line> lines = {{tr("First greeting (median ms)"), &Day::firstAudio, 0.5, {}},
+                                 {tr("Turn latency (median ms)"), &Day::turnP50, 0.5, {}},
+                                 {tr("Turn latency (p95 ms)"), &Day::turnP95, 0.95, {}}};
             double maxLatency = 100;
             for (int i = 0; i < days.size(); ++i) {
                 const Day &d = days.at(i);
-                categories << (days.size() > 10 ? d.date.toString(u"d"_s) : d.date.toString(u"d MMM"_s));
                 *setResolved << d.resolved;
                 *setTransferred << d.transferred;
                 *setDropped << d.dropped;
                 *setOther << d.other;
                 *costSet << d.cost;
-                greetLine->append(i, pct(d.firstAudio, 0.5));
-                turnLine->append(i, pct(d.turnP50, 0.5));
-                turn95Line->append(i, pct(d.turnP95, 0.95));
-                maxLatency =
-                    std::max({maxLatency, double(pct(d.turnP95, 0.95)), double(pct(d.firstAudio, 0.5))});
+                for (Line &l : lines) {
+                    const QList<int> &v = d.*(l.values);
+                    if (v.isEmpty())
+                        continue;
+                    if (l.runs.isEmpty() || (days.at(i - 1).*(l.values)).isEmpty()) {
+                        auto *run = new QLineSeries;
+                        run->setName(l.name);
+                        run->setPointsVisible(true);
+                        l.runs << run;
+                    }
+                    l.runs.last()->append(i, pct(v, l.p));
+                    maxLatency = std::max(maxLatency, double(pct(v, l.p)));
+                }
                 calls += d.calls;
                 resolved += d.resolved;
                 transferred += d.transferred;
@@ -223,9 +264,7 @@ void DashboardPage::refresh()
                    "($%9 per call) · open tickets %10")
                     .arg(calls)
                     .arg(share(resolved), share(transferred), share(dropped))
-                    .arg(pct(greet, 0.5))
-                    .arg(pct(turn50, 0.5))
-                    .arg(pct(turn95, 0.95))
+                    .arg(msOrDash(greet, 0.5), msOrDash(turn50, 0.5), msOrDash(turn95, 0.95))
                     .arg(cost, 0, 'f', 2)
                     .arg(calls ? cost / calls : 0.0, 0, 'f', 3)
                     .arg(res.value.openTickets.size()));
@@ -238,10 +277,8 @@ void DashboardPage::refresh()
                 c->setTitle(title);
                 return c;
             };
-            auto categoryAxis = [&categories](QChart *c, QAbstractSeries *s) {
-                auto *x = new QBarCategoryAxis;
-                x->append(categories);
-                x->setLabelsAngle(categories.size() > 10 ? 0 : -45);
+            auto categoryAxis = [&days](QChart *c, QAbstractSeries *s) {
+                auto *x = dateAxis(days);
                 c->addAxis(x, Qt::AlignBottom);
                 s->attachAxis(x);
             };
@@ -262,19 +299,23 @@ void DashboardPage::refresh()
             stacked->attachAxis(y1);
 
             QChart *c2 = reset(m_latencyChart, tr("Latency"));
-            auto *x2 = new QValueAxis;
-            x2->setRange(0, std::max<qsizetype>(1, days.size() - 1));
-            x2->setLabelFormat(u"%d"_s);
-            x2->setTitleText(tr("day"));
+            auto *x2 = dateAxis(days);
             auto *y2 = new QValueAxis;
             y2->setRange(0, maxLatency * 1.1);
             y2->setTitleText(tr("ms"));
             c2->addAxis(x2, Qt::AlignBottom);
             c2->addAxis(y2, Qt::AlignLeft);
-            for (QLineSeries *s : {greetLine, turnLine, turn95Line}) {
-                c2->addSeries(s);
-                s->attachAxis(x2);
-                s->attachAxis(y2);
+            for (const Line &l : lines) {
+                for (QLineSeries *s : l.runs) {
+                    c2->addSeries(s);
+                    s->attachAxis(x2);
+                    s->attachAxis(y2);
+                    if (s != l.runs.first()) {
+                        s->setPen(l.runs.first()->pen());
+                        for (QLegendMarker *m : c2->legend()->markers(s))
+                            m->setVisible(false);
+                    }
+                }
             }
 
             QChart *c3 = reset(m_costChart, tr("Cost per day (USD)"));

@@ -4,6 +4,7 @@
 #include "mainwindow.h"
 #include "notificationlistener.h"
 #include "pages.h"
+#include "screenshottour.h"
 
 #include <QApplication>
 #include <QLibraryInfo>
@@ -100,28 +101,21 @@ int main(int argc, char **argv)
         window->show();
         const QString shot = qEnvironmentVariable("VAANI_ADMIN_SCREENSHOT");
         if (!shot.isEmpty()) {
-            // VAANI_ADMIN_SCREENSHOT=dir: saves each page as dir/<page>.png and quits (README screenshots).
-            QTimer::singleShot(800, window.get(), [&window, shot] {
-                int i = 0;
-                for (const char *page :
-                     {"dashboardPage", "callsPage", "ordersPage", "ticketsPage", "promptsPage"}) {
-                    QTimer::singleShot(1500 * i++, window.get(),
-                                       [&window, shot, p = QString::fromLatin1(page)] {
-                                           window->showPage(p);
-                                           QTimer::singleShot(500, window.get(), [&window, p] {
-                                               if (p != u"callsPage"_s)
-                                                   return;
-                                               if (auto *t = window->findChild<QTableView *>(u"callsTable"_s);
-                                                   t && t->model()->rowCount())
-                                                   t->selectRow(0);
-                                           });
-                                           QTimer::singleShot(1200, window.get(), [&window, shot, p] {
-                                               window->grab().save(shot + u'/' + p + u".png"_s);
-                                           });
-                                       });
-                }
-                QTimer::singleShot(1500 * i + 500, qApp, &QCoreApplication::quit);
-            });
+            // VAANI_ADMIN_SCREENSHOT=dir: saves each page as dir/<page>.png once it has loaded, and quits.
+            auto *tour =
+                new admin::ScreenshotTour(window.get(), shot,
+                                          {u"dashboardPage"_s, u"livePage"_s, u"callsPage"_s, u"ordersPage"_s,
+                                           u"customersPage"_s, u"ticketsPage"_s, u"promptsPage"_s},
+                                          window.get());
+            QObject::connect(tour, &admin::ScreenshotTour::finished, qApp,
+                             [tour](bool ok, const QString &why) {
+                                 for (const QString &p : tour->saved())
+                                     std::fprintf(stderr, "saved %s\n", qPrintable(p));
+                                 if (!ok)
+                                     std::fprintf(stderr, "screenshots failed: %s\n", qPrintable(why));
+                                 QCoreApplication::exit(ok ? 0 : 1);
+                             });
+            tour->start();
         }
     });
     return app.exec();

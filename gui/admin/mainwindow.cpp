@@ -200,6 +200,11 @@ AdminPage *MainWindow::page(const QString &objectName) const
     return nullptr;
 }
 
+AdminPage *MainWindow::currentPage() const
+{
+    return m_pages.value(m_currentRow);
+}
+
 bool MainWindow::showPage(const QString &objectName)
 {
     for (int i = 0; i < m_pages.size(); ++i) {

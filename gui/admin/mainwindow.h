@@ -23,6 +23,7 @@ class MainWindow : public QMainWindow
 public:
     explicit MainWindow(AdminContext *ctx, const QString &databaseDescription, QWidget *parent = nullptr);
     AdminPage *page(const QString &objectName) const;
+    AdminPage *currentPage() const;
     bool showPage(const QString &objectName);
     bool exportCurrent(const QString &path, QString *error);
 

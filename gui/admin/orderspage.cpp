@@ -175,6 +175,7 @@ void OrdersPage::refresh()
     const QString text = m_search->text();
     m_ctx->db->submit([text](db::Repositories &r) { return r.orders.search(text, 1000); })
         .then(this, [this](db::DbResult<QList<db::Order>> res) {
+            const LoadDone done{this};
             if (!res.ok()) {
                 showResult(m_message, res.error, {});
                 return;
@@ -315,6 +316,7 @@ void CustomersPage::refresh()
     const QString text = m_search->text();
     m_ctx->db->submit([text](db::Repositories &r) { return r.customers.search(text, 1000); })
         .then(this, [this](db::DbResult<QList<db::Customer>> res) {
+            const LoadDone done{this};
             if (!res.ok()) {
                 showResult(m_message, res.error, {});
                 return;

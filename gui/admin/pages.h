@@ -44,7 +44,18 @@ public:
     // Asks Save/Discard/Cancel when there are unsaved changes; true when it is fine to leave.
     bool maybeLeave();
 
+Q_SIGNALS:
+    // A load the page started has been answered (its list after refresh(), or the detail of the selected
+    // row) and is on screen — also when the answer was an error, which the page then shows.
+    void loaded();
+
 protected:
+    // Put at the top of a load's continuation: emits loaded() on every way out of it.
+    struct LoadDone
+    {
+        AdminPage *page;
+        ~LoadDone() { Q_EMIT page->loaded(); }
+    };
     virtual bool saveChanges() { return true; }
     QTableView *makeTable(const QString &objectName, QAbstractItemModel *model,
                           QSortFilterProxyModel **proxy);
@@ -230,6 +241,7 @@ public:
     void setPollInterval(int ms);
 
 private:
+    void showNote(qsizetype calls);
     struct Live
     {
         db::CallRecord call;

@@ -200,6 +200,7 @@ void PromptsPage::refresh()
 {
     m_ctx->db->submit([](db::Repositories &r) { return r.prompts.versions(); })
         .then(this, [this](db::DbResult<QList<db::AgentPrompt>> res) {
+            const LoadDone done{this};
             if (!res.ok()) {
                 showResult(m_message, res.error, {});
                 return;

@@ -165,6 +165,7 @@ void TicketsPage::refresh()
     f.text = m_textFilter->text().trimmed();
     m_ctx->db->submit([f](db::Repositories &r) { return r.tickets.list(f); })
         .then(this, [this](db::DbResult<QList<db::Ticket>> res) {
+            const LoadDone done{this};
             if (!res.ok()) {
                 showResult(m_message, res.error, {});
                 return;
@@ -203,6 +204,7 @@ void TicketsPage::load(const db::Ticket &t)
     const qint64 id = t.id;
     m_ctx->db->submit([id](db::Repositories &r) { return r.tickets.history(id); })
         .then(this, [this, id](db::DbResult<QList<db::TicketEvent>> res) {
+            const LoadDone done{this};
             if (!m_current || m_current->id != id)
                 return;
             m_history->clear();

@@ -45,6 +45,7 @@ for i in range(36):
                  f"({i + 1}, {q(name)}, {q(phone)}, {q(email)}, {q(city)}, '{{{{DAY-{200 - i}}}}}');")
 lines.append("")
 codes = set()
+orders = []
 order_id = 0
 fixed = {1: ("ABC123", "shipped"), 2: ("XYZ789", "delivered"), 3: ("PQR456", "out_for_delivery")}
 for cust in customers:
@@ -64,41 +65,446 @@ for cust in customers:
         picked = random.sample(products, n)
         items = ", ".join(p[0] for p in picked)
         amount = sum(p[1] for p in picked)
-        placed = random.randint(1, 25)
-        expected = placed - random.randint(3, 7)
+        transit = random.randint(3, 7)
+        # Orders still on their way were placed recently; delivered and returned ones a while ago.
+        if code == "ABC123":
+            placed = 4
+        elif code == "XYZ789":
+            placed = 12
+        elif status in ("placed", "packed", "shipped", "out_for_delivery"):
+            placed = random.randint(1, transit)
+        else:
+            placed = random.randint(transit + 1, 45)
+        expected = 0 if status == "out_for_delivery" else transit - placed  # days from today
+        delivered_ago = placed - random.randint(2, transit) if status in ("delivered", "returned") else None
         carrier = random.choice(carriers) if status not in ("placed", "cancelled") else None
         tracking = (carrier[:2].upper() + str(random.randint(10**9, 10**10 - 1))) if carrier else None
-        delivered = f"'{{{{DAY-{max(expected, 0)}}}}}'" if status in ("delivered", "returned") else "NULL"
+        delivered = f"'{{{{DAY-{delivered_ago}}}}}'" if delivered_ago is not None else "NULL"
         exp = f"'{{{{DAY{expected:+d}}}}}'" if status != "cancelled" else "NULL"
+        updated = delivered_ago if delivered_ago is not None else min(placed, 1)
+        orders.append(dict(id=order_id, code=code, customer=cust, status=status, items=items, amount=amount,
+                           placed=placed, expected=expected, delivered=delivered_ago, carrier=carrier,
+                           transit=transit,
+                           tracking=tracking))
         lines.append(
             "INSERT INTO orders (id, code, customer_id, status, items, amount_paise, placed_at, expected_delivery, "
             "delivered_at, carrier, tracking_number, updated_at) VALUES "
             f"({order_id}, {q(code)}, {cust[0]}, {q(status)}, {q(items)}, {amount}, '{{{{DAY-{placed}}}}}', {exp}, "
             f"{delivered}, {q(carrier) if carrier else 'NULL'}, {q(tracking) if tracking else 'NULL'}, "
-            f"'{{{{DAY-{max(expected, 0) if status == 'delivered' else min(placed, 1)}}}}}');")
+            f"'{{{{DAY-{updated}}}}}');")
 lines.append("")
-tickets = [
-    (2, "damaged_item", "high", "open", "Pressure cooker lid arrived cracked; customer wants a replacement."),
-    (5, "refund", "normal", "in_progress", "Refund for cancelled order not yet received in bank account."),
-    (8, "delivery", "normal", "open", "Delivery partner marked attempted but nobody came."),
-    (11, "wrong_item", "high", "resolved", "Received size 8 shoes instead of size 9."),
-    (14, "payment", "urgent", "open", "Amount debited twice via UPI."),
-    (17, "delivery", "low", "closed", "Asked to change delivery address to office."),
+# Tickets opened by staff (from e-mail and chat) before the call history below.
+staff_tickets = [
+    (2, "damaged_item", "high", "open", "{item} arrived damaged; customer wants a replacement."),
+    (5, "refund", "normal", "in_progress", "Refund for {item} not yet received in the bank account."),
+    (8, "delivery", "normal", "open", "Courier marked delivery attempted for {item} but nobody came."),
+    (11, "wrong_item", "high", "resolved", "Received a different product instead of {item}."),
+    (14, "payment", "urgent", "open", "Amount for {item} debited twice via UPI."),
+    (17, "delivery", "low", "closed", "Asked to change the delivery address of {item} to the office."),
 ]
-for i, (oid, cat, prio, status, summary) in enumerate(tickets, start=1):
-    oid = min(oid, order_id)
+ticket_id = 0
+event_id = 0
+
+
+def add_ticket(order, cat, prio, status, summary, created, updated, call_id="NULL", customer_id=None,
+               assignee=None):
+    """created/updated: timestamp placeholders. Returns the ticket code."""
+    global ticket_id, event_id
+    ticket_id += 1
+    code = f"TKT-{1000 + ticket_id}"
+    cust = order["customer"][0] if order else customer_id
     lines.append(
-        "INSERT INTO tickets (id, code, order_id, customer_id, category, priority, status, summary, assignee, "
-        "created_at, updated_at) VALUES "
-        f"({i}, 'TKT-{1000 + i}', {oid}, (SELECT customer_id FROM orders WHERE id = {oid}), {q(cat)}, {q(prio)}, "
-        f"{q(status)}, {q(summary)}, {q('Meena' if status != 'open' else '') if status != 'open' else 'NULL'}, "
-        f"'{{{{DAY-{10 - i}}}}}', '{{{{DAY-{max(0, 8 - i)}}}}}');")
+        "INSERT INTO tickets (id, code, order_id, customer_id, call_id, category, priority, status, summary, "
+        "assignee, created_at, updated_at) VALUES "
+        f"({ticket_id}, {q(code)}, {order['id'] if order else 'NULL'}, {cust if cust else 'NULL'}, {call_id}, "
+        f"{q(cat)}, {q(prio)}, {q(status)}, {q(summary)}, {q(assignee) if assignee else 'NULL'}, "
+        f"'{created}', '{updated}');")
+    event_id += 1
     lines.append(
-        "INSERT INTO ticket_events (ticket_id, kind, to_status, note, author, created_at) VALUES "
-        f"({i}, 'created', 'open', {q(summary)}, 'demo', '{{{{DAY-{10 - i}}}}}');")
+        "INSERT INTO ticket_events (id, ticket_id, kind, to_status, note, author, created_at) VALUES "
+        f"({event_id}, {ticket_id}, 'created', 'open', {q(summary)}, "
+        f"{q('vaani-agent' if call_id != 'NULL' else 'Meena')}, '{created}');")
     if status != "open":
+        event_id += 1
         lines.append(
-            "INSERT INTO ticket_events (ticket_id, kind, from_status, to_status, author, created_at) VALUES "
-            f"({i}, 'status', 'open', {q(status)}, 'Meena', '{{{{DAY-{max(0, 8 - i)}}}}}');")
+            "INSERT INTO ticket_events (id, ticket_id, kind, from_status, to_status, author, created_at) VALUES "
+            f"({event_id}, {ticket_id}, 'status', 'open', {q(status)}, {q(assignee or 'Meena')}, '{updated}');")
+    return code
+
+
+for oid, cat, prio, status, summary in staff_tickets:
+    o = orders[min(oid, order_id) - 1]
+    n = len(lines)
+    add_ticket(o, cat, prio, status, summary.format(item=o["items"].split(", ")[0]),
+               f"{{{{DAY-{40 - ticket_id}}}}}", f"{{{{DAY-{max(31, 38 - ticket_id)}}}}}",
+               assignee="Meena" if status != "open" else None)
+
+# ---------------------------------------------------------------------------------------------------------------
+# About 30 days of call history: what the server itself would have written for each call (calls, transcript,
+# tool calls with their JSON, per-turn latencies, linked tickets). Times are {{DAY-n@HH:MM:SS.mmm}} in UTC;
+# the callers ring between 09:00 and 21:00 IST. Two days have no calls (a holiday and a day the line was
+# switched off), so the dashboard shows gaps.
+lines.append("")
+BUSINESS = "+918047112233"
+words = {"0": "zero", "1": "one", "2": "two", "3": "three", "4": "four", "5": "five", "6": "six", "7": "seven",
+         "8": "eight", "9": "nine"}
+status_hinglish = {
+    "placed": "abhi place hua hai, jald hi pack hoga",
+    "packed": "pack ho chuka hai aur courier pickup ka wait kar raha hai",
+    "shipped": "ship ho gaya hai, raste mein hai",
+    "out_for_delivery": "aaj out for delivery hai, shaam tak aa jayega",
+    "delivered": "deliver ho chuka hai",
+    "cancelled": "cancel ho chuka hai",
+    "returned": "return ho chuka hai",
+}
+status_text = {"placed": "Order placed, not yet packed", "packed": "Packed, waiting for pickup by the courier",
+               "shipped": "Shipped, on the way", "out_for_delivery": "Out for delivery today",
+               "delivered": "Delivered", "cancelled": "Cancelled", "returned": "Returned"}
+
+
+def mask(phone):
+    digits = sum(c.isdigit() for c in phone)
+    out, seen = [], 0
+    for c in phone:
+        if c.isdigit():
+            seen += 1
+            out.append("*" if seen <= digits - 4 else c)
+        else:
+            out.append(c)
+    return "".join(out)
+
+
+def spell(code):
+    return ", ".join(c if c.isalpha() else words[c] for c in code)
+
+
+def json_str(s):
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def json_obj(pairs):
+    parts = []
+    for k, v in pairs:
+        if v is None:
+            continue
+        if isinstance(v, bool):
+            val = "true" if v else "false"
+        elif isinstance(v, (int, float)):
+            val = f"{v:.2f}" if isinstance(v, float) else str(v)
+        elif isinstance(v, list):
+            val = "[" + ",".join(v) + "]"
+        elif isinstance(v, str) and v.startswith("{"):
+            val = v
+        else:
+            val = json_str(v)
+        parts.append(f"{json_str(k)}:{val}")
+    return "{" + ",".join(parts) + "}"
+
+
+def describe(o):
+    return json_obj([("order_id", o["code"]), ("status", o["status"]), ("status_text", status_text[o["status"]]),
+                     ("items", o["items"]), ("amount_inr", o["amount"] / 100.0),
+                     ("placed_on", f"{{{{DATE-{o['placed']}}}}}"), ("customer_name", o["customer"][1]),
+                     ("expected_delivery", f"{{{{DATE{o['expected']:+d}}}}}"
+                      if o["status"] not in ("delivered", "cancelled") else None),
+                     ("delivered_on", f"{{{{DATE-{o['delivered']}}}}}" if o["delivered"] is not None else None),
+                     ("courier", o["carrier"]), ("tracking_number", o["tracking"])])
+
+
+class Call:
+    def __init__(self):
+        self.turns = []       # (speaker, text)
+        self.tools = []       # (name, args, result, ok)
+        self.ticket = None    # (order, category, priority, summary)
+        self.outcome = "resolved"
+        self.reason = "agent ended the call"
+
+    def agent(self, text):
+        self.turns.append(("agent", text))
+
+    def caller(self, text):
+        self.turns.append(("caller", text))
+
+    def tool(self, name, args, result, ok=True):
+        self.tools.append((name, args, result, ok, len(self.turns)))
+
+
+def as_of(o, n):
+    """The order as a call n days ago saw it: not yet delivered if it was delivered after that day."""
+    if o["delivered"] is None or o["delivered"] >= n:
+        return o
+    seen = dict(o)
+    seen.update(status="shipped", delivered=None, expected=o["transit"] - o["placed"])
+    return seen
+
+
+def lookup(o):
+    return json_obj([("ok", True), ("found", True), ("order", describe(o))])
+
+
+def status_sentence(o):
+    s = f"Aapka order {spell(o['code'])}, {o['items'].split(', ')[0]}, {status_hinglish[o['status']]}"
+    ahead = o["expected"] + call_day  # days from the call to the expected delivery
+    if o["status"] in ("shipped", "packed", "placed") and ahead >= 0:
+        s += " aur " + ("aaj" if ahead == 0 else "kal" if ahead == 1 else f"{ahead} din mein") + \
+            " tak deliver ho jayega"
+    if o["carrier"] and o["status"] in ("shipped", "out_for_delivery"):
+        s += f". Courier {o['carrier']} hai, tracking number SMS par bhej diya gaya hai"
+    return s + "."
+
+
+def scenario_order_status(c, cust, own):
+    o = random.choice(own)
+    c.caller(random.choice([f"Haan ji, mera order {o['code']} kahan tak pahuncha?",
+                            f"Hello, order {o['code']} ka status batayenge please?",
+                            f"Mujhe apne order ke baare mein poochna tha, ID hai {o['code']}.",
+                            f"Hi, I want to know where my order {o['code']} is."]))
+    c.agent(f"Zaroor, main check karti hoon. Aapne bola {spell(o['code'])}, sahi hai?")
+    c.caller(random.choice(["Haan, sahi hai.", "Ji haan.", "Yes, correct."]))
+    c.tool("lookup_order", json_obj([("order_id", o["code"])]), lookup(o))
+    c.agent(status_sentence(o) + " Aur kuch madad kar sakti hoon?")
+    c.caller(random.choice(["Nahi bas itna hi, thank you.", "Theek hai, shukriya.", "Bas, thanks."]))
+    c.agent("Aapka din shubh ho! Vaani se baat karne ke liye dhanyavaad.")
+    c.tool("end_call", json_obj([("reason", "caller's question answered")]), json_obj([("ok", True)]))
+
+
+def scenario_find_orders(c, cust, own):
+    c.caller(random.choice(["Mera order ID yaad nahi hai, par parcel abhi tak nahi aaya.",
+                            "Order number nahi pata, aap mere number se dekh sakte ho?"]))
+    c.agent("Koi baat nahi, main aapke registered number se dekh leti hoon.")
+    recent = sorted(own, key=lambda o: o["placed"])[:5]
+    c.tool("find_orders_for_caller", "{}",
+           json_obj([("ok", True), ("orders", [describe(o) for o in recent]), ("message", "")]))
+    o = recent[0]
+    c.agent(f"Aapka sabse naya order {o['items'].split(', ')[0]} ka hai. " + status_sentence(o))
+    c.caller("Acha, theek hai. Thank you.")
+    c.agent("Welcome ji! Kuch aur ho to zaroor call kijiye.")
+    c.tool("end_call", json_obj([("reason", "order status given")]), json_obj([("ok", True)]))
+
+
+def scenario_damaged(c, cust, own):
+    o = random.choice([x for x in own if x["status"] == "delivered"] or own)
+    item = o["items"].split(", ")[0]
+    c.caller(f"Mera order {o['code']} aaya hai lekin {item} toota hua hai, box bhi phata hua tha.")
+    c.agent("Oh, yeh sunke bura laga. Main order check karti hoon.")
+    c.tool("lookup_order", json_obj([("order_id", o["code"])]), lookup(o))
+    c.agent(f"Maine dekha, {item} {status_hinglish[o['status']]}. Kya main damaged item ke liye ticket "
+            "bana doon, taaki replacement ho sake?")
+    c.caller("Haan please, replacement chahiye.")
+    summary = f"{item} arrived damaged (order {o['code']}); caller wants a replacement."
+    c.ticket = (o, "damaged_item", "high", summary)
+    c.agent("Ticket ban gaya hai, number hai {ticket}. Hamari team 24 ghante mein call karegi.")
+    c.caller("Theek hai, thank you.")
+    c.agent("Dhanyavaad, aapka din accha ho.")
+    c.tool("end_call", json_obj([("reason", "ticket opened")]), json_obj([("ok", True)]))
+
+
+def scenario_refund_transfer(c, cust, own):
+    o = random.choice([x for x in own if x["status"] in ("cancelled", "returned")] or own)
+    c.caller(f"Maine {o['code']} return kiya tha, das din ho gaye, refund abhi tak nahi aaya. Bahut pareshan hoon.")
+    c.tool("lookup_order", json_obj([("order_id", o["code"])]), lookup(o))
+    c.agent(f"Main samajh sakti hoon. Order {spell(o['code'])} {status_hinglish[o['status']]}. "
+            "Refund ke liye main ek ticket bana deti hoon.")
+    summary = f"Refund for order {o['code']} not received after {random.randint(7, 14)} days; caller upset."
+    c.ticket = (o, "refund", "high", summary)
+    c.agent("Ticket number {ticket} hai.")
+    c.caller("Nahi, mujhe kisi insaan se baat karni hai abhi.")
+    c.agent("Bilkul, main aapko hamare colleague se connect kar rahi hoon. Kripya line par bane rahiye.")
+    c.tool("transfer_to_human", json_obj([("reason", "refund delayed; caller asked for a person")]),
+           json_obj([("ok", True), ("transferring", True)]))
+    c.outcome, c.reason = "transferred", "transferred to a human"
+
+
+def scenario_ticket_status(c, cust, own, known_tickets):
+    mine = [t for t in known_tickets if t[2] == cust[0]]
+    if not mine:
+        return scenario_order_status(c, cust, own)
+    code, status, _, summary, created_n = random.choice(mine)
+    c.caller(f"Maine complaint ki thi, ticket number {code}. Uska kya hua?")
+    c.tool("get_ticket_status", json_obj([("ticket_id", code)]),
+           json_obj([("ok", True), ("found", True),
+                     ("ticket", json_obj([("ticket_id", code), ("status", status), ("priority", "high"),
+                                          ("summary", summary), ("opened_on", f"{{{{DATE-{created_n}}}}}")]))]))
+    c.agent(f"Ticket {code} abhi {'open hai, team us par kaam kar rahi hai' if status == 'open' else 'process mein hai'}"
+            ". Aapko jald hi update milega.")
+    c.caller("Acha ok. Thank you.")
+    c.agent("Shukriya, aapka din shubh ho.")
+    c.tool("end_call", json_obj([("reason", "ticket status given")]), json_obj([("ok", True)]))
+
+
+def scenario_wrong_code(c, cust, own):
+    o = random.choice(own)
+    wrong = o["code"][:3] + str((int(o["code"][3:]) + 7) % 1000).zfill(3)
+    c.caller(f"Order {wrong} ka status batao.")
+    c.tool("lookup_order", json_obj([("order_id", wrong)]),
+           json_obj([("ok", True), ("found", False),
+                     ("message", f"No order found with ID '{wrong}'. Read the ID back and ask the caller to check it.")]))
+    c.agent(f"Maaf kijiye, {spell(wrong)} se koi order nahi mila. Kya aap ek baar ID check kar sakte hain?")
+    c.caller(f"Oh sorry, {o['code']} hai.")
+    c.tool("lookup_order", json_obj([("order_id", o["code"])]), lookup(o))
+    c.agent(status_sentence(o))
+    c.caller("Great, thanks.")
+    c.agent("Welcome! Bye bye.")
+    c.tool("end_call", json_obj([("reason", "order status given")]), json_obj([("ok", True)]))
+
+
+def scenario_dropped(c, cust, own):
+    c.caller(random.choice(["Hello? Hello? Awaaz aa rahi hai?", "Haan ji, ek minute...",
+                            "Mera parcel... (network weak)"]))
+    c.agent("Ji, main sun rahi hoon. Bataiye kya madad kar sakti hoon?")
+    c.outcome, c.reason = "dropped", "caller hung up (stop)"
+
+
+scenarios = [(scenario_order_status, 34), (scenario_find_orders, 12), (scenario_damaged, 11),
+             (scenario_ticket_status, 9), (scenario_refund_transfer, 10), (scenario_wrong_code, 7),
+             (scenario_dropped, 11), ("rejected", 2), ("failed", 2), ("no_stream", 2)]
+GREETING = ("Namaste! Main Vaani hoon, aapki customer support assistant. Bataiye, aaj main aapki kaise madad "
+            "kar sakti hoon?")
+orders_by_customer = {}
+for o in orders:
+    orders_by_customer.setdefault(o["customer"][0], []).append(o)
+known_tickets = []     # (code, status, customer_id, summary, created days ago)
+call_id = transcript_id = tool_id = turn_id = 0
+quiet_days = {9, 18}
+total_calls = 0
+for n in range(30, 0, -1):
+    if n in quiet_days:
+        continue
+    call_day = n
+    starts = sorted(random.randint(int(3.5 * 3600), int(15.5 * 3600)) for _ in range(random.randint(5, 15)))
+    for start in starts:
+        call_id += 1
+        total_calls += 1
+        unknown = random.random() < 0.12
+        cust = random.choice(customers[:12] if random.random() < 0.5 else customers)
+        phone = ("+91" + random.choice("6789") + "".join(random.choice("0123456789") for _ in range(9))
+                 if unknown else cust[2])
+        kind = random.choices([s for s, _ in scenarios], [w for _, w in scenarios])[0]
+        c = Call()
+        call_sid = "CA" + "".join(random.choice("0123456789abcdef") for _ in range(32))
+        stream_sid = "MZ" + "".join(random.choice("0123456789abcdef") for _ in range(32))
+        first_audio = random.randint(280, 900)
+        if kind in ("rejected", "no_stream"):
+            duration = 0 if kind == "rejected" else random.randint(2, 6)
+            c.outcome, c.reason = kind, ("server at capacity" if kind == "rejected"
+                                        else "media stream never started")
+            first_audio = None
+        elif kind == "failed":
+            c.agent(GREETING)
+            c.caller("Hello, mera order...")
+            c.outcome, c.reason = "failed", "model connection lost"
+        else:
+            c.agent(GREETING)
+            own = [as_of(o, n) for o in orders_by_customer.get(cust[0], []) if o["placed"] > n]
+            if unknown or not own:
+                c.caller("Mera order status batayenge? ID mere paas nahi hai.")
+                c.tool("find_orders_for_caller", "{}",
+                       json_obj([("ok", True), ("orders", []),
+                                 ("message", "No orders are registered to this phone number.")]))
+                c.agent("Is number par koi order registered nahi hai. Aap order ID bata sakte hain? Woh SMS "
+                        "ya email mein milega.")
+                c.caller("Acha, main dhoondh ke call karta hoon.")
+                c.agent("Zaroor, dhanyavaad!")
+                c.tool("end_call", json_obj([("reason", "caller will call back with the order ID")]),
+                       json_obj([("ok", True)]))
+            elif kind == scenario_ticket_status:
+                kind(c, cust, own, known_tickets)
+            else:
+                kind(c, cust, own)
+        # Timing: each turn takes a few seconds of speech; agent turns answer after the model's latency.
+        offset = first_audio or 0
+        entries, turns, tool_rows = [], [], []
+        latencies = []
+        tools_at = {}
+        for t in c.tools:
+            tools_at.setdefault(t[4], []).append(t)
+        ticket_code = None
+        for i, (speaker, text) in enumerate(c.turns):
+            for t in tools_at.get(i, []):
+                tool_rows.append((t, offset))
+                offset += random.randint(25, 180)
+            if "{ticket}" in text and c.ticket:
+                o, cat, prio, summary = c.ticket
+                created = (n, start + offset // 1000)
+                status = random.choice(["open", "open", "in_progress", "resolved"]) if n > 3 else "open"
+                ticket_code = f"TKT-{1000 + ticket_id + 1}"
+                tool_rows.append((("create_ticket",
+                                   json_obj([("order_id", o["code"]), ("category", cat), ("summary", summary),
+                                             ("priority", prio)]),
+                                   json_obj([("ok", True), ("ticket_id", ticket_code), ("status", "open"),
+                                             ("priority", prio)]), True, i), offset))
+                offset += random.randint(40, 160)
+                c.pending_ticket = (o, cat, prio, status, summary, created)
+                text = text.replace("{ticket}", " ".join(ticket_code.split("-")[1]))
+            if speaker == "agent" and i > 0:
+                lat = int(random.lognormvariate(6.75, 0.28))
+                latencies.append(lat)
+                turns.append((len(turns) + 1, lat, offset))
+                offset += lat
+            entries.append((speaker, text, offset))
+            offset += int(len(text) * random.uniform(55, 75)) + random.randint(300, 1200)
+        for t in tools_at.get(len(c.turns), []):
+            tool_rows.append((t, offset))
+        if kind not in ("rejected", "no_stream"):
+            duration = max(3, offset // 1000 + random.randint(1, 4))
+        end = start + duration
+        if c.outcome == "dropped":
+            twilio = "completed"
+        else:
+            twilio = {"rejected": "busy", "no_stream": "failed"}.get(c.outcome, "completed")
+        started = f"{{{{DAY-{n}@{start // 3600:02d}:{start // 60 % 60:02d}:{start % 60:02d}.{random.randint(0, 999):03d}}}}}"
+        ended = f"{{{{DAY-{n}@{end // 3600:02d}:{end // 60 % 60:02d}:{end % 60:02d}.{random.randint(0, 999):03d}}}}}"
+        # Tokens: audio at 10 tokens a second each way; text context re-read (mostly cached) every turn.
+        agent_s = sum(len(t) * 0.065 for s, t in c.turns if s == "agent")
+        caller_s = max(0, duration - agent_s)
+        audio_in, audio_out = int(caller_s * 10), int(agent_s * 20)
+        responses = max(1, len(turns) + 1)
+        text_in = 1900 * responses + 120 * responses * (responses - 1) // 2
+        cached = int(text_in * 0.82) if responses > 1 else 0
+        text_out = 35 * responses
+        if c.outcome in ("rejected", "no_stream"):
+            audio_in = audio_out = text_in = cached = text_out = 0
+        cost = (audio_in * 32 + (text_in - cached) * 4 + cached * 0.4 + audio_out * 64 + text_out * 16) / 1e6
+        p50 = sorted(latencies)[len(latencies) // 2] if latencies else None
+        p95 = sorted(latencies)[min(len(latencies) - 1, int(len(latencies) * 0.95))] if latencies else None
+        nul = lambda v: "NULL" if v is None else str(v)
+        lines.append(
+            "INSERT INTO calls (id, call_sid, stream_sid, caller_masked, called_number, customer_id, started_at, "
+            "ended_at, outcome, end_reason, prompt_id, prompt_version, server_instance, input_tokens, "
+            "output_tokens, cost_usd, first_audio_ms, twilio_status, duration_s, audio_input_tokens, "
+            "audio_output_tokens, cached_input_tokens, turn_count, turn_latency_p50_ms, turn_latency_p95_ms, "
+            "updated_at) VALUES "
+            f"({call_id}, {q(call_sid)}, {q(stream_sid) if c.outcome != 'rejected' else 'NULL'}, {q(mask(phone))}, "
+            f"{q(BUSINESS)}, {'NULL' if unknown else cust[0]}, '{started}', '{ended}', {q(c.outcome)}, "
+            f"{q(c.reason)}, (SELECT MIN(id) FROM agent_prompts), 1, 'demo', {audio_in + text_in}, "
+            f"{audio_out + text_out}, {cost:.6f}, {nul(first_audio)}, {q(twilio)}, {duration}, {audio_in}, "
+            f"{audio_out}, {cached}, {len(turns)}, {nul(p50)}, {nul(p95)}, '{ended}');")
+        for seq, (speaker, text, off) in enumerate(entries, start=1):
+            transcript_id += 1
+            lines.append(
+                "INSERT INTO transcript_entries (id, call_id, seq, speaker, text, offset_ms, truncated) VALUES "
+                f"({transcript_id}, {call_id}, {seq}, {q(speaker)}, {q(text)}, {off}, 0);")
+        for seq, lat, off in turns:
+            turn_id += 1
+            lines.append("INSERT INTO call_turns (id, call_id, seq, latency_ms, offset_ms) VALUES "
+                         f"({turn_id}, {call_id}, {seq}, {lat}, {off});")
+        for (name, args, result, ok, _), off in tool_rows:
+            tool_id += 1
+            at = start + off // 1000
+            lines.append(
+                "INSERT INTO tool_invocations (id, call_id, tool, arguments, result, duration_ms, ok, created_at) "
+                f"VALUES ({tool_id}, {call_id}, {q(name)}, {q(args)}, {q(result)}, "
+                f"{random.randint(2, 9) if name != 'end_call' and name != 'transfer_to_human' else 0}, "
+                f"{1 if ok else 0}, '{{{{DAY-{n}@{at // 3600:02d}:{at // 60 % 60:02d}:{at % 60:02d}.000}}}}');")
+        if getattr(c, "pending_ticket", None):
+            o, cat, prio, status, summary, (dn, secs) = c.pending_ticket
+            created = f"{{{{DAY-{dn}@{secs // 3600:02d}:{secs // 60 % 60:02d}:{secs % 60:02d}.000}}}}"
+            updated = created if status == "open" else f"{{{{DAY-{max(1, dn - 1)}}}}}"
+            code = add_ticket(o, cat, prio, status, summary, created, updated, call_id=str(call_id),
+                              assignee=None if status == "open" else random.choice(["Meena", "Ravi", "Sana"]))
+            assert code == ticket_code
+            known_tickets.append((code, status, o["customer"][0], summary, dn))
+
 open("demo.sql", "w").write("\n".join(lines) + "\n")
-print(f"{len(customers)} customers, {order_id} orders, {len(tickets)} tickets")
+print(f"{len(customers)} customers, {order_id} orders, {ticket_id} tickets, {total_calls} calls, "
+      f"{transcript_id} transcript lines, {tool_id} tool calls")

@@ -361,27 +361,41 @@ DbError Database::seedDemo(QSqlDatabase &db)
     QString script = readResource(u":/vaani/demo/demo.sql"_s);
     if (script.isEmpty())
         return {DbError::Kind::Internal, u"demo data resource missing"_s};
-    // {{DAY-n}} / {{DAY+n}}: dates relative to today, at 10:30 IST (05:00 UTC).
-    static const QRegularExpression day(u"\\{\\{DAY([+-]\\d+)\\}\\}"_s);
-    const QDateTime base(QDate::currentDate(), QTime(5, 0), Qt::UTC);
+    // Dates relative to the load day: {{DAY-n}} / {{DAY+n}} is that day at 10:30 IST (05:00 UTC),
+    // {{DAY-n@HH:MM:SS.mmm}} that day at the given UTC time, {{DATE-n}} its date alone (as in tool results).
+    static const QRegularExpression day(
+        u"\\{\\{(DAY|DATE)([+-]\\d+)(?:@(\\d\\d):(\\d\\d):(\\d\\d)\\.(\\d\\d\\d))?\\}\\}"_s);
+    const QDate today = QDateTime::currentDateTimeUtc().date();
     QString out;
     qsizetype last = 0;
     for (auto it = day.globalMatch(script); it.hasNext();) {
         const auto m = it.next();
         out += QStringView(script).mid(last, m.capturedStart() - last);
-        out += toDbTime(base.addDays(m.captured(1).toInt()));
+        const QDate date = today.addDays(m.captured(2).toInt());
+        if (m.captured(1) == u"DATE"_s) {
+            out += date.toString(Qt::ISODate);
+        } else {
+            const QTime time = m.hasCaptured(3) ? QTime(m.captured(3).toInt(), m.captured(4).toInt(),
+                                                        m.captured(5).toInt(), m.captured(6).toInt())
+                                                : QTime(5, 0);
+            out += toDbTime(QDateTime(date, time, Qt::UTC));
+        }
         last = m.capturedEnd();
     }
     out += QStringView(script).mid(last);
     out.replace(u");\n"_s, u") ON CONFLICT DO NOTHING;\n"_s);
 
+    // The demo calls name the active prompt, which must exist first.
+    if (auto e = ensureDefaultPrompt(db))
+        return e;
     QSqlQuery q(db);
     if (!db.transaction())
         return DbError::from(db.lastError());
     DbError e = execScript(db, out);
     if (!e && isPg(db)) {
         // Explicit ids do not advance PostgreSQL sequences.
-        for (const char *t : {"customers", "orders", "tickets", "ticket_events"}) {
+        for (const char *t : {"customers", "orders", "tickets", "ticket_events", "calls",
+                              "transcript_entries", "tool_invocations", "call_turns"}) {
             const QString table = QString::fromLatin1(t);
             if (!q.exec(
                     u"SELECT setval(pg_get_serial_sequence('%1', 'id'), COALESCE((SELECT MAX(id) FROM %1), 1))"_s
@@ -397,7 +411,7 @@ DbError Database::seedDemo(QSqlDatabase &db)
     }
     if (!db.commit())
         return DbError::from(db.lastError());
-    return ensureDefaultPrompt(db);
+    return {};
 }
 
 bool Database::ping(QSqlDatabase &db)

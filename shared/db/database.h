@@ -44,8 +44,9 @@ public:
     static QString translate(const QSqlDatabase &db, QString sql);
 
     static bool isEmpty(QSqlDatabase &db);
-    // Loads the demo customers/orders/tickets and, if there is no prompt yet, the default agent prompt.
-    // Skips rows whose keys already exist.
+    // Loads the default agent prompt (if there is no prompt yet) and the demo data: customers, orders,
+    // tickets and about 30 days of call history (transcripts, tool calls, turn latencies), dated relative to
+    // today. Skips rows whose keys already exist, so loading twice changes nothing.
     static DbError seedDemo(QSqlDatabase &db);
     static DbError ensureDefaultPrompt(QSqlDatabase &db);
     static bool ping(QSqlDatabase &db);

@@ -2,6 +2,7 @@
 #include "db/repositories.h"
 #include "testenv.h"
 
+#include <QJsonDocument>
 #include <QSqlQuery>
 #include <QTest>
 
@@ -62,8 +63,48 @@ private Q_SLOTS:
         QVERIFY(p.ok());
         QVERIFY(p.value.greeting.startsWith(u"Namaste"_s));
         QVERIFY(p.value.instructions.contains(u"Hinglish"_s));
+        // A month of call history, all in the past, on most days, with linked tickets and tool calls.
+        const QString now = toDbTime(QDateTime::currentDateTimeUtc());
+        const QString monthAgo = toDbTime(QDateTime::currentDateTimeUtc().addDays(-31));
+        QVERIFY(q.exec(u"SELECT COUNT(*), COUNT(DISTINCT substr(started_at, 1, 10)), MIN(started_at), "
+                       "MAX(ended_at), COUNT(DISTINCT outcome) FROM calls"_s) &&
+                q.next());
+        QVERIFY2(q.value(0).toInt() >= 200, qPrintable(q.value(0).toString()));
+        QVERIFY(q.value(1).toInt() >= 25 && q.value(1).toInt() <= 30);
+        QVERIFY(q.value(2).toString() > monthAgo);
+        QVERIFY(q.value(3).toString() < now);
+        QVERIFY(q.value(4).toInt() >= 5);
+        QVERIFY(q.exec(u"SELECT COUNT(*) FROM calls c WHERE NOT EXISTS (SELECT 1 FROM transcript_entries t "
+                       "WHERE t.call_id = c.id) AND c.outcome NOT IN ('rejected', 'no_stream')"_s) &&
+                q.next());
+        QCOMPARE(q.value(0).toInt(), 0);
+        QVERIFY(q.exec(u"SELECT COUNT(*) FROM tickets t JOIN calls c ON c.id = t.call_id "
+                       "WHERE t.created_at >= c.started_at AND t.created_at <= c.ended_at"_s) &&
+                q.next());
+        QVERIFY(q.value(0).toInt() >= 10);
+        auto calls = r->calls.list(db::CallFilter{});
+        QVERIFY(calls.ok());
+        const auto withTools =
+            std::find_if(calls.value.cbegin(), calls.value.cend(),
+                         [this](const db::CallRecord &c) { return r->calls.tools(c.id).value.size() > 1; });
+        QVERIFY(withTools != calls.value.cend());
+        for (const db::ToolInvocation &t : r->calls.tools(withTools->id).value)
+            QVERIFY2(QJsonDocument::fromJson(t.arguments.toUtf8()).isObject() &&
+                         QJsonDocument::fromJson(t.result.toUtf8()).isObject(),
+                     qPrintable(t.result));
         // Seeding again loses and duplicates nothing.
+        auto counts = [&q] {
+            QStringList n;
+            for (const char *t : {"customers", "orders", "tickets", "ticket_events", "calls",
+                                  "transcript_entries", "tool_invocations", "call_turns", "agent_prompts"}) {
+                if (q.exec(u"SELECT COUNT(*) FROM "_s + QLatin1String(t)) && q.next())
+                    n << q.value(0).toString();
+            }
+            return n.join(u' ');
+        };
+        const QString before = counts();
         QVERIFY(!Database::seedDemo(m_db));
+        QCOMPARE(counts(), before);
         QVERIFY(q.exec(u"SELECT COUNT(*) FROM customers"_s) && q.next());
         QCOMPARE(q.value(0).toInt(), 36);
         QVERIFY(!Database::isEmpty(m_db));
@@ -274,9 +315,13 @@ private Q_SLOTS:
 
         CallFilter f;
         f.caller = u"3210"_s;
+        f.from = done.value.startedAt; // the demo history (this caller's earlier calls) ends yesterday
         QCOMPARE(r->calls.list(f).value.size(), 1);
         f.outcome = u"transferred"_s;
         QCOMPARE(r->calls.list(f).value.size(), 0);
+        f.outcome.clear();
+        f.from = {};
+        QVERIFY(r->calls.list(f).value.size() > 1); // with the demo customer's earlier calls
         // Hung up before the stream: the status callback ends the call.
         s.callSid = u"CAffff"_s;
         auto c2 = r->calls.start(s);

@@ -1,24 +1,25 @@
-<?xml version='1.0' encoding='utf-8'?>
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
 <TS version="2.1" language="hi_IN">
 <context>
     <name>vaani::admin::AdminPage</name>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="27" />
+        <location filename="../gui/admin/orderspage.cpp" line="27"/>
         <source>You have unsaved changes. Save them?</source>
         <translation>आपके बदलाव अभी सहेजे नहीं गए हैं। क्या उन्हें सहेजें?</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="67" />
+        <location filename="../gui/admin/orderspage.cpp" line="104"/>
         <source>Someone else changed this record in the meantime. It has been reloaded; please check and try again.</source>
         <translation>इस बीच किसी और ने यह रिकॉर्ड बदल दिया है। इसे दोबारा लोड किया गया है; कृपया देखकर फिर से कोशिश करें।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="72" />
+        <location filename="../gui/admin/orderspage.cpp" line="109"/>
         <source>The database is not reachable. Nothing was saved; try again in a moment.</source>
         <translation>डेटाबेस तक पहुँच नहीं हो पा रही है। कुछ भी सहेजा नहीं गया; थोड़ी देर में फिर कोशिश करें।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="75" />
+        <location filename="../gui/admin/orderspage.cpp" line="112"/>
         <source>That would duplicate an existing record (for example the same phone number).</source>
         <translation>इससे एक मौजूदा रिकॉर्ड दोहराया जाएगा (जैसे वही फ़ोन नंबर)।</translation>
     </message>
@@ -26,153 +27,153 @@
 <context>
     <name>vaani::admin::CallsPage</name>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="41" />
+        <location filename="../gui/admin/callspage.cpp" line="42"/>
         <source>Started</source>
         <translation>शुरू</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="42" />
-        <location filename="../gui/admin/callspage.cpp" line="204" />
+        <location filename="../gui/admin/callspage.cpp" line="43"/>
+        <location filename="../gui/admin/callspage.cpp" line="213"/>
         <source>Caller</source>
         <translation>कॉलर</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="43" />
+        <location filename="../gui/admin/callspage.cpp" line="44"/>
         <source>Duration</source>
         <translation>अवधि</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="44" />
+        <location filename="../gui/admin/callspage.cpp" line="45"/>
         <source>Outcome</source>
         <translation>नतीजा</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="45" />
+        <location filename="../gui/admin/callspage.cpp" line="46"/>
         <source>Turns</source>
         <translation>बारी</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="46" />
+        <location filename="../gui/admin/callspage.cpp" line="48"/>
         <source>Cost (USD)</source>
         <translation>लागत (USD)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="47" />
+        <location filename="../gui/admin/callspage.cpp" line="50"/>
         <source>Prompt</source>
         <translation>प्रॉम्प्ट</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="48" />
+        <location filename="../gui/admin/callspage.cpp" line="52"/>
         <source>Call SID</source>
         <translation>कॉल SID</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="58" />
-        <source>Caller's last 4 digits</source>
+        <location filename="../gui/admin/callspage.cpp" line="62"/>
+        <source>Caller&apos;s last 4 digits</source>
         <translation>कॉलर के आख़िरी 4 अंक</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="61" />
+        <location filename="../gui/admin/callspage.cpp" line="65"/>
         <source>Any outcome</source>
         <translation>कोई भी नतीजा</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="67" />
+        <location filename="../gui/admin/callspage.cpp" line="71"/>
         <source>With or without ticket</source>
         <translation>टिकट के साथ या बिना</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="68" />
+        <location filename="../gui/admin/callspage.cpp" line="72"/>
         <source>Opened a ticket</source>
         <translation>टिकट खोला गया</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="69" />
+        <location filename="../gui/admin/callspage.cpp" line="73"/>
         <source>No ticket</source>
         <translation>कोई टिकट नहीं</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="71" />
+        <location filename="../gui/admin/callspage.cpp" line="75"/>
         <source>From</source>
         <translation>से</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="73" />
+        <location filename="../gui/admin/callspage.cpp" line="77"/>
         <source>to</source>
         <translation>तक</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="82" />
+        <location filename="../gui/admin/callspage.cpp" line="86"/>
         <source>Select a call.</source>
         <translation>एक कॉल चुनें।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="97" />
+        <location filename="../gui/admin/callspage.cpp" line="101"/>
         <source>Tool</source>
         <translation>टूल</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="98" />
+        <location filename="../gui/admin/callspage.cpp" line="102"/>
         <source>OK</source>
         <translation>सफल</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="98" />
+        <location filename="../gui/admin/callspage.cpp" line="102"/>
         <source>yes</source>
         <translation>हाँ</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="98" />
+        <location filename="../gui/admin/callspage.cpp" line="102"/>
         <source>no</source>
         <translation>नहीं</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="99" />
+        <location filename="../gui/admin/callspage.cpp" line="103"/>
         <source>ms</source>
         <translation>मि.से.</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="100" />
+        <location filename="../gui/admin/callspage.cpp" line="105"/>
         <source>Arguments</source>
         <translation>आर्ग्युमेंट</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="101" />
+        <location filename="../gui/admin/callspage.cpp" line="106"/>
         <source>Result</source>
         <translation>परिणाम</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="149" />
+        <location filename="../gui/admin/callspage.cpp" line="152"/>
         <source>The database is not reachable.</source>
         <translation>डेटाबेस तक पहुँच नहीं हो पा रही है।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="204" />
+        <location filename="../gui/admin/callspage.cpp" line="212"/>
         <source>Agent</source>
         <translation>एजेंट</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="204" />
+        <location filename="../gui/admin/callspage.cpp" line="214"/>
         <source>System</source>
         <translation>सिस्टम</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="207" />
+        <location filename="../gui/admin/callspage.cpp" line="220"/>
         <source> (interrupted)</source>
         <translation> (बीच में रोका गया)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="209" />
+        <location filename="../gui/admin/callspage.cpp" line="223"/>
         <source>&lt;i&gt;No transcript.&lt;/i&gt;</source>
         <translation>&lt;i&gt;कोई ट्रांसक्रिप्ट नहीं।&lt;/i&gt;</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="227" />
+        <location filename="../gui/admin/callspage.cpp" line="241"/>
         <source>&lt;b&gt;%1&lt;/b&gt; · %2 · %3&lt;br&gt;Tokens in %4 (audio %5), out %6 (audio %7) · cost $%8&lt;br&gt;First greeting audio: %9 ms · turn latency median %10 ms, p95 %11 ms · per turn: %12&lt;br&gt;%13</source>
         <translation>&lt;b&gt;%1&lt;/b&gt; · %2 · %3&lt;br&gt;टोकन अंदर %4 (ऑडियो %5), बाहर %6 (ऑडियो %7) · लागत $%8&lt;br&gt;पहला अभिवादन ऑडियो: %9 मि.से. · बारी की देरी माध्यिका %10 मि.से., p95 %11 मि.से. · हर बारी: %12&lt;br&gt;%13</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="239" />
+        <location filename="../gui/admin/callspage.cpp" line="255"/>
         <source>Linked: %1</source>
         <translation>जुड़े हुए: %1</translation>
     </message>
@@ -180,82 +181,82 @@
 <context>
     <name>vaani::admin::CustomersPage</name>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="220" />
+        <location filename="../gui/admin/orderspage.cpp" line="260"/>
         <source>Name</source>
         <translation>नाम</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="221" />
+        <location filename="../gui/admin/orderspage.cpp" line="261"/>
         <source>Phone</source>
         <translation>फ़ोन</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="222" />
+        <location filename="../gui/admin/orderspage.cpp" line="262"/>
         <source>E-mail</source>
         <translation>ई-मेल</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="223" />
+        <location filename="../gui/admin/orderspage.cpp" line="263"/>
         <source>City</source>
         <translation>शहर</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="224" />
+        <location filename="../gui/admin/orderspage.cpp" line="264"/>
         <source>Since</source>
         <translation>कब से</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="228" />
+        <location filename="../gui/admin/orderspage.cpp" line="268"/>
         <source>Search by name, phone, e-mail or city</source>
         <translation>नाम, फ़ोन, ई-मेल या शहर से खोजें</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="239" />
+        <location filename="../gui/admin/orderspage.cpp" line="279"/>
         <source>&amp;Save</source>
         <translation>सहेजें(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="241" />
+        <location filename="../gui/admin/orderspage.cpp" line="281"/>
         <source>&amp;New customer</source>
         <translation>नया ग्राहक(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="248" />
+        <location filename="../gui/admin/orderspage.cpp" line="286"/>
         <source>&amp;Name</source>
         <translation>नाम(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="249" />
+        <location filename="../gui/admin/orderspage.cpp" line="287"/>
         <source>&amp;Phone</source>
         <translation>फ़ोन(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="250" />
+        <location filename="../gui/admin/orderspage.cpp" line="288"/>
         <source>&amp;E-mail</source>
         <translation>ई-मेल(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="251" />
+        <location filename="../gui/admin/orderspage.cpp" line="289"/>
         <source>&amp;City</source>
         <translation>शहर(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="331" />
-        <source>Please enter the customer's name.</source>
+        <location filename="../gui/admin/orderspage.cpp" line="358"/>
+        <source>Please enter the customer&apos;s name.</source>
         <translation>कृपया ग्राहक का नाम लिखें।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="336" />
+        <location filename="../gui/admin/orderspage.cpp" line="365"/>
         <source>Please enter a valid phone number, e.g. +91 98765 43210.</source>
         <translation>कृपया सही फ़ोन नंबर लिखें, जैसे +91 98765 43210।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="341" />
+        <location filename="../gui/admin/orderspage.cpp" line="371"/>
         <source>That e-mail address is not valid.</source>
         <translation>यह ई-मेल पता सही नहीं है।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="347" />
+        <location filename="../gui/admin/orderspage.cpp" line="381"/>
         <source>Saved %1.</source>
         <translation>%1 सहेजा गया।</translation>
     </message>
@@ -263,140 +264,135 @@
 <context>
     <name>vaani::admin::DashboardPage</name>
     <message>
-        <location filename="../gui/admin/dashboardpage.cpp" line="93" />
+        <location filename="../gui/admin/dashboardpage.cpp" line="120"/>
         <source>From</source>
         <translation>से</translation>
     </message>
     <message>
-        <location filename="../gui/admin/dashboardpage.cpp" line="95" />
+        <location filename="../gui/admin/dashboardpage.cpp" line="122"/>
         <source>to</source>
         <translation>तक</translation>
     </message>
     <message>
-        <location filename="../gui/admin/dashboardpage.cpp" line="97" />
+        <location filename="../gui/admin/dashboardpage.cpp" line="125"/>
         <source>7 days</source>
         <translation>7 दिन</translation>
     </message>
     <message>
-        <location filename="../gui/admin/dashboardpage.cpp" line="97" />
+        <location filename="../gui/admin/dashboardpage.cpp" line="125"/>
         <source>30 days</source>
         <translation>30 दिन</translation>
     </message>
     <message>
-        <location filename="../gui/admin/dashboardpage.cpp" line="97" />
+        <location filename="../gui/admin/dashboardpage.cpp" line="125"/>
         <source>90 days</source>
         <translation>90 दिन</translation>
     </message>
     <message>
-        <location filename="../gui/admin/dashboardpage.cpp" line="114" />
+        <location filename="../gui/admin/dashboardpage.cpp" line="142"/>
         <source>Day</source>
         <translation>दिन</translation>
     </message>
     <message>
-        <location filename="../gui/admin/dashboardpage.cpp" line="115" />
+        <location filename="../gui/admin/dashboardpage.cpp" line="143"/>
         <source>Calls</source>
         <translation>कॉल</translation>
     </message>
     <message>
-        <location filename="../gui/admin/dashboardpage.cpp" line="116" />
+        <location filename="../gui/admin/dashboardpage.cpp" line="144"/>
         <source>Resolved</source>
         <translation>हल हुए</translation>
     </message>
     <message>
-        <location filename="../gui/admin/dashboardpage.cpp" line="117" />
-        <location filename="../gui/admin/dashboardpage.cpp" line="178" />
+        <location filename="../gui/admin/dashboardpage.cpp" line="145"/>
+        <location filename="../gui/admin/dashboardpage.cpp" line="212"/>
         <source>Transferred</source>
         <translation>ट्रांसफ़र</translation>
     </message>
     <message>
-        <location filename="../gui/admin/dashboardpage.cpp" line="118" />
-        <location filename="../gui/admin/dashboardpage.cpp" line="179" />
+        <location filename="../gui/admin/dashboardpage.cpp" line="146"/>
+        <location filename="../gui/admin/dashboardpage.cpp" line="213"/>
         <source>Dropped</source>
         <translation>कटे हुए</translation>
     </message>
     <message>
-        <location filename="../gui/admin/dashboardpage.cpp" line="119" />
+        <location filename="../gui/admin/dashboardpage.cpp" line="147"/>
         <source>Greeting ms (median)</source>
         <translation>अभिवादन मि.से. (माध्यिका)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/dashboardpage.cpp" line="120" />
+        <location filename="../gui/admin/dashboardpage.cpp" line="149"/>
         <source>Turn ms (median)</source>
         <translation>बारी मि.से. (माध्यिका)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/dashboardpage.cpp" line="121" />
+        <location filename="../gui/admin/dashboardpage.cpp" line="151"/>
         <source>Turn ms (p95)</source>
         <translation>बारी मि.से. (p95)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/dashboardpage.cpp" line="122" />
+        <location filename="../gui/admin/dashboardpage.cpp" line="153"/>
         <source>Cost (USD)</source>
         <translation>लागत (USD)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/dashboardpage.cpp" line="169" />
+        <location filename="../gui/admin/dashboardpage.cpp" line="203"/>
         <source>The database is not reachable.</source>
         <translation>डेटाबेस तक पहुँच नहीं हो पा रही है।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/dashboardpage.cpp" line="177" />
+        <location filename="../gui/admin/dashboardpage.cpp" line="211"/>
         <source>Resolved by the agent</source>
         <translation>एजेंट ने हल किया</translation>
     </message>
     <message>
-        <location filename="../gui/admin/dashboardpage.cpp" line="180" />
+        <location filename="../gui/admin/dashboardpage.cpp" line="214"/>
         <source>Other</source>
         <translation>अन्य</translation>
     </message>
     <message>
-        <location filename="../gui/admin/dashboardpage.cpp" line="181" />
-        <location filename="../gui/admin/dashboardpage.cpp" line="265" />
+        <location filename="../gui/admin/dashboardpage.cpp" line="215"/>
+        <location filename="../gui/admin/dashboardpage.cpp" line="321"/>
         <source>Cost per day (USD)</source>
         <translation>प्रतिदिन लागत (USD)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/dashboardpage.cpp" line="183" />
+        <location filename="../gui/admin/dashboardpage.cpp" line="225"/>
         <source>First greeting (median ms)</source>
         <translation>पहला अभिवादन (माध्यिका मि.से.)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/dashboardpage.cpp" line="185" />
+        <location filename="../gui/admin/dashboardpage.cpp" line="226"/>
         <source>Turn latency (median ms)</source>
         <translation>बारी की देरी (माध्यिका मि.से.)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/dashboardpage.cpp" line="187" />
+        <location filename="../gui/admin/dashboardpage.cpp" line="227"/>
         <source>Turn latency (p95 ms)</source>
         <translation>बारी की देरी (p95 मि.से.)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/dashboardpage.cpp" line="212" />
+        <location filename="../gui/admin/dashboardpage.cpp" line="262"/>
         <source>&lt;b&gt;%1 calls&lt;/b&gt; · resolved by the agent %2 · transferred %3 · dropped %4 · first greeting median %5 ms · turn latency median %6 ms, p95 %7 ms · cost $%8 ($%9 per call) · open tickets %10</source>
         <translation>&lt;b&gt;%1 कॉल&lt;/b&gt; · एजेंट ने हल किए %2 · ट्रांसफ़र %3 · कटे %4 · पहला अभिवादन माध्यिका %5 मि.से. · बारी की देरी माध्यिका %6 मि.से., p95 %7 मि.से. · लागत $%8 ($%9 प्रति कॉल) · खुले टिकट %10</translation>
     </message>
     <message>
-        <location filename="../gui/admin/dashboardpage.cpp" line="239" />
+        <location filename="../gui/admin/dashboardpage.cpp" line="285"/>
         <source>Calls per day</source>
         <translation>प्रतिदिन कॉल</translation>
     </message>
     <message>
-        <location filename="../gui/admin/dashboardpage.cpp" line="249" />
+        <location filename="../gui/admin/dashboardpage.cpp" line="301"/>
         <source>Latency</source>
         <translation>देरी</translation>
     </message>
     <message>
-        <location filename="../gui/admin/dashboardpage.cpp" line="253" />
-        <source>day</source>
-        <translation>दिन</translation>
-    </message>
-    <message>
-        <location filename="../gui/admin/dashboardpage.cpp" line="256" />
+        <location filename="../gui/admin/dashboardpage.cpp" line="305"/>
         <source>ms</source>
         <translation>मि.से.</translation>
     </message>
     <message>
-        <location filename="../gui/admin/dashboardpage.cpp" line="274" />
+        <location filename="../gui/admin/dashboardpage.cpp" line="330"/>
         <source>Open tickets by priority</source>
         <translation>प्राथमिकता के अनुसार खुले टिकट</translation>
     </message>
@@ -404,108 +400,108 @@
 <context>
     <name>vaani::admin::Labels</name>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="32" />
+        <location filename="../gui/admin/mainwindow.cpp" line="41"/>
         <source>Placed</source>
         <translation>ऑर्डर हुआ</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="33" />
+        <location filename="../gui/admin/mainwindow.cpp" line="42"/>
         <source>Packed</source>
         <translation>पैक हुआ</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="34" />
+        <location filename="../gui/admin/mainwindow.cpp" line="43"/>
         <source>Shipped</source>
         <translation>भेजा गया</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="35" />
+        <location filename="../gui/admin/mainwindow.cpp" line="44"/>
         <source>Out for delivery</source>
         <translation>डिलीवरी के लिए निकला</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="36" />
+        <location filename="../gui/admin/mainwindow.cpp" line="45"/>
         <source>Delivered</source>
         <translation>डिलीवर हुआ</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="37" />
+        <location filename="../gui/admin/mainwindow.cpp" line="46"/>
         <source>Cancelled</source>
         <translation>रद्द</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="38" />
+        <location filename="../gui/admin/mainwindow.cpp" line="47"/>
         <source>Returned</source>
         <translation>वापस</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="39" />
+        <location filename="../gui/admin/mainwindow.cpp" line="48"/>
         <source>Open</source>
         <translation>खुला</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="40" />
-        <location filename="../gui/admin/mainwindow.cpp" line="60" />
+        <location filename="../gui/admin/mainwindow.cpp" line="49"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="68"/>
         <source>In progress</source>
         <translation>काम जारी</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="41" />
+        <location filename="../gui/admin/mainwindow.cpp" line="50"/>
         <source>Resolved</source>
         <translation>हल हुए</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="42" />
+        <location filename="../gui/admin/mainwindow.cpp" line="51"/>
         <source>Closed</source>
         <translation>बंद</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="49" />
+        <location filename="../gui/admin/mainwindow.cpp" line="58"/>
         <source>Low</source>
         <translation>कम</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="50" />
+        <location filename="../gui/admin/mainwindow.cpp" line="59"/>
         <source>Normal</source>
         <translation>सामान्य</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="51" />
+        <location filename="../gui/admin/mainwindow.cpp" line="60"/>
         <source>High</source>
         <translation>ऊँची</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="52" />
+        <location filename="../gui/admin/mainwindow.cpp" line="61"/>
         <source>Urgent</source>
         <translation>तुरंत</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="61" />
+        <location filename="../gui/admin/mainwindow.cpp" line="69"/>
         <source>Resolved by the agent</source>
         <translation>एजेंट ने हल किया</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="62" />
+        <location filename="../gui/admin/mainwindow.cpp" line="70"/>
         <source>Transferred</source>
         <translation>ट्रांसफ़र</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="63" />
+        <location filename="../gui/admin/mainwindow.cpp" line="71"/>
         <source>Caller hung up</source>
         <translation>कॉलर ने फ़ोन रखा</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="64" />
+        <location filename="../gui/admin/mainwindow.cpp" line="72"/>
         <source>Failed</source>
         <translation>विफल</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="65" />
+        <location filename="../gui/admin/mainwindow.cpp" line="73"/>
         <source>Rejected (busy)</source>
         <translation>अस्वीकृत (व्यस्त)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="66" />
+        <location filename="../gui/admin/mainwindow.cpp" line="74"/>
         <source>Never connected</source>
         <translation>कभी नहीं जुड़ा</translation>
     </message>
@@ -513,185 +509,203 @@
 <context>
     <name>vaani::admin::LiveCallsPage</name>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="246" />
+        <location filename="../gui/admin/callspage.cpp" line="263"/>
         <source>Caller</source>
         <translation>कॉलर</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="247" />
+        <location filename="../gui/admin/callspage.cpp" line="264"/>
         <source>Started</source>
         <translation>शुरू</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="248" />
+        <location filename="../gui/admin/callspage.cpp" line="265"/>
         <source>Duration</source>
         <translation>अवधि</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="249" />
+        <location filename="../gui/admin/callspage.cpp" line="266"/>
         <source>Server</source>
         <translation>सर्वर</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="250" />
+        <location filename="../gui/admin/callspage.cpp" line="267"/>
         <source>Last lines</source>
         <translation>आख़िरी पंक्तियाँ</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="255" />
+        <location filename="../gui/admin/callspage.cpp" line="284"/>
         <source>Updates as calls happen (PostgreSQL notifications).</source>
         <translation>कॉल होते ही अपडेट होता है (PostgreSQL सूचनाएँ)।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="256" />
+        <location filename="../gui/admin/callspage.cpp" line="285"/>
         <source>Refreshed every 2 seconds.</source>
         <translation>हर 2 सेकंड में रीफ़्रेश होता है।</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../gui/admin/callspage.cpp" line="286"/>
+        <source>%n call(s) in progress. %1</source>
+        <translation>
+            <numerusform>%n कॉल चल रही है। %1</numerusform>
+            <numerusform>%n कॉल चल रही हैं। %1</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/callspage.cpp" line="287"/>
+        <source>No call is in progress. Calls show here while they happen, with their last lines; finished calls are in Call logs. %1</source>
+        <translation>अभी कोई कॉल नहीं चल रही है। कॉल चलते समय उनकी आख़िरी पंक्तियों के साथ यहाँ दिखती हैं; पूरी हो चुकी कॉल कॉल लॉग में हैं। %1</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/callspage.cpp" line="321"/>
+        <source>The database is not reachable.</source>
+        <translation>डेटाबेस तक पहुँच नहीं हो पा रही है।</translation>
     </message>
 </context>
 <context>
     <name>vaani::admin::MainWindow</name>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="80" />
+        <location filename="../gui/admin/mainwindow.cpp" line="87"/>
         <source>Vaani admin</source>
         <translation>वाणी एडमिन</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="98" />
+        <location filename="../gui/admin/mainwindow.cpp" line="105"/>
         <source>Dashboard</source>
         <translation>डैशबोर्ड</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="99" />
+        <location filename="../gui/admin/mainwindow.cpp" line="106"/>
         <source>Live calls</source>
         <translation>चालू कॉल</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="100" />
+        <location filename="../gui/admin/mainwindow.cpp" line="107"/>
         <source>Call logs</source>
         <translation>कॉल लॉग</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="101" />
+        <location filename="../gui/admin/mainwindow.cpp" line="108"/>
         <source>Orders</source>
         <translation>ऑर्डर</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="102" />
+        <location filename="../gui/admin/mainwindow.cpp" line="109"/>
         <source>Customers</source>
         <translation>ग्राहक</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="103" />
+        <location filename="../gui/admin/mainwindow.cpp" line="110"/>
         <source>Tickets</source>
         <translation>टिकट</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="104" />
+        <location filename="../gui/admin/mainwindow.cpp" line="111"/>
         <source>Agent prompts</source>
         <translation>एजेंट प्रॉम्प्ट</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="135" />
+        <location filename="../gui/admin/mainwindow.cpp" line="143"/>
         <source>&amp;File</source>
         <translation>फ़ाइल(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="136" />
+        <location filename="../gui/admin/mainwindow.cpp" line="144"/>
         <source>&amp;Export table as CSV…</source>
         <translation>तालिका CSV में निर्यात करें…(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="137" />
+        <location filename="../gui/admin/mainwindow.cpp" line="146"/>
         <source>Export CSV</source>
         <translation>CSV निर्यात</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="137" />
+        <location filename="../gui/admin/mainwindow.cpp" line="146"/>
         <source>CSV files (*.csv)</source>
         <translation>CSV फ़ाइलें (*.csv)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="142" />
+        <location filename="../gui/admin/mainwindow.cpp" line="151"/>
         <source>Could not export: %1</source>
         <translation>निर्यात नहीं हो सका: %1</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="144" />
+        <location filename="../gui/admin/mainwindow.cpp" line="153"/>
         <source>Exported to %1</source>
         <translation>%1 में निर्यात किया गया</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="148" />
+        <location filename="../gui/admin/mainwindow.cpp" line="157"/>
         <source>&amp;Connect to database…</source>
         <translation>डेटाबेस से जुड़ें…(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="151" />
+        <location filename="../gui/admin/mainwindow.cpp" line="161"/>
         <source>Restart vaani-admin to use %1 (it is now remembered as the default).</source>
         <translation>%1 इस्तेमाल करने के लिए vaani-admin दोबारा शुरू करें (अब यह डिफ़ॉल्ट के रूप में याद रखा गया है)।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="154" />
+        <location filename="../gui/admin/mainwindow.cpp" line="164"/>
         <source>&amp;Quit</source>
         <translation>बंद करें(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="155" />
+        <location filename="../gui/admin/mainwindow.cpp" line="165"/>
         <source>&amp;View</source>
         <translation>देखें(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="156" />
+        <location filename="../gui/admin/mainwindow.cpp" line="167"/>
         <source>&amp;Refresh</source>
         <translation>रीफ़्रेश(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="162" />
+        <location filename="../gui/admin/mainwindow.cpp" line="173"/>
         <source>&amp;Settings</source>
         <translation>सेटिंग्स(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="163" />
+        <location filename="../gui/admin/mainwindow.cpp" line="174"/>
         <source>&amp;Language</source>
         <translation>भाषा(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="174" />
+        <location filename="../gui/admin/mainwindow.cpp" line="185"/>
         <source>The language changes the next time vaani-admin starts.</source>
         <translation>भाषा अगली बार vaani-admin शुरू होने पर बदलेगी।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="177" />
+        <location filename="../gui/admin/mainwindow.cpp" line="188"/>
         <source>Database: %1 · signed in as %2</source>
         <translation>डेटाबेस: %1 · %2 के रूप में लॉग इन</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="241" />
+        <location filename="../gui/admin/mainwindow.cpp" line="257"/>
         <source>Connect to database</source>
         <translation>डेटाबेस से जुड़ें</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="252" />
+        <location filename="../gui/admin/mainwindow.cpp" line="269"/>
         <source>sqlite:///path/to/vaani.db or postgresql://user@host:5432/vaani</source>
         <translation>sqlite:///path/to/vaani.db या postgresql://user@host:5432/vaani</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="255" />
+        <location filename="../gui/admin/mainwindow.cpp" line="272"/>
         <source>Database</source>
         <translation>डेटाबेस</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="256" />
+        <location filename="../gui/admin/mainwindow.cpp" line="273"/>
         <source>Password</source>
         <translation>पासवर्ड</translation>
     </message>
     <message>
-        <location filename="../gui/admin/main.cpp" line="64" />
+        <location filename="../gui/admin/main.cpp" line="68"/>
         <source>Unsaved changes</source>
         <translation>बिना सहेजे बदलाव</translation>
     </message>
     <message>
-        <location filename="../gui/admin/main.cpp" line="75" />
+        <location filename="../gui/admin/main.cpp" line="81"/>
         <source>Cannot open the database (%1):
 %2
 
@@ -702,7 +716,7 @@ Choose another one with File → Connect to database, or set DATABASE_URL.</sour
 फ़ाइल → डेटाबेस से जुड़ें से दूसरा चुनें, या DATABASE_URL सेट करें।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/main.cpp" line="82" />
+        <location filename="../gui/admin/main.cpp" line="89"/>
         <source>Start vaani-admin again to use the new database.</source>
         <translation>नया डेटाबेस इस्तेमाल करने के लिए vaani-admin दोबारा शुरू करें।</translation>
     </message>
@@ -710,88 +724,88 @@ Choose another one with File → Connect to database, or set DATABASE_URL.</sour
 <context>
     <name>vaani::admin::OrdersPage</name>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="86" />
+        <location filename="../gui/admin/orderspage.cpp" line="123"/>
         <source>Order</source>
         <translation>ऑर्डर</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="87" />
+        <location filename="../gui/admin/orderspage.cpp" line="124"/>
         <source>Customer</source>
         <translation>ग्राहक</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="88" />
+        <location filename="../gui/admin/orderspage.cpp" line="125"/>
         <source>Status</source>
         <translation>स्थिति</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="89" />
+        <location filename="../gui/admin/orderspage.cpp" line="126"/>
         <source>Items</source>
         <translation>सामान</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="90" />
+        <location filename="../gui/admin/orderspage.cpp" line="127"/>
         <source>Amount</source>
         <translation>राशि</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="91" />
+        <location filename="../gui/admin/orderspage.cpp" line="129"/>
         <source>Placed</source>
         <translation>ऑर्डर हुआ</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="92" />
+        <location filename="../gui/admin/orderspage.cpp" line="130"/>
         <source>Expected</source>
         <translation>अनुमानित</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="93" />
+        <location filename="../gui/admin/orderspage.cpp" line="131"/>
         <source>Courier</source>
         <translation>कूरियर</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="94" />
+        <location filename="../gui/admin/orderspage.cpp" line="132"/>
         <source>Tracking</source>
         <translation>ट्रैकिंग</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="98" />
+        <location filename="../gui/admin/orderspage.cpp" line="136"/>
         <source>Search by order ID, customer name, phone, status or tracking number</source>
         <translation>ऑर्डर ID, ग्राहक के नाम, फ़ोन, स्थिति या ट्रैकिंग नंबर से खोजें</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="101" />
-        <location filename="../gui/admin/orderspage.cpp" line="180" />
+        <location filename="../gui/admin/orderspage.cpp" line="139"/>
+        <location filename="../gui/admin/orderspage.cpp" line="214"/>
         <source>Select an order.</source>
         <translation>एक ऑर्डर चुनें।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="109" />
+        <location filename="../gui/admin/orderspage.cpp" line="147"/>
         <source>&amp;Save status</source>
         <translation>स्थिति सहेजें(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="118" />
+        <location filename="../gui/admin/orderspage.cpp" line="154"/>
         <source>S&amp;tatus</source>
         <translation>स्थिति(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="184" />
+        <location filename="../gui/admin/orderspage.cpp" line="218"/>
         <source>&lt;b&gt;%1&lt;/b&gt; — %2&lt;br&gt;%3&lt;br&gt;%4, placed %5</source>
         <translation>&lt;b&gt;%1&lt;/b&gt; — %2&lt;br&gt;%3&lt;br&gt;%4, ऑर्डर की तारीख़ %5</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="196" />
+        <location filename="../gui/admin/orderspage.cpp" line="231"/>
         <source>The status is unchanged.</source>
         <translation>स्थिति नहीं बदली।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="201" />
+        <location filename="../gui/admin/orderspage.cpp" line="237"/>
         <source>An order cannot go from “%1” to “%2”.</source>
         <translation>ऑर्डर “%1” से “%2” में नहीं जा सकता।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="209" />
+        <location filename="../gui/admin/orderspage.cpp" line="248"/>
         <source>Saved: %1 is now “%2”.</source>
         <translation>सहेजा गया: %1 अब “%2” है।</translation>
     </message>
@@ -799,147 +813,147 @@ Choose another one with File → Connect to database, or set DATABASE_URL.</sour
 <context>
     <name>vaani::admin::PromptsPage</name>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="66" />
+        <location filename="../gui/admin/promptspage.cpp" line="68"/>
         <source>&lt;p&gt;No differences.&lt;/p&gt;</source>
         <translation>&lt;p&gt;कोई अंतर नहीं।&lt;/p&gt;</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="74" />
+        <location filename="../gui/admin/promptspage.cpp" line="76"/>
         <source>Name</source>
         <translation>नाम</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="75" />
+        <location filename="../gui/admin/promptspage.cpp" line="77"/>
         <source>Version</source>
         <translation>संस्करण</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="76" />
+        <location filename="../gui/admin/promptspage.cpp" line="79"/>
         <source>Active</source>
         <translation>सक्रिय</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="76" />
+        <location filename="../gui/admin/promptspage.cpp" line="79"/>
         <source>● active</source>
         <translation>● सक्रिय</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="77" />
+        <location filename="../gui/admin/promptspage.cpp" line="80"/>
         <source>Author</source>
         <translation>लेखक</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="78" />
+        <location filename="../gui/admin/promptspage.cpp" line="81"/>
         <source>Saved</source>
         <translation>सहेजा गया</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="79" />
+        <location filename="../gui/admin/promptspage.cpp" line="82"/>
         <source>Note</source>
         <translation>टिप्पणी</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="111" />
+        <location filename="../gui/admin/promptspage.cpp" line="114"/>
         <source>off</source>
         <translation>बंद</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="114" />
+        <location filename="../gui/admin/promptspage.cpp" line="117"/>
         <source>What changed in this version?</source>
         <translation>इस संस्करण में क्या बदला?</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="115" />
+        <location filename="../gui/admin/promptspage.cpp" line="118"/>
         <source>Save as &amp;new version</source>
         <translation>नए संस्करण के रूप में सहेजें(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="117" />
+        <location filename="../gui/admin/promptspage.cpp" line="120"/>
         <source>&amp;Activate selected version</source>
         <translation>चुना हुआ संस्करण सक्रिय करें(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="119" />
+        <location filename="../gui/admin/promptspage.cpp" line="122"/>
         <source>&amp;Roll back to previous version</source>
         <translation>पिछले संस्करण पर लौटें(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="123" />
+        <location filename="../gui/admin/promptspage.cpp" line="126"/>
         <source>Show &amp;diff</source>
         <translation>अंतर दिखाएँ(&amp;D)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="133" />
+        <location filename="../gui/admin/promptspage.cpp" line="134"/>
         <source>&amp;Name</source>
         <translation>नाम(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="134" />
+        <location filename="../gui/admin/promptspage.cpp" line="135"/>
         <source>&amp;Greeting</source>
         <translation>अभिवादन(&amp;G)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="135" />
+        <location filename="../gui/admin/promptspage.cpp" line="136"/>
         <source>&amp;Instructions</source>
         <translation>निर्देश(&amp;I)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="138" />
+        <location filename="../gui/admin/promptspage.cpp" line="139"/>
         <source>VAD threshold</source>
         <translation>VAD सीमा</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="140" />
+        <location filename="../gui/admin/promptspage.cpp" line="141"/>
         <source>prefix</source>
         <translation>शुरुआती</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="142" />
+        <location filename="../gui/admin/promptspage.cpp" line="143"/>
         <source>silence</source>
         <translation>चुप्पी</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="144" />
+        <location filename="../gui/admin/promptspage.cpp" line="145"/>
         <source>idle</source>
         <translation>निष्क्रिय</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="146" />
+        <location filename="../gui/admin/promptspage.cpp" line="148"/>
         <source>&amp;Voice</source>
         <translation>आवाज़(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="147" />
+        <location filename="../gui/admin/promptspage.cpp" line="151"/>
         <source>N&amp;ote</source>
         <translation>टिप्पणी(&amp;O)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="155" />
+        <location filename="../gui/admin/promptspage.cpp" line="159"/>
         <source>Compare the editor with</source>
         <translation>संपादक की तुलना इससे करें</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="190" />
+        <location filename="../gui/admin/promptspage.cpp" line="185"/>
         <source>Version %1 is now active; the next call uses it.</source>
         <translation>संस्करण %1 अब सक्रिय है; अगली कॉल इसका इस्तेमाल करेगी।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="197" />
+        <location filename="../gui/admin/promptspage.cpp" line="193"/>
         <source>Rolled back: version %1 is active again.</source>
         <translation>वापस लौटे: संस्करण %1 फिर से सक्रिय है।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="214" />
+        <location filename="../gui/admin/promptspage.cpp" line="212"/>
         <source>%1 v%2%3</source>
         <translation>%1 सं.%2%3</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="214" />
+        <location filename="../gui/admin/promptspage.cpp" line="212"/>
         <source> (active)</source>
         <translation> (सक्रिय)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="290" />
+        <location filename="../gui/admin/promptspage.cpp" line="291"/>
         <source>Saved as version %1 (not active yet: activate it when ready).</source>
         <translation>संस्करण %1 के रूप में सहेजा गया (अभी सक्रिय नहीं: तैयार होने पर सक्रिय करें)।</translation>
     </message>
@@ -947,195 +961,195 @@ Choose another one with File → Connect to database, or set DATABASE_URL.</sour
 <context>
     <name>vaani::admin::TicketsPage</name>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="30" />
-        <location filename="../gui/admin/ticketspage.cpp" line="64" />
+        <location filename="../gui/admin/ticketspage.cpp" line="30"/>
+        <location filename="../gui/admin/ticketspage.cpp" line="64"/>
         <source>Ticket</source>
         <translation>टिकट</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="31" />
+        <location filename="../gui/admin/ticketspage.cpp" line="31"/>
         <source>Status</source>
         <translation>स्थिति</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="32" />
-        <location filename="../gui/admin/ticketspage.cpp" line="127" />
+        <location filename="../gui/admin/ticketspage.cpp" line="32"/>
+        <location filename="../gui/admin/ticketspage.cpp" line="125"/>
         <source>Priority</source>
         <translation>प्राथमिकता</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="33" />
-        <location filename="../gui/admin/ticketspage.cpp" line="126" />
+        <location filename="../gui/admin/ticketspage.cpp" line="33"/>
+        <location filename="../gui/admin/ticketspage.cpp" line="124"/>
         <source>Category</source>
         <translation>श्रेणी</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="34" />
-        <location filename="../gui/admin/ticketspage.cpp" line="128" />
+        <location filename="../gui/admin/ticketspage.cpp" line="34"/>
+        <location filename="../gui/admin/ticketspage.cpp" line="126"/>
         <source>Order</source>
         <translation>ऑर्डर</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="35" />
-        <location filename="../gui/admin/ticketspage.cpp" line="51" />
+        <location filename="../gui/admin/ticketspage.cpp" line="35"/>
+        <location filename="../gui/admin/ticketspage.cpp" line="51"/>
         <source>Assignee</source>
         <translation>ज़िम्मेदार</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="36" />
+        <location filename="../gui/admin/ticketspage.cpp" line="36"/>
         <source>Opened</source>
         <translation>खोला गया</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="37" />
-        <location filename="../gui/admin/ticketspage.cpp" line="129" />
+        <location filename="../gui/admin/ticketspage.cpp" line="37"/>
+        <location filename="../gui/admin/ticketspage.cpp" line="127"/>
         <source>Summary</source>
         <translation>सारांश</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="41" />
+        <location filename="../gui/admin/ticketspage.cpp" line="41"/>
         <source>Any status</source>
         <translation>कोई भी स्थिति</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="46" />
+        <location filename="../gui/admin/ticketspage.cpp" line="46"/>
         <source>Any priority</source>
         <translation>कोई भी प्राथमिकता</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="54" />
+        <location filename="../gui/admin/ticketspage.cpp" line="54"/>
         <source>Search ticket, order or summary</source>
         <translation>टिकट, ऑर्डर या सारांश खोजें</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="65" />
+        <location filename="../gui/admin/ticketspage.cpp" line="65"/>
         <source>Select a ticket.</source>
         <translation>एक टिकट चुनें।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="77" />
+        <location filename="../gui/admin/ticketspage.cpp" line="77"/>
         <source>&amp;Save changes</source>
         <translation>बदलाव सहेजें(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="81" />
+        <location filename="../gui/admin/ticketspage.cpp" line="81"/>
         <source>Add a note for the team…</source>
         <translation>टीम के लिए टिप्पणी जोड़ें…</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="84" />
+        <location filename="../gui/admin/ticketspage.cpp" line="84"/>
         <source>Add &amp;note</source>
         <translation>टिप्पणी जोड़ें(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="88" />
+        <location filename="../gui/admin/ticketspage.cpp" line="88"/>
         <source>Open the call</source>
         <translation>कॉल खोलें</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="96" />
+        <location filename="../gui/admin/ticketspage.cpp" line="94"/>
         <source>S&amp;tatus</source>
         <translation>स्थिति(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="97" />
+        <location filename="../gui/admin/ticketspage.cpp" line="95"/>
         <source>Assi&amp;gnee</source>
         <translation>ज़िम्मेदार(&amp;G)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="101" />
+        <location filename="../gui/admin/ticketspage.cpp" line="99"/>
         <source>History</source>
         <translation>इतिहास</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="106" />
+        <location filename="../gui/admin/ticketspage.cpp" line="104"/>
         <source>New ticket</source>
         <translation>नया टिकट</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="119" />
+        <location filename="../gui/admin/ticketspage.cpp" line="117"/>
         <source>Order ID (optional)</source>
         <translation>ऑर्डर ID (वैकल्पिक)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="122" />
+        <location filename="../gui/admin/ticketspage.cpp" line="120"/>
         <source>What is the problem?</source>
         <translation>समस्या क्या है?</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="123" />
+        <location filename="../gui/admin/ticketspage.cpp" line="121"/>
         <source>&amp;Create ticket</source>
         <translation>टिकट बनाएँ(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="214" />
+        <location filename="../gui/admin/ticketspage.cpp" line="199"/>
         <source>&lt;b&gt;%1&lt;/b&gt; · %2 · %3</source>
         <translation>&lt;b&gt;%1&lt;/b&gt; · %2 · %3</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="215" />
+        <location filename="../gui/admin/ticketspage.cpp" line="200"/>
         <source>
 Order: %1</source>
         <translation>
 ऑर्डर: %1</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="228" />
+        <location filename="../gui/admin/ticketspage.cpp" line="215"/>
         <source>opened the ticket</source>
         <translation>ने टिकट खोला</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="230" />
+        <location filename="../gui/admin/ticketspage.cpp" line="218"/>
         <source>changed status %1 → %2</source>
         <translation>ने स्थिति बदली %1 → %2</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="232" />
+        <location filename="../gui/admin/ticketspage.cpp" line="220"/>
         <source>assigned to %1</source>
         <translation>ने %1 को सौंपा</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="232" />
+        <location filename="../gui/admin/ticketspage.cpp" line="220"/>
         <source>nobody</source>
         <translation>किसी को नहीं</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="234" />
+        <location filename="../gui/admin/ticketspage.cpp" line="222"/>
         <source>note: %1</source>
         <translation>टिप्पणी: %1</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="265" />
+        <location filename="../gui/admin/ticketspage.cpp" line="257"/>
         <source>A ticket cannot go from “%1” to “%2”.</source>
         <translation>टिकट “%1” से “%2” में नहीं जा सकता।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="288" />
+        <location filename="../gui/admin/ticketspage.cpp" line="280"/>
         <source>Saved %1.</source>
         <translation>%1 सहेजा गया।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="307" />
+        <location filename="../gui/admin/ticketspage.cpp" line="299"/>
         <source>Write the note first.</source>
         <translation>पहले टिप्पणी लिखें।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="314" />
+        <location filename="../gui/admin/ticketspage.cpp" line="306"/>
         <source>Note added.</source>
         <translation>टिप्पणी जोड़ी गई।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="326" />
+        <location filename="../gui/admin/ticketspage.cpp" line="319"/>
         <source>Describe the problem in a few words.</source>
         <translation>समस्या कुछ शब्दों में बताएँ।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="341" />
+        <location filename="../gui/admin/ticketspage.cpp" line="336"/>
         <source>There is no order “%1”.</source>
         <translation>“%1” नाम का कोई ऑर्डर नहीं है।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="348" />
+        <location filename="../gui/admin/ticketspage.cpp" line="344"/>
         <source>Created %1.</source>
         <translation>%1 बनाया गया।</translation>
     </message>

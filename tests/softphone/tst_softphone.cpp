@@ -2,6 +2,8 @@
 // headless → vaani-server → fake Realtime, with an espeak-ng Hinglish caller who barges in during the
 // greeting.
 #include "callscript.h"
+#include "espeakvoice.h"
+#include "mulaw.h"
 #include "resampler.h"
 #include "serverharness.h"
 #include "softphonewindow.h"
@@ -132,6 +134,74 @@ private Q_SLOTS:
         w.findChild<QLineEdit *>(u"serverUrl"_s)->setText(u"not a url"_s);
         QTest::mouseClick(call, Qt::LeftButton);
         QVERIFY(w.findChild<QLabel *>(u"statusLabel"_s)->text().contains(u"http://"_s));
+    }
+
+    void fakeModelSpeaksItsLines()
+    {
+        // vaani-fake-realtime's voice: the agent's audio is espeak-ng reading the transcript (not a tone),
+        // byte for byte what reaches Twilio, and the stored transcript is the words said — including the
+        // order status read from the tool's output.
+        if (!EspeakVoice::available())
+            QFAIL("espeak-ng is required (scripts/vaani installs it)");
+        ServerHarness h;
+        EspeakVoice voice;
+        h.fake.voice = [&voice](const QString &text, std::function<void(const QByteArray &)> done) {
+            voice.say(text, [done](const QByteArray &mulaw, const QString &) { done(mulaw); });
+        };
+        h.fake.sayOutput = &FakeRealtimeServer::hinglishToolAnswer;
+        h.fake.turns = {FakeTurn{u"Mera order ABC123 kahan hai?"_s, u"lookup_order"_s,
+                                 u"{\"order_id\":\"ABC123\"}"_s, u"{output}"_s, 1000}};
+        QVERIFY(h.start());
+        QByteArray greeting;
+        QString error;
+        voice.say(h.fake.greetingTranscript, [&](const QByteArray &a, const QString &e) {
+            greeting = a;
+            error = e;
+        });
+        QTRY_VERIFY_WITH_TIMEOUT(!greeting.isEmpty() || !error.isEmpty(), 10000);
+        QVERIFY2(error.isEmpty(), qPrintable(error));
+        QVERIFY(greeting.size() > 8 * 2000); // a sentence takes seconds to say
+
+        auto sim = h.newCall();
+        sim->keepAgentAudio = 4 * 1024 * 1024;
+        QSignalSpy answered(sim.get(), &TwilioSimulator::webhookAnswered);
+        sim->placeCall();
+        QVERIFY(answered.wait(5000));
+        QSignalSpy connected(sim.get(), &TwilioSimulator::streamConnected);
+        sim->openStream();
+        QVERIFY(connected.wait(5000));
+        QTRY_VERIFY2_WITH_TIMEOUT(sim->agentAudioKept.size() >= greeting.size(),
+                                  qPrintable(QString::number(sim->agentAudioKept.size()) + u" of "_s +
+                                             QString::number(greeting.size())),
+                                  15000);
+        QCOMPARE(sim->agentAudioKept.left(greeting.size()), greeting);
+        // Speech, not a tone: the sound's level changes from word to word.
+        QList<int> levels;
+        const QList<std::int16_t> pcm = mulaw::decode(greeting);
+        for (qsizetype i = 0; i + 160 <= pcm.size(); i += 160) {
+            int peak = 0;
+            for (qsizetype j = i; j < i + 160; ++j)
+                peak = std::max(peak, std::abs(int(pcm[j])));
+            levels << peak;
+        }
+        QVERIFY(std::count_if(levels.cbegin(), levels.cend(), [](int l) { return l < 300; }) > 5); // pauses
+        QVERIFY(*std::max_element(levels.cbegin(), levels.cend()) > 4000);
+
+        sim->queueCallerAudio(TwilioSimulator::loudSpeech(800));
+        const auto call = [&] { return h.repos().calls.findBySid(sim->callSid).value; };
+        QTRY_VERIFY_WITH_TIMEOUT(h.repos().calls.transcript(call().id).value.size() >= 3, 20000);
+        const auto transcript = h.repos().calls.transcript(call().id).value;
+        QCOMPARE(transcript.at(0).text, h.fake.greetingTranscript);
+        const auto order = h.repos().orders.findByCode(u"ABC123"_s).value;
+        QVERIFY2(transcript.at(2).text.startsWith(u"Aapka order A B C 1 2 3, "_s + order.items),
+                 qPrintable(transcript.at(2).text));
+        QVERIFY(!transcript.at(2).text.contains(u'{'));
+        QByteArray answer;
+        voice.say(transcript.at(2).text, [&](const QByteArray &a, const QString &) { answer = a; });
+        QTRY_VERIFY_WITH_TIMEOUT(!answer.isEmpty(), 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(sim->agentAudioKept.size() >= greeting.size() + answer.size(), 20000);
+        QVERIFY(sim->agentAudioKept.mid(greeting.size()).contains(answer.left(8 * 500)));
+        sim->hangUp();
     }
 
     void headlessBargeInEndToEnd()

@@ -2,12 +2,15 @@
 
 #include "mulaw.h"
 
+#include <QDate>
 #include <QFile>
 #include <QHttpServerRouterRule>
 #include <QJsonDocument>
+#include <QLocale>
 #include <QtMath>
 
 #include <chrono>
+#include <utility>
 
 using namespace Qt::StringLiterals;
 
@@ -42,6 +45,51 @@ private:
     FakeRealtimeServer *m_fake;
 };
 
+QString spell(const QString &code)
+{
+    QStringList parts;
+    for (QChar c : code)
+        parts << QString(c);
+    return parts.join(u' ');
+}
+
+QString spokenDate(const QString &iso)
+{
+    const QDate d = QDate::fromString(iso, Qt::ISODate);
+    return d.isValid() ? QLocale(QLocale::English).toString(d, u"d MMMM"_s) : iso;
+}
+} // namespace
+
+QString FakeRealtimeServer::hinglishToolAnswer(const QString &output)
+{
+    const QJsonObject o = QJsonDocument::fromJson(output.toUtf8()).object();
+    if (o.isEmpty() || !o.value(u"ok"_s).toBool(true))
+        return u"Maaf kijiye, abhi system se jawab nahi mil raha. Main aapke liye ticket bana sakti hoon."_s;
+    if (o.contains(u"found"_s) && !o.value(u"found"_s).toBool())
+        return u"Maaf kijiye, is ID se koi order nahi mila. Kya aap ID ek baar phir bata sakte hain?"_s;
+    static const QHash<QString, QString> status = {
+        {u"placed"_s, u"abhi place hua hai, jald hi pack hoga"_s},
+        {u"packed"_s, u"pack ho chuka hai, courier pickup ka wait hai"_s},
+        {u"shipped"_s, u"ship ho gaya hai, raste mein hai"_s},
+        {u"out_for_delivery"_s, u"aaj out for delivery hai"_s},
+        {u"delivered"_s, u"deliver ho chuka hai"_s},
+        {u"cancelled"_s, u"cancel ho chuka hai"_s},
+        {u"returned"_s, u"return ho chuka hai"_s}};
+    const QJsonObject order = o.value(u"order"_s).toObject();
+    if (order.isEmpty())
+        return u"Ji, maine dekh liya hai."_s;
+    QString line = u"Aapka order %1, %2, %3"_s.arg(
+        spell(order.value(u"order_id"_s).toString()), order.value(u"items"_s).toString(),
+        status.value(order.value(u"status"_s).toString(), order.value(u"status"_s).toString()));
+    if (order.contains(u"expected_delivery"_s))
+        line += u", aur %1 tak deliver ho jayega"_s.arg(
+            spokenDate(order.value(u"expected_delivery"_s).toString()));
+    if (order.contains(u"courier"_s))
+        line += u". Courier %1 hai"_s.arg(order.value(u"courier"_s).toString());
+    return line + u". Aur kuch madad kar sakti hoon?"_s;
+}
+
+namespace {
 QByteArray tone(int ms, int phase)
 {
     QList<std::int16_t> pcm(ms * 8);
@@ -118,6 +166,7 @@ struct FakeRealtimeServer::Session
     QString responseId;
     QString itemId;
     QString transcript;
+    QByteArray speech; // the voice's audio for this answer (empty: a tone)
     int audioMsLeft = 0;
     int audioMsSent = 0;
     QTimer audioTimer;
@@ -132,6 +181,7 @@ struct FakeRealtimeServer::Session
     bool awaitingOutput = false;
     QString lastOutput;
     bool greeted = false;
+    const FakeTurn *callAfterSpeech = nullptr; // a sayFirst turn's function, sent when its audio is done
 };
 
 FakeRealtimeServer::FakeRealtimeServer(QObject *parent)
@@ -387,6 +437,7 @@ void FakeRealtimeServer::startResponse(Session *s, const QJsonObject &request)
     s->responseId = nextId("resp");
     s->itemId = nextId("item");
     s->audioMsSent = 0;
+    s->speech.clear();
     send(s, {{u"type"_s, u"response.created"_s},
              {u"response"_s, QJsonObject{{u"id"_s, s->responseId},
                                          {u"object"_s, u"realtime.response"_s},
@@ -400,8 +451,14 @@ void FakeRealtimeServer::startResponse(Session *s, const QJsonObject &request)
         Q_UNUSED(request);
     } else if (s->awaitingOutput && turn) {
         s->awaitingOutput = false;
-        s->transcript = QString(turn->agentTranscript).replace(u"{output}"_s, s->lastOutput);
+        s->transcript = QString(turn->agentTranscript)
+                            .replace(u"{output}"_s, sayOutput ? sayOutput(s->lastOutput) : s->lastOutput);
         s->audioMsLeft = turn->agentAudioMs;
+        ++s->turnIndex;
+    } else if (turn && !turn->functionName.isEmpty() && turn->sayFirst) {
+        s->transcript = turn->agentTranscript;
+        s->audioMsLeft = turn->agentAudioMs;
+        s->callAfterSpeech = turn;
         ++s->turnIndex;
     } else if (turn && !turn->functionName.isEmpty()) {
         // The model decides to call a tool.
@@ -479,9 +536,24 @@ void FakeRealtimeServer::startResponse(Session *s, const QJsonObject &request)
              {u"output_index"_s, 0},
              {u"content_index"_s, 0},
              {u"part"_s, QJsonObject{{u"type"_s, u"audio"_s}, {u"transcript"_s, QString()}}}});
-    QTimer::singleShot(firstAudioDelayMs, this, [this, s, id = s->responseId] {
-        if (m_sessions.contains(s) && s->active && s->responseId == id)
-            s->audioTimer.start();
+    auto play = [this, s, id = s->responseId] {
+        QTimer::singleShot(firstAudioDelayMs, this, [this, s, id] {
+            if (m_sessions.contains(s) && s->active && s->responseId == id)
+                s->audioTimer.start();
+        });
+    };
+    if (!voice) {
+        play();
+        return;
+    }
+    voice(s->transcript, [this, s, id = s->responseId, play](const QByteArray &mulaw) {
+        if (!m_sessions.contains(s) || !s->active || s->responseId != id)
+            return;
+        if (!mulaw.isEmpty()) {
+            s->speech = mulaw;
+            s->audioMsLeft = int((mulaw.size() + 7) / 8); // the last delta carries the tail
+        }
+        play();
     });
 }
 
@@ -502,7 +574,10 @@ void FakeRealtimeServer::streamAudio(Session *s)
                  {u"item_id"_s, s->itemId},
                  {u"output_index"_s, 0},
                  {u"content_index"_s, 0},
-                 {u"delta"_s, QString::fromLatin1(tone(ms, s->audioMsSent * 8).toBase64())}});
+                 {u"delta"_s, QString::fromLatin1((s->speech.isEmpty()
+                                                       ? tone(ms, s->audioMsSent * 8)
+                                                       : s->speech.mid(qsizetype(s->audioMsSent) * 8, ms * 8))
+                                                      .toBase64())}});
         s->audioMsLeft -= ms;
         s->audioMsSent += ms;
         s->itemAudioMs[s->itemId] = s->audioMsSent;
@@ -538,6 +613,33 @@ void FakeRealtimeServer::finishResponse(Session *s, const QString &status, const
              {u"response_id"_s, s->responseId},
              {u"output_index"_s, 0},
              {u"item"_s, item}});
+    QJsonArray output{item};
+    if (const FakeTurn *call = std::exchange(s->callAfterSpeech, nullptr); call && status == u"completed"_s) {
+        const QString callId = nextId("call");
+        s->callIds.insert(callId);
+        const QJsonObject fn{{u"id"_s, nextId("item")},       {u"type"_s, u"function_call"_s},
+                             {u"status"_s, u"completed"_s},   {u"call_id"_s, callId},
+                             {u"name"_s, call->functionName}, {u"arguments"_s, call->functionArguments}};
+        QJsonObject added = fn;
+        added.insert(u"status"_s, u"in_progress"_s);
+        added.insert(u"arguments"_s, QString());
+        send(s, {{u"type"_s, u"response.output_item.added"_s},
+                 {u"response_id"_s, s->responseId},
+                 {u"output_index"_s, 1},
+                 {u"item"_s, added}});
+        send(s, {{u"type"_s, u"response.function_call_arguments.done"_s},
+                 {u"response_id"_s, s->responseId},
+                 {u"item_id"_s, fn.value(u"id"_s)},
+                 {u"output_index"_s, 1},
+                 {u"call_id"_s, callId},
+                 {u"name"_s, call->functionName},
+                 {u"arguments"_s, call->functionArguments}});
+        send(s, {{u"type"_s, u"response.output_item.done"_s},
+                 {u"response_id"_s, s->responseId},
+                 {u"output_index"_s, 1},
+                 {u"item"_s, fn}});
+        output.append(fn);
+    }
     QJsonObject details;
     if (!reason.isEmpty())
         details = {{u"type"_s, status}, {u"reason"_s, reason}};
@@ -548,7 +650,7 @@ void FakeRealtimeServer::finishResponse(Session *s, const QString &status, const
                   {u"id"_s, s->responseId},
                   {u"status"_s, status},
                   {u"status_details"_s, details.isEmpty() ? QJsonValue() : QJsonValue(details)},
-                  {u"output"_s, QJsonArray{item}},
+                  {u"output"_s, output},
                   {u"usage"_s,
                    QJsonObject{{u"total_tokens"_s, 200 + audioTokens},
                                {u"input_tokens"_s, 150},

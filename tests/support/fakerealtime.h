@@ -35,6 +35,9 @@ struct FakeTurn
     QString functionArguments; // … with these arguments (JSON text)
     QString agentTranscript;   // spoken reply (after the function output, if any)
     int agentAudioMs = 1000;
+    // Speak agentTranscript first and call the function at the end of the same response, as models do with
+    // end_call and transfer_to_human ("say goodbye, then hang up").
+    bool sayFirst = false;
 };
 
 class FakeRealtimeServer : public QObject
@@ -59,6 +62,14 @@ public:
     QString greetingTranscript =
         QStringLiteral("Namaste! Main Vaani hoon, aapki kaise madad kar sakti hoon?");
     QList<FakeTurn> turns;
+    // Speech: when set, each spoken answer is this voice reading its transcript (8 kHz μ-law, as for
+    // audio/pcmu) instead of a tone of the turn's fixed length; done gets empty audio on failure (then the
+    // tone is sent). See EspeakVoice.
+    std::function<void(const QString &text, std::function<void(const QByteArray &mulaw)> done)> voice;
+    // How a tool's output is put into words where a turn's agentTranscript says {output} (default: as is).
+    std::function<QString(const QString &output)> sayOutput;
+    // Reads an order or ticket tool's JSON output as a short Hinglish sentence (for sayOutput).
+    static QString hinglishToolAnswer(const QString &output);
     int vadThreshold = 800; // mean |sample| above which a 20 ms frame is speech
 
     // Observations

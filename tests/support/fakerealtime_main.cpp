@@ -1,7 +1,10 @@
 // vaani-fake-realtime: the test suite's fake OpenAI Realtime API as a program, so a developer can hear a
-// whole call locally (server + softphone) without an OpenAI key. It greets, then answers the first caller
-// turn by looking up order ABC123 through the server's tool, then answers anything else briefly.
+// whole call locally (server + softphone) without an OpenAI key. It speaks with espeak-ng's Hindi voice: the
+// greeting; after the caller's first turn it looks up order ABC123 through the server's tool and reads out
+// what the tool returned; after the next turn it says goodbye and ends the call (end_call in the same
+// response, after the goodbye).
 #include "echorealtime.h"
+#include "espeakvoice.h"
 #include "fakerealtime.h"
 
 #include <QCommandLineParser>
@@ -20,6 +23,8 @@ int main(int argc, char **argv)
     p.addOption({u"port"_s, u"Port to listen on (0 = any)."_s, u"port"_s, u"8765"_s});
     p.addOption({u"key"_s, u"API key clients must present."_s, u"key"_s, u"sk-test-key"_s});
     p.addOption({u"echo"_s, u"Echo mode: answer every input_audio_buffer.append with the same audio."_s});
+    p.addOption({u"voice"_s, u"espeak (speech, the default when espeak-ng is installed) or tone (a beep)."_s,
+                 u"voice"_s, u"espeak"_s});
     p.process(app);
     if (p.isSet(u"echo"_s)) {
         vaani::test::EchoRealtimeServer echo;
@@ -34,9 +39,33 @@ int main(int argc, char **argv)
     }
     vaani::test::FakeRealtimeServer fake;
     fake.expectedKey = p.value(u"key"_s);
-    fake.greetingAudioMs = 2500;
-    fake.turns = {vaani::test::FakeTurn{u"Mera order ABC123 kahan hai?"_s, u"lookup_order"_s,
-                                        u"{\"order_id\":\"ABC123\"}"_s, u"Aapka order: {output}"_s, 3000}};
+    fake.greetingTranscript =
+        u"Namaste! Main Vaani hoon, aapki customer support assistant. Bataiye, main aapki kya madad kar "
+        "sakti hoon?"_s;
+    fake.greetingAudioMs = 2500; // the tone's lengths; speech is as long as it takes to say
+    fake.turns = {
+        vaani::test::FakeTurn{u"Mera order ABC123 kahan hai?"_s, u"lookup_order"_s,
+                              u"{\"order_id\":\"ABC123\"}"_s, u"{output}"_s, 3000},
+        vaani::test::FakeTurn{u"Nahi, bas itna hi. Thank you."_s, u"end_call"_s,
+                              u"{\"reason\":\"the caller's question was answered\"}"_s,
+                              u"Dhanyavaad! Vaani se baat karne ke liye shukriya. Aapka din shubh ho."_s,
+                              2000, true}};
+    fake.sayOutput = &vaani::test::FakeRealtimeServer::hinglishToolAnswer;
+    vaani::test::EspeakVoice voice;
+    const bool speak = p.value(u"voice"_s) != u"tone"_s;
+    if (speak && !vaani::test::EspeakVoice::available()) {
+        std::fprintf(stderr, "vaani-fake-realtime: espeak-ng is not installed; the agent beeps instead of "
+                             "speaking (scripts/vaani setup installs it)\n");
+    } else if (speak) {
+        fake.voice = [&voice](const QString &text, std::function<void(const QByteArray &)> done) {
+            voice.say(text, [text, done](const QByteArray &mulaw, const QString &error) {
+                if (!error.isEmpty())
+                    std::fprintf(stderr, "vaani-fake-realtime: %s; a tone instead of \"%s\"\n",
+                                 qPrintable(error), qPrintable(text));
+                done(mulaw);
+            });
+        };
+    }
     if (!fake.listenOn(quint16(p.value(u"port"_s).toUInt()))) {
         std::fprintf(stderr, "vaani-fake-realtime: cannot listen on port %s\n",
                      qPrintable(p.value(u"port"_s)));

@@ -200,6 +200,7 @@ void TwilioSimulator::onText(const QString &text)
         m_playback += audio;
         m_queuedTotal += audio.size();
         agentBytesReceived += audio.size();
+        agentAudioKept += audio.left(std::max<qsizetype>(0, keepAgentAudio - agentAudioKept.size()));
         Q_EMIT agentAudio();
     } else if (event == u"mark"_s) {
         const QString name = o.value(u"mark"_s).toObject().value(u"name"_s).toString();

@@ -61,6 +61,8 @@ public:
     QString closeReason;
     qint64 framesSent = 0;
     qint64 agentBytesReceived = 0;
+    QByteArray agentAudioKept; // the agent's μ-law as received, up to keepAgentAudio bytes
+    qsizetype keepAgentAudio = 0;
     qint64 agentBytesPlayed = 0;
     qint64 agentBytesCleared = 0;
     int clears = 0;

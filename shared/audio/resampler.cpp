@@ -2,7 +2,7 @@
 
 #include <speex/speex_resampler.h>
 
-namespace vaani::softphone {
+namespace vaani {
 
 Resampler::Resampler(int inRate, int outRate, int quality)
     : m_in(inRate)
@@ -54,4 +54,4 @@ QList<std::int16_t> Resampler::process(const std::int16_t *samples, qsizetype co
     return out;
 }
 
-} // namespace vaani::softphone
+} // namespace vaani

@@ -8,7 +8,7 @@
 
 struct SpeexResamplerState_;
 
-namespace vaani::softphone {
+namespace vaani {
 
 class Resampler
 {
@@ -34,4 +34,4 @@ private:
     bool m_passthrough;
 };
 
-} // namespace vaani::softphone
+} // namespace vaani

@@ -101,12 +101,14 @@ int main(int argc, char **argv)
         window->show();
         const QString shot = qEnvironmentVariable("VAANI_ADMIN_SCREENSHOT");
         if (!shot.isEmpty()) {
-            // VAANI_ADMIN_SCREENSHOT=dir: saves each page as dir/<page>.png once it has loaded, and quits.
+            // VAANI_ADMIN_SCREENSHOT=dir: saves each page as dir/admin-<page>.png once it has loaded, and
+            // quits.
             auto *tour =
                 new admin::ScreenshotTour(window.get(), shot,
                                           {u"dashboardPage"_s, u"livePage"_s, u"callsPage"_s, u"ordersPage"_s,
                                            u"customersPage"_s, u"ticketsPage"_s, u"promptsPage"_s},
                                           window.get());
+            tour->setFilePrefix(u"admin-"_s);
             QObject::connect(tour, &admin::ScreenshotTour::finished, qApp,
                              [tour](bool ok, const QString &why) {
                                  for (const QString &p : tour->saved())

@@ -80,7 +80,7 @@ void ScreenshotTour::save(AdminPage *page)
             fail(u"page %1 is not on screen"_s.arg(page->objectName()));
             return;
         }
-        const QString path = QDir(m_directory).filePath(page->objectName() + u".png"_s);
+        const QString path = QDir(m_directory).filePath(m_prefix + page->objectName() + u".png"_s);
         if (!m_window->grab().save(path)) {
             fail(u"cannot write %1"_s.arg(path));
             return;

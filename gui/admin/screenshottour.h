@@ -1,7 +1,8 @@
 #pragma once
 // Screenshot mode (VAANI_ADMIN_SCREENSHOT=dir): shows each page in turn, waits until the page has loaded its
 // data (AdminPage::loaded) — and, on the call log and tickets pages, the detail of the first row — then saves
-// the window as dir/<page>.png under the name of the page actually on screen. Used for the README's pictures.
+// the window as dir/<prefix><page>.png under the name of the page actually on screen. Used for the README's
+// pictures.
 
 #include <QObject>
 #include <QStringList>
@@ -20,6 +21,8 @@ public:
                    QObject *parent = nullptr);
     // A page that has not loaded within this time fails the tour (default 20 s).
     void setPageTimeout(int ms) { m_timeout.setInterval(ms); }
+    // Files are named <prefix><page>.png (the README's are "admin-dashboardPage.png" and so on).
+    void setFilePrefix(const QString &prefix) { m_prefix = prefix; }
     void start();
     QStringList saved() const { return m_saved; }
 
@@ -35,6 +38,7 @@ private:
 
     MainWindow *m_window;
     QString m_directory;
+    QString m_prefix;
     QStringList m_pages;
     qsizetype m_index = 0;
     QStringList m_saved;

@@ -55,6 +55,9 @@ QList<ScriptStep> CallScript::parse(const QString &text, QString *error)
             st.kind = cmd == u"wait-for-agent"_s ? ScriptStep::Kind::WaitForAgent
                                                  : ScriptStep::Kind::WaitAgentQuiet;
             st.ms = arg.isEmpty() ? 15000 : parseDuration(arg, &ok);
+        } else if (cmd == u"wait-for-hangup"_s) {
+            st.kind = ScriptStep::Kind::WaitForHangup;
+            st.ms = arg.isEmpty() ? 20000 : parseDuration(arg, &ok);
         } else if (cmd == u"hangup"_s) {
             st.kind = ScriptStep::Kind::Hangup;
         } else {
@@ -178,6 +181,7 @@ void CallScript::next()
     case ScriptStep::Kind::Wait:
     case ScriptStep::Kind::WaitForAgent:
     case ScriptStep::Kind::WaitAgentQuiet:
+    case ScriptStep::Kind::WaitForHangup:
         return; // polled
     }
 }
@@ -218,6 +222,11 @@ void CallScript::poll()
             m_agentMark = m_call->agentSamplesReceived();
             next();
         }
+        return;
+    case ScriptStep::Kind::WaitForHangup:
+        // SoftphoneCall::ended finishes the script when the server closes the stream.
+        if (spent >= st.ms)
+            fail(u"line %1: the server did not end the call within %2 ms"_s.arg(st.line).arg(st.ms));
         return;
     case ScriptStep::Kind::Dtmf:
     case ScriptStep::Kind::Hangup:

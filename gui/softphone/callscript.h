@@ -6,6 +6,7 @@
 //   dtmf 12#                      press keys
 //   wait-for-agent [10s]          wait until the agent's audio is playing (fails the call on timeout)
 //   wait-agent-quiet [15s]        wait until the agent has spoken and then been quiet for 0.8 s
+//   wait-for-hangup [20s]         wait until the server ends the call (fails the call on timeout)
 //   hangup                        send `stop` and close
 // Runs against a SoftphoneCall; emits finished(ok, message) once.
 
@@ -23,7 +24,7 @@ class SoftphoneCall;
 
 struct ScriptStep
 {
-    enum class Kind { Wait, Play, Say, Dtmf, WaitForAgent, WaitAgentQuiet, Hangup };
+    enum class Kind { Wait, Play, Say, Dtmf, WaitForAgent, WaitAgentQuiet, WaitForHangup, Hangup };
     Kind kind;
     QString argument;
     int ms = 0;

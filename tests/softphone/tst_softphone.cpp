@@ -83,10 +83,12 @@ private Q_SLOTS:
         QString error;
         const auto steps =
             CallScript::parse(u"# caller\nwait 1.5s\nwait 800ms\nplay a.wav\nsay Mera order kahan hai?\n"
-                              "dtmf 12#\nwait-for-agent 5s\nwait-agent-quiet\nhangup\n"_s,
+                              "dtmf 12#\nwait-for-agent 5s\nwait-agent-quiet\nhangup\nwait-for-hangup 9s\n"_s,
                               &error);
         QVERIFY2(error.isEmpty(), qPrintable(error));
-        QCOMPARE(steps.size(), 8);
+        QCOMPARE(steps.size(), 9);
+        QCOMPARE(steps.at(8).kind, ScriptStep::Kind::WaitForHangup);
+        QCOMPARE(steps.at(8).ms, 9000);
         QCOMPARE(steps.at(0).ms, 1500);
         QCOMPARE(steps.at(1).ms, 800);
         QCOMPARE(steps.at(3).argument, u"Mera order kahan hai?"_s);
@@ -202,6 +204,63 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(sim->agentAudioKept.size() >= greeting.size() + answer.size(), 20000);
         QVERIFY(sim->agentAudioKept.mid(greeting.size()).contains(answer.left(8 * 500)));
         sim->hangUp();
+    }
+
+    void readmeNoKeyCall()
+    {
+        // The README's walkthrough: vaani-fake-realtime's script and voice, the headless softphone with
+        // resources/softphone/demo-call.txt. The agent greets, reads out ABC123's status, says goodbye and
+        // the server ends the call; the record holds the five turns and both tool calls.
+        if (!EspeakVoice::available())
+            QFAIL("espeak-ng is required (scripts/vaani installs it)");
+        ServerHarness h;
+        EspeakVoice voice;
+        h.fake.useDemoScript();
+        h.fake.voice = [&voice](const QString &text, std::function<void(const QByteArray &)> done) {
+            voice.say(text, [done](const QByteArray &mulaw, const QString &) { done(mulaw); });
+        };
+        QVERIFY(h.start());
+        QProcess phone;
+        phone.setProgram(QCoreApplication::applicationDirPath() + u"/vaani-softphone"_s);
+        phone.setArguments({u"--server-url"_s, h.baseUrl(), u"--twilio-auth-token"_s,
+                            h.options.settings.twilioAuthToken, u"--twilio-account-sid"_s,
+                            QString::fromLatin1(ServerHarness::kAccountSid), u"--script"_s,
+                            QStringLiteral(VAANI_SOURCE_DIR "/resources/softphone/demo-call.txt")});
+        phone.setProcessChannelMode(QProcess::MergedChannels);
+        phone.start();
+        QVERIFY(phone.waitForStarted());
+        QTRY_VERIFY_WITH_TIMEOUT(phone.state() == QProcess::NotRunning, 90000);
+        const QString out = QString::fromUtf8(phone.readAll());
+        QStringList log; // the protocol log without the per-100 ms marks and media
+        for (const QString &l : out.split(u'\n'))
+            if (!l.contains(u" mark "_s))
+                log << l;
+        QVERIFY2(phone.exitCode() == 0, qPrintable(log.join(u'\n')));
+        QVERIFY2(out.contains(u"stream ended by the server (1000, agent ended the call)"_s),
+                 qPrintable(log.join(u'\n')));
+        const auto calls = h.repos().calls.list({}).value;
+        const auto mine = std::find_if(calls.cbegin(), calls.cend(),
+                                       [](const db::CallRecord &c) { return c.serverInstance != u"demo"_s; });
+        QVERIFY(mine != calls.cend());
+        QTRY_COMPARE(h.repos().calls.findBySid(mine->callSid).value.outcome, u"resolved"_s);
+        const auto transcript = h.repos().calls.transcript(mine->id).value;
+        QStringList said;
+        for (const auto &t : transcript)
+            said << t.speaker + u": "_s + t.text;
+        // (espeak-ng pauses at the comma of "Nahi, bas itna hi": the fake's energy VAD may hear two caller
+        // turns there, and the goodbye it was starting is said again after the second.)
+        QVERIFY2(transcript.size() >= 5, qPrintable(said.join(u'\n')));
+        QCOMPARE(transcript.at(0).text, h.fake.greetingTranscript);
+        QCOMPARE(transcript.at(1).text, u"Mera order ABC123 kahan hai?"_s);
+        QVERIFY(transcript.at(2).text.startsWith(u"Aapka order A B C 1 2 3"_s));
+        for (qsizetype i = 3; i + 1 < transcript.size(); ++i)
+            QCOMPARE(transcript.at(i).speaker, u"caller"_s);
+        QCOMPARE(transcript.last().speaker, u"agent"_s);
+        QVERIFY(transcript.last().text.startsWith(u"Dhanyavaad"_s));
+        QStringList tools;
+        for (const auto &t : h.repos().calls.tools(mine->id).value)
+            tools << t.tool;
+        QCOMPARE(tools, (QStringList{u"lookup_order"_s, u"end_call"_s}));
     }
 
     void headlessBargeInEndToEnd()

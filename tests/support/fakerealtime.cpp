@@ -89,6 +89,21 @@ QString FakeRealtimeServer::hinglishToolAnswer(const QString &output)
     return line + u". Aur kuch madad kar sakti hoon?"_s;
 }
 
+void FakeRealtimeServer::useDemoScript()
+{
+    greetingTranscript =
+        u"Namaste! Main Vaani hoon, aapki customer support assistant. Bataiye, main aapki kya "
+        "madad kar sakti hoon?"_s;
+    greetingAudioMs = 2500; // the tone's lengths; speech is as long as it takes to say
+    turns = {FakeTurn{u"Mera order ABC123 kahan hai?"_s, u"lookup_order"_s, u"{\"order_id\":\"ABC123\"}"_s,
+                      u"{output}"_s, 3000},
+             FakeTurn{u"Nahi, bas itna hi. Thank you."_s, u"end_call"_s,
+                      u"{\"reason\":\"the caller's question was answered\"}"_s,
+                      u"Dhanyavaad! Vaani se baat karne ke liye shukriya. Aapka din shubh ho."_s, 2000,
+                      true}};
+    sayOutput = &FakeRealtimeServer::hinglishToolAnswer;
+}
+
 namespace {
 QByteArray tone(int ms, int phase)
 {
@@ -614,7 +629,10 @@ void FakeRealtimeServer::finishResponse(Session *s, const QString &status, const
              {u"output_index"_s, 0},
              {u"item"_s, item}});
     QJsonArray output{item};
-    if (const FakeTurn *call = std::exchange(s->callAfterSpeech, nullptr); call && status == u"completed"_s) {
+    const FakeTurn *call = std::exchange(s->callAfterSpeech, nullptr);
+    if (call && status != u"completed"_s)
+        --s->turnIndex; // interrupted before its function call: the next response tries the turn again
+    if (call && status == u"completed"_s) {
         const QString callId = nextId("call");
         s->callIds.insert(callId);
         const QJsonObject fn{{u"id"_s, nextId("item")},       {u"type"_s, u"function_call"_s},

@@ -70,6 +70,9 @@ public:
     std::function<QString(const QString &output)> sayOutput;
     // Reads an order or ticket tool's JSON output as a short Hinglish sentence (for sayOutput).
     static QString hinglishToolAnswer(const QString &output);
+    // vaani-fake-realtime's call (the README's no-key walkthrough): greeting; the caller's first turn looks
+    // up ABC123 and the answer reads out the tool's output; the next turn says goodbye, then end_call.
+    void useDemoScript();
     int vadThreshold = 800; // mean |sample| above which a 20 ms frame is speech
 
     // Observations

@@ -39,18 +39,7 @@ int main(int argc, char **argv)
     }
     vaani::test::FakeRealtimeServer fake;
     fake.expectedKey = p.value(u"key"_s);
-    fake.greetingTranscript =
-        u"Namaste! Main Vaani hoon, aapki customer support assistant. Bataiye, main aapki kya madad kar "
-        "sakti hoon?"_s;
-    fake.greetingAudioMs = 2500; // the tone's lengths; speech is as long as it takes to say
-    fake.turns = {
-        vaani::test::FakeTurn{u"Mera order ABC123 kahan hai?"_s, u"lookup_order"_s,
-                              u"{\"order_id\":\"ABC123\"}"_s, u"{output}"_s, 3000},
-        vaani::test::FakeTurn{u"Nahi, bas itna hi. Thank you."_s, u"end_call"_s,
-                              u"{\"reason\":\"the caller's question was answered\"}"_s,
-                              u"Dhanyavaad! Vaani se baat karne ke liye shukriya. Aapka din shubh ho."_s,
-                              2000, true}};
-    fake.sayOutput = &vaani::test::FakeRealtimeServer::hinglishToolAnswer;
+    fake.useDemoScript();
     vaani::test::EspeakVoice voice;
     const bool speak = p.value(u"voice"_s) != u"tone"_s;
     if (speak && !vaani::test::EspeakVoice::available()) {

@@ -352,7 +352,7 @@
     </message>
     <message>
         <location filename="../gui/admin/dashboardpage.cpp" line="215"/>
-        <location filename="../gui/admin/dashboardpage.cpp" line="321"/>
+        <location filename="../gui/admin/dashboardpage.cpp" line="324"/>
         <source>Cost per day (USD)</source>
         <translation>प्रतिदिन लागत (USD)</translation>
     </message>
@@ -387,12 +387,7 @@
         <translation>देरी</translation>
     </message>
     <message>
-        <location filename="../gui/admin/dashboardpage.cpp" line="305"/>
-        <source>ms</source>
-        <translation>मि.से.</translation>
-    </message>
-    <message>
-        <location filename="../gui/admin/dashboardpage.cpp" line="330"/>
+        <location filename="../gui/admin/dashboardpage.cpp" line="333"/>
         <source>Open tickets by priority</source>
         <translation>प्राथमिकता के अनुसार खुले टिकट</translation>
     </message>

@@ -202,7 +202,7 @@ void CallsPage::showDetail(const db::CallRecord &c)
             return d;
         })
         .then(this, [this, c](db::DbResult<Detail> res) {
-            const LoadDone done{this};
+            const LoadDone done{this, true};
             const QModelIndex i = m_proxy->mapToSource(m_table->currentIndex());
             if (!i.isValid() || m_model->at(i.row()).id != c.id)
                 return;

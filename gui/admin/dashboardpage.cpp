@@ -50,13 +50,13 @@ QString msOrDash(const QList<int> &v, double p)
 }
 
 // The x axis of every chart: day i of the range at x = i, labelled with its date ("29 Nov"); on long
-// ranges only every k-th day is labelled so the labels do not overlap.
+// ranges only every k-th day (about six labels) so the labels fit.
 QCategoryAxis *dateAxis(const QList<DashboardPage::Day> &days)
 {
     auto *x = new QCategoryAxis;
     x->setLabelsPosition(QCategoryAxis::AxisLabelsPositionOnValue);
     x->setRange(-0.5, double(days.size()) - 0.5);
-    const qsizetype every = std::max<qsizetype>(1, (days.size() + 9) / 10);
+    const qsizetype every = std::max<qsizetype>(1, (days.size() + 5) / 6);
     for (qsizetype i = 0; i < days.size(); i += every)
         x->append(QLocale().toString(days.at(i).date, u"d MMM"_s), double(i));
     x->setGridLineVisible(false);
@@ -301,8 +301,17 @@ void DashboardPage::refresh()
             QChart *c2 = reset(m_latencyChart, tr("Latency"));
             auto *x2 = dateAxis(days);
             auto *y2 = new QValueAxis;
-            y2->setRange(0, maxLatency * 1.1);
-            y2->setTitleText(tr("ms"));
+            // At most four steps: a small chart has room for five labels (less with a Devanagari font).
+            double msStep = 100;
+            for (double candidate : {100.0, 250.0, 500.0, 1000.0, 2500.0, 5000.0}) {
+                msStep = candidate;
+                if (maxLatency * 1.1 <= 4 * candidate)
+                    break;
+            }
+            const double ceiling = std::ceil(maxLatency * 1.1 / msStep) * msStep;
+            y2->setRange(0, ceiling);
+            y2->setTickCount(int(ceiling / msStep) + 1);
+            y2->setLabelFormat(u"%d"_s);
             c2->addAxis(x2, Qt::AlignBottom);
             c2->addAxis(y2, Qt::AlignLeft);
             for (const Line &l : lines) {
@@ -333,7 +342,7 @@ void DashboardPage::refresh()
                 const auto n = std::count_if(res.value.openTickets.begin(), res.value.openTickets.end(),
                                              [&p](const db::Ticket &t) { return t.priority == p; });
                 if (n > 0)
-                    pie->append(u"%1 (%2)"_s.arg(priorityLabel(p)).arg(n), double(n))->setLabelVisible(true);
+                    pie->append(u"%1 (%2)"_s.arg(priorityLabel(p)).arg(n), double(n)); // named in the legend
             }
             c4->addSeries(pie);
         });

@@ -48,13 +48,22 @@ Q_SIGNALS:
     // A load the page started has been answered (its list after refresh(), or the detail of the selected
     // row) and is on screen — also when the answer was an error, which the page then shows.
     void loaded();
+    // The detail of the selected row (a call's transcript, a ticket's history) is on screen.
+    void detailLoaded();
 
 protected:
-    // Put at the top of a load's continuation: emits loaded() on every way out of it.
+    // Put at the top of a load's continuation: emits loaded() (detailLoaded()) on every way out of it.
     struct LoadDone
     {
         AdminPage *page;
-        ~LoadDone() { Q_EMIT page->loaded(); }
+        bool detail = false;
+        ~LoadDone()
+        {
+            if (detail)
+                Q_EMIT page->detailLoaded();
+            else
+                Q_EMIT page->loaded();
+        }
     };
     virtual bool saveChanges() { return true; }
     QTableView *makeTable(const QString &objectName, QAbstractItemModel *model,

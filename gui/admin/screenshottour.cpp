@@ -43,17 +43,24 @@ void ScreenshotTour::next()
     }
     const QString name = m_pages.at(m_index);
     AdminPage *page = m_window->page(name);
-    if (!page || !m_window->showPage(name)) {
+    if (!page) {
         fail(u"no page %1"_s.arg(name));
         return;
     }
     m_timeout.start();
-    // Connected before refresh(): a load answered at once still arrives after this returns (queued).
+    // Connected first: the answer comes from the database thread, after this returns.
     m_waiting = connect(page, &AdminPage::loaded, this, [this, page] {
         disconnect(m_waiting);
         listLoaded(page);
     });
-    page->refresh();
+    // Going to a page refreshes it; a page already on screen is refreshed here.
+    const bool alreadyShown = m_window->currentPage() == page;
+    if (!m_window->showPage(name)) {
+        fail(u"cannot show page %1"_s.arg(name));
+        return;
+    }
+    if (alreadyShown)
+        page->refresh();
 }
 
 void ScreenshotTour::listLoaded(AdminPage *page)
@@ -61,7 +68,7 @@ void ScreenshotTour::listLoaded(AdminPage *page)
     QTableView *table = page->exportView();
     const bool detail = page->objectName() == u"callsPage"_s || page->objectName() == u"ticketsPage"_s;
     if (detail && table->model()->rowCount() > 0 && !table->currentIndex().isValid()) {
-        m_waiting = connect(page, &AdminPage::loaded, this, [this, page] {
+        m_waiting = connect(page, &AdminPage::detailLoaded, this, [this, page] {
             disconnect(m_waiting);
             save(page);
         });

@@ -204,7 +204,7 @@ void TicketsPage::load(const db::Ticket &t)
     const qint64 id = t.id;
     m_ctx->db->submit([id](db::Repositories &r) { return r.tickets.history(id); })
         .then(this, [this, id](db::DbResult<QList<db::TicketEvent>> res) {
-            const LoadDone done{this};
+            const LoadDone done{this, true};
             if (!m_current || m_current->id != id)
                 return;
             m_history->clear();

@@ -182,6 +182,10 @@ def json_str(s):
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+class Raw(str):
+    """JSON text put in as it is (a nested object or array)."""
+
+
 def json_obj(pairs):
     parts = []
     for k, v in pairs:
@@ -193,12 +197,12 @@ def json_obj(pairs):
             val = f"{v:.2f}" if isinstance(v, float) else str(v)
         elif isinstance(v, list):
             val = "[" + ",".join(v) + "]"
-        elif isinstance(v, str) and v.startswith("{"):
+        elif isinstance(v, Raw):
             val = v
         else:
             val = json_str(v)
         parts.append(f"{json_str(k)}:{val}")
-    return "{" + ",".join(parts) + "}"
+    return Raw("{" + ",".join(parts) + "}")
 
 
 def describe(o):
@@ -299,6 +303,40 @@ def scenario_damaged(c, cust, own):
     c.tool("end_call", json_obj([("reason", "ticket opened")]), json_obj([("ok", True)]))
 
 
+COMPLAINTS = [
+    # (category, priority, statuses it fits, caller's line, ticket summary)
+    ("delivery", "normal", ("shipped", "packed", "placed"),
+     "Order {code} ki delivery date nikal gayi, abhi tak nahi aaya. Kab tak aayega?",
+     "Order {code} ({item}) is late; caller asked for an update on the delivery."),
+    ("wrong_item", "high", ("delivered",),
+     "Order {code} mein galat cheez aayi hai, maine {item} order kiya tha.",
+     "Wrong product delivered for order {code}; caller ordered {item} and wants it exchanged."),
+    ("payment", "urgent", ("placed", "packed", "shipped", "delivered"),
+     "Order {code} ke liye paise do baar kat gaye UPI se. Please check kijiye.",
+     "Amount for order {code} debited twice via UPI; caller wants the extra payment returned."),
+    ("return", "normal", ("delivered",),
+     "Mujhe order {code} return karna hai, {item} size mein chhota hai.",
+     "Caller wants to return {item} (order {code}): wrong size. Pickup to be arranged."),
+]
+
+
+def scenario_complaint(c, cust, own):
+    cat, prio, fits, line, summary = random.choice(COMPLAINTS)
+    o = random.choice([x for x in own if x["status"] in fits] or own)
+    item = o["items"].split(", ")[0]
+    c.caller(line.format(code=o["code"], item=item))
+    c.tool("lookup_order", json_obj([("order_id", o["code"])]), lookup(o))
+    c.agent(f"Maine order {spell(o['code'])} dekha, {item} {status_hinglish[o['status']]}. Main is par ticket "
+            "bana deti hoon taaki team aapko call kare, theek hai?")
+    c.caller(random.choice(["Haan, theek hai.", "Ji, kar dijiye.", "Okay, please."]))
+    c.ticket = (o, cat, prio, summary.format(code=o["code"], item=item))
+    c.agent("Ticket ban gaya hai, number hai {ticket}. " +
+            ("Payment team aaj hi check karegi." if cat == "payment" else "Team 24 ghante mein sampark karegi."))
+    c.caller("Thank you.")
+    c.agent("Dhanyavaad, aapka din shubh ho.")
+    c.tool("end_call", json_obj([("reason", "ticket opened")]), json_obj([("ok", True)]))
+
+
 def scenario_refund_transfer(c, cust, own):
     o = random.choice([x for x in own if x["status"] in ("cancelled", "returned")] or own)
     c.caller(f"Maine {o['code']} return kiya tha, das din ho gaye, refund abhi tak nahi aaya. Bahut pareshan hoon.")
@@ -306,7 +344,7 @@ def scenario_refund_transfer(c, cust, own):
     c.agent(f"Main samajh sakti hoon. Order {spell(o['code'])} {status_hinglish[o['status']]}. "
             "Refund ke liye main ek ticket bana deti hoon.")
     summary = f"Refund for order {o['code']} not received after {random.randint(7, 14)} days; caller upset."
-    c.ticket = (o, "refund", "high", summary)
+    c.ticket = (o, "refund", random.choice(["normal", "high"]), summary)
     c.agent("Ticket number {ticket} hai.")
     c.caller("Nahi, mujhe kisi insaan se baat karni hai abhi.")
     c.agent("Bilkul, main aapko hamare colleague se connect kar rahi hoon. Kripya line par bane rahiye.")
@@ -355,8 +393,8 @@ def scenario_dropped(c, cust, own):
     c.outcome, c.reason = "dropped", "caller hung up (stop)"
 
 
-scenarios = [(scenario_order_status, 34), (scenario_find_orders, 12), (scenario_damaged, 11),
-             (scenario_ticket_status, 9), (scenario_refund_transfer, 10), (scenario_wrong_code, 7),
+scenarios = [(scenario_order_status, 32), (scenario_find_orders, 11), (scenario_damaged, 6), (scenario_complaint, 9),
+             (scenario_ticket_status, 9), (scenario_refund_transfer, 7), (scenario_wrong_code, 7),
              (scenario_dropped, 11), ("rejected", 2), ("failed", 2), ("no_stream", 2)]
 GREETING = ("Namaste! Main Vaani hoon, aapki customer support assistant. Bataiye, aaj main aapki kaise madad "
             "kar sakti hoon?")

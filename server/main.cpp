@@ -2,6 +2,7 @@
 #include "config.h"
 #include "logging.h"
 #include "server.h"
+#include "signalwatcher.h"
 
 #include <QCoreApplication>
 
@@ -35,10 +36,20 @@ int main(int argc, char **argv)
         files.rlim_cur = files.rlim_max;
         ::setrlimit(RLIMIT_NOFILE, &files);
     }
-    for (int sig : {SIGINT, SIGTERM})
-        std::signal(sig, [](int) { QCoreApplication::quit(); });
+    // SIGTERM/SIGINT arrive through a signalfd (no code runs in a signal handler). Blocked before the
+    // database and worker threads start, so they inherit the mask and the main thread's signalfd receives
+    // them.
+    if (!vaani::SignalWatcher::block())
+        qCWarning(lcServer) << "cannot block SIGTERM/SIGINT; they will stop the server at once";
+    vaani::SignalWatcher watcher;
 
     vaani::Server server(vaani::ServerOptions::fromConfig(config));
+    const int graceMs = config.integer(u"SHUTDOWN_GRACE"_s) * 1000;
+    QObject::connect(&watcher, &vaani::SignalWatcher::received, &server, [&server, graceMs](int sig) {
+        qCInfo(lcServer) << (sig == SIGTERM ? "SIGTERM" : "SIGINT") << "received";
+        server.shutdown(server.isStopping() ? 0 : graceMs);
+    });
+    QObject::connect(&server, &vaani::Server::stopped, &app, [] { QCoreApplication::exit(0); });
     QObject::connect(&server, &vaani::Server::failed, &app, [](const QString &reason) {
         qCCritical(lcServer).noquote() << "cannot start:" << reason;
         QCoreApplication::exit(1);

@@ -140,6 +140,7 @@ ServerOptions ServerOptions::fromConfig(const Config &c)
     s.streamTokenTtlS = c.integer(u"STREAM_TOKEN_TTL"_s);
     s.prewarmTimeoutMs = s.streamTokenTtlS * 1000;
     s.warmSessions = c.integer(u"OPENAI_WARM_SESSIONS"_s);
+    s.shutdownGraceMs = c.integer(u"SHUTDOWN_GRACE"_s) * 1000;
     return o;
 }
 
@@ -262,6 +263,64 @@ void Server::listen()
 quint16 Server::port() const
 {
     return m_listener.serverPort();
+}
+
+void Server::shutdown(int graceMs)
+{
+    if (m_stopping) {
+        // A second request (another SIGTERM, Ctrl+C twice): end the calls now.
+        qCWarning(lcServer) << "shutting down now: ending" << m_ctx.registry->active() << "live calls";
+        endCalls();
+        return;
+    }
+    m_stopping = true;
+    m_ctx.draining = true;
+    m_healthTimer.stop();
+    const int live = m_ctx.registry ? m_ctx.registry->active() : 0;
+    qCInfo(lcServer).noquote() << u"shutting down: /readyz says 503, new calls get the fallback; %1 live "
+                                  "call(s) may go on for up to %2 s"_s.arg(live)
+                                      .arg(graceMs / 1000.0);
+    m_shutdownClock.start();
+    m_graceMs = graceMs;
+    m_shutdownPoll.setInterval(100);
+    connect(&m_shutdownPoll, &QTimer::timeout, this, &Server::checkShutdown, Qt::UniqueConnection);
+    m_shutdownPoll.start();
+    checkShutdown();
+}
+
+void Server::checkShutdown()
+{
+    const int live = m_ctx.registry ? m_ctx.registry->active() : 0;
+    const qint64 spent = m_shutdownClock.elapsed();
+    if (live > 0 && !m_callsEnded && spent >= m_graceMs) {
+        qCInfo(lcServer) << "grace period over: ending" << live << "live call(s)";
+        endCalls();
+    }
+    // Ended calls still play their goodbye or wait for Twilio; after the hang-up drain time they are gone.
+    const bool overdue = m_callsEnded && spent >= m_graceMs + m_ctx.settings.hangupDrainTimeoutMs + 2000;
+    if (live > 0 && !overdue)
+        return;
+    if (live > 0)
+        qCWarning(lcServer) << live << "call(s) did not end in time; stopping anyway";
+    m_shutdownPoll.stop();
+    m_listener.close();
+    // The database thread runs jobs in order: once this ping is answered, every record write queued by the
+    // calls before it has been done.
+    if (!m_db) {
+        Q_EMIT stopped();
+        return;
+    }
+    m_db->ping().then(this, [this](db::DbResult<bool>) {
+        qCInfo(lcServer) << "shut down: every call record is complete";
+        Q_EMIT stopped();
+    });
+}
+
+void Server::endCalls()
+{
+    m_callsEnded = true;
+    for (Worker *w : m_workers)
+        QMetaObject::invokeMethod(w, [w] { w->endCalls(u"server shutting down"_s); });
 }
 
 } // namespace vaani

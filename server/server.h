@@ -5,6 +5,7 @@
 
 #include "servercontext.h"
 
+#include <QElapsedTimer>
 #include <QHostAddress>
 #include <QObject>
 #include <QSocketNotifier>
@@ -82,13 +83,22 @@ public:
     void start();
     quint16 port() const;
     ServerContext *context() { return &m_ctx; }
+    // Graceful shutdown (SIGTERM): /readyz answers 503 and new calls get the fallback TwiML at once (the
+    // port stays open, so streams of calls already answered still connect); live calls go on for up to
+    // graceMs, then end — transferred to HUMAN_AGENT_NUMBER when set, else with a goodbye — and stopped() is
+    // emitted once every call record is written. A second call ends the live calls at once.
+    void shutdown(int graceMs);
+    bool isStopping() const { return m_stopping; }
 
 Q_SIGNALS:
     void ready(quint16 port);
     void failed(const QString &reason);
+    void stopped();
 
 private:
     void listen();
+    void checkShutdown();
+    void endCalls();
 
     ServerOptions m_options;
     ServerContext m_ctx;
@@ -104,6 +114,11 @@ private:
     size_t m_next = 0;
     int m_lastActive = 0;
     QTimer m_healthTimer;
+    bool m_stopping = false;
+    bool m_callsEnded = false;
+    int m_graceMs = 0;
+    QElapsedTimer m_shutdownClock;
+    QTimer m_shutdownPoll;
 };
 
 } // namespace vaani

@@ -290,20 +290,25 @@ http::Response Worker::incomingCall(const http::Request &request, const QHostAdd
         qCInfo(lcHttp) << "repeated webhook for call" << callSid << "- answered without a new session";
         m_ctx->metrics->webhookError(u"repeat"_s);
     } else {
-        if (!m_ctx->registry->tryReserve()) {
-            qCWarning(lcHttp) << "at the call limit (" << m_ctx->registry->limit()
-                              << "): answering with the fallback";
+        const bool draining = m_ctx->draining.load();
+        if (draining || !m_ctx->registry->tryReserve()) {
+            if (draining)
+                qCInfo(lcHttp) << "shutting down: answering call" << callSid << "with the fallback";
+            else
+                qCWarning(lcHttp) << "at the call limit (" << m_ctx->registry->limit()
+                                  << "): answering with the fallback";
             m_ctx->metrics->webhookRequest(route, 200);
-            m_ctx->metrics->webhookError(u"call_limit"_s);
+            m_ctx->metrics->webhookError(draining ? u"shutting_down"_s : u"call_limit"_s);
             m_ctx->metrics->callEnded(u"rejected"_s);
             db::CallStart s{callSid, caller, called, m_ctx->settings.instance, {}, {}, {}};
-            m_ctx->db->submit([s](db::Repositories &r) -> db::DbResult<bool> {
+            const QString reason = draining ? u"server shutting down"_s : u"call limit reached"_s;
+            m_ctx->db->submit([s, reason](db::Repositories &r) -> db::DbResult<bool> {
                 auto c = r.calls.start(s);
                 if (!c.ok())
                     return c.error;
                 if (c.value.outcome != u"in_progress"_s)
                     return true; // a record of this call exists already: never overwritten
-                return r.calls.end(c.value.id, {u"rejected"_s, u"call limit reached"_s, {}, {}, {}});
+                return r.calls.end(c.value.id, {u"rejected"_s, reason, {}, {}, {}});
             });
             return http::Response::text(200, twiml::fallback(human), "text/xml");
         }
@@ -327,6 +332,8 @@ CallSession *Worker::createSession(const QString &callSid, const QString &caller
     if (!model)
         model = m_ctx->modelFactory(nullptr);
     auto *session = new CallSession({callSid, caller, called}, m_ctx, model);
+    m_sessions.append(session);
+    connect(session, &CallSession::finished, this, [this, session] { m_sessions.removeAll(session); });
     // The prompt is read per call, so an activated version applies to the next call without a restart.
     m_ctx->db->submit([](db::Repositories &r) { return r.prompts.active(); })
         .then(session, [session](db::DbResult<db::AgentPrompt> p) {
@@ -336,6 +343,14 @@ CallSession *Worker::createSession(const QString &callSid, const QString &caller
             session->start(p.ok() ? p.value : CallSession::builtInPrompt());
         });
     return session;
+}
+
+void Worker::endCalls(const QString &reason)
+{
+    for (const QPointer<CallSession> &s : QList(m_sessions)) {
+        if (s)
+            s->endForShutdown(reason);
+    }
 }
 
 http::Response Worker::callStatus(const http::Request &request, const QHostAddress &peer)
@@ -376,11 +391,14 @@ http::Response Worker::callStatus(const http::Request &request, const QHostAddre
 http::Response Worker::readyz()
 {
     const bool db = m_ctx->databaseHealthy.load();
-    const bool capacity = !m_ctx->registry->atLimit();
-    const QJsonObject body{{u"database"_s, db ? u"ok"_s : u"unreachable"_s},
-                           {u"accepting_calls"_s, capacity},
-                           {u"active_calls"_s, m_ctx->registry->active()},
-                           {u"max_calls"_s, m_ctx->registry->limit()}};
+    const bool draining = m_ctx->draining.load();
+    const bool capacity = !draining && !m_ctx->registry->atLimit();
+    QJsonObject body{{u"database"_s, db ? u"ok"_s : u"unreachable"_s},
+                     {u"accepting_calls"_s, capacity},
+                     {u"active_calls"_s, m_ctx->registry->active()},
+                     {u"max_calls"_s, m_ctx->registry->limit()}};
+    if (draining)
+        body.insert(u"shutting_down"_s, true);
     const int status = db && capacity ? 200 : 503;
     m_ctx->metrics->webhookRequest(u"/readyz"_s, status);
     return http::Response::text(status, QJsonDocument(body).toJson(QJsonDocument::Compact) + '\n',

@@ -6,10 +6,12 @@
 
 #include "httpconnection.h"
 #include "servercontext.h"
+#include "twiliomessages.h"
 #include "twiliosignature.h"
 #include "websocket.h"
 
 #include <QObject>
+#include <QPointer>
 
 #include <memory>
 #include <optional>
@@ -32,6 +34,8 @@ public:
     // at once when the server holds its limit of open HTTP connections).
     void takeSocket(qintptr descriptor);
     int index() const { return m_index; }
+    // Shutdown: ends every call this worker holds (CallSession::endForShutdown).
+    void endCalls(const QString &reason);
 
     // URL Twilio signs for a webhook path, and the stream URL put into TwiML (both from PUBLIC_URL).
     QString webhookUrl(const http::Request &request, const QString &path) const;
@@ -60,7 +64,8 @@ private:
     const int m_index;
     http::Handler m_handler;
     http::RefusalObserver m_refused;
-    RealtimePool *m_pool = nullptr; // OPENAI_WARM_SESSIONS: this worker's share
+    RealtimePool *m_pool = nullptr;          // OPENAI_WARM_SESSIONS: this worker's share
+    QList<QPointer<CallSession>> m_sessions; // every session this worker created that has not finished
 };
 
 } // namespace vaani

@@ -58,6 +58,10 @@ const QList<SettingDef> &Config::table()
          "and "
          "its greeting is ready sooner; idle ones cost no tokens and are replaced every 10 min (0 = off)",
          S, 0, 1000},
+        {"SHUTDOWN_GRACE", "shutdown-grace", SettingType::Int, "30",
+         "Seconds live calls may go on after SIGTERM before they are ended (with a goodbye, or a transfer "
+         "to HUMAN_AGENT_NUMBER); new calls get the fallback meanwhile",
+         S, 0, 3600},
         {"STREAM_TOKEN_TTL", "stream-token-ttl", SettingType::Int, "60",
          "Seconds a stream token from the webhook stays valid", S, 5, 3600},
         {"RATE_LIMIT_PER_MINUTE", "rate-limit", SettingType::Int, "120",

@@ -352,7 +352,7 @@
     </message>
     <message>
         <location filename="../gui/admin/dashboardpage.cpp" line="215"/>
-        <location filename="../gui/admin/dashboardpage.cpp" line="324"/>
+        <location filename="../gui/admin/dashboardpage.cpp" line="330"/>
         <source>Cost per day (USD)</source>
         <translation>प्रतिदिन लागत (USD)</translation>
     </message>
@@ -387,7 +387,7 @@
         <translation>देरी</translation>
     </message>
     <message>
-        <location filename="../gui/admin/dashboardpage.cpp" line="333"/>
+        <location filename="../gui/admin/dashboardpage.cpp" line="339"/>
         <source>Open tickets by priority</source>
         <translation>प्राथमिकता के अनुसार खुले टिकट</translation>
     </message>
@@ -500,6 +500,11 @@
         <source>Never connected</source>
         <translation>कभी नहीं जुड़ा</translation>
     </message>
+    <message>
+        <location filename="../gui/admin/mainwindow.cpp" line="75"/>
+        <source>Ended by a server shutdown</source>
+        <translation>सर्वर बंद होने से समाप्त</translation>
+    </message>
 </context>
 <context>
     <name>vaani::admin::LiveCallsPage</name>
@@ -560,137 +565,137 @@
 <context>
     <name>vaani::admin::MainWindow</name>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="87"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="88"/>
         <source>Vaani admin</source>
         <translation>वाणी एडमिन</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="105"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="106"/>
         <source>Dashboard</source>
         <translation>डैशबोर्ड</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="106"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="107"/>
         <source>Live calls</source>
         <translation>चालू कॉल</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="107"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="108"/>
         <source>Call logs</source>
         <translation>कॉल लॉग</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="108"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="109"/>
         <source>Orders</source>
         <translation>ऑर्डर</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="109"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="110"/>
         <source>Customers</source>
         <translation>ग्राहक</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="110"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="111"/>
         <source>Tickets</source>
         <translation>टिकट</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="111"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="112"/>
         <source>Agent prompts</source>
         <translation>एजेंट प्रॉम्प्ट</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="143"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="144"/>
         <source>&amp;File</source>
         <translation>फ़ाइल(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="144"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="145"/>
         <source>&amp;Export table as CSV…</source>
         <translation>तालिका CSV में निर्यात करें…(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="146"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="147"/>
         <source>Export CSV</source>
         <translation>CSV निर्यात</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="146"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="147"/>
         <source>CSV files (*.csv)</source>
         <translation>CSV फ़ाइलें (*.csv)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="151"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="152"/>
         <source>Could not export: %1</source>
         <translation>निर्यात नहीं हो सका: %1</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="153"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="154"/>
         <source>Exported to %1</source>
         <translation>%1 में निर्यात किया गया</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="157"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="158"/>
         <source>&amp;Connect to database…</source>
         <translation>डेटाबेस से जुड़ें…(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="161"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="162"/>
         <source>Restart vaani-admin to use %1 (it is now remembered as the default).</source>
         <translation>%1 इस्तेमाल करने के लिए vaani-admin दोबारा शुरू करें (अब यह डिफ़ॉल्ट के रूप में याद रखा गया है)।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="164"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="165"/>
         <source>&amp;Quit</source>
         <translation>बंद करें(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="165"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="166"/>
         <source>&amp;View</source>
         <translation>देखें(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="167"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="168"/>
         <source>&amp;Refresh</source>
         <translation>रीफ़्रेश(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="173"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="174"/>
         <source>&amp;Settings</source>
         <translation>सेटिंग्स(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="174"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="175"/>
         <source>&amp;Language</source>
         <translation>भाषा(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="185"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="186"/>
         <source>The language changes the next time vaani-admin starts.</source>
         <translation>भाषा अगली बार vaani-admin शुरू होने पर बदलेगी।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="188"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="189"/>
         <source>Database: %1 · signed in as %2</source>
         <translation>डेटाबेस: %1 · %2 के रूप में लॉग इन</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="257"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="258"/>
         <source>Connect to database</source>
         <translation>डेटाबेस से जुड़ें</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="269"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="270"/>
         <source>sqlite:///path/to/vaani.db or postgresql://user@host:5432/vaani</source>
         <translation>sqlite:///path/to/vaani.db या postgresql://user@host:5432/vaani</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="272"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="273"/>
         <source>Database</source>
         <translation>डेटाबेस</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="273"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="274"/>
         <source>Password</source>
         <translation>पासवर्ड</translation>
     </message>

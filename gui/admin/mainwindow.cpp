@@ -71,7 +71,8 @@ QString outcomeLabel(const QString &o)
         {u"dropped"_s, QT_TRANSLATE_NOOP("vaani::admin::Labels", "Caller hung up")},
         {u"failed"_s, QT_TRANSLATE_NOOP("vaani::admin::Labels", "Failed")},
         {u"rejected"_s, QT_TRANSLATE_NOOP("vaani::admin::Labels", "Rejected (busy)")},
-        {u"no_stream"_s, QT_TRANSLATE_NOOP("vaani::admin::Labels", "Never connected")}};
+        {u"no_stream"_s, QT_TRANSLATE_NOOP("vaani::admin::Labels", "Never connected")},
+        {u"shutdown"_s, QT_TRANSLATE_NOOP("vaani::admin::Labels", "Ended by a server shutdown")}};
     return translatedName(names, o);
 }
 

@@ -152,12 +152,16 @@ void CallSession::hangUpNow()
     m_hangingUp = true;
     m_hangupDeadline.stop();
     const bool transfer = m_transferRequested;
-    const QString outcome = transfer ? u"transferred"_s : u"resolved"_s;
-    const QString reason = transfer ? u"transferred to a human"_s : u"agent ended the call"_s;
-    if (m_ctx->settings.twilio.usable()) {
+    endWithTwiml(transfer ? twiml::transfer(m_ctx->settings.humanAgentNumber, m_info.called)
+                          : twiml::hangup(),
+                 transfer ? u"transferred to a human"_s : u"agent ended the call"_s,
+                 transfer ? u"transferred"_s : u"resolved"_s);
+}
+
+void CallSession::endWithTwiml(const QByteArray &twiml, const QString &reason, const QString &outcome)
+{
+    if (m_ctx->settings.twilio.usable() && m_telephony) {
         auto *rest = new TwilioRest(m_ctx->settings.twilio, this);
-        const QByteArray twiml =
-            transfer ? twiml::transfer(m_ctx->settings.humanAgentNumber, m_info.called) : twiml::hangup();
         connect(rest, &TwilioRest::done, this, [this, outcome, reason](bool ok, const QString &message) {
             if (!ok)
                 qCWarning(lcSession) << "Twilio call update failed, closing the stream instead:" << message;
@@ -169,6 +173,23 @@ void CallSession::hangUpNow()
     }
     // Without REST credentials, closing the stream runs the TwiML after </Connect> (transfer or hang-up).
     finish(reason, outcome);
+}
+
+void CallSession::endForShutdown(const QString &reason)
+{
+    if (m_hangingUp || m_state == State::Finished)
+        return;
+    if (!m_telephony) {
+        finish(reason, u"no_stream"_s);
+        return;
+    }
+    m_hangingUp = true;
+    m_hangupDeadline.stop();
+    const QString human = m_ctx->settings.humanAgentNumber;
+    if (!human.isEmpty())
+        endWithTwiml(twiml::transfer(human, m_info.called), reason, u"transferred"_s);
+    else
+        endWithTwiml(twiml::goodbye(), reason, u"shutdown"_s);
 }
 
 } // namespace vaani

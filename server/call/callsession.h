@@ -52,6 +52,9 @@ public:
     void streamLost(const QString &reason);
     // Pre-warmed and registered under its CallSid: expires if no stream arrives in time.
     void armPrewarmExpiry(int timeoutMs);
+    // The server is shutting down: a live call is transferred to HUMAN_AGENT_NUMBER when set, else ended with
+    // a spoken goodbye (outcome "shutdown"); a session still waiting for its stream ends as "no_stream".
+    void endForShutdown(const QString &reason);
 
     static db::AgentPrompt builtInPrompt();
     // 100 ms of 8 kHz μ-law between marks: barge-in needs no finer grain (the time since the last echo
@@ -109,6 +112,9 @@ private:
     void recordTranscript(const QString &speaker, const QString &text);
     qint64 offsetMs() const;
     void finish(const QString &reason, const QString &outcome);
+    // Ends the call through Twilio's REST API with this TwiML when credentials are set (then finishes),
+    // else finishes at once: closing the stream runs the TwiML after </Connect>.
+    void endWithTwiml(const QByteArray &twiml, const QString &reason, const QString &outcome);
 
     CallInfo m_info;
     ServerContext *m_ctx;

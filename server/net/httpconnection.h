@@ -15,6 +15,7 @@
 // hands it on; deletes itself when done.
 
 #include "httpparser.h"
+#include "httptimeouts.h"
 
 #include <QHostAddress>
 #include <QObject>
@@ -26,16 +27,6 @@
 class QSocketNotifier;
 
 namespace vaani::http {
-
-struct Timeouts
-{
-    int firstRequestMs = 10000;
-    int headMs = 10000;
-    int requestMs = 30000;
-    int keepAliveMs = 30000;
-    int writeMs = 10000;
-    int lingerMs = 2000; // reading and discarding after our answer, before the descriptor closes
-};
 
 struct Response
 {

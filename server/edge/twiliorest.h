@@ -2,19 +2,12 @@
 // The one Twilio REST call Vaani makes: update a live call (POST …/Calls/{CallSid}.json) with new TwiML —
 // to transfer to a human or hang up. Asynchronous; created on demand on the session's thread.
 
+#include "settings.h"
 #include <QNetworkAccessManager>
 #include <QObject>
 #include <QUrl>
 
 namespace vaani {
-
-struct TwilioAccount
-{
-    QUrl apiBase; // TWILIO_API_BASE
-    QString accountSid;
-    QString authToken;
-    bool usable() const { return !accountSid.isEmpty() && !authToken.isEmpty() && apiBase.isValid(); }
-};
 
 class TwilioRest : public QObject
 {

@@ -5,6 +5,7 @@
 // upgrade, session.created, session.updated). Lives on its session's thread; parented to the session.
 
 #include "legs.h"
+#include "settings.h"
 #include "websocket.h"
 
 #include <QTimer>
@@ -13,15 +14,6 @@
 namespace vaani {
 
 class Metrics;
-
-struct RealtimeEndpoint
-{
-    QUrl url;      // OPENAI_REALTIME_URL
-    QString model; // OPENAI_MODEL (Azure: deployment)
-    QString apiKey;
-    bool azure = false;             // api-key header instead of Authorization: Bearer
-    int handshakeTimeoutMs = 10000; // socket open + session.created + session.updated
-};
 
 class RealtimeClient : public ModelLeg
 {

@@ -16,6 +16,8 @@ QByteArray fallback(const QString &humanAgentNumber);
 // Used with the REST API: transfer now / hang up now.
 QByteArray transfer(const QString &humanAgentNumber, const QString &callerId = {});
 QByteArray hangup();
+// An apology and goodbye (in the fallback's voice), then hang up: the server is ending the call.
+QByteArray goodbye();
 
 QString escapeXml(const QString &s);
 

@@ -80,4 +80,11 @@ QByteArray hangup()
     return "<Response><Hangup/></Response>";
 }
 
+QByteArray goodbye()
+{
+    return (u"<Response><Say language=\"en-IN\">Maaf kijiye, hamein yeh call abhi khatam karni pad rahi hai. "
+            "Kripya thodi der mein dobara call kijiye. Dhanyavaad.</Say><Hangup/></Response>"_s)
+        .toUtf8();
+}
+
 } // namespace vaani::twiml

@@ -5,6 +5,7 @@
 // Owns its WebSocket; deletes itself after close.
 
 #include "legs.h"
+#include "settings.h"
 #include "streamtokens.h"
 #include "websocket.h"
 
@@ -18,15 +19,6 @@
 namespace vaani {
 
 class Metrics;
-
-struct StreamLimits
-{
-    int startDeadlineMs = 10000;
-    int idleTimeoutMs = 30000;
-    qint64 maxMessageBytes = 64 * 1024;
-    int malformedBudget = 20;
-    int preAttachFrames = 1500; // 30 s of caller audio held until a session attaches
-};
 
 class MediaStream : public TelephonyLeg
 {

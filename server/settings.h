@@ -1,0 +1,76 @@
+#pragma once
+// The server's settings as plain structs, resolved once at start-up from the configuration (shared/config.h)
+// and read-only afterwards, so any thread may read them. No behaviour here, and no classes: code that only
+// needs a setting includes this header, not the class that uses it.
+
+#include "httptimeouts.h"
+#include "realtimemessages.h"
+
+#include <QString>
+#include <QUrl>
+
+namespace vaani {
+
+// Twilio's Media Stream (edge/mediastream.h).
+struct StreamLimits
+{
+    int startDeadlineMs = 10000;
+    int idleTimeoutMs = 30000;
+    qint64 maxMessageBytes = 64 * 1024;
+    int malformedBudget = 20;
+    int preAttachFrames = 1500; // 30 s of caller audio held until a session attaches
+};
+
+// The Realtime API endpoint (model/realtimeclient.h).
+struct RealtimeEndpoint
+{
+    QUrl url;      // OPENAI_REALTIME_URL
+    QString model; // OPENAI_MODEL (Azure: deployment)
+    QString apiKey;
+    bool azure = false;             // api-key header instead of Authorization: Bearer
+    int handshakeTimeoutMs = 10000; // socket open + session.created + session.updated
+};
+
+// Twilio's REST API (edge/twiliorest.h).
+struct TwilioAccount
+{
+    QUrl apiBase; // TWILIO_API_BASE
+    QString accountSid;
+    QString authToken;
+    bool usable() const { return !accountSid.isEmpty() && !authToken.isEmpty() && apiBase.isValid(); }
+};
+
+// Model prices (USD per million tokens) for the cost of a call.
+struct Prices
+{
+    double audioInPerMTok = 32;
+    double audioOutPerMTok = 64;
+    double textInPerMTok = 4;
+    double textOutPerMTok = 16;
+    double cachedInPerMTok = 0.4;
+    double cost(const realtime::Usage &u) const;
+};
+
+struct ServerSettings
+{
+    QUrl publicUrl; // empty: derive from the request's Host header (development only)
+    QString twilioAuthToken;
+    TwilioAccount twilio;
+    QString humanAgentNumber;
+    RealtimeEndpoint realtime;
+    Prices prices;
+    QString instance;
+    int streamTokenTtlS = 60;
+    int prewarmTimeoutMs = 60000;
+    int warmSessions = 0; // OPENAI_WARM_SESSIONS, over all workers
+    qint64 maxBodyBytes = 64 * 1024;
+    int callerBufferFrames = 500;     // caller audio held until the model session is ready (10 s)
+    qint64 agentBufferBytes = 240000; // agent audio held until the stream starts (30 s)
+    int hangupDrainTimeoutMs = 10000;
+    int shutdownGraceMs = 30000; // SHUTDOWN_GRACE: live calls go on this long after SIGTERM
+    StreamLimits streamLimits;
+    http::Timeouts httpTimeouts;
+    int maxHttpConnections = 4096; // open HTTP connections (streams not counted once upgraded)
+};
+
+} // namespace vaani

@@ -1,0 +1,140 @@
+// Graceful shutdown (issue #14): after SIGTERM the server stops taking calls (/readyz 503, the fallback
+// TwiML) but lets live calls go on for SHUTDOWN_GRACE, then ends them with a goodbye (or a transfer),
+// completes every record and exits 0. In process (Server::shutdown) and as a real process sent SIGTERM.
+#include "callregistry.h"
+#include "serverharness.h"
+#include "testenv.h"
+
+#include <QProcess>
+#include <QRegularExpression>
+#include <QSignalSpy>
+#include <QTest>
+
+#include <csignal>
+
+using namespace vaani;
+using namespace vaani::test;
+using namespace Qt::StringLiterals;
+
+class TestShutdown : public QObject
+{
+    Q_OBJECT
+
+    static std::unique_ptr<TwilioSimulator> connect(ServerHarness &h)
+    {
+        auto sim = h.newCall();
+        QSignalSpy answered(sim.get(), &TwilioSimulator::webhookAnswered);
+        sim->placeCall();
+        if (!answered.wait(5000) || sim->webhookStatus != 200)
+            return nullptr;
+        QSignalSpy connected(sim.get(), &TwilioSimulator::streamConnected);
+        sim->openStream();
+        if (!connected.wait(5000))
+            return nullptr;
+        return sim;
+    }
+
+private Q_SLOTS:
+    void liveCallsFinishWithinTheGrace_data()
+    {
+        QTest::addColumn<QString>("human");
+        QTest::addColumn<QString>("outcome");
+        QTest::newRow("goodbye") << QString() << u"shutdown"_s;
+        QTest::newRow("transfer") << u"+911140000000"_s << u"transferred"_s;
+    }
+
+    void liveCallsFinishWithinTheGrace()
+    {
+        QFETCH(QString, human);
+        QFETCH(QString, outcome);
+        ServerHarness h;
+        h.fake.greetingAudioMs = 600;
+        QVERIFY(h.start([&](ServerOptions &o) { o.settings.humanAgentNumber = human; }));
+        auto sim = connect(h);
+        QVERIFY(sim);
+        QTRY_VERIFY_WITH_TIMEOUT(sim->agentBytesPlayed >= 8 * 600, 5000);
+        QSignalSpy stopped(h.server(), &Server::stopped);
+        h.server()->shutdown(4000);
+
+        // Not ready any more; a new call gets the fallback, not a stream.
+        const HttpResult ready = h.get(u"/readyz"_s);
+        QCOMPARE(ready.status, 503);
+        QVERIFY(ready.body.contains("\"shutting_down\":true"));
+        auto late = h.newCall();
+        QSignalSpy answered(late.get(), &TwilioSimulator::webhookAnswered);
+        late->placeCall();
+        QVERIFY(answered.wait(5000));
+        QCOMPARE(late->webhookStatus, 200);
+        QVERIFY(!late->webhookBody.contains("<Stream"));
+        QVERIFY(late->webhookBody.contains("<Say"));
+
+        // The live call goes on during the grace: the caller is still heard and answered.
+        QTest::qWait(500);
+        QVERIFY(sim->streamOpen);
+        const qint64 before = sim->agentBytesReceived;
+        sim->queueCallerAudio(TwilioSimulator::loudSpeech(600));
+        QTRY_VERIFY_WITH_TIMEOUT(sim->agentBytesReceived > before, 3000);
+        QVERIFY(stopped.isEmpty());
+
+        // Then it is ended by the server, its record completed, and the server stops.
+        QTRY_VERIFY_WITH_TIMEOUT(!sim->streamOpen, 5000);
+        QVERIFY(stopped.wait(15000) || stopped.size() == 1);
+        QCOMPARE(stopped.size(), 1);
+        const auto call = h.repos().calls.findBySid(sim->callSid).value;
+        QCOMPARE(call.outcome, outcome);
+        QCOMPARE(call.endReason, u"server shutting down"_s);
+        QVERIFY(call.endedAt.isValid());
+        QVERIFY(h.repos().calls.transcript(call.id).value.size() >= 2);
+        const auto refused = h.repos().calls.findBySid(late->callSid).value;
+        QCOMPARE(refused.outcome, u"rejected"_s);
+        QCOMPARE(refused.endReason, u"server shutting down"_s);
+        QVERIFY(h.repos().calls.active().value.isEmpty());
+        QCOMPARE(h.server()->context()->registry->active(), 0);
+    }
+
+    void callsThatEndDuringTheGraceStopTheServerEarly()
+    {
+        ServerHarness h;
+        h.fake.greetingAudioMs = 300;
+        QVERIFY(h.start());
+        auto sim = connect(h);
+        QVERIFY(sim);
+        QSignalSpy stopped(h.server(), &Server::stopped);
+        QElapsedTimer clock;
+        clock.start();
+        h.server()->shutdown(30000);
+        QTest::qWait(300);
+        sim->hangUp();
+        QVERIFY(stopped.wait(5000));
+        QVERIFY(clock.elapsed() < 5000); // not the 30 s grace
+        QCOMPARE(h.repos().calls.findBySid(sim->callSid).value.outcome, u"dropped"_s);
+    }
+
+    void sigtermEndsTheProcessCleanly()
+    {
+        // The real program: SIGTERM arrives through the signalfd (not a handler), the server drains and
+        // exits 0.
+        const QString dir = tempDir(u"shutdown"_s);
+        QProcess server;
+        server.setProgram(QCoreApplication::applicationDirPath() + u"/vaani-server"_s);
+        server.setArguments({u"--port"_s, u"0"_s, u"--host"_s, u"127.0.0.1"_s, u"--data-dir"_s, dir,
+                             u"--shutdown-grace"_s, u"1"_s, u"--openai-warm-sessions"_s, u"0"_s});
+        server.setProcessChannelMode(QProcess::MergedChannels);
+        server.start();
+        QVERIFY(server.waitForStarted());
+        QByteArray log;
+        const QRegularExpression listening(u"listening on http://127.0.0.1:(\\d+)"_s);
+        QRegularExpressionMatch m;
+        QTRY_VERIFY_WITH_TIMEOUT(
+            (log += server.readAll(), m = listening.match(QString::fromUtf8(log)), m.hasMatch()), 15000);
+        ::kill(pid_t(server.processId()), SIGTERM);
+        QVERIFY(server.waitForFinished(15000));
+        log += server.readAll();
+        QVERIFY2(server.exitStatus() == QProcess::NormalExit && server.exitCode() == 0, log.constData());
+        QVERIFY2(log.contains("SIGTERM received"), log.constData());
+        QVERIFY2(log.contains("shut down: every call record is complete"), log.constData());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestShutdown)
+#include "tst_shutdown.moc"

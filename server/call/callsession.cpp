@@ -162,7 +162,7 @@ void CallSession::start(const db::AgentPrompt &prompt)
     c.vad.idleTimeoutMs = prompt.vadIdleTimeoutMs;
     c.vad.createResponse = true;
     c.vad.interruptResponse = true;
-    c.tools = Tools::definitions();
+    c.tools = ToolRegistry::instance().definitions();
     m_model->start(c);
     m_prompt.instructions.clear(); // kilobytes per call; the model leg has them (id and version stay)
 }

@@ -30,9 +30,11 @@ void CallSession::onFunctionCall(const QString &callId, const QString &name, con
     m_seenCalls.insert(callId);
     ++m_toolsInFlight;
     const qint64 startedMs = QDateTime::currentMSecsSinceEpoch();
+    const ToolSpec *tool = ToolRegistry::instance().find(name);
     QJsonObject args;
-    const QString invalid = Tools::validate(name, arguments, &args);
-    qCInfo(lcTools) << "tool" << name << (invalid.isEmpty() ? u"ok"_s : invalid);
+    const QString invalid =
+        tool ? ToolRegistry::validate(*tool, arguments, &args) : u"unknown tool '%1'"_s.arg(name.left(64));
+    qCInfo(lcTools) << "tool" << name.left(64) << (invalid.isEmpty() ? u"ok"_s : invalid);
     if (!invalid.isEmpty()) {
         completeTool(
             callId, name, arguments, startedMs, false,
@@ -41,21 +43,22 @@ void CallSession::onFunctionCall(const QString &callId, const QString &name, con
                 .output);
         return;
     }
-    if (name == u"end_call"_s) {
+    switch (tool->kind) {
+    case ToolKind::EndCall:
         m_endRequested = true;
         completeTool(callId, name, arguments, startedMs, true,
                      QJsonObject{{u"ok"_s, true}, {u"hanging_up"_s, true}});
         return;
-    }
-    if (name == u"transfer_to_human"_s) {
+    case ToolKind::Transfer:
         startTransfer(callId, arguments, args.value(u"reason"_s).toString(), startedMs);
         return;
+    case ToolKind::Database:
+        ToolRegistry::run(m_ctx->db, *tool, args, ToolContext{m_info.caller, m_info.callSid})
+            .then(this, [this, callId, name, arguments, startedMs](ToolResult r) {
+                completeTool(callId, name, arguments, startedMs, r.ok, r.output);
+            });
+        return;
     }
-    QPointer<CallSession> self(this);
-    Tools::runDatabaseTool(m_ctx->db, name, args, ToolContext{m_info.caller, m_info.callSid})
-        .then(this, [this, callId, name, arguments, startedMs](ToolResult r) {
-            completeTool(callId, name, arguments, startedMs, r.ok, r.output);
-        });
 }
 
 void CallSession::startTransfer(const QString &callId, const QString &arguments, const QString &reason,

@@ -1,14 +1,24 @@
 #pragma once
-// The agent's tools: their JSON-schema definitions for session.update, argument validation against those
-// schemas, and execution of the database tools on the DbWorker thread (never on the caller's event loop).
-// transfer_to_human and end_call act on the live call and are carried out by CallSession.
+// The agent's tools as one typed registry, built once: each tool's name, description, parameters (the JSON
+// schema sent in session.update is generated from them), kind and — for database tools — its handler, which
+// runs on the DbWorker thread (never on the caller's event loop). Validation and dispatch use the same
+// entries, so a tool is defined in exactly one place. transfer_to_human and end_call act on the live call and
+// are carried out by CallSession (their kind says which).
+//
+// Threads: the registry is immutable after construction (a function-local static) and may be read from any
+// thread; handlers run on the database thread with that thread's Repositories.
 
 #include "db/dbworker.h"
 
 #include <QFuture>
+#include <QHash>
 #include <QJsonArray>
 #include <QJsonObject>
+#include <QList>
 #include <QString>
+#include <QStringList>
+
+#include <functional>
 
 namespace vaani {
 
@@ -24,15 +34,62 @@ struct ToolResult
     QJsonObject output; // what the model reads (serialised as the function_call_output string)
 };
 
+struct ToolParam
+{
+    QString name;
+    QString description;
+    int maxLength = 1000;
+    QStringList choices; // enum, when not empty
+    bool required = false;
+};
+
+enum class ToolKind {
+    Database, // answered by its handler on the database thread
+    Transfer, // CallSession transfers the call to a human
+    EndCall,  // CallSession hangs up after the goodbye has played
+};
+
+struct ToolSpec
+{
+    using Handler = std::function<db::DbResult<ToolResult>(db::Repositories &, const QJsonObject &args,
+                                                           const ToolContext &)>;
+    QString name;
+    QString description;
+    QList<ToolParam> params;
+    ToolKind kind = ToolKind::Database;
+    Handler handler;        // Database tools only
+    QJsonObject definition; // the session.update entry, generated once from the above
+};
+
+class ToolRegistry
+{
+public:
+    static const ToolRegistry &instance();
+    const ToolSpec *find(QStringView name) const;
+    const QList<ToolSpec> &tools() const { return m_tools; }
+    const QJsonArray &definitions() const { return m_definitions; }
+    // Parses `arguments` (JSON text) and checks it against the tool's parameters. Returns an error message or
+    // empty; on success *args holds the object.
+    static QString validate(const ToolSpec &tool, const QString &arguments, QJsonObject *args);
+    // Runs a Database tool as one job on the database thread; failures become outputs the model can talk
+    // about.
+    static QFuture<ToolResult> run(db::DbWorker *worker, const ToolSpec &tool, const QJsonObject &args,
+                                   const ToolContext &context);
+
+private:
+    ToolRegistry();
+    QList<ToolSpec> m_tools;
+    QHash<QString, qsizetype> m_index;
+    QJsonArray m_definitions;
+};
+
+// The registry's operations by tool name (tests and older callers).
 class Tools
 {
 public:
-    static QJsonArray definitions();
-    static bool isKnown(const QString &name);
-    // Parses and validates `arguments` (JSON text) against the tool's schema. Returns an error message or
-    // empty; on success *args holds the object.
+    static const QJsonArray &definitions() { return ToolRegistry::instance().definitions(); }
+    static bool isKnown(const QString &name) { return ToolRegistry::instance().find(name) != nullptr; }
     static QString validate(const QString &name, const QString &arguments, QJsonObject *args);
-    // Database tools: lookup_order, find_orders_for_caller, create_ticket, get_ticket_status.
     static QFuture<ToolResult> runDatabaseTool(db::DbWorker *worker, const QString &name,
                                                const QJsonObject &args, const ToolContext &context);
     static ToolResult error(const QString &message);

@@ -8,6 +8,7 @@
 #include "twiliosimulator.h"
 #include "twiml.h"
 
+#include <QJsonDocument>
 #include <QTest>
 
 using namespace vaani;
@@ -140,6 +141,54 @@ private Q_SLOTS:
             QVERIFY(!o.value(u"description"_s).toString().isEmpty());
             QCOMPARE(o.value(u"parameters"_s).toObject().value(u"type"_s).toString(), u"object"_s);
         }
+    }
+
+    void toolRegistryIsTheOneDefinition()
+    {
+        // The schema sent to the model, the validation and the dispatch come from the same entries.
+        const ToolRegistry &reg = ToolRegistry::instance();
+        QCOMPARE(&reg.definitions(), &ToolRegistry::instance().definitions()); // built once
+        QCOMPARE(reg.definitions().size(), reg.tools().size());
+        int database = 0;
+        for (qsizetype i = 0; i < reg.tools().size(); ++i) {
+            const ToolSpec &t = reg.tools().at(i);
+            QCOMPARE(reg.find(t.name), &t);
+            const QJsonObject def = reg.definitions().at(i).toObject();
+            QCOMPARE(def.value(u"name"_s).toString(), t.name);
+            const QJsonObject schema = def.value(u"parameters"_s).toObject();
+            QCOMPARE(schema.value(u"properties"_s).toObject().size(), t.params.size());
+            QCOMPARE(schema.value(u"additionalProperties"_s).toBool(true), false);
+            QJsonObject full;
+            QStringList required;
+            for (const ToolParam &p : t.params) {
+                const QJsonObject prop = schema.value(u"properties"_s).toObject().value(p.name).toObject();
+                QCOMPARE(prop.value(u"maxLength"_s).toInt(), p.maxLength);
+                QCOMPARE(prop.value(u"enum"_s).toArray().size(), p.choices.size());
+                full.insert(p.name, p.choices.isEmpty() ? u"x"_s : p.choices.first());
+                if (p.required)
+                    required << p.name;
+            }
+            QStringList schemaRequired;
+            for (const QJsonValue r : schema.value(u"required"_s).toArray())
+                schemaRequired << r.toString();
+            QCOMPARE(schemaRequired, required);
+            QJsonObject args;
+            const QString full_ = QString::fromUtf8(QJsonDocument(full).toJson(QJsonDocument::Compact));
+            QVERIFY2(ToolRegistry::validate(t, full_, &args).isEmpty(), qPrintable(t.name));
+            for (const QString &r : required) {
+                QJsonObject missing = full;
+                missing.remove(r);
+                QVERIFY(ToolRegistry::validate(t, QString::fromUtf8(QJsonDocument(missing).toJson()), &args)
+                            .contains(r));
+            }
+            // Database tools have a handler; the two that act on the call are carried out by the session.
+            QCOMPARE(bool(t.handler), t.kind == ToolKind::Database);
+            database += t.kind == ToolKind::Database;
+        }
+        QCOMPARE(database, 4);
+        QCOMPARE(reg.find(u"transfer_to_human"_s)->kind, ToolKind::Transfer);
+        QCOMPARE(reg.find(u"end_call"_s)->kind, ToolKind::EndCall);
+        QVERIFY(!reg.find(u"drop_tables"_s));
     }
 
     void prices()

@@ -412,6 +412,7 @@ void Worker::startStream(int fd, const QByteArray &alreadyRead)
     // The stream owns itself (deleteLater after close); it lives on this worker thread for good.
     auto *stream =
         new MediaStream(std::move(socket), m_ctx->tokens, m_ctx->metrics, m_ctx->settings.streamLimits, this);
+    stream->setRestAccount(m_ctx->settings.twilio);
     connect(stream, &MediaStream::started, this,
             [this, stream](const twilio::StartInfo &start) { onStreamStarted(stream, start); });
 }

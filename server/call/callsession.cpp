@@ -199,6 +199,10 @@ void CallSession::attachStream(TelephonyLeg *leg)
         finish(m_modelFailure, u"failed"_s);
         return;
     }
+    if (!m_endOnAttach.isEmpty()) {
+        endForShutdown(m_endOnAttach);
+        return;
+    }
     // Greeting audio prepared while Twilio was connecting goes out first.
     auto backlog = std::exchange(m_agentBacklog, {});
     m_agentBacklogBytes = 0;
@@ -516,7 +520,9 @@ void CallSession::onDtmf(const QString &digit)
 void CallSession::onStreamStopped(const QString &reason)
 {
     m_telephony = nullptr;
-    if (m_transferRequested)
+    if (m_pendingEnd)
+        finish(m_pendingEnd->first, m_pendingEnd->second);
+    else if (m_transferRequested)
         finish(u"transferred to a human"_s, u"transferred"_s);
     else if (m_endRequested)
         finish(u"agent ended the call"_s, u"resolved"_s);

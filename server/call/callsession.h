@@ -174,7 +174,9 @@ private:
     QTimer m_prewarmExpiry{this};       // parented: they must move with the session
     QTimer m_hangupDeadline{this};
     QString m_pendingTruncatedItem;
-    std::shared_ptr<qint64> m_callId = std::make_shared<qint64>(0);    // touched on the database thread only
+    std::shared_ptr<qint64> m_callId = std::make_shared<qint64>(0); // touched on the database thread only
+    std::optional<std::pair<QString, QString>> m_pendingEnd;        // reason, outcome of a redirect under way
+    QString m_endOnAttach; // shutdown reached this session between its hand-over and attachStream()
     std::shared_ptr<bool> m_ownsRecord = std::make_shared<bool>(true); // ditto: false for a finished record
 };
 

@@ -1,11 +1,11 @@
 // CallSession: tool calls, transfer to a human and hang-up.
 #include "callsession.h"
 
+#include "callregistry.h"
 #include "db/dbworker.h"
 #include "logging.h"
 #include "metrics.h"
 #include "tools.h"
-#include "twiliorest.h"
 #include "twiml.h"
 
 #include <QDateTime>
@@ -163,29 +163,39 @@ void CallSession::hangUpNow()
 
 void CallSession::endWithTwiml(const QByteArray &twiml, const QString &reason, const QString &outcome)
 {
-    if (m_ctx->settings.twilio.usable() && m_telephony) {
-        auto *rest = new TwilioRest(m_ctx->settings.twilio, this);
-        connect(rest, &TwilioRest::done, this, [this, outcome, reason](bool ok, const QString &message) {
-            if (!ok)
-                qCWarning(lcSession) << "Twilio call update failed, closing the stream instead:" << message;
-            // On success Twilio ends the stream itself; finishing here closes our side too.
-            finish(reason, outcome);
-        });
-        rest->updateCall(m_info.callSid, twiml);
+    if (!m_telephony) {
+        finish(reason, outcome);
         return;
     }
-    // Without REST credentials, closing the stream runs the TwiML after </Connect> (transfer or hang-up).
-    finish(reason, outcome);
+    // Whichever comes first ends the call with this outcome: Twilio's answer to the redirect, or the stream
+    // ending because Twilio already ran the new TwiML.
+    m_pendingEnd = {reason, outcome};
+    QPointer<CallSession> self(this);
+    m_telephony->redirect(twiml, [self, reason, outcome](bool ok, const QString &message) {
+        if (!self)
+            return;
+        if (!ok)
+            qCInfo(lcSession) << "call update through Twilio not done (" << message
+                              << "); closing the stream runs the TwiML after </Connect>";
+        self->finish(reason, outcome);
+    });
 }
 
 void CallSession::endForShutdown(const QString &reason)
 {
     if (m_hangingUp || m_state == State::Finished)
         return;
-    if (!m_telephony) {
-        finish(reason, u"no_stream"_s);
+    if (!m_attached) {
+        // Pre-warmed: end only if no stream has claimed this session (the registry's hand-over protocol); a
+        // claimed one attaches in a moment and is ended then (attachStream sees the server draining).
+        if (m_ctx->registry->removePrewarmed(m_info.callSid, this))
+            finish(reason, u"no_stream"_s);
+        else
+            m_endOnAttach = reason;
         return;
     }
+    if (!m_telephony)
+        return; // attached and already lost its stream: finishing is under way
     m_hangingUp = true;
     m_hangupDeadline.stop();
     const QString human = m_ctx->settings.humanAgentNumber;

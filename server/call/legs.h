@@ -8,6 +8,8 @@
 
 #include <QObject>
 
+#include <functional>
+
 namespace vaani {
 
 class TelephonyLeg : public QObject
@@ -21,6 +23,14 @@ public:
     virtual void sendClear() = 0;
     // Ends the stream from our side; Twilio then runs the TwiML after </Connect>.
     virtual void close(const QString &reason) = 0;
+    // Asks Twilio to run this TwiML on the call now (a transfer, a goodbye); done(ok, message) once Twilio
+    // answered. A leg without access to Twilio's REST API answers done(false) at once: the session then
+    // closes the stream, and Twilio runs the TwiML after </Connect> instead.
+    virtual void redirect(const QByteArray &twiml, std::function<void(bool ok, const QString &message)> done)
+    {
+        Q_UNUSED(twiml);
+        done(false, QStringLiteral("no access to Twilio's REST API"));
+    }
     virtual bool isStarted() const = 0;
     virtual QString streamSid() const = 0;
     // The session is connected to our signals: start delivering caller audio (held audio first).

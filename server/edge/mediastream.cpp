@@ -3,6 +3,7 @@
 #include "logging.h"
 #include "metrics.h"
 #include "streamtokens.h"
+#include "twiliorest.h"
 
 #include <QDateTime>
 
@@ -44,6 +45,20 @@ MediaStream::MediaStream(std::unique_ptr<ws::WebSocket> socket, StreamTokens *to
 }
 
 MediaStream::~MediaStream() = default; // the socket closes silently with it
+
+void MediaStream::redirect(const QByteArray &twiml, std::function<void(bool ok, const QString &message)> done)
+{
+    if (!m_account.usable() || !m_started) {
+        done(false, u"no access to Twilio's REST API"_s);
+        return;
+    }
+    auto *rest = new TwilioRest(m_account, this);
+    connect(rest, &TwilioRest::done, this, [rest, done = std::move(done)](bool ok, const QString &message) {
+        rest->deleteLater();
+        done(ok, message);
+    });
+    rest->updateCall(m_start.callSid, twiml);
+}
 
 bool MediaStream::tryFastMedia(QByteArrayView text)
 {

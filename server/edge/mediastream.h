@@ -26,6 +26,10 @@ class MediaStream : public TelephonyLeg
 public:
     MediaStream(std::unique_ptr<ws::WebSocket> socket, StreamTokens *tokens, Metrics *metrics,
                 StreamLimits limits, QObject *parent = nullptr);
+    // Twilio's REST API for redirect() (transfers, hang-ups); without it redirect() answers false at once.
+    void setRestAccount(const TwilioAccount &account) { m_account = account; }
+    void redirect(const QByteArray &twiml,
+                  std::function<void(bool ok, const QString &message)> done) override;
     ~MediaStream() override;
 
     void sendMedia(QByteArrayView payloadBase64, const QString &mark) override;
@@ -70,6 +74,7 @@ private:
     Metrics *m_metrics;
     StreamLimits m_limits;
     twilio::StartInfo m_start;
+    TwilioAccount m_account;
     StreamTokens::Bound m_numbers;
     bool m_started = false;
     bool m_attached = false;

@@ -165,6 +165,7 @@ Server::Server(ServerOptions options, QObject *parent)
     m_ctx.rateLimiter = m_rateLimiter.get();
     m_ctx.failureLimiter = m_failureLimiter.get();
     m_ctx.registry = m_registry.get();
+    m_ctx.lifecycle = &m_lifecycle;
     if (!m_ctx.modelFactory) {
         m_ctx.modelFactory = [this](QObject *p) -> ModelLeg * {
             return new RealtimeClient(m_ctx.settings.realtime, m_ctx.metrics, p);
@@ -319,8 +320,8 @@ void Server::checkShutdown()
 void Server::endCalls()
 {
     m_callsEnded = true;
-    for (Worker *w : m_workers)
-        QMetaObject::invokeMethod(w, [w] { w->endCalls(u"server shutting down"_s); });
+    m_ctx.endingCalls = true;
+    Q_EMIT m_lifecycle.endCalls(u"server shutting down"_s); // queued to each session's thread
 }
 
 } // namespace vaani

@@ -119,6 +119,7 @@ private:
     int m_graceMs = 0;
     QElapsedTimer m_shutdownClock;
     QTimer m_shutdownPoll;
+    Lifecycle m_lifecycle;
 };
 
 } // namespace vaani

@@ -4,6 +4,8 @@
 
 #include "settings.h"
 
+#include <QObject>
+
 #include <QString>
 #include <QUrl>
 
@@ -21,6 +23,15 @@ class RateLimiter;
 class CallRegistry;
 class ModelLeg;
 
+// Server-wide announcements to every call, wherever it lives: sessions connect to these at construction and
+// Qt queues each emission to the session's current thread (sessions move between workers).
+class Lifecycle : public QObject
+{
+    Q_OBJECT
+Q_SIGNALS:
+    void endCalls(const QString &reason); // shutdown: the grace period is over
+};
+
 struct ServerContext
 {
     ServerSettings settings;
@@ -32,7 +43,9 @@ struct ServerContext
         nullptr; // refused webhook requests per address: junk never spends the above
     CallRegistry *registry = nullptr;
     std::atomic<bool> databaseHealthy{true};
-    std::atomic<bool> draining{false}; // shutting down: /readyz 503, new calls get the fallback
+    std::atomic<bool> draining{false};    // shutting down: /readyz 503, new calls get the fallback
+    std::atomic<bool> endingCalls{false}; // the grace is over: a stream that attaches now is ended at once
+    Lifecycle *lifecycle = nullptr;
     std::atomic<int> httpConnections{0};
     // Creates the model side of a call; tests and the benchmark may replace it.
     std::function<ModelLeg *(QObject *parent)> modelFactory;

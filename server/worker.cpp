@@ -332,8 +332,6 @@ CallSession *Worker::createSession(const QString &callSid, const QString &caller
     if (!model)
         model = m_ctx->modelFactory(nullptr);
     auto *session = new CallSession({callSid, caller, called}, m_ctx, model);
-    m_sessions.append(session);
-    connect(session, &CallSession::finished, this, [this, session] { m_sessions.removeAll(session); });
     // The prompt is read per call, so an activated version applies to the next call without a restart.
     m_ctx->db->submit([](db::Repositories &r) { return r.prompts.active(); })
         .then(session, [session](db::DbResult<db::AgentPrompt> p) {
@@ -343,14 +341,6 @@ CallSession *Worker::createSession(const QString &callSid, const QString &caller
             session->start(p.ok() ? p.value : CallSession::builtInPrompt());
         });
     return session;
-}
-
-void Worker::endCalls(const QString &reason)
-{
-    for (const QPointer<CallSession> &s : QList(m_sessions)) {
-        if (s)
-            s->endForShutdown(reason);
-    }
 }
 
 http::Response Worker::callStatus(const http::Request &request, const QHostAddress &peer)

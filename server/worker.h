@@ -11,7 +11,6 @@
 #include "websocket.h"
 
 #include <QObject>
-#include <QPointer>
 
 #include <memory>
 #include <optional>
@@ -34,8 +33,6 @@ public:
     // at once when the server holds its limit of open HTTP connections).
     void takeSocket(qintptr descriptor);
     int index() const { return m_index; }
-    // Shutdown: ends every call this worker holds (CallSession::endForShutdown).
-    void endCalls(const QString &reason);
 
     // URL Twilio signs for a webhook path, and the stream URL put into TwiML (both from PUBLIC_URL).
     QString webhookUrl(const http::Request &request, const QString &path) const;
@@ -64,8 +61,7 @@ private:
     const int m_index;
     http::Handler m_handler;
     http::RefusalObserver m_refused;
-    RealtimePool *m_pool = nullptr;          // OPENAI_WARM_SESSIONS: this worker's share
-    QList<QPointer<CallSession>> m_sessions; // every session this worker created that has not finished
+    RealtimePool *m_pool = nullptr; // OPENAI_WARM_SESSIONS: this worker's share
 };
 
 } // namespace vaani

@@ -60,6 +60,8 @@ CallSession::CallSession(CallInfo info, ServerContext *context, ModelLeg *model)
     });
     m_hangupDeadline.setSingleShot(true);
     connect(&m_hangupDeadline, &QTimer::timeout, this, &CallSession::hangUpNow);
+    if (m_ctx->lifecycle)
+        connect(m_ctx->lifecycle, &Lifecycle::endCalls, this, &CallSession::endForShutdown);
 
     // The call row exists from the webhook; start() is idempotent and creates it when the stream came first.
     db::CallStart s;
@@ -199,8 +201,8 @@ void CallSession::attachStream(TelephonyLeg *leg)
         finish(m_modelFailure, u"failed"_s);
         return;
     }
-    if (!m_endOnAttach.isEmpty()) {
-        endForShutdown(m_endOnAttach);
+    if (!m_endOnAttach.isEmpty() || m_ctx->endingCalls.load()) {
+        endForShutdown(m_endOnAttach.isEmpty() ? u"server shutting down"_s : m_endOnAttach);
         return;
     }
     // Greeting audio prepared while Twilio was connecting goes out first.

@@ -4,7 +4,10 @@
 #include <QSocketNotifier>
 #include <QVarLengthArray>
 
+#include <algorithm>
 #include <chrono>
+#include <functional>
+#include <limits>
 
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -13,9 +16,11 @@
 namespace vaani {
 
 namespace {
-qint64 nowMs()
+// Timers keep microseconds so that rounding never fires one early: epoll_wait's millisecond timeout is
+// rounded up, and a deadline is "interval after registration" to the microsecond.
+qint64 nowUs()
 {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
+    return std::chrono::duration_cast<std::chrono::microseconds>(
                std::chrono::steady_clock::now().time_since_epoch())
         .count();
 }
@@ -122,45 +127,84 @@ void EpollEventDispatcher::unregisterSocketNotifier(QSocketNotifier *notifier)
     updateWatch(fd);
 }
 
+void EpollEventDispatcher::schedule(int id, Timer &t)
+{
+    t.generation = ++m_timerGeneration;
+    // Restarted timers (an idle deadline pushed back on every message) leave stale entries behind: rebuild
+    // from the live timers when they outnumber them, so the heap stays O(timers) in size (amortised O(1)).
+    if (m_heap.size() >= 64 && m_heap.size() > 2 * size_t(m_timers.size())) {
+        m_heap.clear();
+        for (auto it = m_timers.cbegin(); it != m_timers.cend(); ++it) {
+            if (it.key() != id)
+                m_heap.push_back({it->deadlineUs, it->generation, it.key()});
+        }
+        std::make_heap(m_heap.begin(), m_heap.end(), std::greater<>());
+    }
+    m_heap.push_back({t.deadlineUs, t.generation, id});
+    std::push_heap(m_heap.begin(), m_heap.end(), std::greater<>());
+}
+
+void EpollEventDispatcher::pruneHeapTop()
+{
+    while (!m_heap.empty()) {
+        const HeapEntry &top = m_heap.front();
+        const auto it = m_timers.constFind(top.id);
+        if (it != m_timers.cend() && it->generation == top.generation)
+            return;
+        std::pop_heap(m_heap.begin(), m_heap.end(), std::greater<>());
+        m_heap.pop_back();
+    }
+}
+
 void EpollEventDispatcher::registerTimer(int timerId, qint64 interval, Qt::TimerType timerType,
                                          QObject *object)
 {
-    m_timers.append({timerId, interval, timerType, object, nowMs() + interval});
+    Timer &t = m_timers[timerId];
+    t = {interval, timerType, object, nowUs() + interval * 1000, 0};
+    schedule(timerId, t);
 }
 
 bool EpollEventDispatcher::unregisterTimer(int timerId)
 {
-    for (qsizetype i = 0; i < m_timers.size(); ++i) {
-        if (m_timers.at(i).id == timerId) {
-            m_timers.removeAt(i);
-            return true;
-        }
-    }
-    return false;
+    // Its heap entries become stale and are dropped when they reach the top.
+    const bool removed = m_timers.remove(timerId);
+    if (m_timers.isEmpty())
+        m_heap.clear();
+    return removed;
 }
 
 bool EpollEventDispatcher::unregisterTimers(QObject *object)
 {
-    return m_timers.removeIf([object](const Timer &t) { return t.object == object; }) > 0;
+    const bool removed =
+        m_timers.removeIf([object](const auto &it) { return it.value().object == object; }) > 0;
+    if (m_timers.isEmpty())
+        m_heap.clear();
+    return removed;
 }
 
 QList<QAbstractEventDispatcher::TimerInfo> EpollEventDispatcher::registeredTimers(QObject *object) const
 {
     QList<TimerInfo> out;
-    for (const Timer &t : m_timers) {
-        if (t.object == object)
-            out.append(TimerInfo(t.id, int(t.intervalMs), t.type));
+    for (auto it = m_timers.cbegin(); it != m_timers.cend(); ++it) {
+        if (it->object == object)
+            out.append(TimerInfo(it.key(), int(it->intervalMs), it->type));
     }
     return out;
 }
 
 int EpollEventDispatcher::remainingTime(int timerId)
 {
-    for (const Timer &t : std::as_const(m_timers)) {
-        if (t.id == timerId)
-            return int(std::max<qint64>(0, t.deadlineMs - nowMs()));
-    }
-    return -1;
+    const auto it = m_timers.constFind(timerId);
+    return it == m_timers.cend() ? -1 : int(std::max<qint64>(0, (it->deadlineUs - nowUs() + 999) / 1000));
+}
+
+int EpollEventDispatcher::waitTimeoutMs()
+{
+    pruneHeapTop();
+    if (m_heap.empty())
+        return -1;
+    const qint64 us = m_heap.front().deadlineUs - nowUs();
+    return int(std::clamp<qint64>((us + 999) / 1000, 0, std::numeric_limits<int>::max()));
 }
 
 void EpollEventDispatcher::wakeUp()
@@ -179,30 +223,39 @@ void EpollEventDispatcher::interrupt()
 
 int EpollEventDispatcher::firesDueTimers()
 {
-    // Timers may be added or removed by the handlers: collect the due ids first, look each up again.
-    const qint64 now = nowMs();
-    QList<int> due;
-    for (Timer &t : m_timers) {
-        if (t.deadlineMs <= now) {
-            due.append(t.id);
-            // Catch up without bursts: the next expiry is one interval from now if we fell behind.
-            t.deadlineMs = std::max(t.deadlineMs + t.intervalMs, now + (t.intervalMs > 0 ? 0 : 1));
-            if (t.deadlineMs <= now)
-                t.deadlineMs = now + t.intervalMs;
-        }
+    // Take every due timer off the heap and reschedule it, then deliver: handlers may add or remove timers
+    // (a removed one is not delivered), and a timer rescheduled here cannot come due again in this pass.
+    const qint64 now = nowUs();
+    QVarLengthArray<int, 64> due;
+    for (pruneHeapTop(); !m_heap.empty() && m_heap.front().deadlineUs <= now; pruneHeapTop()) {
+        const int id = m_heap.front().id;
+        std::pop_heap(m_heap.begin(), m_heap.end(), std::greater<>());
+        m_heap.pop_back();
+        Timer &t = m_timers[id];
+        // Catch up without bursts: the next expiry is one interval on, or one interval from now if we fell
+        // behind; zero-interval timers fire on the next pass.
+        const qint64 interval = t.intervalMs * 1000;
+        t.deadlineUs = interval > 0 ? t.deadlineUs + interval : now + 1;
+        if (t.deadlineUs <= now)
+            t.deadlineUs = now + interval;
+        due.append(id);
     }
     for (int id : std::as_const(due)) {
-        QObject *object = nullptr;
-        for (const Timer &t : std::as_const(m_timers)) {
-            if (t.id == id)
-                object = t.object;
-        }
-        if (!object)
+        const auto it = m_timers.find(id);
+        if (it == m_timers.end())
             continue;
-        QTimerEvent e(id);
-        QCoreApplication::sendEvent(object, &e);
+        schedule(id, *it);
     }
-    return int(due.size());
+    int fired = 0;
+    for (int id : std::as_const(due)) {
+        const auto it = m_timers.constFind(id);
+        if (it == m_timers.cend())
+            continue; // removed by an earlier timer's handler
+        QTimerEvent e(id);
+        QCoreApplication::sendEvent(it->object, &e);
+        ++fired;
+    }
+    return fired;
 }
 
 bool EpollEventDispatcher::processEvents(QEventLoop::ProcessEventsFlags flags)
@@ -216,11 +269,7 @@ bool EpollEventDispatcher::processEvents(QEventLoop::ProcessEventsFlags flags)
 
     int timeout = 0;
     if (flags & QEventLoop::WaitForMoreEvents) {
-        timeout = -1;
-        const qint64 now = nowMs();
-        for (const Timer &t : std::as_const(m_timers))
-            timeout = int(timeout < 0 ? std::max<qint64>(0, t.deadlineMs - now)
-                                      : std::min<qint64>(timeout, std::max<qint64>(0, t.deadlineMs - now)));
+        timeout = waitTimeoutMs();
         Q_EMIT aboutToBlock();
     }
     epoll_event events[256];

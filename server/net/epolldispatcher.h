@@ -3,14 +3,16 @@
 // socket of the thread on each wake-up, which costs O(sockets) per event and dominated the server's CPU under
 // load (docs/performance.md); epoll hands back only the ready ones. Socket notifiers and timers are delivered
 // exactly as Qt's dispatchers deliver them (QEvent::SockAct, QTimerEvent); posted events are sent on every
-// pass. Created for a thread before it starts (QThread::setEventDispatcher); used only by that thread, except
-// wakeUp() and interrupt(), which are thread-safe.
+// pass. Timers live in a min-heap by deadline (lazy deletion), so a wake-up costs O(log timers), not a scan
+// of every timer. Created for a thread before it starts (QThread::setEventDispatcher); used only by that
+// thread, except wakeUp() and interrupt(), which are thread-safe.
 
 #include <QAbstractEventDispatcher>
 #include <QHash>
 #include <QList>
 
 #include <atomic>
+#include <vector>
 
 namespace vaani {
 
@@ -61,19 +63,39 @@ private:
     };
     struct Timer
     {
-        int id;
         qint64 intervalMs;
         Qt::TimerType type;
         QObject *object;
-        qint64 deadlineMs;
+        qint64 deadlineUs;  // steady clock
+        quint64 generation; // matches the heap entry that is current for this timer
+    };
+    struct HeapEntry
+    {
+        qint64 deadlineUs;
+        quint64 generation;
+        int id;
+        bool operator>(const HeapEntry &o) const
+        {
+            return deadlineUs != o.deadlineUs ? deadlineUs > o.deadlineUs : generation > o.generation;
+        }
     };
     void updateWatch(int fd);
     int firesDueTimers();
+    void schedule(int id, Timer &t);
+    // Drops heap entries of timers that were removed or rescheduled; the top is then a live timer (or none).
+    void pruneHeapTop();
+    int waitTimeoutMs();
 
     int m_epoll = -1;
     int m_wake = -1;
     QHash<int, Watch> m_watches;
-    QList<Timer> m_timers;
+    QHash<int, Timer> m_timers;
+    std::vector<HeapEntry> m_heap; // std::push_heap/pop_heap with std::greater: earliest deadline on top
+public:
+    size_t heapSizeForTesting() const { return m_heap.size(); }
+
+private:
+    quint64 m_timerGeneration = 0;
     quint64 m_generation = 0;
     std::atomic<bool> m_interrupted{false};
     std::atomic<bool> m_wakePending{false}; // one eventfd write per wake-up, however many events are posted

@@ -3,6 +3,12 @@
 // the shared port) and the call sessions whose streams it accepted. The listener on the main thread hands
 // it accepted socket descriptors (Qt 6.4 cannot move server-side sockets between threads afterwards).
 // Construct on any thread, moveToThread(), then call init() there.
+//
+// Threads and ownership: owned by Server, deleted on its own thread (Server's destructor); everything else is
+// called on the worker thread only. The HTTP connections and Media Streams it creates own themselves (they
+// delete themselves when closed); call sessions own themselves too (deleteLater after finished) and may move
+// to another worker when their stream arrives there. Shares the ServerContext (read-only settings and
+// thread-safe services) with the other workers.
 
 #include "httpconnection.h"
 #include "servercontext.h"

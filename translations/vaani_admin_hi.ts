@@ -4,22 +4,22 @@
 <context>
     <name>vaani::admin::AdminPage</name>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="27"/>
+        <location filename="../gui/admin/adminpage.cpp" line="35"/>
         <source>You have unsaved changes. Save them?</source>
         <translation>आपके बदलाव अभी सहेजे नहीं गए हैं। क्या उन्हें सहेजें?</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="104"/>
+        <location filename="../gui/admin/adminpage.cpp" line="112"/>
         <source>Someone else changed this record in the meantime. It has been reloaded; please check and try again.</source>
         <translation>इस बीच किसी और ने यह रिकॉर्ड बदल दिया है। इसे दोबारा लोड किया गया है; कृपया देखकर फिर से कोशिश करें।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="109"/>
+        <location filename="../gui/admin/adminpage.cpp" line="117"/>
         <source>The database is not reachable. Nothing was saved; try again in a moment.</source>
         <translation>डेटाबेस तक पहुँच नहीं हो पा रही है। कुछ भी सहेजा नहीं गया; थोड़ी देर में फिर कोशिश करें।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="112"/>
+        <location filename="../gui/admin/adminpage.cpp" line="120"/>
         <source>That would duplicate an existing record (for example the same phone number).</source>
         <translation>इससे एक मौजूदा रिकॉर्ड दोहराया जाएगा (जैसे वही फ़ोन नंबर)।</translation>
     </message>
@@ -27,153 +27,153 @@
 <context>
     <name>vaani::admin::CallsPage</name>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="42"/>
+        <location filename="../gui/admin/callspage.cpp" line="27"/>
         <source>Started</source>
         <translation>शुरू</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="43"/>
-        <location filename="../gui/admin/callspage.cpp" line="213"/>
+        <location filename="../gui/admin/callspage.cpp" line="28"/>
+        <location filename="../gui/admin/callspage.cpp" line="198"/>
         <source>Caller</source>
         <translation>कॉलर</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="44"/>
+        <location filename="../gui/admin/callspage.cpp" line="29"/>
         <source>Duration</source>
         <translation>अवधि</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="45"/>
+        <location filename="../gui/admin/callspage.cpp" line="30"/>
         <source>Outcome</source>
         <translation>नतीजा</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="46"/>
+        <location filename="../gui/admin/callspage.cpp" line="31"/>
         <source>Turns</source>
         <translation>बारी</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="48"/>
+        <location filename="../gui/admin/callspage.cpp" line="33"/>
         <source>Cost (USD)</source>
         <translation>लागत (USD)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="50"/>
+        <location filename="../gui/admin/callspage.cpp" line="35"/>
         <source>Prompt</source>
         <translation>प्रॉम्प्ट</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="52"/>
+        <location filename="../gui/admin/callspage.cpp" line="37"/>
         <source>Call SID</source>
         <translation>कॉल SID</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="62"/>
+        <location filename="../gui/admin/callspage.cpp" line="47"/>
         <source>Caller&apos;s last 4 digits</source>
         <translation>कॉलर के आख़िरी 4 अंक</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="65"/>
+        <location filename="../gui/admin/callspage.cpp" line="50"/>
         <source>Any outcome</source>
         <translation>कोई भी नतीजा</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="71"/>
+        <location filename="../gui/admin/callspage.cpp" line="56"/>
         <source>With or without ticket</source>
         <translation>टिकट के साथ या बिना</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="72"/>
+        <location filename="../gui/admin/callspage.cpp" line="57"/>
         <source>Opened a ticket</source>
         <translation>टिकट खोला गया</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="73"/>
+        <location filename="../gui/admin/callspage.cpp" line="58"/>
         <source>No ticket</source>
         <translation>कोई टिकट नहीं</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="75"/>
+        <location filename="../gui/admin/callspage.cpp" line="60"/>
         <source>From</source>
         <translation>से</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="77"/>
+        <location filename="../gui/admin/callspage.cpp" line="62"/>
         <source>to</source>
         <translation>तक</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="86"/>
+        <location filename="../gui/admin/callspage.cpp" line="71"/>
         <source>Select a call.</source>
         <translation>एक कॉल चुनें।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="101"/>
+        <location filename="../gui/admin/callspage.cpp" line="86"/>
         <source>Tool</source>
         <translation>टूल</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="102"/>
+        <location filename="../gui/admin/callspage.cpp" line="87"/>
         <source>OK</source>
         <translation>सफल</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="102"/>
+        <location filename="../gui/admin/callspage.cpp" line="87"/>
         <source>yes</source>
         <translation>हाँ</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="102"/>
+        <location filename="../gui/admin/callspage.cpp" line="87"/>
         <source>no</source>
         <translation>नहीं</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="103"/>
+        <location filename="../gui/admin/callspage.cpp" line="88"/>
         <source>ms</source>
         <translation>मि.से.</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="105"/>
+        <location filename="../gui/admin/callspage.cpp" line="90"/>
         <source>Arguments</source>
         <translation>आर्ग्युमेंट</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="106"/>
+        <location filename="../gui/admin/callspage.cpp" line="91"/>
         <source>Result</source>
         <translation>परिणाम</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="152"/>
+        <location filename="../gui/admin/callspage.cpp" line="137"/>
         <source>The database is not reachable.</source>
         <translation>डेटाबेस तक पहुँच नहीं हो पा रही है।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="212"/>
+        <location filename="../gui/admin/callspage.cpp" line="197"/>
         <source>Agent</source>
         <translation>एजेंट</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="214"/>
+        <location filename="../gui/admin/callspage.cpp" line="199"/>
         <source>System</source>
         <translation>सिस्टम</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="220"/>
+        <location filename="../gui/admin/callspage.cpp" line="205"/>
         <source> (interrupted)</source>
         <translation> (बीच में रोका गया)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="223"/>
+        <location filename="../gui/admin/callspage.cpp" line="208"/>
         <source>&lt;i&gt;No transcript.&lt;/i&gt;</source>
         <translation>&lt;i&gt;कोई ट्रांसक्रिप्ट नहीं।&lt;/i&gt;</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="241"/>
+        <location filename="../gui/admin/callspage.cpp" line="226"/>
         <source>&lt;b&gt;%1&lt;/b&gt; · %2 · %3&lt;br&gt;Tokens in %4 (audio %5), out %6 (audio %7) · cost $%8&lt;br&gt;First greeting audio: %9 ms · turn latency median %10 ms, p95 %11 ms · per turn: %12&lt;br&gt;%13</source>
         <translation>&lt;b&gt;%1&lt;/b&gt; · %2 · %3&lt;br&gt;टोकन अंदर %4 (ऑडियो %5), बाहर %6 (ऑडियो %7) · लागत $%8&lt;br&gt;पहला अभिवादन ऑडियो: %9 मि.से. · बारी की देरी माध्यिका %10 मि.से., p95 %11 मि.से. · हर बारी: %12&lt;br&gt;%13</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="255"/>
+        <location filename="../gui/admin/callspage.cpp" line="240"/>
         <source>Linked: %1</source>
         <translation>जुड़े हुए: %1</translation>
     </message>
@@ -181,82 +181,82 @@
 <context>
     <name>vaani::admin::CustomersPage</name>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="260"/>
+        <location filename="../gui/admin/customerspage.cpp" line="24"/>
         <source>Name</source>
         <translation>नाम</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="261"/>
+        <location filename="../gui/admin/customerspage.cpp" line="25"/>
         <source>Phone</source>
         <translation>फ़ोन</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="262"/>
+        <location filename="../gui/admin/customerspage.cpp" line="26"/>
         <source>E-mail</source>
         <translation>ई-मेल</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="263"/>
+        <location filename="../gui/admin/customerspage.cpp" line="27"/>
         <source>City</source>
         <translation>शहर</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="264"/>
+        <location filename="../gui/admin/customerspage.cpp" line="28"/>
         <source>Since</source>
         <translation>कब से</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="268"/>
+        <location filename="../gui/admin/customerspage.cpp" line="32"/>
         <source>Search by name, phone, e-mail or city</source>
         <translation>नाम, फ़ोन, ई-मेल या शहर से खोजें</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="279"/>
+        <location filename="../gui/admin/customerspage.cpp" line="43"/>
         <source>&amp;Save</source>
         <translation>सहेजें(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="281"/>
+        <location filename="../gui/admin/customerspage.cpp" line="45"/>
         <source>&amp;New customer</source>
         <translation>नया ग्राहक(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="286"/>
+        <location filename="../gui/admin/customerspage.cpp" line="50"/>
         <source>&amp;Name</source>
         <translation>नाम(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="287"/>
+        <location filename="../gui/admin/customerspage.cpp" line="51"/>
         <source>&amp;Phone</source>
         <translation>फ़ोन(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="288"/>
+        <location filename="../gui/admin/customerspage.cpp" line="52"/>
         <source>&amp;E-mail</source>
         <translation>ई-मेल(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="289"/>
+        <location filename="../gui/admin/customerspage.cpp" line="53"/>
         <source>&amp;City</source>
         <translation>शहर(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="358"/>
+        <location filename="../gui/admin/customerspage.cpp" line="122"/>
         <source>Please enter the customer&apos;s name.</source>
         <translation>कृपया ग्राहक का नाम लिखें।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="365"/>
+        <location filename="../gui/admin/customerspage.cpp" line="129"/>
         <source>Please enter a valid phone number, e.g. +91 98765 43210.</source>
         <translation>कृपया सही फ़ोन नंबर लिखें, जैसे +91 98765 43210।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="371"/>
+        <location filename="../gui/admin/customerspage.cpp" line="135"/>
         <source>That e-mail address is not valid.</source>
         <translation>यह ई-मेल पता सही नहीं है।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="381"/>
+        <location filename="../gui/admin/customerspage.cpp" line="145"/>
         <source>Saved %1.</source>
         <translation>%1 सहेजा गया।</translation>
     </message>
@@ -264,130 +264,130 @@
 <context>
     <name>vaani::admin::DashboardPage</name>
     <message>
-        <location filename="../gui/admin/dashboardpage.cpp" line="120"/>
+        <location filename="../gui/admin/dashboardpage.cpp" line="118"/>
         <source>From</source>
         <translation>से</translation>
     </message>
     <message>
-        <location filename="../gui/admin/dashboardpage.cpp" line="122"/>
+        <location filename="../gui/admin/dashboardpage.cpp" line="120"/>
         <source>to</source>
         <translation>तक</translation>
     </message>
     <message>
-        <location filename="../gui/admin/dashboardpage.cpp" line="125"/>
+        <location filename="../gui/admin/dashboardpage.cpp" line="123"/>
         <source>7 days</source>
         <translation>7 दिन</translation>
     </message>
     <message>
-        <location filename="../gui/admin/dashboardpage.cpp" line="125"/>
+        <location filename="../gui/admin/dashboardpage.cpp" line="123"/>
         <source>30 days</source>
         <translation>30 दिन</translation>
     </message>
     <message>
-        <location filename="../gui/admin/dashboardpage.cpp" line="125"/>
+        <location filename="../gui/admin/dashboardpage.cpp" line="123"/>
         <source>90 days</source>
         <translation>90 दिन</translation>
     </message>
     <message>
-        <location filename="../gui/admin/dashboardpage.cpp" line="142"/>
+        <location filename="../gui/admin/dashboardpage.cpp" line="140"/>
         <source>Day</source>
         <translation>दिन</translation>
     </message>
     <message>
-        <location filename="../gui/admin/dashboardpage.cpp" line="143"/>
+        <location filename="../gui/admin/dashboardpage.cpp" line="141"/>
         <source>Calls</source>
         <translation>कॉल</translation>
     </message>
     <message>
-        <location filename="../gui/admin/dashboardpage.cpp" line="144"/>
+        <location filename="../gui/admin/dashboardpage.cpp" line="142"/>
         <source>Resolved</source>
         <translation>हल हुए</translation>
     </message>
     <message>
-        <location filename="../gui/admin/dashboardpage.cpp" line="145"/>
-        <location filename="../gui/admin/dashboardpage.cpp" line="212"/>
+        <location filename="../gui/admin/dashboardpage.cpp" line="143"/>
+        <location filename="../gui/admin/dashboardpage.cpp" line="210"/>
         <source>Transferred</source>
         <translation>ट्रांसफ़र</translation>
     </message>
     <message>
-        <location filename="../gui/admin/dashboardpage.cpp" line="146"/>
-        <location filename="../gui/admin/dashboardpage.cpp" line="213"/>
+        <location filename="../gui/admin/dashboardpage.cpp" line="144"/>
+        <location filename="../gui/admin/dashboardpage.cpp" line="211"/>
         <source>Dropped</source>
         <translation>कटे हुए</translation>
     </message>
     <message>
-        <location filename="../gui/admin/dashboardpage.cpp" line="147"/>
+        <location filename="../gui/admin/dashboardpage.cpp" line="145"/>
         <source>Greeting ms (median)</source>
         <translation>अभिवादन मि.से. (माध्यिका)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/dashboardpage.cpp" line="149"/>
+        <location filename="../gui/admin/dashboardpage.cpp" line="147"/>
         <source>Turn ms (median)</source>
         <translation>बारी मि.से. (माध्यिका)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/dashboardpage.cpp" line="151"/>
+        <location filename="../gui/admin/dashboardpage.cpp" line="149"/>
         <source>Turn ms (p95)</source>
         <translation>बारी मि.से. (p95)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/dashboardpage.cpp" line="153"/>
+        <location filename="../gui/admin/dashboardpage.cpp" line="151"/>
         <source>Cost (USD)</source>
         <translation>लागत (USD)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/dashboardpage.cpp" line="203"/>
+        <location filename="../gui/admin/dashboardpage.cpp" line="201"/>
         <source>The database is not reachable.</source>
         <translation>डेटाबेस तक पहुँच नहीं हो पा रही है।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/dashboardpage.cpp" line="211"/>
+        <location filename="../gui/admin/dashboardpage.cpp" line="209"/>
         <source>Resolved by the agent</source>
         <translation>एजेंट ने हल किया</translation>
     </message>
     <message>
-        <location filename="../gui/admin/dashboardpage.cpp" line="214"/>
+        <location filename="../gui/admin/dashboardpage.cpp" line="212"/>
         <source>Other</source>
         <translation>अन्य</translation>
     </message>
     <message>
-        <location filename="../gui/admin/dashboardpage.cpp" line="215"/>
-        <location filename="../gui/admin/dashboardpage.cpp" line="330"/>
+        <location filename="../gui/admin/dashboardpage.cpp" line="213"/>
+        <location filename="../gui/admin/dashboardpage.cpp" line="328"/>
         <source>Cost per day (USD)</source>
         <translation>प्रतिदिन लागत (USD)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/dashboardpage.cpp" line="225"/>
+        <location filename="../gui/admin/dashboardpage.cpp" line="223"/>
         <source>First greeting (median ms)</source>
         <translation>पहला अभिवादन (माध्यिका मि.से.)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/dashboardpage.cpp" line="226"/>
+        <location filename="../gui/admin/dashboardpage.cpp" line="224"/>
         <source>Turn latency (median ms)</source>
         <translation>बारी की देरी (माध्यिका मि.से.)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/dashboardpage.cpp" line="227"/>
+        <location filename="../gui/admin/dashboardpage.cpp" line="225"/>
         <source>Turn latency (p95 ms)</source>
         <translation>बारी की देरी (p95 मि.से.)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/dashboardpage.cpp" line="262"/>
+        <location filename="../gui/admin/dashboardpage.cpp" line="260"/>
         <source>&lt;b&gt;%1 calls&lt;/b&gt; · resolved by the agent %2 · transferred %3 · dropped %4 · first greeting median %5 ms · turn latency median %6 ms, p95 %7 ms · cost $%8 ($%9 per call) · open tickets %10</source>
         <translation>&lt;b&gt;%1 कॉल&lt;/b&gt; · एजेंट ने हल किए %2 · ट्रांसफ़र %3 · कटे %4 · पहला अभिवादन माध्यिका %5 मि.से. · बारी की देरी माध्यिका %6 मि.से., p95 %7 मि.से. · लागत $%8 ($%9 प्रति कॉल) · खुले टिकट %10</translation>
     </message>
     <message>
-        <location filename="../gui/admin/dashboardpage.cpp" line="285"/>
+        <location filename="../gui/admin/dashboardpage.cpp" line="283"/>
         <source>Calls per day</source>
         <translation>प्रतिदिन कॉल</translation>
     </message>
     <message>
-        <location filename="../gui/admin/dashboardpage.cpp" line="301"/>
+        <location filename="../gui/admin/dashboardpage.cpp" line="299"/>
         <source>Latency</source>
         <translation>देरी</translation>
     </message>
     <message>
-        <location filename="../gui/admin/dashboardpage.cpp" line="339"/>
+        <location filename="../gui/admin/dashboardpage.cpp" line="337"/>
         <source>Open tickets by priority</source>
         <translation>प्राथमिकता के अनुसार खुले टिकट</translation>
     </message>
@@ -509,42 +509,42 @@
 <context>
     <name>vaani::admin::LiveCallsPage</name>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="263"/>
+        <location filename="../gui/admin/livecallspage.cpp" line="26"/>
         <source>Caller</source>
         <translation>कॉलर</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="264"/>
+        <location filename="../gui/admin/livecallspage.cpp" line="27"/>
         <source>Started</source>
         <translation>शुरू</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="265"/>
+        <location filename="../gui/admin/livecallspage.cpp" line="28"/>
         <source>Duration</source>
         <translation>अवधि</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="266"/>
+        <location filename="../gui/admin/livecallspage.cpp" line="29"/>
         <source>Server</source>
         <translation>सर्वर</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="267"/>
+        <location filename="../gui/admin/livecallspage.cpp" line="30"/>
         <source>Last lines</source>
         <translation>आख़िरी पंक्तियाँ</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="284"/>
+        <location filename="../gui/admin/livecallspage.cpp" line="47"/>
         <source>Updates as calls happen (PostgreSQL notifications).</source>
         <translation>कॉल होते ही अपडेट होता है (PostgreSQL सूचनाएँ)।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="285"/>
+        <location filename="../gui/admin/livecallspage.cpp" line="48"/>
         <source>Refreshed every 2 seconds.</source>
         <translation>हर 2 सेकंड में रीफ़्रेश होता है।</translation>
     </message>
     <message numerus="yes">
-        <location filename="../gui/admin/callspage.cpp" line="286"/>
+        <location filename="../gui/admin/livecallspage.cpp" line="49"/>
         <source>%n call(s) in progress. %1</source>
         <translation>
             <numerusform>%n कॉल चल रही है। %1</numerusform>
@@ -552,12 +552,12 @@
         </translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="287"/>
+        <location filename="../gui/admin/livecallspage.cpp" line="50"/>
         <source>No call is in progress. Calls show here while they happen, with their last lines; finished calls are in Call logs. %1</source>
         <translation>अभी कोई कॉल नहीं चल रही है। कॉल चलते समय उनकी आख़िरी पंक्तियों के साथ यहाँ दिखती हैं; पूरी हो चुकी कॉल कॉल लॉग में हैं। %1</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="321"/>
+        <location filename="../gui/admin/livecallspage.cpp" line="84"/>
         <source>The database is not reachable.</source>
         <translation>डेटाबेस तक पहुँच नहीं हो पा रही है।</translation>
     </message>
@@ -724,88 +724,88 @@ Choose another one with File → Connect to database, or set DATABASE_URL.</sour
 <context>
     <name>vaani::admin::OrdersPage</name>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="123"/>
+        <location filename="../gui/admin/orderspage.cpp" line="24"/>
         <source>Order</source>
         <translation>ऑर्डर</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="124"/>
+        <location filename="../gui/admin/orderspage.cpp" line="25"/>
         <source>Customer</source>
         <translation>ग्राहक</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="125"/>
+        <location filename="../gui/admin/orderspage.cpp" line="26"/>
         <source>Status</source>
         <translation>स्थिति</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="126"/>
+        <location filename="../gui/admin/orderspage.cpp" line="27"/>
         <source>Items</source>
         <translation>सामान</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="127"/>
+        <location filename="../gui/admin/orderspage.cpp" line="28"/>
         <source>Amount</source>
         <translation>राशि</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="129"/>
+        <location filename="../gui/admin/orderspage.cpp" line="30"/>
         <source>Placed</source>
         <translation>ऑर्डर हुआ</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="130"/>
+        <location filename="../gui/admin/orderspage.cpp" line="31"/>
         <source>Expected</source>
         <translation>अनुमानित</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="131"/>
+        <location filename="../gui/admin/orderspage.cpp" line="32"/>
         <source>Courier</source>
         <translation>कूरियर</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="132"/>
+        <location filename="../gui/admin/orderspage.cpp" line="33"/>
         <source>Tracking</source>
         <translation>ट्रैकिंग</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="136"/>
+        <location filename="../gui/admin/orderspage.cpp" line="37"/>
         <source>Search by order ID, customer name, phone, status or tracking number</source>
         <translation>ऑर्डर ID, ग्राहक के नाम, फ़ोन, स्थिति या ट्रैकिंग नंबर से खोजें</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="139"/>
-        <location filename="../gui/admin/orderspage.cpp" line="214"/>
+        <location filename="../gui/admin/orderspage.cpp" line="40"/>
+        <location filename="../gui/admin/orderspage.cpp" line="115"/>
         <source>Select an order.</source>
         <translation>एक ऑर्डर चुनें।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="147"/>
+        <location filename="../gui/admin/orderspage.cpp" line="48"/>
         <source>&amp;Save status</source>
         <translation>स्थिति सहेजें(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="154"/>
+        <location filename="../gui/admin/orderspage.cpp" line="55"/>
         <source>S&amp;tatus</source>
         <translation>स्थिति(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="218"/>
+        <location filename="../gui/admin/orderspage.cpp" line="119"/>
         <source>&lt;b&gt;%1&lt;/b&gt; — %2&lt;br&gt;%3&lt;br&gt;%4, placed %5</source>
         <translation>&lt;b&gt;%1&lt;/b&gt; — %2&lt;br&gt;%3&lt;br&gt;%4, ऑर्डर की तारीख़ %5</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="231"/>
+        <location filename="../gui/admin/orderspage.cpp" line="132"/>
         <source>The status is unchanged.</source>
         <translation>स्थिति नहीं बदली।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="237"/>
+        <location filename="../gui/admin/orderspage.cpp" line="138"/>
         <source>An order cannot go from “%1” to “%2”.</source>
         <translation>ऑर्डर “%1” से “%2” में नहीं जा सकता।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="248"/>
+        <location filename="../gui/admin/orderspage.cpp" line="149"/>
         <source>Saved: %1 is now “%2”.</source>
         <translation>सहेजा गया: %1 अब “%2” है।</translation>
     </message>
@@ -961,195 +961,195 @@ Choose another one with File → Connect to database, or set DATABASE_URL.</sour
 <context>
     <name>vaani::admin::TicketsPage</name>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="30"/>
-        <location filename="../gui/admin/ticketspage.cpp" line="64"/>
+        <location filename="../gui/admin/ticketspage.cpp" line="27"/>
+        <location filename="../gui/admin/ticketspage.cpp" line="61"/>
         <source>Ticket</source>
         <translation>टिकट</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="31"/>
+        <location filename="../gui/admin/ticketspage.cpp" line="28"/>
         <source>Status</source>
         <translation>स्थिति</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="32"/>
-        <location filename="../gui/admin/ticketspage.cpp" line="125"/>
+        <location filename="../gui/admin/ticketspage.cpp" line="29"/>
+        <location filename="../gui/admin/ticketspage.cpp" line="122"/>
         <source>Priority</source>
         <translation>प्राथमिकता</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="33"/>
-        <location filename="../gui/admin/ticketspage.cpp" line="124"/>
+        <location filename="../gui/admin/ticketspage.cpp" line="30"/>
+        <location filename="../gui/admin/ticketspage.cpp" line="121"/>
         <source>Category</source>
         <translation>श्रेणी</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="34"/>
-        <location filename="../gui/admin/ticketspage.cpp" line="126"/>
+        <location filename="../gui/admin/ticketspage.cpp" line="31"/>
+        <location filename="../gui/admin/ticketspage.cpp" line="123"/>
         <source>Order</source>
         <translation>ऑर्डर</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="35"/>
-        <location filename="../gui/admin/ticketspage.cpp" line="51"/>
+        <location filename="../gui/admin/ticketspage.cpp" line="32"/>
+        <location filename="../gui/admin/ticketspage.cpp" line="48"/>
         <source>Assignee</source>
         <translation>ज़िम्मेदार</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="36"/>
+        <location filename="../gui/admin/ticketspage.cpp" line="33"/>
         <source>Opened</source>
         <translation>खोला गया</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="37"/>
-        <location filename="../gui/admin/ticketspage.cpp" line="127"/>
+        <location filename="../gui/admin/ticketspage.cpp" line="34"/>
+        <location filename="../gui/admin/ticketspage.cpp" line="124"/>
         <source>Summary</source>
         <translation>सारांश</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="41"/>
+        <location filename="../gui/admin/ticketspage.cpp" line="38"/>
         <source>Any status</source>
         <translation>कोई भी स्थिति</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="46"/>
+        <location filename="../gui/admin/ticketspage.cpp" line="43"/>
         <source>Any priority</source>
         <translation>कोई भी प्राथमिकता</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="54"/>
+        <location filename="../gui/admin/ticketspage.cpp" line="51"/>
         <source>Search ticket, order or summary</source>
         <translation>टिकट, ऑर्डर या सारांश खोजें</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="65"/>
+        <location filename="../gui/admin/ticketspage.cpp" line="62"/>
         <source>Select a ticket.</source>
         <translation>एक टिकट चुनें।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="77"/>
+        <location filename="../gui/admin/ticketspage.cpp" line="74"/>
         <source>&amp;Save changes</source>
         <translation>बदलाव सहेजें(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="81"/>
+        <location filename="../gui/admin/ticketspage.cpp" line="78"/>
         <source>Add a note for the team…</source>
         <translation>टीम के लिए टिप्पणी जोड़ें…</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="84"/>
+        <location filename="../gui/admin/ticketspage.cpp" line="81"/>
         <source>Add &amp;note</source>
         <translation>टिप्पणी जोड़ें(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="88"/>
+        <location filename="../gui/admin/ticketspage.cpp" line="85"/>
         <source>Open the call</source>
         <translation>कॉल खोलें</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="94"/>
+        <location filename="../gui/admin/ticketspage.cpp" line="91"/>
         <source>S&amp;tatus</source>
         <translation>स्थिति(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="95"/>
+        <location filename="../gui/admin/ticketspage.cpp" line="92"/>
         <source>Assi&amp;gnee</source>
         <translation>ज़िम्मेदार(&amp;G)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="99"/>
+        <location filename="../gui/admin/ticketspage.cpp" line="96"/>
         <source>History</source>
         <translation>इतिहास</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="104"/>
+        <location filename="../gui/admin/ticketspage.cpp" line="101"/>
         <source>New ticket</source>
         <translation>नया टिकट</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="117"/>
+        <location filename="../gui/admin/ticketspage.cpp" line="114"/>
         <source>Order ID (optional)</source>
         <translation>ऑर्डर ID (वैकल्पिक)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="120"/>
+        <location filename="../gui/admin/ticketspage.cpp" line="117"/>
         <source>What is the problem?</source>
         <translation>समस्या क्या है?</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="121"/>
+        <location filename="../gui/admin/ticketspage.cpp" line="118"/>
         <source>&amp;Create ticket</source>
         <translation>टिकट बनाएँ(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="199"/>
+        <location filename="../gui/admin/ticketspage.cpp" line="196"/>
         <source>&lt;b&gt;%1&lt;/b&gt; · %2 · %3</source>
         <translation>&lt;b&gt;%1&lt;/b&gt; · %2 · %3</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="200"/>
+        <location filename="../gui/admin/ticketspage.cpp" line="197"/>
         <source>
 Order: %1</source>
         <translation>
 ऑर्डर: %1</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="215"/>
+        <location filename="../gui/admin/ticketspage.cpp" line="212"/>
         <source>opened the ticket</source>
         <translation>ने टिकट खोला</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="218"/>
+        <location filename="../gui/admin/ticketspage.cpp" line="215"/>
         <source>changed status %1 → %2</source>
         <translation>ने स्थिति बदली %1 → %2</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="220"/>
+        <location filename="../gui/admin/ticketspage.cpp" line="217"/>
         <source>assigned to %1</source>
         <translation>ने %1 को सौंपा</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="220"/>
+        <location filename="../gui/admin/ticketspage.cpp" line="217"/>
         <source>nobody</source>
         <translation>किसी को नहीं</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="222"/>
+        <location filename="../gui/admin/ticketspage.cpp" line="219"/>
         <source>note: %1</source>
         <translation>टिप्पणी: %1</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="257"/>
+        <location filename="../gui/admin/ticketspage.cpp" line="254"/>
         <source>A ticket cannot go from “%1” to “%2”.</source>
         <translation>टिकट “%1” से “%2” में नहीं जा सकता।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="280"/>
+        <location filename="../gui/admin/ticketspage.cpp" line="277"/>
         <source>Saved %1.</source>
         <translation>%1 सहेजा गया।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="299"/>
+        <location filename="../gui/admin/ticketspage.cpp" line="296"/>
         <source>Write the note first.</source>
         <translation>पहले टिप्पणी लिखें।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="306"/>
+        <location filename="../gui/admin/ticketspage.cpp" line="303"/>
         <source>Note added.</source>
         <translation>टिप्पणी जोड़ी गई।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="319"/>
+        <location filename="../gui/admin/ticketspage.cpp" line="316"/>
         <source>Describe the problem in a few words.</source>
         <translation>समस्या कुछ शब्दों में बताएँ।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="336"/>
+        <location filename="../gui/admin/ticketspage.cpp" line="333"/>
         <source>There is no order “%1”.</source>
         <translation>“%1” नाम का कोई ऑर्डर नहीं है।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/ticketspage.cpp" line="344"/>
+        <location filename="../gui/admin/ticketspage.cpp" line="341"/>
         <source>Created %1.</source>
         <translation>%1 बनाया गया।</translation>
     </message>

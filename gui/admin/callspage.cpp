@@ -1,7 +1,6 @@
-// Call logs (search, filters, a call's detail as a conversation with tools, usage, cost and latency) and
-// Live calls (in-progress calls with their last lines, refreshed by PostgreSQL notifications or a light
-// poll).
-#include "pages.h"
+// The Call logs page: search, filters, a call's detail as a conversation with tools, usage, cost and
+// latency.
+#include "callspage.h"
 
 #include <QComboBox>
 #include <QFormLayout>
@@ -21,27 +20,13 @@ using namespace Qt::StringLiterals;
 
 namespace vaani::admin {
 
-QString outcomeLabel(const QString &outcome);
-
-namespace {
-QString offset(qint64 ms)
-{
-    return u"%1:%2"_s.arg(ms / 60000, 2, 10, QChar(u'0')).arg((ms / 1000) % 60, 2, 10, QChar(u'0'));
-}
-QString duration(const db::CallRecord &c)
-{
-    const QDateTime end = c.endedAt.isValid() ? c.endedAt : QDateTime::currentDateTimeUtc();
-    return offset(c.startedAt.msecsTo(end));
-}
-} // namespace
-
 CallsPage::CallsPage(AdminContext *ctx, QWidget *parent)
     : AdminPage(ctx, parent)
 {
     m_model = new RecordModel<db::CallRecord>(
         {{tr("Started"), [](const db::CallRecord &c) { return c.startedAt.toLocalTime(); }},
          {tr("Caller"), [](const db::CallRecord &c) { return c.callerMasked; }},
-         {tr("Duration"), [](const db::CallRecord &c) { return duration(c); }},
+         {tr("Duration"), [](const db::CallRecord &c) { return callDuration(c); }},
          {tr("Outcome"), [](const db::CallRecord &c) { return outcomeLabel(c.outcome); }},
          {tr("Turns"), [](const db::CallRecord &c) { return c.turnCount; },
           Qt::AlignRight | Qt::AlignVCenter},
@@ -217,7 +202,7 @@ void CallsPage::showDetail(const db::CallRecord &c)
                         .arg(agent                      ? u"background:#e3f2fd"_s
                              : e.speaker == u"caller"_s ? u"background:#f1f8e9"_s
                                                         : u"color:gray"_s,
-                             who, offset(e.offsetMs), e.truncated ? tr(" (interrupted)") : QString(),
+                             who, callOffset(e.offsetMs), e.truncated ? tr(" (interrupted)") : QString(),
                              e.text.toHtmlEscaped());
             }
             m_transcript->setHtml(html.isEmpty() ? tr("<i>No transcript.</i>") : html);
@@ -253,76 +238,6 @@ void CallsPage::showDetail(const db::CallRecord &c)
                     .arg(c.turnLatencyP95Ms ? QString::number(*c.turnLatencyP95Ms) : u"–"_s)
                     .arg(turns.isEmpty() ? u"–"_s : turns.join(u", "_s))
                     .arg(links.isEmpty() ? QString() : tr("Linked: %1").arg(links.join(u" · "_s))));
-        });
-}
-
-LiveCallsPage::LiveCallsPage(AdminContext *ctx, QWidget *parent)
-    : AdminPage(ctx, parent)
-{
-    m_model = new RecordModel<Live>(
-        {{tr("Caller"), [](const Live &l) { return l.call.callerMasked; }},
-         {tr("Started"), [](const Live &l) { return l.call.startedAt.toLocalTime().time(); }},
-         {tr("Duration"), [](const Live &l) { return duration(l.call); }},
-         {tr("Server"), [](const Live &l) { return l.call.serverInstance; }},
-         {tr("Last lines"), [](const Live &l) { return l.lastLines.join(u"  ·  "_s); }}},
-        this);
-    m_table = makeTable(u"liveCallsTable"_s, m_model, &m_proxy);
-    m_note = new QLabel(this);
-    m_note->setObjectName(u"liveNote"_s);
-    m_note->setWordWrap(true);
-    showNote(0);
-    auto *layout = new QVBoxLayout(this);
-    layout->addWidget(m_note);
-    layout->addWidget(m_table, 1);
-    m_poll.setInterval(ctx->postgres ? 10000 : 2000);
-    connect(&m_poll, &QTimer::timeout, this, &LiveCallsPage::refresh);
-    m_poll.start();
-}
-
-void LiveCallsPage::showNote(qsizetype calls)
-{
-    const QString how = m_ctx->postgres ? tr("Updates as calls happen (PostgreSQL notifications).")
-                                        : tr("Refreshed every 2 seconds.");
-    m_note->setText(calls ? tr("%n call(s) in progress. %1", nullptr, int(calls)).arg(how)
-                          : tr("No call is in progress. Calls show here while they happen, with their last "
-                               "lines; finished calls are in Call logs. %1")
-                                .arg(how));
-}
-
-void LiveCallsPage::setPollInterval(int ms)
-{
-    m_poll.setInterval(ms);
-}
-
-void LiveCallsPage::refresh()
-{
-    if (m_inFlight || !isVisible())
-        return;
-    m_inFlight = true;
-    m_ctx->db
-        ->submit([](db::Repositories &r) -> db::DbResult<QList<Live>> {
-            auto calls = r.calls.active();
-            if (!calls.ok())
-                return calls.error;
-            QList<Live> out;
-            for (const db::CallRecord &c : calls.value) {
-                Live l{c, {}};
-                const auto t = r.calls.transcript(c.id).value;
-                for (qsizetype i = std::max<qsizetype>(0, t.size() - 3); i < t.size(); ++i)
-                    l.lastLines << (t[i].speaker == u"agent"_s ? u"🤖 "_s : u"📞 "_s) + t[i].text;
-                out << l;
-            }
-            return out;
-        })
-        .then(this, [this](db::DbResult<QList<Live>> res) {
-            const LoadDone done{this};
-            m_inFlight = false;
-            if (!res.ok()) {
-                m_note->setText(tr("The database is not reachable."));
-                return;
-            }
-            m_model->setRecords(res.value);
-            showNote(res.value.size());
         });
 }
 

@@ -1,6 +1,6 @@
 // The dashboard: calls per day by outcome, greeting and turn latency (median, p95), cost per day and per
 // call, open tickets by priority, over a date range.
-#include "pages.h"
+#include "dashboardpage.h"
 
 #include <QBarSeries>
 #include <QBarSet>
@@ -26,8 +26,6 @@
 using namespace Qt::StringLiterals;
 
 namespace vaani::admin {
-
-QString priorityLabel(const QString &priority);
 
 namespace {
 int pct(QList<int> v, double p)

@@ -1,6 +1,6 @@
 // The Agent prompts page: versions, editor, save as a new version, diff against any version, activate,
 // roll back. The server reads the active version for each new call.
-#include "pages.h"
+#include "promptspage.h"
 
 #include <QComboBox>
 #include <QCoreApplication>

@@ -1,5 +1,5 @@
 // The Tickets page: filters, list, detail with history and notes, status workflow, assignment, new tickets.
-#include "pages.h"
+#include "ticketspage.h"
 
 #include <QComboBox>
 #include <QCoreApplication>
@@ -19,9 +19,6 @@
 using namespace Qt::StringLiterals;
 
 namespace vaani::admin {
-
-QString statusLabel(const QString &status);
-QString priorityLabel(const QString &priority);
 
 TicketsPage::TicketsPage(AdminContext *ctx, QWidget *parent)
     : AdminPage(ctx, parent)

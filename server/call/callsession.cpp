@@ -135,7 +135,34 @@ CallSession::~CallSession()
 
 void CallSession::armPrewarmExpiry(int timeoutMs)
 {
+    if (m_state == State::Created)
+        setState(State::Prewarmed);
     m_prewarmExpiry.start(timeoutMs);
+}
+
+const char *CallSession::stateName(State s)
+{
+    switch (s) {
+    case State::Created:
+        return "created";
+    case State::Prewarmed:
+        return "prewarmed";
+    case State::Active:
+        return "active";
+    case State::HangingUp:
+        return "hanging-up";
+    case State::Finished:
+        return "finished";
+    }
+    return "?";
+}
+
+void CallSession::setState(State next)
+{
+    if (next == m_state)
+        return;
+    qCDebug(lcSession) << "call" << m_info.callSid << stateName(m_state) << "->" << stateName(next);
+    m_state = next;
 }
 
 qint64 CallSession::offsetMs() const
@@ -186,7 +213,7 @@ void CallSession::attachStream(TelephonyLeg *leg)
     m_prewarmExpiry.stop();
     m_telephony = leg;
     m_clock.start();
-    m_state = State::Active;
+    setState(State::Active);
     if (!m_counted) {
         m_counted = true;
         m_ctx->metrics->callsActive.fetch_add(1);
@@ -250,13 +277,19 @@ void CallSession::onModelReady()
 
 void CallSession::onModelFailed(const QString &reason)
 {
+    endForModelLoss(u"model unavailable: "_s + reason);
+}
+
+void CallSession::endForModelLoss(const QString &reason)
+{
     m_modelFailed = true;
-    m_modelFailure = u"model unavailable: "_s + reason;
+    m_modelFailure = reason;
     if (m_attached) {
         finish(m_modelFailure, u"failed"_s);
         return;
     }
-    // Pre-warmed: if no stream has claimed us yet, end now; otherwise the claimant attaches and we end then.
+    // Pre-warmed: if no stream has claimed us yet, leave the registry and end now; otherwise the claimant
+    // attaches and we end then (never finish while the registry still hands this session out).
     if (m_ctx->registry->removePrewarmed(m_info.callSid, this))
         finish(m_modelFailure, u"failed"_s);
 }
@@ -333,7 +366,7 @@ void CallSession::onModelEvent(const realtime::Event &e)
         m_ctx->metrics->realtimeError(e.errorCode.isEmpty() ? e.errorType : e.errorCode);
         qCWarning(lcRealtime) << "error event:" << e.errorType << e.errorCode << e.errorMessage;
         if (e.errorCode == u"session_expired"_s)
-            finish(u"model session expired"_s, u"failed"_s);
+            endForModelLoss(u"model session expired"_s);
         return;
     default:
         return;
@@ -551,7 +584,7 @@ void CallSession::finish(const QString &reason, const QString &outcome)
 {
     if (m_state == State::Finished)
         return;
-    m_state = State::Finished;
+    setState(State::Finished);
     m_prewarmExpiry.stop();
     m_hangupDeadline.stop();
     qCInfo(lcSession) << "call" << m_info.callSid << "ended:" << outcome << "-" << reason;

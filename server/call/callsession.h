@@ -36,7 +36,11 @@ class CallSession : public QObject
 {
     Q_OBJECT
 public:
-    enum class State { Created, Active, Ending, Finished };
+    // Created → Prewarmed (registered by the webhook, waiting for its stream) → Active (stream attached) →
+    // HangingUp (a transfer, goodbye or hang-up under way) → Finished; Finished can follow any state.
+    // Transitions are logged at debug level (category vaani.server.session).
+    enum class State { Created, Prewarmed, Active, HangingUp, Finished };
+    static const char *stateName(State s);
 
     CallSession(CallInfo info, ServerContext *context, ModelLeg *model);
     ~CallSession() override;
@@ -112,6 +116,10 @@ private:
     void recordTranscript(const QString &speaker, const QString &text);
     qint64 offsetMs() const;
     void finish(const QString &reason, const QString &outcome);
+    void setState(State next);
+    // The model is gone (failed, closed or its session expired): the call ends in the fallback, following the
+    // registry's hand-over protocol when the session is still pre-warmed.
+    void endForModelLoss(const QString &reason);
     // Ends the call through Twilio's REST API with this TwiML when credentials are set (then finishes),
     // else finishes at once: closing the stream runs the TwiML after </Connect>.
     void endWithTwiml(const QByteArray &twiml, const QString &reason, const QString &outcome);
@@ -159,7 +167,6 @@ private:
     bool m_endRequested = false;
     bool m_transferRequested = false;
     QString m_transferTicket;
-    bool m_hangingUp = false;
 
     // Timing and record
     QElapsedTimer m_clock; // from stream start

@@ -137,7 +137,7 @@ void CallSession::flushToolOutputs()
 
 void CallSession::maybeHangUp()
 {
-    if (!(m_endRequested || m_transferRequested) || m_hangingUp || m_state == State::Finished)
+    if (!(m_endRequested || m_transferRequested) || m_state == State::HangingUp || m_state == State::Finished)
         return;
     if (!m_hangupDeadline.isActive())
         m_hangupDeadline.start(m_ctx->settings.hangupDrainTimeoutMs);
@@ -150,9 +150,9 @@ void CallSession::maybeHangUp()
 
 void CallSession::hangUpNow()
 {
-    if (m_hangingUp || m_state == State::Finished)
+    if (m_state == State::HangingUp || m_state == State::Finished)
         return;
-    m_hangingUp = true;
+    setState(State::HangingUp);
     m_hangupDeadline.stop();
     const bool transfer = m_transferRequested;
     endWithTwiml(transfer ? twiml::transfer(m_ctx->settings.humanAgentNumber, m_info.called)
@@ -183,7 +183,7 @@ void CallSession::endWithTwiml(const QByteArray &twiml, const QString &reason, c
 
 void CallSession::endForShutdown(const QString &reason)
 {
-    if (m_hangingUp || m_state == State::Finished)
+    if (m_state == State::HangingUp || m_state == State::Finished)
         return;
     if (!m_attached) {
         // Pre-warmed: end only if no stream has claimed this session (the registry's hand-over protocol); a
@@ -196,7 +196,7 @@ void CallSession::endForShutdown(const QString &reason)
     }
     if (!m_telephony)
         return; // attached and already lost its stream: finishing is under way
-    m_hangingUp = true;
+    setState(State::HangingUp);
     m_hangupDeadline.stop();
     const QString human = m_ctx->settings.humanAgentNumber;
     if (!human.isEmpty())

@@ -9,6 +9,7 @@
 
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QPointer>
 #include <QSemaphore>
 #include <QSignalSpy>
 #include <QTest>
@@ -132,6 +133,119 @@ private Q_SLOTS:
     {
         QTest::qWait(50); // let deleteLater run
         worker.reset();
+    }
+
+    // Every pair of lifecycle events, in both orders, for a call in progress and for one pre-warmed by the
+    // webhook and still waiting for its stream: the session finishes exactly once (a terminating event ends
+    // the calls the pair leaves alive), releases its call slot, leaves the registry and deletes itself.
+    void lifecycleTable_data()
+    {
+        QTest::addColumn<bool>("attached");
+        QTest::addColumn<QString>("first");
+        QTest::addColumn<QString>("second");
+        const QStringList live = {u"caller stop"_s, u"model error"_s,     u"model close"_s,
+                                  u"tool result"_s, u"hang-up request"_s, u"session_expired"_s,
+                                  u"shutdown"_s};
+        const QStringList waiting = {u"stream never started"_s, u"model error"_s, u"model close"_s,
+                                     u"session_expired"_s,      u"shutdown"_s,    u"stream attaches"_s};
+        for (const QString &a : live)
+            for (const QString &b : live)
+                QTest::addRow("live: %s, %s", qPrintable(a), qPrintable(b)) << true << a << b;
+        for (const QString &a : waiting)
+            for (const QString &b : waiting)
+                QTest::addRow("pre-warmed: %s, %s", qPrintable(a), qPrintable(b)) << false << a << b;
+    }
+
+    void lifecycleTable()
+    {
+        QFETCH(bool, attached);
+        QFETCH(QString, first);
+        QFETCH(QString, second);
+        static int n = 0;
+        const QString sid = u"CAtable%1"_s.arg(++n);
+        LoopModel *model;
+        QPointer<CallSession> s = make(&model, sid);
+        QSignalSpy finished(s.data(), &CallSession::finished);
+        LoopTelephony phone;
+        bool onPhone = false;
+        auto attach = [&] {
+            if (CallSession *taken = registry->takePrewarmed(sid)) {
+                taken->attachStream(&phone);
+                onPhone = true;
+            }
+        };
+        if (attached) {
+            s->attachStream(&phone);
+            onPhone = true;
+            model->becomeReady();
+        } else {
+            QVERIFY(registry->addPrewarmed(sid, s));
+            model->becomeReady();
+        }
+        int calls = 0;
+        auto apply = [&](const QString &event) {
+            if (event == u"caller stop"_s) {
+                if (onPhone)
+                    Q_EMIT phone.stopped(u"stop"_s);
+            } else if (event == u"stream attaches"_s) {
+                attach();
+            } else if (event == u"stream never started"_s) {
+                if (s)
+                    s->armPrewarmExpiry(0);
+            } else if (event == u"shutdown"_s) {
+                if (s)
+                    s->endForShutdown(u"server shutting down"_s);
+            } else if (!s) {
+                return; // the model leg went with the session
+            } else if (event == u"model error"_s) {
+                model->serverEvent({{u"type"_s, u"error"_s},
+                                    {u"error"_s, QJsonObject{{u"type"_s, u"server_error"_s},
+                                                             {u"code"_s, u"server_error"_s},
+                                                             {u"message"_s, u"boom"_s}}}});
+            } else if (event == u"session_expired"_s) {
+                model->serverEvent({{u"type"_s, u"error"_s},
+                                    {u"error"_s, QJsonObject{{u"type"_s, u"invalid_request_error"_s},
+                                                             {u"code"_s, u"session_expired"_s},
+                                                             {u"message"_s, u"Your session hit the maximum "
+                                                                            "duration of 60 minutes."_s}}}});
+            } else if (event == u"model close"_s) {
+                Q_EMIT model->failed(u"socket closed"_s);
+            } else if (event == u"tool result"_s || event == u"hang-up request"_s) {
+                const bool end = event == u"hang-up request"_s;
+                const QString callId = u"call%1"_s.arg(++calls);
+                const QString response = u"rt%1"_s.arg(calls);
+                model->serverEvent(
+                    {{u"type"_s, u"response.created"_s}, {u"response"_s, QJsonObject{{u"id"_s, response}}}});
+                model->serverEvent(
+                    {{u"type"_s, u"response.function_call_arguments.done"_s},
+                     {u"response_id"_s, response},
+                     {u"item_id"_s, QString(u"fc"_s + callId)},
+                     {u"call_id"_s, callId},
+                     {u"name"_s, end ? u"end_call"_s : u"lookup_order"_s},
+                     {u"arguments"_s, end ? u"{\"reason\":\"done\"}"_s : u"{\"order_id\":\"ABC123\"}"_s}});
+                if (s)
+                    model->serverEvent(
+                        {{u"type"_s, u"response.done"_s},
+                         {u"response"_s, QJsonObject{{u"id"_s, response}, {u"status"_s, u"completed"_s}}}});
+                QTest::qWait(30); // the tool's answer comes back from the database thread
+            }
+            QTest::qWait(5);
+        };
+        apply(first);
+        apply(second);
+        // End whatever is still alive: the caller hangs up, or a stream that never came expires.
+        if (s && finished.isEmpty()) {
+            if (onPhone)
+                Q_EMIT phone.stopped(u"stop"_s);
+            else
+                s->armPrewarmExpiry(0);
+        }
+        QTRY_COMPARE(finished.size(), 1);
+        QTRY_VERIFY(s.isNull()); // deleted itself
+        QCOMPARE(finished.size(), 1);
+        QCOMPARE(registry->active(), 0);
+        QVERIFY(!registry->hasPrewarmed(sid));
+        QCOMPARE(metrics->callsActive.load(), 0);
     }
 
     void stopAndModelFailureTogetherFinishOnce()

@@ -76,6 +76,20 @@ std::unique_ptr<TwilioSimulator> ServerHarness::newCall()
     return sim;
 }
 
+std::unique_ptr<TwilioSimulator> ServerHarness::connectCall()
+{
+    auto sim = newCall();
+    QSignalSpy answered(sim.get(), &TwilioSimulator::webhookAnswered);
+    sim->placeCall();
+    if (!answered.wait(5000) || sim->webhookStatus != 200)
+        return nullptr;
+    QSignalSpy connected(sim.get(), &TwilioSimulator::streamConnected);
+    sim->openStream();
+    if (!connected.wait(5000))
+        return nullptr;
+    return sim;
+}
+
 HttpResult ServerHarness::wait(QNetworkReply *reply)
 {
     QEventLoop loop;

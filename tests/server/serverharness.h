@@ -40,6 +40,8 @@ public:
 
     // A simulator pointed at this server, signing with the harness's token.
     std::unique_ptr<TwilioSimulator> newCall();
+    // newCall(), the webhook answered 200 and the stream connected; nullptr when either did not happen.
+    std::unique_ptr<TwilioSimulator> connectCall();
     HttpResult get(const QString &path, const QList<QPair<QByteArray, QByteArray>> &headers = {});
     HttpResult post(const QString &path, const QByteArray &body,
                     const QList<QPair<QByteArray, QByteArray>> &headers = {});

@@ -28,19 +28,7 @@ class TestCallFlow : public QObject
         return qEnvironmentVariable("VAANI_TEST_TMP") + u"/realtime-client-events.jsonl"_s;
     }
 
-    std::unique_ptr<TwilioSimulator> connectCall()
-    {
-        auto sim = h->newCall();
-        QSignalSpy answered(sim.get(), &TwilioSimulator::webhookAnswered);
-        sim->placeCall();
-        if (!answered.wait(5000) || sim->webhookStatus != 200)
-            return nullptr;
-        QSignalSpy connected(sim.get(), &TwilioSimulator::streamConnected);
-        sim->openStream();
-        if (!connected.wait(5000))
-            return nullptr;
-        return sim;
-    }
+    std::unique_ptr<TwilioSimulator> connectCall() { return h->connectCall(); }
 
     bool startHarness(const std::function<void(ServerOptions &)> &tweak = {})
     {

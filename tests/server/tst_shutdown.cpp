@@ -20,20 +20,6 @@ class TestShutdown : public QObject
 {
     Q_OBJECT
 
-    static std::unique_ptr<TwilioSimulator> connect(ServerHarness &h)
-    {
-        auto sim = h.newCall();
-        QSignalSpy answered(sim.get(), &TwilioSimulator::webhookAnswered);
-        sim->placeCall();
-        if (!answered.wait(5000) || sim->webhookStatus != 200)
-            return nullptr;
-        QSignalSpy connected(sim.get(), &TwilioSimulator::streamConnected);
-        sim->openStream();
-        if (!connected.wait(5000))
-            return nullptr;
-        return sim;
-    }
-
 private Q_SLOTS:
     void liveCallsFinishWithinTheGrace_data()
     {
@@ -50,7 +36,7 @@ private Q_SLOTS:
         ServerHarness h;
         h.fake.greetingAudioMs = 600;
         QVERIFY(h.start([&](ServerOptions &o) { o.settings.humanAgentNumber = human; }));
-        auto sim = connect(h);
+        auto sim = h.connectCall();
         QVERIFY(sim);
         QTRY_VERIFY_WITH_TIMEOUT(sim->agentBytesPlayed >= 8 * 600, 5000);
         QSignalSpy stopped(h.server(), &Server::stopped);
@@ -97,7 +83,7 @@ private Q_SLOTS:
         ServerHarness h;
         h.fake.greetingAudioMs = 300;
         QVERIFY(h.start());
-        auto sim = connect(h);
+        auto sim = h.connectCall();
         QVERIFY(sim);
         QSignalSpy stopped(h.server(), &Server::stopped);
         QElapsedTimer clock;

@@ -477,38 +477,7 @@ void FakeRealtimeServer::startResponse(Session *s, const QJsonObject &request)
         ++s->turnIndex;
     } else if (turn && !turn->functionName.isEmpty()) {
         // The model decides to call a tool.
-        const QString callId = nextId("call");
-        s->callIds.insert(callId);
-        const QJsonObject item{{u"id"_s, s->itemId},
-                               {u"type"_s, u"function_call"_s},
-                               {u"status"_s, u"completed"_s},
-                               {u"call_id"_s, callId},
-                               {u"name"_s, turn->functionName},
-                               {u"arguments"_s, turn->functionArguments}};
-        QJsonObject added = item;
-        added.insert(u"status"_s, u"in_progress"_s);
-        added.insert(u"arguments"_s, QString());
-        send(s, {{u"type"_s, u"response.output_item.added"_s},
-                 {u"response_id"_s, s->responseId},
-                 {u"output_index"_s, 0},
-                 {u"item"_s, added}});
-        send(s, {{u"type"_s, u"response.function_call_arguments.delta"_s},
-                 {u"response_id"_s, s->responseId},
-                 {u"item_id"_s, s->itemId},
-                 {u"output_index"_s, 0},
-                 {u"call_id"_s, callId},
-                 {u"delta"_s, turn->functionArguments}});
-        send(s, {{u"type"_s, u"response.function_call_arguments.done"_s},
-                 {u"response_id"_s, s->responseId},
-                 {u"item_id"_s, s->itemId},
-                 {u"output_index"_s, 0},
-                 {u"call_id"_s, callId},
-                 {u"name"_s, turn->functionName},
-                 {u"arguments"_s, turn->functionArguments}});
-        send(s, {{u"type"_s, u"response.output_item.done"_s},
-                 {u"response_id"_s, s->responseId},
-                 {u"output_index"_s, 0},
-                 {u"item"_s, item}});
+        const QJsonObject item = sendFunctionCall(s, 0, s->itemId, *turn);
         s->awaitingOutput = true;
         s->active = false;
         send(s,
@@ -614,6 +583,41 @@ void FakeRealtimeServer::streamAudio(Session *s)
     }
 }
 
+QJsonObject FakeRealtimeServer::sendFunctionCall(Session *s, int outputIndex, const QString &itemId,
+                                                 const FakeTurn &turn)
+{
+    const QString callId = nextId("call");
+    s->callIds.insert(callId);
+    const QJsonObject item{
+        {u"id"_s, itemId},      {u"type"_s, u"function_call"_s}, {u"status"_s, u"completed"_s},
+        {u"call_id"_s, callId}, {u"name"_s, turn.functionName},  {u"arguments"_s, turn.functionArguments}};
+    QJsonObject added = item;
+    added.insert(u"status"_s, u"in_progress"_s);
+    added.insert(u"arguments"_s, QString());
+    send(s, {{u"type"_s, u"response.output_item.added"_s},
+             {u"response_id"_s, s->responseId},
+             {u"output_index"_s, outputIndex},
+             {u"item"_s, added}});
+    send(s, {{u"type"_s, u"response.function_call_arguments.delta"_s},
+             {u"response_id"_s, s->responseId},
+             {u"item_id"_s, itemId},
+             {u"output_index"_s, outputIndex},
+             {u"call_id"_s, callId},
+             {u"delta"_s, turn.functionArguments}});
+    send(s, {{u"type"_s, u"response.function_call_arguments.done"_s},
+             {u"response_id"_s, s->responseId},
+             {u"item_id"_s, itemId},
+             {u"output_index"_s, outputIndex},
+             {u"call_id"_s, callId},
+             {u"name"_s, turn.functionName},
+             {u"arguments"_s, turn.functionArguments}});
+    send(s, {{u"type"_s, u"response.output_item.done"_s},
+             {u"response_id"_s, s->responseId},
+             {u"output_index"_s, outputIndex},
+             {u"item"_s, item}});
+    return item;
+}
+
 void FakeRealtimeServer::finishResponse(Session *s, const QString &status, const QString &reason)
 {
     s->audioTimer.stop();
@@ -632,32 +636,8 @@ void FakeRealtimeServer::finishResponse(Session *s, const QString &status, const
     const FakeTurn *call = std::exchange(s->callAfterSpeech, nullptr);
     if (call && status != u"completed"_s)
         --s->turnIndex; // interrupted before its function call: the next response tries the turn again
-    if (call && status == u"completed"_s) {
-        const QString callId = nextId("call");
-        s->callIds.insert(callId);
-        const QJsonObject fn{{u"id"_s, nextId("item")},       {u"type"_s, u"function_call"_s},
-                             {u"status"_s, u"completed"_s},   {u"call_id"_s, callId},
-                             {u"name"_s, call->functionName}, {u"arguments"_s, call->functionArguments}};
-        QJsonObject added = fn;
-        added.insert(u"status"_s, u"in_progress"_s);
-        added.insert(u"arguments"_s, QString());
-        send(s, {{u"type"_s, u"response.output_item.added"_s},
-                 {u"response_id"_s, s->responseId},
-                 {u"output_index"_s, 1},
-                 {u"item"_s, added}});
-        send(s, {{u"type"_s, u"response.function_call_arguments.done"_s},
-                 {u"response_id"_s, s->responseId},
-                 {u"item_id"_s, fn.value(u"id"_s)},
-                 {u"output_index"_s, 1},
-                 {u"call_id"_s, callId},
-                 {u"name"_s, call->functionName},
-                 {u"arguments"_s, call->functionArguments}});
-        send(s, {{u"type"_s, u"response.output_item.done"_s},
-                 {u"response_id"_s, s->responseId},
-                 {u"output_index"_s, 1},
-                 {u"item"_s, fn}});
-        output.append(fn);
-    }
+    if (call && status == u"completed"_s)
+        output.append(sendFunctionCall(s, 1, nextId("item"), *call));
     QJsonObject details;
     if (!reason.isEmpty())
         details = {{u"type"_s, status}, {u"reason"_s, reason}};

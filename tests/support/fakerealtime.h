@@ -109,6 +109,9 @@ private:
     void startResponse(Session *s, const QJsonObject &request);
     void streamAudio(Session *s);
     void finishResponse(Session *s, const QString &status, const QString &reason);
+    // A function_call item as the API streams it (added, arguments delta and done, item done); returns the
+    // item.
+    QJsonObject sendFunctionCall(Session *s, int outputIndex, const QString &itemId, const FakeTurn &turn);
     void processAudio(Session *s, const QByteArray &mulaw);
     QString nextId(const char *prefix);
 

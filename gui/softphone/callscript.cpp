@@ -154,22 +154,19 @@ void CallScript::next()
         sendWavBytes(f.readAll(), st.argument);
         return;
     }
-    case ScriptStep::Kind::Say: {
-        m_tts = std::make_unique<QProcess>();
-        connect(m_tts.get(), &QProcess::finished, this,
-                [this, text = st.argument](int code, QProcess::ExitStatus) {
-                    if (code != 0) {
-                        fail(u"espeak-ng failed to say '%1'"_s.arg(text));
-                        return;
-                    }
-                    sendWavBytes(m_tts->readAllStandardOutput(), u"espeak-ng output"_s);
-                });
-        connect(m_tts.get(), &QProcess::errorOccurred, this, [this](QProcess::ProcessError) {
-            fail(u"cannot run espeak-ng (apt-get install espeak-ng): "_s + m_tts->errorString());
-        });
-        m_tts->start(u"espeak-ng"_s, {u"-v"_s, u"hi"_s, u"-s"_s, u"150"_s, u"--stdout"_s, st.argument});
+    case ScriptStep::Kind::Say:
+        m_voice.say(st.argument,
+                    [this, text = st.argument](const QList<std::int16_t> &pcm, const QString &error) {
+                        if (m_done || m_index >= m_steps.size() || m_steps.at(m_index).argument != text)
+                            return; // the script moved on (failed or hung up) while espeak-ng was speaking
+                        if (!error.isEmpty()) {
+                            fail(u"espeak-ng could not say '%1': %2"_s.arg(text, error));
+                            return;
+                        }
+                        m_call->pushCallerAudio(pcm);
+                        m_waitingForSend = true;
+                    });
         return;
-    }
     case ScriptStep::Kind::Dtmf:
         m_call->sendDtmf(st.argument);
         next();

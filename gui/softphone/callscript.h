@@ -10,9 +10,10 @@
 //   hangup                        send `stop` and close
 // Runs against a SoftphoneCall; emits finished(ok, message) once.
 
+#include "espeakvoice.h"
+
 #include <QList>
 #include <QObject>
-#include <QProcess>
 #include <QString>
 #include <QTimer>
 
@@ -62,7 +63,7 @@ private:
     qint64 m_stepStartAgentSamples = 0; // … and when the current step started
     bool m_waitingForSend = false;
     bool m_done = false;
-    std::unique_ptr<QProcess> m_tts;
+    EspeakVoice m_voice; // speech for `say`
 };
 
 } // namespace vaani::softphone

@@ -147,17 +147,15 @@ private Q_SLOTS:
             QFAIL("espeak-ng is required (scripts/vaani installs it)");
         ServerHarness h;
         EspeakVoice voice;
-        h.fake.voice = [&voice](const QString &text, std::function<void(const QByteArray &)> done) {
-            voice.say(text, [done](const QByteArray &mulaw, const QString &) { done(mulaw); });
-        };
+        h.fake.speakWith(&voice);
         h.fake.sayOutput = &FakeRealtimeServer::hinglishToolAnswer;
         h.fake.turns = {FakeTurn{u"Mera order ABC123 kahan hai?"_s, u"lookup_order"_s,
                                  u"{\"order_id\":\"ABC123\"}"_s, u"{output}"_s, 1000}};
         QVERIFY(h.start());
         QByteArray greeting;
         QString error;
-        voice.say(h.fake.greetingTranscript, [&](const QByteArray &a, const QString &e) {
-            greeting = a;
+        voice.say(h.fake.greetingTranscript, [&](const QList<std::int16_t> &a, const QString &e) {
+            greeting = mulaw::encode(a);
             error = e;
         });
         QTRY_VERIFY_WITH_TIMEOUT(!greeting.isEmpty() || !error.isEmpty(), 10000);
@@ -199,7 +197,8 @@ private Q_SLOTS:
                  qPrintable(transcript.at(2).text));
         QVERIFY(!transcript.at(2).text.contains(u'{'));
         QByteArray answer;
-        voice.say(transcript.at(2).text, [&](const QByteArray &a, const QString &) { answer = a; });
+        voice.say(transcript.at(2).text,
+                  [&](const QList<std::int16_t> &a, const QString &) { answer = mulaw::encode(a); });
         QTRY_VERIFY_WITH_TIMEOUT(!answer.isEmpty(), 10000);
         QTRY_VERIFY_WITH_TIMEOUT(sim->agentAudioKept.size() >= greeting.size() + answer.size(), 20000);
         QVERIFY(sim->agentAudioKept.mid(greeting.size()).contains(answer.left(8 * 500)));
@@ -216,9 +215,7 @@ private Q_SLOTS:
         ServerHarness h;
         EspeakVoice voice;
         h.fake.useDemoScript();
-        h.fake.voice = [&voice](const QString &text, std::function<void(const QByteArray &)> done) {
-            voice.say(text, [done](const QByteArray &mulaw, const QString &) { done(mulaw); });
-        };
+        h.fake.speakWith(&voice);
         QVERIFY(h.start());
         QProcess phone;
         phone.setProgram(QCoreApplication::applicationDirPath() + u"/vaani-softphone"_s);

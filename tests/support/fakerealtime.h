@@ -21,6 +21,10 @@
 #include <functional>
 #include <memory>
 
+namespace vaani {
+class EspeakVoice;
+}
+
 namespace vaani::test {
 
 // The session object as the GA API sends it in session.created (defaults: PCM 24 kHz, server VAD), and
@@ -66,6 +70,9 @@ public:
     // audio/pcmu) instead of a tone of the turn's fixed length; done gets empty audio on failure (then the
     // tone is sent). See EspeakVoice.
     std::function<void(const QString &text, std::function<void(const QByteArray &mulaw)> done)> voice;
+    // Sets `voice` to this espeak-ng voice (μ-law of its 8 kHz speech; a tone, with a warning, when it
+    // fails).
+    void speakWith(EspeakVoice *speech);
     // How a tool's output is put into words where a turn's agentTranscript says {output} (default: as is).
     std::function<QString(const QString &output)> sayOutput;
     // Reads an order or ticket tool's JSON output as a short Hinglish sentence (for sayOutput).

@@ -40,20 +40,13 @@ int main(int argc, char **argv)
     vaani::test::FakeRealtimeServer fake;
     fake.expectedKey = p.value(u"key"_s);
     fake.useDemoScript();
-    vaani::test::EspeakVoice voice;
+    vaani::EspeakVoice voice;
     const bool speak = p.value(u"voice"_s) != u"tone"_s;
-    if (speak && !vaani::test::EspeakVoice::available()) {
+    if (speak && !vaani::EspeakVoice::available()) {
         std::fprintf(stderr, "vaani-fake-realtime: espeak-ng is not installed; the agent beeps instead of "
                              "speaking (scripts/vaani setup installs it)\n");
     } else if (speak) {
-        fake.voice = [&voice](const QString &text, std::function<void(const QByteArray &)> done) {
-            voice.say(text, [text, done](const QByteArray &mulaw, const QString &error) {
-                if (!error.isEmpty())
-                    std::fprintf(stderr, "vaani-fake-realtime: %s; a tone instead of \"%s\"\n",
-                                 qPrintable(error), qPrintable(text));
-                done(mulaw);
-            });
-        };
+        fake.speakWith(&voice);
     }
     if (!fake.listenOn(quint16(p.value(u"port"_s).toUInt()))) {
         std::fprintf(stderr, "vaani-fake-realtime: cannot listen on port %s\n",

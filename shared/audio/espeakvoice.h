@@ -4,20 +4,21 @@
 // without an OpenAI key sounds like speech and its transcript is the words said. Asynchronous (one espeak-ng
 // process per new line, never blocking the event loop); lines already said come from a cache.
 
-#include <QByteArray>
 #include <QHash>
+#include <QList>
 #include <QObject>
 #include <QString>
 
+#include <cstdint>
 #include <functional>
 
-namespace vaani::test {
+namespace vaani {
 
 class EspeakVoice : public QObject
 {
     Q_OBJECT
 public:
-    using Done = std::function<void(const QByteArray &mulaw, const QString &error)>;
+    using Done = std::function<void(const QList<std::int16_t> &pcm8k, const QString &error)>;
     explicit EspeakVoice(QObject *parent = nullptr);
     static bool available(); // espeak-ng is on PATH
     // Calls done (later, or at once for a cached line) with the speech, or with an error and no audio.
@@ -25,7 +26,7 @@ public:
     int wordsPerMinute = 150;
 
 private:
-    QHash<QString, QByteArray> m_cache;
+    QHash<QString, QList<std::int16_t>> m_cache;
 };
 
-} // namespace vaani::test
+} // namespace vaani

@@ -1,6 +1,5 @@
 #include "espeakvoice.h"
 
-#include "mulaw.h"
 #include "resampler.h"
 #include "wav.h"
 
@@ -10,7 +9,7 @@
 
 using namespace Qt::StringLiterals;
 
-namespace vaani::test {
+namespace vaani {
 
 namespace {
 constexpr qsizetype kMaxWavBytes = 32 * 1024 * 1024; // ~12 minutes of espeak-ng's 22 kHz output
@@ -39,7 +38,7 @@ void EspeakVoice::say(const QString &text, Done done)
     connect(p, &QProcess::errorOccurred, this, [p, done](QProcess::ProcessError e) {
         if (e != QProcess::FailedToStart)
             return; // a crash also ends in finished()
-        done({}, u"cannot run espeak-ng: "_s + p->errorString());
+        done({}, u"cannot run espeak-ng (apt-get install espeak-ng): "_s + p->errorString());
         p->deleteLater();
     });
     connect(p, &QProcess::readyReadStandardOutput, this, [p] {
@@ -59,12 +58,12 @@ void EspeakVoice::say(const QString &text, Done done)
             return;
         }
         Resampler down(wav.sampleRate, 8000);
-        const QByteArray mulaw = mulaw::encode(down.process(wav.monoPcm16()));
-        m_cache.insert(text, mulaw);
-        done(mulaw, {});
+        const QList<std::int16_t> pcm = down.process(wav.monoPcm16());
+        m_cache.insert(text, pcm);
+        done(pcm, {});
     });
     p->start(u"espeak-ng"_s,
              {u"-v"_s, u"hi"_s, u"-s"_s, QString::number(wordsPerMinute), u"--stdout"_s, line});
 }
 
-} // namespace vaani::test
+} // namespace vaani

@@ -17,7 +17,8 @@ inline bool isPlainObject(QByteArrayView text)
 }
 
 // One pass over a plain object (isPlainObject): for each of `keys` (names without quotes), how many times it
-// occurs as a key anywhere (at any depth) and, for its last occurrence, its value when that is a string. A
+// occurs as a key anywhere (at any depth) and, for its last occurrence, its depth (1 = a member of the outer
+// object) and its value when that is a string. A
 // name counts as a key when its closing quote is followed by ':' (JSON whitespace allowed around it). String
 // values are skipped whole, so a value never counts as a key.
 inline const char *skipSpace(const char *p, const char *end)
@@ -32,6 +33,7 @@ template<int N> struct KeyScan
     int count[N] = {};
     QByteArrayView value[N];
     bool stringValue[N] = {};
+    int depth[N] = {};
 };
 
 template<int N> inline KeyScan<N> scanKeys(QByteArrayView text, const QByteArrayView (&keys)[N])
@@ -39,10 +41,13 @@ template<int N> inline KeyScan<N> scanKeys(QByteArrayView text, const QByteArray
     KeyScan<N> r;
     const char *p = text.data();
     const char *end = p + text.size();
+    int depth = 0;
     while (p < end) {
         const char *open = static_cast<const char *>(std::memchr(p, '"', size_t(end - p)));
         if (!open)
             break;
+        for (const char *c = p; c < open; ++c) // outside strings: nesting
+            depth += (*c == '{' || *c == '[') ? 1 : (*c == '}' || *c == ']') ? -1 : 0;
         const char *close = static_cast<const char *>(std::memchr(open + 1, '"', size_t(end - open - 1)));
         if (!close)
             break;
@@ -61,6 +66,7 @@ template<int N> inline KeyScan<N> scanKeys(QByteArrayView text, const QByteArray
         if (k >= 0) {
             ++r.count[k];
             r.stringValue[k] = false;
+            r.depth[k] = depth;
         }
         if (p < end && *p == '"') {
             const char *valueEnd = static_cast<const char *>(std::memchr(p + 1, '"', size_t(end - p - 1)));

@@ -85,7 +85,8 @@ bool scanAudioDelta(QByteArrayView text, AudioDeltaView *out)
     static constexpr QByteArrayView keys[] = {"type", "delta", "response_id", "item_id"};
     const auto k = jsonscan::scanKeys(text, keys);
     for (int i = 0; i < 4; ++i) {
-        if (k.count[i] != 1 || !k.stringValue[i])
+        // Members of the event itself: a "delta" inside some nested object is not the audio.
+        if (k.count[i] != 1 || !k.stringValue[i] || k.depth[i] != 1)
             return false;
     }
     if (k.value[0] != "response.output_audio.delta" || !base64::isStrict(k.value[1]))

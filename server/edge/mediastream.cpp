@@ -22,8 +22,8 @@ MediaStream::MediaStream(std::unique_ptr<ws::WebSocket> socket, StreamTokens *to
     , m_limits(limits)
 {
     m_socket->setMaxMessageBytes(m_limits.maxMessageBytes);
-    connect(m_socket.get(), &ws::WebSocket::textMessage, this, &MediaStream::onText);
-    connect(m_socket.get(), &ws::WebSocket::binaryMessage, this, [this](QByteArrayView) {
+    m_socket->setTextHandler([this](QByteArrayView text) { onText(text); });
+    m_socket->setBinaryHandler([this](QByteArrayView) {
         m_metrics->streamError(u"binary_frame"_s);
         if (++m_malformed > m_limits.malformedBudget)
             fail(ws::UnsupportedData, u"binary frames are not part of Media Streams"_s,
@@ -44,7 +44,10 @@ MediaStream::MediaStream(std::unique_ptr<ws::WebSocket> socket, StreamTokens *to
     m_idle.start(std::max(250, m_limits.idleTimeoutMs / 4));
 }
 
-MediaStream::~MediaStream() = default; // the socket closes silently with it
+MediaStream::~MediaStream()
+{
+    m_socket.release()->dispose(); // closing handshake (if not yet done) runs on without this object
+}
 
 void MediaStream::redirect(const QByteArray &twiml, std::function<void(bool ok, const QString &message)> done)
 {

@@ -16,17 +16,17 @@ RealtimeClient::RealtimeClient(RealtimeEndpoint endpoint, Metrics *metrics, QObj
     , m_endpoint(std::move(endpoint))
     , m_metrics(metrics)
 {
-    m_socket.setMaxMessageBytes(realtime::kMaxServerEventBytes);
-    connect(&m_socket, &ws::WebSocket::textMessage, this, &RealtimeClient::onText);
-    connect(&m_socket, &ws::WebSocket::binaryMessage, this, [this](QByteArrayView) {
+    m_socket->setMaxMessageBytes(realtime::kMaxServerEventBytes);
+    m_socket->setTextHandler([this](QByteArrayView text) { onText(text); });
+    m_socket->setBinaryHandler([this](QByteArrayView) {
         m_metrics->realtimeError(u"malformed_event"_s);
         qCWarning(lcRealtime) << "ignoring a binary message from the Realtime API";
     });
-    connect(&m_socket, &ws::WebSocket::connected, this, [this] {
+    connect(m_socket, &ws::WebSocket::connected, this, [this] {
         if (m_state == State::Connecting)
             m_state = State::AwaitingCreated;
     });
-    connect(&m_socket, &ws::WebSocket::disconnected, this, &RealtimeClient::onDisconnected);
+    connect(m_socket, &ws::WebSocket::disconnected, this, &RealtimeClient::onDisconnected);
     m_deadline.setSingleShot(true);
     connect(&m_deadline, &QTimer::timeout, this, [this] {
         fail(u"Realtime session not ready within %1 ms"_s.arg(m_endpoint.handshakeTimeoutMs),
@@ -37,6 +37,7 @@ RealtimeClient::RealtimeClient(RealtimeEndpoint endpoint, Metrics *metrics, QObj
 RealtimeClient::~RealtimeClient()
 {
     m_state = State::Closed;
+    m_socket->dispose(ws::Normal, "call ended"); // the closing handshake runs on without this client
 }
 
 void RealtimeClient::onDisconnected()
@@ -44,22 +45,22 @@ void RealtimeClient::onDisconnected()
     if (m_state == State::Closed)
         return;
     if (m_state == State::Connecting) {
-        const int status = m_socket.httpStatus();
+        const int status = m_socket->httpStatus();
         const bool auth = status == 401 || status == 403;
-        fail(u"cannot connect to Realtime API: "_s + m_socket.errorString(),
+        fail(u"cannot connect to Realtime API: "_s + m_socket->errorString(),
              auth ? u"unauthorized"_s : u"connect"_s);
         return;
     }
-    if (m_socket.closeCode() == ws::Abnormal) {
+    if (m_socket->closeCode() == ws::Abnormal) {
         const QString why =
-            m_socket.errorString().isEmpty() ? u"connection closed"_s : m_socket.errorString();
+            m_socket->errorString().isEmpty() ? u"connection closed"_s : m_socket->errorString();
         fail(u"connection to Realtime API lost: "_s + why, u"connection_lost"_s);
         return;
     }
-    const QString reason =
-        m_socket.closeReason().isEmpty()
-            ? u"connection closed (code %1)"_s.arg(int(m_socket.closeCode()))
-            : u"closed by server: %1 (code %2)"_s.arg(m_socket.closeReason()).arg(int(m_socket.closeCode()));
+    const QString reason = m_socket->closeReason().isEmpty()
+                               ? u"connection closed (code %1)"_s.arg(int(m_socket->closeCode()))
+                               : u"closed by server: %1 (code %2)"_s.arg(m_socket->closeReason())
+                                     .arg(int(m_socket->closeCode()));
     fail(reason, u"closed"_s);
 }
 
@@ -83,7 +84,7 @@ void RealtimeClient::connectSocket()
     m_state = State::Connecting;
     m_deadline.start(m_endpoint.handshakeTimeoutMs);
     qCDebug(lcRealtime) << "connecting to" << url.toString(QUrl::RemoveQuery);
-    m_socket.open(url, headers);
+    m_socket->open(url, headers);
 }
 
 void RealtimeClient::warmUp()
@@ -118,9 +119,9 @@ void RealtimeClient::sendSessionUpdate()
 
 void RealtimeClient::send(const QByteArray &clientEvent)
 {
-    if (m_state == State::Closed || !m_socket.isOpen())
+    if (m_state == State::Closed || !m_socket->isOpen())
         return;
-    m_socket.sendText(clientEvent);
+    m_socket->sendText(clientEvent);
 }
 
 void RealtimeClient::close()
@@ -129,10 +130,10 @@ void RealtimeClient::close()
         return;
     m_state = State::Closed;
     m_deadline.stop();
-    if (m_socket.isOpen())
-        m_socket.close(ws::Normal, "call ended");
+    if (m_socket->isOpen())
+        m_socket->close(ws::Normal, "call ended");
     else
-        m_socket.abort();
+        m_socket->abort();
 }
 
 void RealtimeClient::fail(const QString &reason, const QString &metricKind)
@@ -143,7 +144,7 @@ void RealtimeClient::fail(const QString &reason, const QString &metricKind)
     m_deadline.stop();
     m_metrics->realtimeError(metricKind);
     qCWarning(lcRealtime) << reason;
-    m_socket.abort();
+    m_socket->abort();
     Q_EMIT failed(reason);
 }
 

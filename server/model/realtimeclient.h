@@ -49,7 +49,7 @@ private:
     RealtimeEndpoint m_endpoint;
     Metrics *m_metrics;
     realtime::SessionConfig m_config;
-    ws::WebSocket m_socket{this};
+    ws::WebSocket *m_socket = new ws::WebSocket(this); // a child (it moves with the client); disposed
     QTimer m_deadline{this}; // parented: moves with the session to the stream's thread
     State m_state = State::Idle;
     bool m_configured = false; // start() was called

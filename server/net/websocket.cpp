@@ -7,10 +7,11 @@
 
 #include <QCoreApplication>
 #include <QEvent>
+#include <QPointer>
 #include <QRandomGenerator>
 #include <QSocketNotifier>
 #include <QSslSocket>
-#include <QStringDecoder>
+#include <QThread>
 
 #include <cerrno>
 #include <cstring>
@@ -41,86 +42,7 @@ char *scratch()
     return buffer.data();
 }
 
-bool validCloseCode(quint16 c)
-{
-    return (c >= 1000 && c <= 1003) || (c >= 1007 && c <= 1011) || (c >= 3000 && c <= 4999);
-}
-
-bool isUtf8(QByteArrayView s)
-{
-    const auto *p = reinterpret_cast<const uchar *>(s.data());
-    qsizetype i = 0;
-    for (; i < s.size(); ++i) {
-        if (p[i] >= 0x80)
-            break;
-    }
-    if (i == s.size())
-        return true; // the usual case: JSON with base64 audio is ASCII
-    QStringDecoder decoder(QStringDecoder::Utf8, QStringDecoder::Flag::Stateless);
-    const QString decoded = decoder(s);
-    Q_UNUSED(decoded);
-    return !decoder.hasError();
-}
-
 } // namespace
-
-HeaderStatus decodeFrameHeader(const uchar *p, qsizetype avail, bool expectMasked, FrameHeader *h)
-{
-    if (avail < 2)
-        return HeaderStatus::Incomplete;
-    h->fin = p[0] & 0x80;
-    h->opcode = p[0] & 0x0F;
-    h->masked = p[1] & 0x80;
-    quint64 len = p[1] & 0x7F;
-    qsizetype header = 2;
-    if (len == 126) {
-        if (avail < 4)
-            return HeaderStatus::Incomplete;
-        len = (quint64(p[2]) << 8) | p[3];
-        header = 4;
-        if (len < 126) {
-            h->error = "length not in its shortest form";
-            return HeaderStatus::Invalid;
-        }
-    } else if (len == 127) {
-        if (avail < 10)
-            return HeaderStatus::Incomplete;
-        if (p[2] & 0x80) {
-            h->error = "64-bit length with the most significant bit set";
-            return HeaderStatus::Invalid;
-        }
-        len = 0;
-        for (int i = 0; i < 8; ++i)
-            len = (len << 8) | p[2 + i];
-        header = 10;
-        if (len <= 0xFFFF) {
-            h->error = "length not in its shortest form";
-            return HeaderStatus::Invalid;
-        }
-    }
-    if (p[0] & 0x70) {
-        h->error = "reserved bits set without an extension";
-        return HeaderStatus::Invalid;
-    }
-    const quint8 op = h->opcode;
-    if (!(op <= 2 || (op >= 8 && op <= 10))) {
-        h->error = "unknown opcode";
-        return HeaderStatus::Invalid;
-    }
-    if (h->masked != expectMasked) {
-        h->error = expectMasked ? "client frames must be masked" : "server frames must not be masked";
-        return HeaderStatus::Invalid;
-    }
-    if (op >= 8 && (!h->fin || len > 125)) {
-        h->error = "fragmented or oversized control frame";
-        return HeaderStatus::Invalid;
-    }
-    if (h->masked)
-        header += 4;
-    h->length = len;
-    h->headerBytes = header;
-    return HeaderStatus::Ok;
-}
 
 namespace detail {
 QRandomGenerator64 &maskRng()
@@ -213,7 +135,7 @@ bool WebSocket::event(QEvent *e)
 
 void WebSocket::adoptServerSide(int fd, const QByteArray &alreadyRead)
 {
-    m_client = false;
+    setRole(false);
     m_fd = fd;
     setNoDelay(fd);
     watchFd();
@@ -280,38 +202,14 @@ void WebSocket::flush()
 
 void WebSocket::appendFrame(Opcode op, QByteArrayView payload)
 {
-    const qsizetype n = payload.size();
-    char header[14];
-    qsizetype h = 0;
-    header[h++] = char(0x80 | quint8(op));
-    const char maskBit = m_client ? char(0x80) : char(0);
-    if (n < 126) {
-        header[h++] = char(maskBit | char(n));
-    } else if (n <= 0xFFFF) {
-        header[h++] = char(maskBit | 126);
-        header[h++] = char(n >> 8);
-        header[h++] = char(n);
-    } else {
-        header[h++] = char(maskBit | 127);
-        for (int i = 7; i >= 0; --i)
-            header[h++] = char(quint64(n) >> (8 * i));
-    }
     if (!m_client) {
-        m_out.append(header, h);
-        m_out.append(payload);
+        ws::appendFrame(m_out, op, payload);
         return;
     }
     const quint32 key = quint32(maskRng().generate());
-    std::memcpy(header + h, &key, 4);
-    const char *k = header + h;
-    h += 4;
-    m_out.append(header, h);
-    const qsizetype at = m_out.size();
-    m_out.resize(at + n);
-    char *dst = m_out.data() + at;
-    const char *src = payload.data();
-    for (qsizetype i = 0; i < n; ++i)
-        dst[i] = char(src[i] ^ k[i & 3]);
+    char k[4];
+    std::memcpy(k, &key, 4);
+    ws::appendFrame(m_out, op, payload, true, k);
 }
 
 void WebSocket::queueText(QByteArrayView utf8)
@@ -335,11 +233,7 @@ void WebSocket::close(quint16 code, QByteArrayView reason)
             abort();
         return;
     }
-    QByteArray payload(2, Qt::Uninitialized);
-    payload[0] = char(code >> 8);
-    payload[1] = char(code);
-    payload += reason.first(std::min<qsizetype>(reason.size(), 123));
-    appendFrame(Opcode::Close, payload);
+    appendFrame(Opcode::Close, closePayload(code, reason));
     m_closeSent = true;
     m_state = State::Closing;
     flush();
@@ -354,6 +248,56 @@ void WebSocket::close(quint16 code, QByteArrayView reason)
 void WebSocket::abort()
 {
     finish();
+}
+
+void WebSocket::setRole(bool client)
+{
+    m_client = client;
+    m_decoder = FrameDecoder(client ? Role::Client : Role::Server, m_maxMessage);
+}
+
+namespace {
+// Keeps disposed sockets until their closing handshake ends; one per thread, deleted with what it still holds
+// when the thread finishes (before its event dispatcher goes) or, on the main thread, by a post routine of
+// the application object (also before the dispatcher goes).
+QObject *mainThreadHolder = nullptr;
+
+QObject *lingerHolder()
+{
+    thread_local QPointer<QObject> holder;
+    if (holder)
+        return holder;
+    auto *h = new QObject;
+    holder = h;
+    QThread *thread = QThread::currentThread();
+    if (QCoreApplication::instance() && thread == QCoreApplication::instance()->thread()) {
+        mainThreadHolder = h;
+        qAddPostRoutine([] {
+            delete mainThreadHolder;
+            mainThreadHolder = nullptr;
+        });
+    } else {
+        QObject::connect(thread, &QThread::finished, h, &QObject::deleteLater);
+    }
+    return h;
+}
+} // namespace
+
+void WebSocket::dispose(quint16 code, QByteArrayView reason)
+{
+    m_onText = nullptr;
+    m_onBinary = nullptr;
+    QObject::disconnect(this, nullptr, nullptr, nullptr);
+    setParent(lingerHolder());
+    if (m_state == State::Closed) {
+        deleteLater();
+        return;
+    }
+    connect(this, &WebSocket::disconnected, this, &QObject::deleteLater);
+    if (m_state == State::Open)
+        close(code, reason);
+    else if (m_state != State::Closing)
+        abort();
 }
 
 void WebSocket::failConnect(const QString &why)
@@ -416,7 +360,7 @@ void WebSocket::finish()
 
 void WebSocket::openForTesting(bool client)
 {
-    m_client = client;
+    setRole(client);
     m_state = State::Open;
 }
 
@@ -501,41 +445,16 @@ qsizetype WebSocket::processInput(char *data, qsizetype size)
         if (deleted == nullptr || *deleted || m_state != State::Open)
             return pos;
     }
-    while (m_state == State::Open || m_state == State::Closing) {
-        const qsizetype avail = size - pos;
-        if (avail < 2)
+    while ((m_state == State::Open || m_state == State::Closing) && pos < size) {
+        const Decoded frame = m_decoder.feed(data + pos, size - pos);
+        if (frame.kind == Decoded::Kind::Incomplete)
             break;
-        const auto *p = reinterpret_cast<const uchar *>(data + pos);
-        FrameHeader h;
-        const HeaderStatus status = decodeFrameHeader(p, avail, !m_client, &h);
-        if (status == HeaderStatus::Incomplete)
-            break;
-        if (status == HeaderStatus::Invalid) {
-            protocolFailure(ProtocolError, h.error);
+        if (frame.kind == Decoded::Kind::Error) {
+            protocolFailure(frame.closeCode, frame.error);
             break;
         }
-        const Opcode op = Opcode(h.opcode);
-        const bool control = h.opcode >= 8;
-        // Lengths come from the peer (up to 2^63 - 1): compare, never add them to anything.
-        const quint64 fragments = op == Opcode::Continuation ? quint64(m_fragments.size()) : 0;
-        if (!control && (h.length > quint64(m_maxMessage) || fragments > quint64(m_maxMessage) - h.length)) {
-            protocolFailure(TooBig, "message too big");
-            break;
-        }
-        if (avail < h.headerBytes)
-            break; // the masking key is still on its way
-        // avail >= h.headerBytes here, so the subtraction cannot wrap.
-        if (h.length > quint64(avail - h.headerBytes))
-            break; // the payload is still on its way (at most m_maxMessage bytes are ever held)
-        const qsizetype len = qsizetype(h.length);
-        char *payload = data + pos + h.headerBytes;
-        if (h.masked) {
-            const char *key = payload - 4;
-            for (qsizetype i = 0; i < len; ++i)
-                payload[i] = char(payload[i] ^ key[i & 3]);
-        }
-        pos += h.headerBytes + len;
-        if (!handleFrame(op, h.fin, payload, len))
+        pos += frame.consumed;
+        if (!handleFrame(frame))
             break;
     }
     return pos;
@@ -543,89 +462,48 @@ qsizetype WebSocket::processInput(char *data, qsizetype size)
 
 bool WebSocket::emitMessage(Opcode op, QByteArrayView payload)
 {
-    bool *deleted = m_deletedFlag; // read before the signal: a slot may delete this object
-    if (op == Opcode::Text) {
-        if (!isUtf8(payload)) {
-            protocolFailure(InvalidPayload, "text message is not UTF-8");
-            return false;
-        }
-        Q_EMIT textMessage(payload);
-    } else {
-        Q_EMIT binaryMessage(payload);
-    }
+    const MessageHandler &handler = op == Opcode::Text ? m_onText : m_onBinary;
+    if (!handler)
+        return true;
+    bool *deleted = m_deletedFlag; // read before the call: the handler may delete this object
+    handler(payload);
     return !(deleted && *deleted) && m_state != State::Closed;
 }
 
-bool WebSocket::handleFrame(Opcode op, bool fin, char *payload, qsizetype size)
+bool WebSocket::handleFrame(const Decoded &frame)
 {
-    const QByteArrayView data(payload, size);
-    switch (op) {
+    switch (frame.opcode) {
     case Opcode::Text:
     case Opcode::Binary:
-        if (m_fragmentOp != Opcode::Continuation) {
-            protocolFailure(ProtocolError, "new message inside a fragmented one");
-            return false;
+    case Opcode::Continuation:
+        if (m_state == State::Closing) {
+            m_fragments.clear();
+            return true; // data after our close frame is discarded (the codec still checks it)
         }
-        if (m_state == State::Closing)
-            return true; // data after our close frame is discarded
-        if (fin)
-            return emitMessage(op, data);
-        m_fragmentOp = op;
-        m_fragments = data.toByteArray();
-        return true;
-    case Opcode::Continuation: {
-        if (m_fragmentOp == Opcode::Continuation) {
-            protocolFailure(ProtocolError, "continuation frame without a message");
-            return false;
-        }
-        m_fragments.append(data);
-        if (!fin)
+        if (frame.opcode != Opcode::Continuation && frame.messageEnd)
+            return emitMessage(frame.messageType, frame.payload); // whole in one frame: no copy
+        m_fragments.append(frame.payload);
+        if (!frame.messageEnd)
             return true;
-        const Opcode whole = std::exchange(m_fragmentOp, Opcode::Continuation);
-        const QByteArray message = std::exchange(m_fragments, QByteArray());
-        return m_state == State::Closing || emitMessage(whole, message);
-    }
+        return emitMessage(frame.messageType, std::exchange(m_fragments, QByteArray()));
     case Opcode::Ping:
         if (m_state == State::Open) {
-            appendFrame(Opcode::Pong, data);
+            appendFrame(Opcode::Pong, frame.payload);
             flush();
         }
         return true;
     case Opcode::Pong:
         return true;
-    case Opcode::Close: {
-        if (size == 1) {
-            protocolFailure(ProtocolError, "close frame with a one-byte body");
-            return false;
-        }
-        quint16 code = NoStatus;
-        if (size >= 2) {
-            code = quint16((quint8(payload[0]) << 8) | quint8(payload[1]));
-            if (!validCloseCode(code)) {
-                protocolFailure(ProtocolError, "invalid close code");
-                return false;
-            }
-            if (!isUtf8(data.sliced(2))) {
-                protocolFailure(InvalidPayload, "close reason is not UTF-8");
-                return false;
-            }
-        }
-        m_closeCode = code;
-        m_closeReason = size > 2 ? QString::fromUtf8(data.sliced(2)) : QString();
+    case Opcode::Close:
+        m_closeCode = frame.closeCode;
+        m_closeReason = QString::fromUtf8(frame.closeReason);
         if (!m_closeSent && m_state == State::Open) {
-            QByteArray echo;
-            if (code != NoStatus) {
-                echo.resize(2);
-                echo[0] = char(code >> 8);
-                echo[1] = char(code);
-            }
-            appendFrame(Opcode::Close, echo);
+            appendFrame(Opcode::Close, closePayload(frame.closeCode, {}));
             m_closeSent = true;
             flush();
         }
         finish();
         return false;
-    }
     }
     return false;
 }
@@ -635,11 +513,7 @@ void WebSocket::protocolFailure(quint16 code, const char *why)
     qCDebug(lcStream) << "WebSocket protocol failure:" << why;
     m_error = QString::fromLatin1(why);
     if (m_state == State::Open) {
-        QByteArray payload(2, Qt::Uninitialized);
-        payload[0] = char(code >> 8);
-        payload[1] = char(code);
-        payload += why;
-        appendFrame(Opcode::Close, payload.left(125));
+        appendFrame(Opcode::Close, closePayload(code, why));
         m_closeSent = true;
         flush();
         if (m_fd >= 0) {

@@ -11,11 +11,14 @@
 // - TLS (wss://, the OpenAI API): the same framing over a QSslSocket.
 // websocket.cpp: framing, reading and writing, closing; websocket_connect.cpp: the client's connect and
 // opening handshake; wshandshake.*: the HTTP side of the handshake shared with the server (StreamUpgrade).
-// Checks: masking by role, reserved bits, opcodes, control-frame rules, fragment order, message size (1009,
-// checked from the frame header before anything is buffered), UTF-8 of text (1007), close codes; pings are
-// answered. Lives on one thread; moveToThread() is allowed before or after connecting (notifiers follow).
+// The protocol's rules (masking by role, reserved bits, opcodes, control frames, fragment order, message size
+// checked from the header before anything is buffered, UTF-8 across fragments, close codes) are the pure
+// codec's (wscodec.*); this class adds the I/O: reading, assembling fragments, answering pings, the closing
+// handshake with its grace period. Lives on one thread; moveToThread() is allowed before or after connecting
+// (notifiers follow). Ownership: the owner creates it and gives it up with dispose().
 
 #include "epolldispatcher.h"
+#include "wscodec.h"
 #include "wshandshake.h"
 
 #include <QByteArray>
@@ -27,6 +30,7 @@
 #include <QTimer>
 #include <QUrl>
 
+#include <functional>
 #include <memory>
 
 class QSocketNotifier;
@@ -34,36 +38,6 @@ class QSslSocket;
 class QHostInfo;
 
 namespace vaani::ws {
-
-enum CloseCode : quint16 {
-    Normal = 1000,
-    GoingAway = 1001,
-    ProtocolError = 1002,
-    UnsupportedData = 1003,
-    NoStatus = 1005,
-    Abnormal = 1006,
-    InvalidPayload = 1007,
-    PolicyViolated = 1008,
-    TooBig = 1009,
-    InternalError = 1011,
-};
-
-// One frame header (RFC 6455 §5.2), decoded from the bytes at hand without reading past `avail`. Invalid:
-// reserved bits, unknown opcode, masking against the role, fragmented or long control frames, a 64-bit length
-// with its top bit set, a length not in its shortest form (`error` says which). `length` is the peer's claim
-// (< 2^63); the caller compares it against its limits and what it holds, never adds to it. Ok as soon as the
-// length is known: `headerBytes` (with the masking key) may still exceed `avail`.
-struct FrameHeader
-{
-    bool fin = false;
-    quint8 opcode = 0;
-    bool masked = false;
-    quint64 length = 0;
-    qsizetype headerBytes = 0; // including the masking key
-    const char *error = "";
-};
-enum class HeaderStatus { Incomplete, Ok, Invalid };
-HeaderStatus decodeFrameHeader(const uchar *p, qsizetype avail, bool expectMasked, FrameHeader *h);
 
 class WebSocket : public QObject, private EpollHandler
 {
@@ -82,7 +56,18 @@ public:
     // errorString()/httpStatus() on failure.
     void open(const QUrl &url, const QList<QPair<QByteArray, QByteArray>> &headers);
 
-    void setMaxMessageBytes(qsizetype bytes) { m_maxMessage = bytes; }
+    void setMaxMessageBytes(qsizetype bytes)
+    {
+        m_maxMessage = bytes;
+        m_decoder.setMaxMessageBytes(bytes);
+    }
+    // Complete messages are handed to these callbacks inside the read that completed them: the view points
+    // into the connection's read buffer and is valid only during the call (copy what you keep). Callbacks,
+    // not signals, so that no one can queue a view past the buffer's reuse. A callback may delete this
+    // object. Unset: such messages are ignored.
+    using MessageHandler = std::function<void(QByteArrayView)>;
+    void setTextHandler(MessageHandler handler) { m_onText = std::move(handler); }
+    void setBinaryHandler(MessageHandler handler) { m_onBinary = std::move(handler); }
 
     // Tests and fuzzers: an open connection without a descriptor (what it sends is kept, unsent) that is
     // given received bytes by feed(), exactly as if read from the socket. feed() returns false when a slot
@@ -102,6 +87,12 @@ public:
     void flush();
     void close(quint16 code, QByteArrayView reason);
     void abort();
+    // The owner is done with this socket; call instead of deleting it. Callbacks and signal connections are
+    // dropped at once; an open socket is closed with `code`; the closing handshake then runs to its end
+    // without the owner (the peer's close frame, or the grace period) and the socket deletes itself. Until
+    // then it is kept by a per-thread holder that deletes what is left when the thread finishes (or, on the
+    // main thread, when the application object is destroyed).
+    void dispose(quint16 code = GoingAway, QByteArrayView reason = "going away");
 
     State state() const { return m_state; }
     bool isOpen() const { return m_state == State::Open; }
@@ -115,9 +106,6 @@ public:
 
 Q_SIGNALS:
     void connected();
-    // A complete message. The view is valid only during the call; copy what you keep.
-    void textMessage(QByteArrayView utf8);
-    void binaryMessage(QByteArrayView data);
     // Emitted once: closed by either side, lost, or failed to connect (then errorString() says why).
     void disconnected();
 
@@ -127,7 +115,6 @@ protected:
 private:
     void epollEvent(quint32 events) override;
     void setWriteInterest(bool on);
-    enum class Opcode : quint8 { Continuation = 0, Text = 1, Binary = 2, Close = 8, Ping = 9, Pong = 10 };
     void onLookedUp(const QHostInfo &info);
     void connectNext();
     void onConnectWritable();
@@ -137,8 +124,9 @@ private:
     qsizetype processInput(char *data, qsizetype size);                 // returns bytes consumed
     bool consumeInput(char *data, qsizetype size, const bool &deleted); // false when deleted
     bool readHandshake(QByteArrayView data, qsizetype *consumed);
-    bool handleFrame(Opcode op, bool fin, char *payload, qsizetype size);
+    bool handleFrame(const Decoded &frame);
     void appendFrame(Opcode op, QByteArrayView payload);
+    void setRole(bool client);
     void protocolFailure(quint16 code, const char *why);
     void failConnect(const QString &why);
     void finish();
@@ -168,8 +156,10 @@ private:
     QByteArray m_out; // bytes the kernel has not taken yet
     qsizetype m_outPos = 0;
     QByteArray m_fragments; // a fragmented message being assembled
-    Opcode m_fragmentOp = Opcode::Continuation;
     qsizetype m_maxMessage = 1 << 20;
+    FrameDecoder m_decoder{Role::Server, m_maxMessage};
+    MessageHandler m_onText;
+    MessageHandler m_onBinary;
     bool m_closeSent = false;
     quint16 m_closeCode = Abnormal;
     QString m_closeReason;

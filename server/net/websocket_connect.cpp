@@ -26,7 +26,7 @@ void WebSocket::open(const QUrl &url, const QList<QPair<QByteArray, QByteArray>>
 {
     if (m_state != State::Idle)
         return;
-    m_client = true;
+    setRole(true);
     m_url = url;
     m_requestHeaders = headers;
     m_state = State::Connecting;

@@ -35,7 +35,7 @@ BenchCall::BenchCall(int index, QUrl server, QString authToken, int durationMs, 
     m_echoed.assign(size_t(m_totalFrames), false);
     m_result.rttNs.reserve(size_t(m_totalFrames));
     m_result.sendLagNs.reserve(size_t(m_totalFrames));
-    connect(&m_ws, &ws::WebSocket::textMessage, this, &BenchCall::onText);
+    m_ws.setTextHandler([this](QByteArrayView text) { onText(text); });
     connect(&m_ws, &ws::WebSocket::connected, this, [this] {
         m_streamSid = u"MZ"_s + m_callSid.mid(2);
         m_ws.sendText(twilio::connectedMessage());

@@ -308,6 +308,32 @@ private Q_SLOTS:
         QCOMPARE(metric(u"vaani_stream_errors_total{kind=\"start_timeout\"}"_s), 1.0);
     }
 
+    // A Media Stream the server closes (here: no start message in time) waits for the caller's side to answer
+    // the close frame, as RFC 6455 §7.1.1 asks, instead of cutting the TCP connection under it: the stream
+    // object deletes itself at once, its socket finishes the handshake on its own.
+    void streamCloseWaitsForTheAnswer()
+    {
+        const QString url = u"ws://127.0.0.1:%1/media-stream"_s.arg(h->port());
+        const QByteArray signature = twilio::computeSignature(h->options.settings.twilioAuthToken, url);
+        QTcpSocket s;
+        s.connectToHost(QHostAddress::LocalHost, h->port());
+        QTRY_COMPARE(s.state(), QAbstractSocket::ConnectedState);
+        s.write(upgradeHead(h->port(), "X-Twilio-Signature: " + signature + "\r\n"));
+        QByteArray in;
+        QTRY_VERIFY((in += s.readAll()).contains("\r\n\r\n"));
+        QVERIFY2(in.startsWith("HTTP/1.1 101"), in.constData());
+        in.remove(0, in.indexOf("\r\n\r\n") + 4);
+        // The harness's start deadline is 2 s: then a close frame, 1008.
+        QTRY_VERIFY_WITH_TIMEOUT((in += s.readAll()).size() >= 4, 5000);
+        QCOMPARE(quint8(in[0]), quint8(0x88));
+        QCOMPARE(in.mid(2, 2).toHex(), QByteArray("03f0"));
+        QTest::qWait(300);
+        QCOMPARE(s.state(), QAbstractSocket::ConnectedState);
+        const char answer[] = {char(0x88), char(0x82), 1, 2, 3, 4, char(0x03 ^ 1), char(0xf0 ^ 2)};
+        s.write(answer, sizeof answer);
+        QTRY_COMPARE(s.state(), QAbstractSocket::UnconnectedState);
+    }
+
     void callStatusCallbackUpdatesRecord()
     {
         const QString sid = u"CA33333333333333333333333333333333"_s;

@@ -40,8 +40,7 @@ protected:
     {
         socket = std::make_unique<ws::WebSocket>();
         socket->adoptServerSide(int(fd));
-        QObject::connect(socket.get(), &ws::WebSocket::textMessage, socket.get(),
-                         [this](QByteArrayView t) { texts << t.toByteArray(); });
+        socket->setTextHandler([this](QByteArrayView t) { texts << t.toByteArray(); });
     }
 };
 
@@ -124,8 +123,7 @@ private Q_SLOTS:
         });
         ws::WebSocket client;
         QList<QByteArray> received;
-        connect(&client, &ws::WebSocket::textMessage, this,
-                [&](QByteArrayView t) { received << t.toByteArray(); });
+        client.setTextHandler([&](QByteArrayView t) { received << t.toByteArray(); });
         QSignalSpy connectedSpy(&client, &ws::WebSocket::connected);
         client.open(QUrl(u"ws://127.0.0.1:%1/v1/realtime?model=m"_s.arg(server.serverPort())),
                     {{"Authorization", "Bearer sk-test"}});
@@ -441,6 +439,82 @@ private Q_SLOTS:
                  qPrintable(server.socket->errorString()));
     }
 
+    // Owners used to deleteLater() their socket right after close(), so the closing handshake's grace period
+    // never ran in production: the peer saw the TCP connection end before it could answer the close frame
+    // (and unread bytes turned the close into a reset). dispose() lets the handshake finish without the
+    // owner: the connection stays up until the peer's close frame, then ends, and the socket deletes itself.
+    void disposedSocketFinishesTheClosingHandshake()
+    {
+        RawWsServer server;
+        QVERIFY(server.listen(QHostAddress::LocalHost));
+        QTcpSocket raw;
+        raw.connectToHost(QHostAddress::LocalHost, server.serverPort());
+        QTRY_VERIFY(server.socket != nullptr);
+        QPointer<ws::WebSocket> disposed = server.socket.get();
+        server.socket.release()->dispose(ws::Normal, "call over");
+        QByteArray buffer, payload;
+        int opcode = 0;
+        QVERIFY(readServerFrame(raw, buffer, &opcode, &payload));
+        QCOMPARE(opcode, 8);
+        QCOMPARE(closeCodeOf(payload), quint16(ws::Normal));
+        QCOMPARE(payload.mid(2), QByteArray("call over"));
+        // The server waits for our answer: the connection is still up, the socket still there.
+        QTest::qWait(300);
+        QCOMPARE(raw.state(), QAbstractSocket::ConnectedState);
+        QVERIFY(disposed != nullptr);
+        raw.write(clientFrame(0x88, QByteArray::fromHex("03e8")));
+        QTRY_COMPARE(raw.state(), QAbstractSocket::UnconnectedState);
+        QTRY_VERIFY(disposed == nullptr);
+
+        // A peer that never answers: the grace period ends the connection, and the socket is gone.
+        RawWsServer quiet;
+        QVERIFY(quiet.listen(QHostAddress::LocalHost));
+        QTcpSocket silent;
+        silent.connectToHost(QHostAddress::LocalHost, quiet.serverPort());
+        QTRY_VERIFY(quiet.socket != nullptr);
+        QPointer<ws::WebSocket> quietSocket = quiet.socket.get();
+        quiet.socket.release()->dispose();
+        QTRY_COMPARE_WITH_TIMEOUT(silent.state(), QAbstractSocket::UnconnectedState, 5000);
+        QTRY_VERIFY(quietSocket == nullptr);
+        QCOMPARE(silent.readAll(), QByteArray(QByteArray::fromHex("880c03e9") + "going away"));
+
+        // Disposing a socket that has already closed deletes it.
+        RawWsServer done;
+        QVERIFY(done.listen(QHostAddress::LocalHost));
+        QTcpSocket peer;
+        peer.connectToHost(QHostAddress::LocalHost, done.serverPort());
+        QTRY_VERIFY(done.socket != nullptr);
+        done.socket->abort();
+        QPointer<ws::WebSocket> closedSocket = done.socket.get();
+        done.socket.release()->dispose();
+        QTRY_VERIFY(closedSocket == nullptr);
+    }
+
+    // Message views point into the connection's read buffer, reused by the next read. They are handed to a
+    // callback inside the read that completed them (a signal could be queued, and the view would dangle);
+    // several messages in one read each arrive intact, and a callback may delete the socket.
+    void messagesAreHandedOverInsideTheRead()
+    {
+        auto socket = std::make_unique<ws::WebSocket>();
+        socket->openForTesting(false);
+        QList<QByteArray> seen;
+        bool inFeed = false;
+        socket->setTextHandler([&](QByteArrayView t) {
+            QVERIFY(inFeed);
+            seen << t.toByteArray();
+        });
+        socket->setBinaryHandler([&](QByteArrayView b) { seen << "bin:" + b.toByteArray(); });
+        inFeed = true;
+        QVERIFY(socket->feed(QByteArray(clientFrame(0x81, "one") + clientFrame(0x82, "two") +
+                                        clientFrame(0x01, "thr") + clientFrame(0x80, "ee"))));
+        inFeed = false;
+        QCOMPARE(seen, (QList<QByteArray>{"one", "bin:two", "three"}));
+
+        ws::WebSocket *raw = socket.release();
+        raw->setTextHandler([&](QByteArrayView) { delete raw; });
+        QVERIFY(!raw->feed(QByteArray(clientFrame(0x81, "last") + clientFrame(0x81, "never"))));
+    }
+
     void slowReaderCannotGrowTheSendBuffer()
     {
         // A peer that keeps reading, slowly, so the queue never empties: sent bytes must not pile up in front
@@ -498,15 +572,12 @@ private Q_SLOTS:
         QMutex lastLock;
         connect(
             client, &ws::WebSocket::connected, client, [&] { open = true; }, Qt::DirectConnection);
-        connect(
-            client, &ws::WebSocket::textMessage, client,
-            [&](QByteArrayView t) {
-                QMutexLocker lock(&lastLock);
-                last = t.toByteArray();
-                lastThread = QThread::currentThread();
-                ++received;
-            },
-            Qt::DirectConnection);
+        client->setTextHandler([&](QByteArrayView t) {
+            QMutexLocker lock(&lastLock);
+            last = t.toByteArray();
+            lastThread = QThread::currentThread();
+            ++received;
+        });
         const QUrl url(u"ws://127.0.0.1:%1/"_s.arg(server.serverPort()));
         QMetaObject::invokeMethod(client, [client, url] { client->open(url, {}); });
         QTRY_VERIFY(open.load());
@@ -588,8 +659,7 @@ private Q_SLOTS:
         trust.setCaCertificates({cert});
         client.setSslConfiguration(trust);
         QList<QByteArray> received;
-        connect(&client, &ws::WebSocket::textMessage, this,
-                [&](QByteArrayView t) { received << t.toByteArray(); });
+        client.setTextHandler([&](QByteArrayView t) { received << t.toByteArray(); });
         client.open(QUrl(u"wss://127.0.0.1:%1/v1/realtime"_s.arg(server->serverPort())), {});
         QTRY_VERIFY_WITH_TIMEOUT(client.isOpen(), 10000);
         client.sendText("secure hello");

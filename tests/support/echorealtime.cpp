@@ -62,8 +62,7 @@ void EchoRealtimeServer::adopt(int fd)
     auto *socket = new ws::WebSocket(this);
     socket->adoptServerSide(fd);
     socket->setProperty("session", initialSession(u"sess_%1"_s.arg(++m_ids)));
-    connect(socket, &ws::WebSocket::textMessage, this,
-            [this, socket](QByteArrayView text) { onText(socket, text); });
+    socket->setTextHandler([this, socket](QByteArrayView text) { onText(socket, text); });
     connect(socket, &ws::WebSocket::disconnected, socket, &QObject::deleteLater);
     socket->sendText(compact({{u"type"_s, u"session.created"_s},
                               {u"event_id"_s, u"event_%1"_s.arg(++m_ids)},

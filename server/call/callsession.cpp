@@ -41,10 +41,14 @@ db::AgentPrompt CallSession::builtInPrompt()
     return p;
 }
 
-CallSession::CallSession(CallInfo info, ServerContext *context, ModelLeg *model)
+CallSession::CallSession(CallInfo info, ServerContext *context, ModelLeg *model, Clock clock)
     : m_info(std::move(info))
     , m_ctx(context)
     , m_model(model)
+    , m_playback(clock)
+    , m_gate([this](const QByteArray &event) { m_model->send(event); })
+    , m_record(context->db, m_info.callSid, clock)
+    , m_clock(clock)
 {
     m_model->setParent(this);
     connect(m_model, &ModelLeg::ready, this, &CallSession::onModelReady);
@@ -62,50 +66,21 @@ CallSession::CallSession(CallInfo info, ServerContext *context, ModelLeg *model)
     connect(&m_hangupDeadline, &QTimer::timeout, this, &CallSession::hangUpNow);
     if (m_ctx->lifecycle)
         connect(m_ctx->lifecycle, &Lifecycle::endCalls, this, &CallSession::endForShutdown);
+}
 
-    // The call row exists from the webhook; start() is idempotent and creates it when the stream came first.
+void CallSession::openRecord()
+{
+    // One CallSid, one call record: a session serves the call only if its row is new or still in progress. A
+    // row that ended already (a webhook replayed after the call, or after a restart) is never written again;
+    // the session then ends at once, before its model session starts.
+    if (m_record.isOpen())
+        return;
     db::CallStart s;
     s.callSid = m_info.callSid;
     s.callerNumber = m_info.caller;
     s.calledNumber = m_info.called;
     s.serverInstance = m_ctx->settings.instance;
-    // One CallSid, one call record: a session owns the row only if it is new or still in progress. A row
-    // that ended already (a webhook replayed after the call, or after a restart) is never written again; the
-    // session then ends at once, before its model session starts.
-    m_ctx->db
-        ->submit([s, id = m_callId, owned = m_ownsRecord](db::Repositories &r) {
-            auto c = r.calls.start(s);
-            if (c.ok()) {
-                *id = c.value.id;
-                *owned = c.value.outcome == u"in_progress"_s;
-            }
-            return c;
-        })
-        .then(this, [this](db::DbResult<db::CallRecord> c) {
-            // Always from the event loop: a continuation attached to a finished job runs at once, which here
-            // would be inside the constructor, before the webhook has registered this session.
-            QMetaObject::invokeMethod(
-                this, [this, c] { onRecordChecked(c); }, Qt::QueuedConnection);
-        });
-}
-
-void CallSession::record(std::function<db::DbResult<bool>(db::Repositories &, qint64)> fn)
-{
-    m_ctx->db->submit([sid = m_info.callSid, id = m_callId, owned = m_ownsRecord,
-                       fn = std::move(fn)](db::Repositories &r) -> db::DbResult<bool> {
-        if (!*owned)
-            return false; // another call's record (see the constructor): never written
-        if (*id == 0) {
-            auto c = r.calls.findBySid(sid);
-            if (!c.ok())
-                return c.error;
-            *id = c.value.id;
-        }
-        auto result = fn(r, *id);
-        if (!result.ok())
-            qCWarning(lcDb) << "call record not updated:" << result.error.message;
-        return result;
-    });
+    m_record.open(s, this, [this](const db::DbResult<db::CallRecord> &c) { onRecordChecked(c); });
 }
 
 void CallSession::onRecordChecked(const db::DbResult<db::CallRecord> &c)
@@ -135,6 +110,7 @@ CallSession::~CallSession()
 
 void CallSession::armPrewarmExpiry(int timeoutMs)
 {
+    openRecord();
     if (m_state == State::Created)
         setState(State::Prewarmed);
     m_prewarmExpiry.start(timeoutMs);
@@ -165,15 +141,11 @@ void CallSession::setState(State next)
     m_state = next;
 }
 
-qint64 CallSession::offsetMs() const
-{
-    return m_clock.isValid() ? m_clock.elapsed() : 0;
-}
-
 void CallSession::start(const db::AgentPrompt &prompt)
 {
     if (m_started || m_state == State::Finished || m_duplicate)
         return;
+    openRecord();
     if (!m_recordChecked) {
         // The model session starts only once the call's record is known to be this session's to serve.
         m_pendingPrompt = prompt;
@@ -209,10 +181,11 @@ void CallSession::attachStream(TelephonyLeg *leg)
         finish(u"call already handled"_s, u"duplicate"_s);
         return;
     }
+    openRecord();
     m_attached = true;
     m_prewarmExpiry.stop();
     m_telephony = leg;
-    m_clock.start();
+    m_record.startClock();
     setState(State::Active);
     if (!m_counted) {
         m_counted = true;
@@ -246,12 +219,7 @@ void CallSession::recordPromptAndStream()
     const std::optional<qint64> promptId = m_prompt.id ? std::optional<qint64>(m_prompt.id) : std::nullopt;
     const std::optional<int> promptVersion =
         m_prompt.id ? std::optional<int>(m_prompt.version) : std::nullopt;
-    const QString streamSid = m_telephony ? m_telephony->streamSid() : QString();
-    if (!promptId && streamSid.isEmpty())
-        return;
-    record([streamSid, promptId, promptVersion](db::Repositories &r, qint64 id) {
-        return r.calls.setStream(id, streamSid, promptId, promptVersion);
-    });
+    m_record.promptAndStream(m_telephony ? m_telephony->streamSid() : QString(), promptId, promptVersion);
 }
 
 void CallSession::streamLost(const QString &reason)
@@ -272,7 +240,7 @@ void CallSession::onModelReady()
     const QString instruction =
         u"Greet the caller now. Say exactly this greeting, warmly and naturally, and nothing else: "_s +
         greeting;
-    requestResponse(QJsonObject{{u"instructions"_s, instruction}});
+    m_gate.request(QJsonObject{{u"instructions"_s, instruction}});
 }
 
 void CallSession::onModelFailed(const QString &reason)
@@ -294,18 +262,6 @@ void CallSession::endForModelLoss(const QString &reason)
         finish(m_modelFailure, u"failed"_s);
 }
 
-void CallSession::requestResponse(const QJsonObject &response)
-{
-    if (!m_activeResponse.isEmpty() || m_responseRequested) {
-        // Never a second response.create while one is active: send it after response.done.
-        m_pendingCreate = true;
-        m_pendingCreateBody = response;
-        return;
-    }
-    m_responseRequested = true;
-    m_model->send(realtime::responseCreate(response));
-}
-
 void CallSession::onModelEvent(const realtime::Event &e)
 {
     using realtime::ServerEvent;
@@ -314,8 +270,7 @@ void CallSession::onModelEvent(const realtime::Event &e)
         onAudioDelta(e);
         return;
     case ServerEvent::ResponseCreated:
-        m_activeResponse = e.responseId;
-        m_responseRequested = false;
+        m_gate.created(e.responseId);
         return;
     case ServerEvent::OutputAudioDone:
         sealMark(); // the item's last audio gets its mark now
@@ -328,23 +283,16 @@ void CallSession::onModelEvent(const realtime::Event &e)
         onSpeechStarted();
         return;
     case ServerEvent::SpeechStopped:
-        m_speechStoppedAt.start();
+        m_speechStoppedAtMs = m_clock();
         m_awaitingTurnAudio = true;
         return;
     case ServerEvent::InputTranscriptionCompleted:
         if (!e.text.trimmed().isEmpty())
-            recordTranscript(u"caller"_s, e.text.trimmed());
+            m_record.transcript(u"caller"_s, e.text.trimmed());
         return;
     case ServerEvent::OutputAudioTranscriptDone:
-        if (!e.text.trimmed().isEmpty()) {
-            recordTranscript(u"agent"_s, e.text.trimmed());
-            m_agentItemSeq.insert(e.itemId, m_transcriptSeq);
-            if (e.itemId == m_pendingTruncatedItem) {
-                m_pendingTruncatedItem.clear();
-                const int seq = m_transcriptSeq;
-                record([seq](db::Repositories &r, qint64 id) { return r.calls.markTruncated(id, seq); });
-            }
-        }
+        if (!e.text.trimmed().isEmpty())
+            m_record.transcript(u"agent"_s, e.text.trimmed(), e.itemId);
         return;
     case ServerEvent::FunctionCallArgumentsDone:
         onFunctionCall(e.callId, e.name, e.arguments);
@@ -359,8 +307,7 @@ void CallSession::onModelEvent(const realtime::Event &e)
             return;
         }
         if (e.errorCode == u"conversation_already_has_active_response"_s) {
-            m_responseRequested = false;
-            m_pendingCreate = true;
+            m_gate.refusedAsActive();
             return;
         }
         m_ctx->metrics->realtimeError(e.errorCode.isEmpty() ? e.errorType : e.errorCode);
@@ -375,12 +322,12 @@ void CallSession::onModelEvent(const realtime::Event &e)
 
 void CallSession::onAudioDelta(const realtime::Event &e)
 {
-    if (m_cancelledResponses.contains(e.responseId) || e.audio.isEmpty())
+    if (m_gate.isCancelled(e.responseId) || e.audio.isEmpty())
         return;
     const qint64 bytes = base64::decodedSize(e.audio);
     if (e.itemId != m_audioItemId)
         m_audioItemId = e.itemId;
-    m_itemReceivedBytes[e.itemId] += bytes;
+    m_playback.received(e.itemId, bytes);
     if (!m_attached || !m_telephony) {
         if (m_agentBacklogBytes + bytes > m_ctx->settings.agentBufferBytes)
             return; // a greeting longer than the buffer: the rest is dropped rather than delaying the call
@@ -395,133 +342,63 @@ void CallSession::forwardAgentAudio(const QByteArray &payload, const QString &it
 {
     if (!m_telephony)
         return;
-    if (m_unmarked.bytes > 0 && m_unmarked.itemId != itemId)
-        sealMark(); // marks never span two items
-    if (m_sentChunks.empty() && m_unmarked.bytes == 0)
-        m_playbackClock.start(); // nothing queued at Twilio: this plays from now
-    m_unmarked.itemId = itemId;
-    m_unmarked.epoch = m_clearEpoch;
-    m_unmarked.bytes += bytes;
-    QString mark;
-    if (m_unmarked.bytes >= kMarkEveryBytes) {
-        mark = u"a"_s + QString::number(++m_markCounter);
-        m_unmarked.mark = mark;
-        m_sentChunks.push_back(std::exchange(m_unmarked, {QString(), 0, QString(), m_clearEpoch}));
-    }
-    m_telephony->sendMedia(payload, mark);
+    const PlaybackLedger::Marks marks = m_playback.sent(itemId, bytes);
+    if (!marks.before.isEmpty())
+        m_telephony->sendMark(marks.before);
+    m_telephony->sendMedia(payload, marks.after);
     if (!m_firstAudioSent) {
         m_firstAudioSent = true;
-        m_firstAudioMs = int(offsetMs());
-        m_ctx->metrics->firstAudioMs.observe(double(*m_firstAudioMs));
+        m_record.firstAudio();
+        m_ctx->metrics->firstAudioMs.observe(double(*m_record.firstAudioMs()));
     }
-    if (m_awaitingTurnAudio && m_speechStoppedAt.isValid()) {
+    if (m_awaitingTurnAudio && m_speechStoppedAtMs >= 0) {
         m_awaitingTurnAudio = false;
-        const int latency = int(m_speechStoppedAt.elapsed());
-        m_turnLatencies << latency;
+        const int latency = int(m_clock() - m_speechStoppedAtMs);
         m_ctx->metrics->turnLatencyMs.observe(latency);
-        const db::CallTurn turn{0, int(m_turnLatencies.size()), latency, offsetMs()};
-        record([turn](db::Repositories &r, qint64 id) {
-            db::CallTurn t = turn;
-            t.callId = id;
-            return r.calls.addTurn(t);
-        });
+        m_record.turn(latency);
     }
 }
 
 void CallSession::sealMark()
 {
-    if (m_unmarked.bytes == 0 || !m_telephony)
+    if (!m_telephony)
         return;
-    m_unmarked.mark = u"a"_s + QString::number(++m_markCounter);
-    m_telephony->sendMark(m_unmarked.mark);
-    m_sentChunks.push_back(std::exchange(m_unmarked, {QString(), 0, QString(), m_clearEpoch}));
-}
-
-qint64 CallSession::heardBytes(const QString &itemId) const
-{
-    // Confirmed by echoed marks, plus what has played since the last echo: Twilio plays the queued audio in
-    // order and without gaps. One frame (20 ms) is held back so the model never hears that the caller heard
-    // more than they did.
-    qint64 heard = m_itemPlayedBytes.value(itemId);
-    qint64 budget = m_playbackClock.isValid() ? std::max<qint64>(0, m_playbackClock.elapsed() - 20) * 8 : 0;
-    auto consume = [&](const SentChunk &c) {
-        if (c.epoch != m_clearEpoch)
-            return;
-        const qint64 take = std::min(budget, c.bytes);
-        budget -= take;
-        if (c.itemId == itemId)
-            heard += take;
-    };
-    for (const SentChunk &c : m_sentChunks)
-        consume(c);
-    consume(m_unmarked);
-    return heard;
+    if (const QString mark = m_playback.seal(); !mark.isEmpty())
+        m_telephony->sendMark(mark);
 }
 
 void CallSession::onMarkPlayed(const QString &name)
 {
-    // Twilio echoes marks in order; an echo caused by `clear` belongs to an older epoch and was not heard.
-    while (!m_sentChunks.empty()) {
-        const SentChunk c = m_sentChunks.front();
-        m_sentChunks.pop_front();
-        if (c.epoch == m_clearEpoch)
-            m_itemPlayedBytes[c.itemId] += c.bytes;
-        if (c.mark == name)
-            break;
-    }
-    m_playbackClock.start();
+    m_playback.played(name);
     maybeHangUp();
 }
 
 void CallSession::onSpeechStarted()
 {
-    const bool audioAtTwilio = !m_sentChunks.empty() || m_unmarked.bytes > 0 || !m_agentBacklog.empty();
-    if (!m_activeResponse.isEmpty())
-        m_cancelledResponses.insert(
-            m_activeResponse); // interrupt_response cancels it server-side; drop late deltas
+    const bool audioAtTwilio = m_playback.audioQueued() || !m_agentBacklog.empty();
+    m_gate.cancelActive(); // interrupt_response cancels it server-side; drop late deltas
     if (!audioAtTwilio)
         return;
     // Barge-in: the caller must stop hearing the agent at once.
-    const QString item = m_audioItemId;
-    const qint64 heard = item.isEmpty() ? 0 : heardBytes(item); // before the clear discards the rest
     if (m_telephony)
         m_telephony->sendClear();
-    ++m_clearEpoch;
-    m_unmarked = {QString(), 0, QString(), m_clearEpoch}; // cleared at Twilio: never played
     m_agentBacklog.clear();
     m_agentBacklogBytes = 0;
-    if (item.isEmpty())
-        return;
-    const qint64 received = m_itemReceivedBytes.value(item) / 8;
-    const qint64 played = std::clamp<qint64>(heard / 8, 0, received);
-    if (played < received) {
-        m_model->send(realtime::itemTruncate(item, 0, played));
-        if (m_agentItemSeq.contains(item)) {
-            const int seq = m_agentItemSeq.value(item);
-            record([seq](db::Repositories &r, qint64 id) { return r.calls.markTruncated(id, seq); });
-        } else {
-            m_pendingTruncatedItem = item;
-        }
+    const QString item = m_audioItemId;
+    if (const std::optional<qint64> heardMs = m_playback.clear(item)) {
+        m_model->send(realtime::itemTruncate(item, 0, *heardMs));
+        m_record.truncated(item);
     }
 }
 
 void CallSession::onResponseDone(const realtime::Event &e)
 {
-    if (e.responseId == m_activeResponse || m_activeResponse.isEmpty())
-        m_activeResponse.clear();
-    m_responseRequested = false;
     const double cost = m_ctx->settings.prices.cost(e.usage);
-    if (e.usage.totalTokens > 0 || e.usage.inputAudioTokens > 0 || e.usage.outputAudioTokens > 0) {
-        const realtime::Usage usage = e.usage;
-        record([usage, cost](db::Repositories &r, qint64 id) { return r.calls.addUsage(id, usage, cost); });
-    }
+    if (e.usage.totalTokens > 0 || e.usage.inputAudioTokens > 0 || e.usage.outputAudioTokens > 0)
+        m_record.usage(e.usage, cost);
     if (e.status == u"failed"_s)
         qCWarning(lcRealtime) << "response failed:" << e.errorType << e.errorCode;
-    flushToolOutputs();
-    if (m_pendingCreate && m_activeResponse.isEmpty() && !m_responseRequested && m_toolsInFlight == 0) {
-        m_pendingCreate = false;
-        requestResponse(std::exchange(m_pendingCreateBody, {}));
-    }
+    m_gate.done(e.responseId);
     maybeHangUp();
 }
 
@@ -544,11 +421,11 @@ void CallSession::onCallerMedia(const QByteArray &payload, qint64)
 
 void CallSession::onDtmf(const QString &digit)
 {
-    recordTranscript(u"system"_s, u"Caller pressed %1"_s.arg(digit.left(1)));
+    m_record.transcript(u"system"_s, u"Caller pressed %1"_s.arg(digit.left(1)));
     if (m_model->isReady()) {
         m_model->send(realtime::userTextMessage(
             u"[The caller pressed the key %1 on the phone keypad.]"_s.arg(digit.left(1))));
-        requestResponse();
+        m_gate.request();
     }
 }
 
@@ -565,21 +442,6 @@ void CallSession::onStreamStopped(const QString &reason)
         finish(u"caller hung up ("_s + reason + u')', u"dropped"_s);
 }
 
-void CallSession::recordTranscript(const QString &speaker, const QString &text)
-{
-    const int seq = ++m_transcriptSeq;
-    m_conversation << (speaker == u"agent"_s    ? u"Agent: "_s
-                       : speaker == u"caller"_s ? u"Caller: "_s
-                                                : u"System: "_s) +
-                          text;
-    const db::TranscriptEntry entry{0, 0, seq, speaker, text, offsetMs(), false};
-    record([entry](db::Repositories &r, qint64 id) {
-        db::TranscriptEntry e = entry;
-        e.callId = id;
-        return r.calls.addTranscript(e);
-    });
-}
-
 void CallSession::finish(const QString &reason, const QString &outcome)
 {
     if (m_state == State::Finished)
@@ -592,12 +454,7 @@ void CallSession::finish(const QString &reason, const QString &outcome)
     if (m_telephony)
         m_telephony->close(reason);
     m_telephony = nullptr;
-    db::CallEnd end;
-    end.outcome = outcome;
-    end.reason = reason.left(500);
-    end.firstAudioMs = m_firstAudioMs;
-    end.turnLatenciesMs = m_turnLatencies;
-    record([end](db::Repositories &r, qint64 id) { return r.calls.end(id, end); });
+    m_record.end(outcome, reason);
     if (m_counted)
         m_ctx->metrics->callsActive.fetch_sub(1);
     m_ctx->metrics->callEnded(outcome);

@@ -7,15 +7,15 @@
 // stream attaches, to the stream's worker (it has no parent for that reason). Everything else happens on
 // its own thread. Owns the model leg; holds the telephony leg through a QPointer (the stream owns itself).
 
+#include "callrecorder.h"
 #include "db/models.h"
 #include "db/repositories.h"
 #include "legs.h"
+#include "playbackledger.h"
+#include "responsegate.h"
 #include "servercontext.h"
 
-#include <QElapsedTimer>
-#include <QHash>
 #include <QPointer>
-#include <QSet>
 #include <QTimer>
 
 #include <deque>
@@ -42,7 +42,9 @@ public:
     enum class State { Created, Prewarmed, Active, HangingUp, Finished };
     static const char *stateName(State s);
 
-    CallSession(CallInfo info, ServerContext *context, ModelLeg *model);
+    // Nothing happens until start(), attachStream() or armPrewarmExpiry(): the call's record is opened by the
+    // first of them. `clock`: time for the parts (tests give a fake one).
+    CallSession(CallInfo info, ServerContext *context, ModelLeg *model, Clock clock = steadyClock());
     ~CallSession() override;
 
     const CallInfo &info() const { return m_info; }
@@ -61,21 +63,12 @@ public:
     void endForShutdown(const QString &reason);
 
     static db::AgentPrompt builtInPrompt();
-    // 100 ms of 8 kHz μ-law between marks: barge-in needs no finer grain (the time since the last echo
-    // interpolates), and marks at every 20 ms delta would double Twilio-side messages.
-    static constexpr qint64 kMarkEveryBytes = 800;
+    static constexpr qint64 kMarkEveryBytes = PlaybackLedger::kMarkEveryBytes;
 
 Q_SIGNALS:
     void finished(const QString &reason, const QString &outcome);
 
 private:
-    struct SentChunk
-    {
-        QString mark;
-        qint64 bytes;
-        QString itemId;
-        int epoch;
-    };
     struct PendingAudio
     {
         QByteArray payload;
@@ -85,6 +78,7 @@ private:
 
     // Model side
     void onRecordChecked(const db::DbResult<db::CallRecord> &record);
+    void openRecord();
     void onModelReady();
     void onModelEvent(const realtime::Event &e);
     void onModelFailed(const QString &reason);
@@ -92,29 +86,21 @@ private:
     void onSpeechStarted();
     void onResponseDone(const realtime::Event &e);
     void onFunctionCall(const QString &callId, const QString &name, const QString &arguments);
-    void requestResponse(const QJsonObject &response = {});
     // Caller side
     void onCallerMedia(const QByteArray &payload, qint64 timestampMs);
     void onMarkPlayed(const QString &name);
     void onDtmf(const QString &digit);
     void onStreamStopped(const QString &reason);
     void forwardAgentAudio(const QByteArray &payload, const QString &itemId, qint64 bytes);
+    void sealMark(); // a mark after audio that has none yet
     // Tools
     void completeTool(const QString &callId, const QString &name, const QString &arguments, qint64 startedMs,
                       bool ok, const QJsonObject &output);
-    void flushToolOutputs();
     void startTransfer(const QString &callId, const QString &arguments, const QString &reason,
                        qint64 startedMs);
     void maybeHangUp();
-    void sealMark(); // a mark after audio that has none yet
-    qint64 heardBytes(const QString &itemId) const;
     void hangUpNow();
-    // Record: fn(Repositories&, callId) runs on the database thread after the call's row id is known
-    // (resolved once by the first job, then reused: jobs run in order on that one thread).
-    void record(std::function<db::DbResult<bool>(db::Repositories &, qint64)> fn);
     void recordPromptAndStream();
-    void recordTranscript(const QString &speaker, const QString &text);
-    qint64 offsetMs() const;
     void finish(const QString &reason, const QString &outcome);
     void setState(State next);
     // The model is gone (failed, closed or its session expired): the call ends in the fallback, following the
@@ -123,12 +109,18 @@ private:
     // Ends the call through Twilio's REST API with this TwiML when credentials are set (then finishes),
     // else finishes at once: closing the stream runs the TwiML after </Connect>.
     void endWithTwiml(const QByteArray &twiml, const QString &reason, const QString &outcome);
+    bool ending() const { return m_endRequested || m_transferRequested; }
 
     CallInfo m_info;
     ServerContext *m_ctx;
     ModelLeg *m_model; // child
     QPointer<TelephonyLeg> m_telephony;
     State m_state = State::Created;
+    // The parts: what the caller heard, when responses may be asked for, and the call's record.
+    PlaybackLedger m_playback;
+    ResponseGate m_gate;
+    CallRecorder m_record;
+
     db::AgentPrompt m_prompt;
     bool m_started = false;
     bool m_modelFailed = false;
@@ -143,48 +135,22 @@ private:
     QList<QByteArray> m_callerBacklog;       // until the model is ready
     std::deque<PendingAudio> m_agentBacklog; // until the stream starts
     qint64 m_agentBacklogBytes = 0;
-    std::deque<SentChunk> m_sentChunks; // marks not yet echoed
-    QByteArray m_appendMessage;         // input_audio_buffer.append, rebuilt in place per caller frame
-    // Agent audio sent since the last mark: a mark follows every kMarkEveryBytes of audio, at the end of each
-    // item's audio and before a hang-up, rather than after every delta (each mark is two messages).
-    SentChunk m_unmarked{QString(), 0, QString(), 0};
-    QElapsedTimer m_playbackClock; // since the last mark echo (or since audio started after an idle spell)
-    int m_clearEpoch = 0;
-    quint64 m_markCounter = 0;
-    QString m_audioItemId;
-    QHash<QString, qint64> m_itemReceivedBytes;
-    QHash<QString, qint64> m_itemPlayedBytes;
-    QSet<QString> m_cancelledResponses;
+    QByteArray m_appendMessage; // input_audio_buffer.append, rebuilt in place per caller frame
+    QString m_audioItemId;      // the item whose audio is playing
 
-    // Responses and tools
-    QString m_activeResponse;
-    bool m_responseRequested = false; // response.create sent, response.created not yet seen
-    bool m_pendingCreate = false;
-    QJsonObject m_pendingCreateBody;
-    QSet<QString> m_seenCalls;
-    int m_toolsInFlight = 0;
-    QList<QPair<QString, QString>> m_toolOutputs; // call_id, output JSON
+    // Ending
     bool m_endRequested = false;
     bool m_transferRequested = false;
-    QString m_transferTicket;
+    QTimer m_prewarmExpiry{this}; // parented: they must move with the session
+    QTimer m_hangupDeadline{this};
+    std::optional<std::pair<QString, QString>> m_pendingEnd; // reason, outcome of a redirect under way
+    QString m_endOnAttach; // shutdown reached this session between its hand-over and attachStream()
 
-    // Timing and record
-    QElapsedTimer m_clock; // from stream start
-    QElapsedTimer m_speechStoppedAt;
+    // Turn latency: from the end of the caller's speech to the first agent audio after it
+    Clock m_clock;
+    qint64 m_speechStoppedAtMs = -1;
     bool m_awaitingTurnAudio = false;
     bool m_firstAudioSent = false;
-    std::optional<int> m_firstAudioMs;
-    QList<int> m_turnLatencies;
-    int m_transcriptSeq = 0;
-    QHash<QString, int> m_agentItemSeq; // item id -> transcript seq (to mark truncation)
-    QStringList m_conversation;         // for the transfer ticket
-    QTimer m_prewarmExpiry{this};       // parented: they must move with the session
-    QTimer m_hangupDeadline{this};
-    QString m_pendingTruncatedItem;
-    std::shared_ptr<qint64> m_callId = std::make_shared<qint64>(0); // touched on the database thread only
-    std::optional<std::pair<QString, QString>> m_pendingEnd;        // reason, outcome of a redirect under way
-    QString m_endOnAttach; // shutdown reached this session between its hand-over and attachStream()
-    std::shared_ptr<bool> m_ownsRecord = std::make_shared<bool>(true); // ditto: false for a finished record
 };
 
 } // namespace vaani

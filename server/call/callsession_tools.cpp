@@ -25,10 +25,8 @@ QString compact(const QJsonObject &o)
 void CallSession::onFunctionCall(const QString &callId, const QString &name, const QString &arguments)
 {
     // Both function_call_arguments.done and output_item.done announce a call: handle each call_id once.
-    if (callId.isEmpty() || m_seenCalls.contains(callId) || m_state == State::Finished)
+    if (m_state == State::Finished || !m_gate.toolStarted(callId))
         return;
-    m_seenCalls.insert(callId);
-    ++m_toolsInFlight;
     const qint64 startedMs = QDateTime::currentMSecsSinceEpoch();
     const ToolSpec *tool = ToolRegistry::instance().find(name);
     QJsonObject args;
@@ -46,6 +44,7 @@ void CallSession::onFunctionCall(const QString &callId, const QString &name, con
     switch (tool->kind) {
     case ToolKind::EndCall:
         m_endRequested = true;
+        m_gate.setFinal();
         completeTool(callId, name, arguments, startedMs, true,
                      QJsonObject{{u"ok"_s, true}, {u"hanging_up"_s, true}});
         return;
@@ -78,7 +77,7 @@ void CallSession::startTransfer(const QString &callId, const QString &arguments,
     t.category = u"other"_s;
     t.priority = u"high"_s;
     t.summary = QString(u"Transferred to a human: "_s + reason + u"\n\nConversation so far:\n"_s +
-                        m_conversation.join(u'\n'))
+                        m_record.conversation().join(u'\n'))
                     .left(8000);
     t.author = u"vaani-agent"_s;
     const QString sid = m_info.callSid;
@@ -93,7 +92,7 @@ void CallSession::startTransfer(const QString &callId, const QString &arguments,
         })
         .then(this, [this, callId, arguments, startedMs](db::DbResult<db::Ticket> ticket) {
             m_transferRequested = true;
-            m_transferTicket = ticket.ok() ? ticket.value.code : QString();
+            m_gate.setFinal();
             QJsonObject out{{u"ok"_s, true}, {u"transferring"_s, true}};
             if (ticket.ok())
                 out.insert(u"ticket_id"_s, ticket.value.code);
@@ -106,44 +105,24 @@ void CallSession::completeTool(const QString &callId, const QString &name, const
 {
     if (m_state == State::Finished)
         return;
-    --m_toolsInFlight;
     const int duration = int(QDateTime::currentMSecsSinceEpoch() - startedMs);
     m_ctx->metrics->toolDurationMs.observe(duration);
     const QString result = compact(output);
-    m_toolOutputs.append({callId, result});
-    const db::ToolInvocation inv{0,  0, name.left(64), arguments.left(16000), result.left(16000), duration,
-                                 ok, {}};
-    record([inv](db::Repositories &r, qint64 id) {
-        db::ToolInvocation i = inv;
-        i.callId = id;
-        return r.calls.addToolInvocation(i);
-    });
-    flushToolOutputs();
-}
-
-void CallSession::flushToolOutputs()
-{
-    // All outputs of a response go back together, after its response.done, then one response.create.
-    if (m_toolsInFlight > 0 || m_toolOutputs.isEmpty() || !m_activeResponse.isEmpty() || m_responseRequested)
-        return;
-    for (const auto &[callId, output] : std::exchange(m_toolOutputs, {}))
-        m_model->send(realtime::functionCallOutput(callId, output));
-    if (m_endRequested || m_transferRequested) {
+    m_record.tool(name, arguments, result, duration, ok);
+    m_gate.toolFinished(callId, result); // outputs go back after response.done, then one response.create
+    if (ending())
         maybeHangUp();
-        return;
-    }
-    requestResponse();
 }
 
 void CallSession::maybeHangUp()
 {
-    if (!(m_endRequested || m_transferRequested) || m_state == State::HangingUp || m_state == State::Finished)
+    if (!ending() || m_state == State::HangingUp || m_state == State::Finished)
         return;
     if (!m_hangupDeadline.isActive())
         m_hangupDeadline.start(m_ctx->settings.hangupDrainTimeoutMs);
     // Wait until the goodbye (or "connecting you") has been played to the caller.
     sealMark();
-    if (!m_activeResponse.isEmpty() || m_toolsInFlight > 0 || !m_sentChunks.empty())
+    if (!m_gate.idle() || m_playback.awaitingMarks())
         return;
     hangUpNow();
 }

@@ -135,6 +135,29 @@ private Q_SLOTS:
         worker.reset();
     }
 
+    // Constructing a session has no side effects: the call's record is opened by start(), attachStream() or
+    // armPrewarmExpiry(), whichever comes first, so a creator can wire the session up before anything
+    // happens.
+    void constructorWritesNothing()
+    {
+        auto *model = new LoopModel;
+        auto *s = new CallSession({u"CAquiet"_s, u"+919876543210"_s, u"+918000000000"_s}, &ctx, model);
+        QTest::qWait(50);
+        auto rows = [&] {
+            return worker->submit([](db::Repositories &r) { return r.calls.findBySid(u"CAquiet"_s); })
+                .result()
+                .ok();
+        };
+        QVERIFY(!rows());
+        registry->tryReserve();
+        QVERIFY(registry->addPrewarmed(u"CAquiet"_s, s));
+        s->armPrewarmExpiry(60000);
+        QTRY_VERIFY(rows());
+        QSignalSpy finished(s, &CallSession::finished);
+        s->endForShutdown(u"test over"_s);
+        QCOMPARE(finished.size(), 1);
+    }
+
     // Every pair of lifecycle events, in both orders, for a call in progress and for one pre-warmed by the
     // webhook and still waiting for its stream: the session finishes exactly once (a terminating event ends
     // the calls the pair leaves alive), releases its call slot, leaves the registry and deletes itself.

@@ -1,0 +1,355 @@
+// The parts of a CallSession, each alone and on a fake clock (time moves only when the test says so):
+// PlaybackLedger (marks, what the caller heard, where a barge-in truncates), ResponseGate (one response at a
+// time, tool outputs after response.done) and CallRecorder (the record's writes, against a real SQLite
+// file). The session that composes them is tst_callsession; whole calls are tst_callflow.
+#include "callrecorder.h"
+#include "db/dbworker.h"
+#include "playbackledger.h"
+#include "responsegate.h"
+#include "testenv.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QSignalSpy>
+#include <QTest>
+
+#include <memory>
+
+using namespace vaani;
+using namespace Qt::StringLiterals;
+
+namespace {
+struct FakeClock
+{
+    std::shared_ptr<qint64> now = std::make_shared<qint64>(1'000'000);
+    Clock clock() const
+    {
+        return [n = now] { return *n; };
+    }
+    void advance(qint64 ms) { *now += ms; }
+};
+
+constexpr qint64 kFrame = 160; // 20 ms of 8 kHz μ-law
+
+QStringList types(const QList<QByteArray> &sent)
+{
+    QStringList out;
+    for (const QByteArray &e : sent)
+        out << QJsonDocument::fromJson(e).object().value(u"type"_s).toString();
+    return out;
+}
+} // namespace
+
+class TestCallParts : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    // ---- PlaybackLedger ----
+    void ledgerMarksEveryHundredMillisecondsAndAtItemEnds()
+    {
+        FakeClock t;
+        PlaybackLedger ledger(t.clock());
+        QStringList after;
+        for (int i = 0; i < 12; ++i) {
+            const auto marks = ledger.sent(u"it1"_s, kFrame);
+            QVERIFY(marks.before.isEmpty());
+            after << marks.after;
+        }
+        // A mark after every fifth frame (800 bytes), none in between.
+        QCOMPARE(after, (QStringList{{}, {}, {}, {}, u"a1"_s, {}, {}, {}, {}, u"a2"_s, {}, {}}));
+        QVERIFY(ledger.audioQueued());
+        // Another item's audio: the first item's last 40 ms get their own mark first.
+        const auto next = ledger.sent(u"it2"_s, kFrame);
+        QCOMPARE(next.before, u"a3"_s);
+        QVERIFY(next.after.isEmpty());
+        QCOMPARE(ledger.seal(), u"a4"_s);   // before a hang-up: the rest of it2
+        QCOMPARE(ledger.seal(), QString()); // nothing unmarked left
+        QVERIFY(ledger.awaitingMarks());
+        for (const QString &m : {u"a1"_s, u"a2"_s, u"a3"_s, u"a4"_s})
+            ledger.played(m);
+        QVERIFY(!ledger.awaitingMarks());
+        QVERIFY(!ledger.audioQueued());
+        QCOMPARE(ledger.heardBytes(u"it1"_s), 12 * kFrame);
+        QCOMPARE(ledger.heardBytes(u"it2"_s), kFrame);
+    }
+
+    void ledgerKnowsWhatTheCallerHeard()
+    {
+        FakeClock t;
+        PlaybackLedger ledger(t.clock());
+        ledger.received(u"it1"_s, 15 * kFrame);
+        for (int i = 0; i < 15; ++i)
+            ledger.sent(u"it1"_s, kFrame); // 300 ms queued at Twilio at once, playing from now
+        QCOMPARE(ledger.heardBytes(u"it1"_s), 0);
+        t.advance(20);
+        QCOMPARE(ledger.heardBytes(u"it1"_s), 0); // one frame held back
+        t.advance(130);
+        QCOMPARE(ledger.heardBytes(u"it1"_s), (150 - 20) * 8);
+        // The echo of a1 (100 ms) confirms it; time since the echo adds the rest.
+        ledger.played(u"a1"_s);
+        QCOMPARE(ledger.heardBytes(u"it1"_s), 800);
+        t.advance(70);
+        QCOMPARE(ledger.heardBytes(u"it1"_s), 800 + (70 - 20) * 8);
+        // Never more than was sent, however long it has been.
+        t.advance(10'000);
+        QCOMPARE(ledger.heardBytes(u"it1"_s), 15 * kFrame);
+        QCOMPARE(ledger.heardBytes(u"other"_s), 0);
+    }
+
+    void ledgerCountsItemsInPlayOrder()
+    {
+        FakeClock t;
+        PlaybackLedger ledger(t.clock());
+        for (int i = 0; i < 5; ++i)
+            ledger.sent(u"first"_s, kFrame); // 100 ms
+        for (int i = 0; i < 5; ++i)
+            ledger.sent(u"second"_s, kFrame); // then 100 ms more
+        t.advance(170);
+        QCOMPARE(ledger.heardBytes(u"first"_s), 800);
+        QCOMPARE(ledger.heardBytes(u"second"_s), (170 - 20 - 100) * 8);
+    }
+
+    void ledgerClearTruncatesAtWhatWasHeard()
+    {
+        FakeClock t;
+        PlaybackLedger ledger(t.clock());
+        ledger.received(u"it1"_s, 50 * kFrame); // the model sent a second of audio
+        for (int i = 0; i < 20; ++i)
+            ledger.sent(u"it1"_s, kFrame); // 400 ms of it reached Twilio
+        t.advance(150);
+        const std::optional<qint64> at = ledger.clear(u"it1"_s);
+        QVERIFY(at.has_value());
+        QCOMPARE(*at, 130); // ms heard: 150 - the held-back frame
+        // Cleared audio was never played: its echoes (Twilio echoes marks on clear) do not count as heard,
+        // but a hang-up still waits for them.
+        QVERIFY(ledger.awaitingMarks());
+        for (const QString &m : {u"a1"_s, u"a2"_s, u"a3"_s, u"a4"_s})
+            ledger.played(m);
+        QVERIFY(!ledger.awaitingMarks());
+        QCOMPARE(ledger.heardBytes(u"it1"_s), 0);
+
+        // Everything heard: nothing to truncate.
+        PlaybackLedger done(t.clock());
+        done.received(u"it2"_s, 5 * kFrame);
+        for (int i = 0; i < 5; ++i)
+            done.sent(u"it2"_s, kFrame);
+        done.played(u"a1"_s);
+        QVERIFY(!done.clear(u"it2"_s).has_value());
+        QVERIFY(!done.clear(QString()).has_value());
+    }
+
+    void ledgerPlaysFromNowAfterAnIdleSpell()
+    {
+        FakeClock t;
+        PlaybackLedger ledger(t.clock());
+        for (int i = 0; i < 5; ++i)
+            ledger.sent(u"greeting"_s, kFrame);
+        ledger.played(u"a1"_s);
+        t.advance(5000); // the caller talks for five seconds
+        for (int i = 0; i < 5; ++i)
+            ledger.sent(u"answer"_s, kFrame);
+        QCOMPARE(ledger.heardBytes(u"answer"_s), 0); // starts playing now, not five seconds ago
+        t.advance(60);
+        QCOMPARE(ledger.heardBytes(u"answer"_s), 40 * 8);
+    }
+
+    // ---- ResponseGate ----
+    void gateRunsOneResponseAtATime()
+    {
+        QList<QByteArray> sent;
+        ResponseGate gate([&](const QByteArray &e) { sent << e; });
+        QVERIFY(gate.idle());
+        gate.request(QJsonObject{{u"instructions"_s, u"greet"_s}});
+        QCOMPARE(types(sent), QStringList{u"response.create"_s});
+        QVERIFY(gate.responseActive());
+        gate.request(QJsonObject{{u"instructions"_s, u"second"_s}}); // requested, not yet created: waits
+        QCOMPARE(sent.size(), 1);
+        gate.created(u"r1"_s);
+        gate.request(QJsonObject{{u"instructions"_s, u"third"_s}}); // active: waits (the latest wins)
+        QCOMPARE(sent.size(), 1);
+        gate.done(u"r1"_s);
+        QCOMPARE(types(sent), (QStringList{u"response.create"_s, u"response.create"_s}));
+        QCOMPARE(QJsonDocument::fromJson(sent[1])
+                     .object()
+                     .value(u"response"_s)
+                     .toObject()
+                     .value(u"instructions"_s),
+                 u"third"_s);
+        gate.created(u"r2"_s);
+        gate.done(u"r2"_s);
+        QVERIFY(gate.idle());
+        QCOMPARE(sent.size(), 2);
+        // Refused because one was active after all: asked again after the next done.
+        gate.request();
+        gate.refusedAsActive();
+        QVERIFY(!gate.responseActive());
+        gate.created(u"r3"_s);
+        gate.done(u"r3"_s);
+        QCOMPARE(types(sent).count(u"response.create"_s), 4);
+    }
+
+    void gateSendsToolOutputsAfterResponseDone()
+    {
+        QList<QByteArray> sent;
+        ResponseGate gate([&](const QByteArray &e) { sent << e; });
+        gate.request();
+        gate.created(u"r1"_s);
+        QVERIFY(gate.toolStarted(u"call_a"_s));
+        QVERIFY(!gate.toolStarted(u"call_a"_s)); // announced twice (arguments.done and output_item.done)
+        QVERIFY(!gate.toolStarted(QString()));
+        QVERIFY(gate.toolStarted(u"call_b"_s));
+        QCOMPARE(gate.toolsInFlight(), 2);
+        gate.toolFinished(u"call_a"_s, u"{\"ok\":true}"_s); // the response is still active
+        QCOMPARE(sent.size(), 1);
+        gate.done(u"r1"_s); // call_b still running
+        QCOMPARE(sent.size(), 1);
+        QVERIFY(!gate.idle());
+        gate.toolFinished(u"call_b"_s, u"{\"ok\":false}"_s);
+        QCOMPARE(types(sent), (QStringList{u"response.create"_s, u"conversation.item.create"_s,
+                                           u"conversation.item.create"_s, u"response.create"_s}));
+        const QJsonObject item = QJsonDocument::fromJson(sent[1]).object().value(u"item"_s).toObject();
+        QCOMPARE(item.value(u"type"_s).toString(), u"function_call_output"_s);
+        QCOMPARE(item.value(u"call_id"_s).toString(), u"call_a"_s);
+    }
+
+    void gateEndingSendsOutputsButAsksNoMore()
+    {
+        QList<QByteArray> sent;
+        ResponseGate gate([&](const QByteArray &e) { sent << e; });
+        gate.request();
+        gate.created(u"r1"_s);
+        QVERIFY(gate.toolStarted(u"bye"_s));
+        gate.setFinal();
+        gate.toolFinished(u"bye"_s, u"{\"hanging_up\":true}"_s);
+        gate.done(u"r1"_s);
+        QCOMPARE(types(sent), (QStringList{u"response.create"_s, u"conversation.item.create"_s}));
+        QVERIFY(gate.idle());
+    }
+
+    void gateDropsInterruptedResponses()
+    {
+        ResponseGate gate([](const QByteArray &) {});
+        gate.cancelActive(); // nothing active: nothing cancelled
+        QVERIFY(!gate.isCancelled(QString()));
+        gate.request();
+        gate.created(u"r1"_s);
+        gate.cancelActive();
+        QVERIFY(gate.isCancelled(u"r1"_s));
+        QVERIFY(!gate.isCancelled(u"r2"_s));
+    }
+
+    // ---- CallRecorder ----
+    void recorderWritesTheRecordInOrder()
+    {
+        QString error;
+        db::DbWorker worker(db::DatabaseConfig::fromUrl(
+            u"sqlite://"_s + test::tempDir(u"callparts"_s) + u"/r.db"_s, {}, &error));
+        QVERIFY(worker.initialise(false, false).result().ok());
+        auto count = [&] {
+            return worker.submit([](db::Repositories &r) { return r.calls.list({}); }).result().value.size();
+        };
+        FakeClock t;
+        {
+            CallRecorder idle(&worker, u"CAidle"_s, t.clock());
+            Q_UNUSED(idle); // constructing one writes nothing
+        }
+        QCOMPARE(count(), 0);
+
+        CallRecorder rec(&worker, u"CArec"_s, t.clock());
+        QObject context;
+        std::optional<db::DbResult<db::CallRecord>> checked;
+        rec.open({u"CArec"_s, u"+919876543210"_s, u"+918000000000"_s, u"test"_s, {}, {}, {}}, &context,
+                 [&](const db::DbResult<db::CallRecord> &c) { checked = c; });
+        rec.open({u"CArec"_s, {}, {}, {}, {}, {}, {}}, &context,
+                 [](const db::DbResult<db::CallRecord> &) { QFAIL("opened twice"); });
+        QVERIFY(!checked); // from the event loop, never inside open()
+        QTRY_VERIFY(checked.has_value());
+        QCOMPARE(checked->value.outcome, u"in_progress"_s);
+
+        QCOMPARE(rec.offsetMs(), 0);
+        rec.startClock();
+        t.advance(1200);
+        rec.transcript(u"agent"_s, u"Namaste, Vaani bol rahi hoon"_s, u"item_greet"_s);
+        t.advance(800);
+        rec.firstAudio();
+        rec.transcript(u"caller"_s, u"mera order kahan hai"_s);
+        rec.truncated(u"item_answer"_s); // cut before its transcript arrived
+        t.advance(300);
+        rec.transcript(u"agent"_s, u"Aapka order"_s, u"item_answer"_s);
+        rec.truncated(u"item_greet"_s); // and one whose line exists
+        rec.turn(640);
+        rec.tool(u"lookup_order"_s, u"{\"order_id\":\"ORD-1\"}"_s, u"{\"found\":true}"_s, 12, true);
+        realtime::Usage u;
+        u.inputAudioTokens = 100;
+        u.outputAudioTokens = 50;
+        u.totalTokens = 150;
+        rec.usage(u, 0.01);
+        rec.end(u"resolved"_s, u"agent ended the call"_s);
+        QCOMPARE(rec.conversation(),
+                 (QStringList{u"Agent: Namaste, Vaani bol rahi hoon"_s, u"Caller: mera order kahan hai"_s,
+                              u"Agent: Aapka order"_s}));
+
+        const db::CallRecord call =
+            worker.submit([](db::Repositories &r) { return r.calls.findBySid(u"CArec"_s); }).result().value;
+        const qint64 id = call.id;
+        const auto lines =
+            worker.submit([id](db::Repositories &r) { return r.calls.transcript(id); }).result().value;
+        const auto tools =
+            worker.submit([id](db::Repositories &r) { return r.calls.tools(id); }).result().value;
+        const auto turns =
+            worker.submit([id](db::Repositories &r) { return r.calls.turns(id); }).result().value;
+        QCOMPARE(call.outcome, u"resolved"_s);
+        QCOMPARE(call.firstAudioMs, std::optional<int>(2000));
+        QCOMPARE(call.audioInputTokens, 100);
+        QCOMPARE(lines.size(), 3);
+        QCOMPARE(lines[0].offsetMs, 1200);
+        QCOMPARE(lines[1].offsetMs, 2000);
+        QCOMPARE(lines[2].offsetMs, 2300);
+        QVERIFY(lines[0].truncated);
+        QVERIFY(!lines[1].truncated);
+        QVERIFY(lines[2].truncated);
+        QCOMPARE(tools.size(), 1);
+        QCOMPARE(tools[0].tool, u"lookup_order"_s);
+        QCOMPARE(turns.size(), 1);
+        QCOMPARE(turns[0].latencyMs, 640);
+        QCOMPARE(turns[0].offsetMs, 2300);
+    }
+
+    void recorderNeverWritesAnotherCallsRecord()
+    {
+        QString error;
+        db::DbWorker worker(db::DatabaseConfig::fromUrl(
+            u"sqlite://"_s + test::tempDir(u"callparts"_s) + u"/d.db"_s, {}, &error));
+        QVERIFY(worker.initialise(false, false).result().ok());
+        // The call ended before (a webhook replayed after it).
+        QVERIFY(worker
+                    .submit([](db::Repositories &r) -> db::DbResult<bool> {
+                        const auto c = r.calls.start(
+                            {u"CAold"_s, u"+919876543210"_s, u"+918000000000"_s, u"a"_s, {}, {}, {}});
+                        return r.calls.end(c.value.id, {u"transferred"_s, u"to a human"_s, {}, {}, {}});
+                    })
+                    .result()
+                    .ok());
+        FakeClock t;
+        CallRecorder rec(&worker, u"CAold"_s, t.clock());
+        QObject context;
+        std::optional<db::DbResult<db::CallRecord>> checked;
+        rec.open({u"CAold"_s, u"+919876543210"_s, u"+918000000000"_s, u"b"_s, {}, {}, {}}, &context,
+                 [&](const db::DbResult<db::CallRecord> &c) { checked = c; });
+        QTRY_VERIFY(checked.has_value());
+        QCOMPARE(checked->value.outcome, u"transferred"_s);
+        rec.transcript(u"caller"_s, u"hello?"_s);
+        rec.end(u"duplicate"_s, u"call already handled"_s);
+        const db::CallRecord old =
+            worker.submit([](db::Repositories &r) { return r.calls.findBySid(u"CAold"_s); }).result().value;
+        const qint64 id = old.id;
+        const auto lines =
+            worker.submit([id](db::Repositories &r) { return r.calls.transcript(id); }).result().value;
+        QCOMPARE(old.outcome, u"transferred"_s);
+        QCOMPARE(old.endReason, u"to a human"_s);
+        QVERIFY(lines.isEmpty());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCallParts)
+#include "tst_callparts.moc"

@@ -7,7 +7,7 @@
 #include "logging.h"
 #include "metrics.h"
 #include "ratelimiter.h"
-#include "realtimeclient.h"
+#include "realtimepool.h"
 #include "streamtokens.h"
 #include "worker.h"
 
@@ -166,9 +166,14 @@ Server::Server(ServerOptions options, QObject *parent)
     m_ctx.failureLimiter = m_failureLimiter.get();
     m_ctx.registry = m_registry.get();
     m_ctx.lifecycle = &m_lifecycle;
-    if (!m_ctx.modelFactory) {
-        m_ctx.modelFactory = [this](QObject *p) -> ModelLeg * {
-            return new RealtimeClient(m_ctx.settings.realtime, m_ctx.metrics, p);
+    if (!m_ctx.modelProvider) {
+        // OPENAI_WARM_SESSIONS shared out over the workers; without an API key none are kept warm.
+        m_ctx.modelProvider = [this](int index) -> std::unique_ptr<ModelProvider> {
+            const int workers = m_ctx.workerCount, total = m_ctx.settings.warmSessions;
+            int warm = total / workers + (index < total % workers ? 1 : 0);
+            if (m_ctx.settings.realtime.apiKey.isEmpty())
+                warm = 0;
+            return std::make_unique<RealtimePool>(m_ctx.settings.realtime, m_ctx.metrics, warm);
         };
     }
     m_listener.onDescriptor = [this](qintptr fd) {

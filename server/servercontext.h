@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <functional>
+#include <memory>
 
 namespace vaani {
 
@@ -22,6 +23,7 @@ class StreamTokens;
 class RateLimiter;
 class CallRegistry;
 class ModelLeg;
+class ModelProvider;
 
 // Server-wide announcements to every call, wherever it lives: sessions connect to these at construction and
 // Qt queues each emission to the session's current thread (sessions move between workers).
@@ -47,8 +49,9 @@ struct ServerContext
     std::atomic<bool> endingCalls{false}; // the grace is over: a stream that attaches now is ended at once
     Lifecycle *lifecycle = nullptr;
     std::atomic<int> httpConnections{0};
-    // Creates the model side of a call; tests and the benchmark may replace it.
-    std::function<ModelLeg *(QObject *parent)> modelFactory;
+    // Makes a worker's source of model legs (called on that worker's thread, with its index); tests and the
+    // benchmark may replace it.
+    std::function<std::unique_ptr<ModelProvider>(int workerIndex)> modelProvider;
     int workerCount = 1;
 };
 

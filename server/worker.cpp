@@ -7,7 +7,6 @@
 #include "mediastream.h"
 #include "metrics.h"
 #include "ratelimiter.h"
-#include "realtimepool.h"
 #include "streamtokens.h"
 #include "twiliosignature.h"
 #include "twiml.h"
@@ -52,10 +51,7 @@ void Worker::init()
     m_refused = [this](int status, const QByteArray &reason, const QHostAddress &peer) {
         onRefused(status, reason, peer);
     };
-    const int warm = m_ctx->settings.warmSessions / m_ctx->workerCount +
-                     (m_index < m_ctx->settings.warmSessions % m_ctx->workerCount ? 1 : 0);
-    if (warm > 0 && !m_ctx->settings.realtime.apiKey.isEmpty())
-        m_pool = new RealtimePool(m_ctx->settings.realtime, m_ctx->metrics, warm, this);
+    m_models = m_ctx->modelProvider(m_index);
 }
 
 void Worker::takeSocket(qintptr descriptor)
@@ -328,9 +324,7 @@ http::Response Worker::incomingCall(const http::Request &request, const QHostAdd
 
 CallSession *Worker::createSession(const QString &callSid, const QString &caller, const QString &called)
 {
-    ModelLeg *model = m_pool ? m_pool->take() : nullptr;
-    if (!model)
-        model = m_ctx->modelFactory(nullptr);
+    ModelLeg *model = m_models->takeModel();
     auto *session = new CallSession({callSid, caller, called}, m_ctx, model);
     // The prompt is read per call, so an activated version applies to the next call without a restart.
     m_ctx->db->submit([](db::Repositories &r) { return r.prompts.active(); })

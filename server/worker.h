@@ -25,7 +25,7 @@ namespace vaani {
 
 class CallSession;
 class MediaStream;
-class RealtimePool;
+class ModelProvider;
 
 class Worker : public QObject
 {
@@ -67,7 +67,7 @@ private:
     const int m_index;
     http::Handler m_handler;
     http::RefusalObserver m_refused;
-    RealtimePool *m_pool = nullptr; // OPENAI_WARM_SESSIONS: this worker's share
+    std::unique_ptr<ModelProvider> m_models; // this worker's share of OPENAI_WARM_SESSIONS, else on demand
 };
 
 } // namespace vaani

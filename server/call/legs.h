@@ -60,4 +60,14 @@ Q_SIGNALS:
     void failed(const QString &reason); // could not connect, refused, rejected session, or dropped; once
 };
 
+// Where a call's model leg comes from: a warm session from a pool, else a new connection on demand. One per
+// worker thread (made there by ServerContext::modelProvider, owned by the worker); used on that thread only.
+class ModelProvider
+{
+public:
+    virtual ~ModelProvider() = default;
+    // Never null; the caller owns the leg.
+    virtual ModelLeg *takeModel() = 0;
+};
+
 } // namespace vaani

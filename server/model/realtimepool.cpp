@@ -48,6 +48,13 @@ RealtimeClient *RealtimePool::take()
     return client;
 }
 
+ModelLeg *RealtimePool::takeModel()
+{
+    if (RealtimeClient *warm = take())
+        return warm;
+    return new RealtimeClient(m_endpoint, m_metrics);
+}
+
 void RealtimePool::fill()
 {
     while (m_entries.size() < m_size) {

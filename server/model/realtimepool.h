@@ -3,7 +3,8 @@
 // waiting for session.created takes a few hundred milliseconds; a call that takes a warm session only sends
 // its session.update, so the greeting can be ready when Twilio's stream starts. Sessions that fail are
 // replaced with a back-off (5 s doubling to 60 s, one warning per failure streak); idle ones are replaced
-// after kMaxIdleMs, well inside the API's session lifetime. Lives on the worker's thread.
+// after kMaxIdleMs, well inside the API's session lifetime. Size 0: every call connects on demand. Lives on
+// the worker's thread; owned by the worker (as its ModelProvider).
 
 #include <QElapsedTimer>
 #include <QObject>
@@ -13,7 +14,7 @@
 
 namespace vaani {
 
-class RealtimePool : public QObject
+class RealtimePool : public QObject, public ModelProvider
 {
     Q_OBJECT
 public:
@@ -24,6 +25,8 @@ public:
 
     // A warm session (or one still connecting), or nullptr when none is left; a replacement is started.
     RealtimeClient *take();
+    // ModelProvider: a warm session, else a new client that connects on demand.
+    ModelLeg *takeModel() override;
 
 private:
     struct Entry

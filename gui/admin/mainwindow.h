@@ -2,6 +2,8 @@
 // vaani-admin's main window: a page list on the left (Dashboard, Live calls, Call logs, Orders, Customers,
 // Tickets, Agent prompts), the page on the right, File → Export CSV / Connect to database, View → Refresh,
 // Settings → Language. Leaving a page or closing the window asks about unsaved changes.
+// Threads: the GUI thread only. Owns its pages (Qt parent chain); the AdminContext is its creator's and
+// outlives it.
 
 #include "admincontext.h"
 

@@ -3,6 +3,7 @@
 // data (AdminPage::loaded) — and, on the call log and tickets pages, the detail of the first row — then saves
 // the window as dir/<prefix><page>.png under the name of the page actually on screen. Used for the README's
 // pictures.
+// Threads: the GUI thread only. Owned by its creator (Qt parent); the window it photographs must outlive it.
 
 #include <QObject>
 #include <QStringList>

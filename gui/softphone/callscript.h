@@ -9,6 +9,7 @@
 //   wait-for-hangup [20s]         wait until the server ends the call (fails the call on timeout)
 //   hangup                        send `stop` and close
 // Runs against a SoftphoneCall; emits finished(ok, message) once.
+// Threads: the thread of its call (the GUI thread in the softphone). Does not own the call.
 
 #include "espeakvoice.h"
 

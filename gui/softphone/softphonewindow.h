@@ -1,6 +1,8 @@
 #pragma once
 // The softphone window: server URL, caller number, auth token, Call / Hang up, a keypad that sends DTMF,
 // input and output level meters, mute, the call timer and a scrolling log of protocol events.
+// Threads: the GUI thread only. Owns the current call (a child; replaced when the next one starts) and the
+// audio devices that play and record it.
 
 #include "audiodevices.h"
 #include "softphonecall.h"

@@ -11,6 +11,7 @@
 // framings at once, differing or malformed Content-Length, bare LF, obsolete line folding, control characters
 // or spaces where they cannot be, malformed chunk sizes (400); other HTTP versions (505). The path is never
 // percent-decoded: routes match the bytes as sent.
+// Threads: a value type with no shared state; one parser per connection, used on the connection's thread.
 
 #include "wshandshake.h"
 

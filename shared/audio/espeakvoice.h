@@ -3,6 +3,7 @@
 // the sound comes back as 8 kHz G.711 μ-law — what the real API sends for audio/pcmu — so a local call
 // without an OpenAI key sounds like speech and its transcript is the words said. Asynchronous (one espeak-ng
 // process per new line, never blocking the event loop); lines already said come from a cache.
+// Threads: the thread it lives on (a QObject); owns its espeak-ng processes and the cache.
 
 #include <QHash>
 #include <QList>

@@ -1,5 +1,6 @@
 #pragma once
 // Internal to the data layer: a prepared statement with positional binds and typed errors.
+// Threads: the database thread only (the connection it is given lives there); a value on the stack.
 
 #include "dberror.h"
 #include "models.h"

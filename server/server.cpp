@@ -158,6 +158,11 @@ Server::Server(ServerOptions options, QObject *parent)
     m_rateLimiter = std::make_unique<RateLimiter>(m_options.rateLimitPerMinute);
     m_failureLimiter = std::make_unique<RateLimiter>(m_options.rateLimitPerMinute);
     m_registry = std::make_unique<CallRegistry>(m_options.maxCalls);
+    // Shutdown waits for the last call: told when it ends, from whichever worker ended it.
+    m_registry->setOnIdle([this] {
+        if (m_ctx.draining.load())
+            QMetaObject::invokeMethod(this, &Server::checkShutdown, Qt::QueuedConnection);
+    });
     m_ctx.settings = m_options.settings;
     m_ctx.db = m_db.get();
     m_ctx.metrics = m_metrics.get();
@@ -288,27 +293,43 @@ void Server::shutdown(int graceMs)
                                       .arg(graceMs / 1000.0);
     m_shutdownClock.start();
     m_graceMs = graceMs;
-    m_shutdownPoll.setInterval(100);
-    connect(&m_shutdownPoll, &QTimer::timeout, this, &Server::checkShutdown, Qt::UniqueConnection);
-    m_shutdownPoll.start();
+    // No polling: the registry reports the last call's end; these two timers mark the grace period's end and
+    // the moment ended calls are overdue.
+    m_graceTimer.setSingleShot(true);
+    m_graceTimer.setTimerType(Qt::PreciseTimer); // a coarse timer may fire up to 5 % early
+    m_overdueTimer.setTimerType(Qt::PreciseTimer);
+    connect(&m_graceTimer, &QTimer::timeout, this, &Server::checkShutdown, Qt::UniqueConnection);
+    m_graceTimer.start(graceMs);
+    m_overdueTimer.setSingleShot(true);
+    connect(&m_overdueTimer, &QTimer::timeout, this, &Server::checkShutdown, Qt::UniqueConnection);
+    m_overdueTimer.start(graceMs + m_ctx.settings.hangupDrainTimeoutMs + 2000);
     checkShutdown();
 }
 
 void Server::checkShutdown()
 {
     const int live = m_ctx.registry ? m_ctx.registry->active() : 0;
+    if (m_stopped)
+        return;
     const qint64 spent = m_shutdownClock.elapsed();
-    if (live > 0 && !m_callsEnded && spent >= m_graceMs) {
+    if (live > 0 && !m_ctx.endingCalls.load() && spent < m_graceMs && !m_graceTimer.isActive())
+        m_graceTimer.start(int(m_graceMs - spent)); // woken early: wait for the rest of the grace
+    if (live > 0 && !m_ctx.endingCalls.load() && spent >= m_graceMs) {
         qCInfo(lcServer) << "grace period over: ending" << live << "live call(s)";
         endCalls();
     }
     // Ended calls still play their goodbye or wait for Twilio; after the hang-up drain time they are gone.
-    const bool overdue = m_callsEnded && spent >= m_graceMs + m_ctx.settings.hangupDrainTimeoutMs + 2000;
-    if (live > 0 && !overdue)
+    const qint64 overdueAt = m_graceMs + m_ctx.settings.hangupDrainTimeoutMs + 2000;
+    if (live > 0 && spent < overdueAt) {
+        if (!m_overdueTimer.isActive())
+            m_overdueTimer.start(int(overdueAt - spent));
         return;
+    }
     if (live > 0)
         qCWarning(lcServer) << live << "call(s) did not end in time; stopping anyway";
-    m_shutdownPoll.stop();
+    m_stopped = true;
+    m_graceTimer.stop();
+    m_overdueTimer.stop();
     m_listener.close();
     // The database thread runs jobs in order: once this ping is answered, every record write queued by the
     // calls before it has been done.
@@ -324,7 +345,6 @@ void Server::checkShutdown()
 
 void Server::endCalls()
 {
-    m_callsEnded = true;
     m_ctx.endingCalls = true;
     Q_EMIT m_lifecycle.endCalls(u"server shutting down"_s); // queued to each session's thread
 }

@@ -115,10 +115,11 @@ private:
     int m_lastActive = 0;
     QTimer m_healthTimer;
     bool m_stopping = false;
-    bool m_callsEnded = false;
     int m_graceMs = 0;
     QElapsedTimer m_shutdownClock;
-    QTimer m_shutdownPoll;
+    QTimer m_graceTimer;
+    QTimer m_overdueTimer;
+    bool m_stopped = false; // stopped() emitted or on its way
     Lifecycle m_lifecycle;
 };
 

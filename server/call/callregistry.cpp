@@ -13,9 +13,16 @@ bool CallRegistry::tryReserve()
 
 void CallRegistry::release()
 {
-    QMutexLocker lock(&m_mutex);
-    if (m_active > 0)
-        --m_active;
+    bool idle = false;
+    {
+        QMutexLocker lock(&m_mutex);
+        if (m_active > 0) {
+            --m_active;
+            idle = m_active == 0;
+        }
+    }
+    if (idle && m_onIdle)
+        m_onIdle();
 }
 
 int CallRegistry::active() const

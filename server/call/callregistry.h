@@ -11,6 +11,8 @@
 #include <QMutex>
 #include <QString>
 
+#include <functional>
+
 namespace vaani {
 
 class CallSession;
@@ -24,6 +26,9 @@ public:
     bool tryReserve(); // one more call, if under the limit
     void release();    // a reserved call ended
     int active() const;
+    // Called (on the releasing thread, outside the lock) whenever the last active call ends. Set before the
+    // workers start.
+    void setOnIdle(std::function<void()> onIdle) { m_onIdle = std::move(onIdle); }
     int limit() const { return m_max; }
     bool atLimit() const;
 
@@ -49,6 +54,7 @@ private:
     const int m_max;
     mutable QMutex m_mutex;
     int m_active = 0;
+    std::function<void()> m_onIdle;
     QHash<QString, CallSession *> m_prewarmed;
     struct Streamed
     {

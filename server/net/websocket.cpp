@@ -161,9 +161,12 @@ void WebSocket::flush()
         if (!m_out.isEmpty())
             m_tls->write(m_out);
         m_out.clear();
-        // QSslSocket buffers without limit: the same cap as the plain path.
-        if (m_tls->bytesToWrite() > kMaxBacklogBytes && m_state != State::Closed) {
-            m_error = u"peer is not reading (%1 bytes queued)"_s.arg(m_tls->bytesToWrite());
+        // QSslSocket buffers without limit: the same cap as the plain path. It encrypts what it is given at
+        // once, so the backlog is mostly encrypted bytes its TCP socket holds (bytesToWrite() alone stays
+        // near zero while that grows).
+        const qint64 backlog = m_tls->bytesToWrite() + m_tls->encryptedBytesToWrite();
+        if (backlog > kMaxBacklogBytes && m_state != State::Closed) {
+            m_error = u"peer is not reading (%1 bytes queued)"_s.arg(backlog);
             finishLater();
         }
         return;

@@ -11,6 +11,7 @@
 #include <QSignalSpy>
 #include <QSslCertificate>
 #include <QSslKey>
+#include <QSslSocket>
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QTemporaryDir>
@@ -20,6 +21,7 @@
 #include <QWebSocketServer>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 
 using namespace vaani;
@@ -42,6 +44,16 @@ protected:
         socket->adoptServerSide(int(fd));
         socket->setTextHandler([this](QByteArrayView t) { texts << t.toByteArray(); });
     }
+};
+
+// Hands each accepted descriptor to a callback (which wraps it in a socket of its choice).
+class DescriptorServer : public QTcpServer
+{
+public:
+    std::function<void(qintptr)> onDescriptor;
+
+protected:
+    void incomingConnection(qintptr fd) override { onDescriptor(fd); }
 };
 
 QByteArray clientFrame(quint8 firstByte, QByteArrayView payload, bool mask = true, quint64 claimedLength = 0)
@@ -671,6 +683,48 @@ private Q_SLOTS:
         QSignalSpy peerGone(peer, &QWebSocket::disconnected);
         client.close(ws::Normal, "done");
         QTRY_COMPARE(peerGone.size(), 1); // closed before the secure server is deleted (Qt 6.4)
+
+        // A TLS peer that stops reading: QSslSocket buffers without limit, so the same 4 MiB cap as on plain
+        // TCP must hold there too (the OpenAI leg in production). The peer answers the upgrade by hand, then
+        // reads nothing more.
+        DescriptorServer tcp;
+        QVERIFY(tcp.listen(QHostAddress::LocalHost));
+        std::unique_ptr<QSslSocket> stuck;
+        QByteArray request;
+        tcp.onDescriptor = [&](qintptr fd) {
+            stuck = std::make_unique<QSslSocket>();
+            stuck->setSslConfiguration(serverConfig);
+            stuck->setSocketDescriptor(fd);
+            connect(stuck.get(), &QSslSocket::readyRead, this, [&] {
+                request += stuck->readAll();
+                if (!request.contains("\r\n\r\n"))
+                    return;
+                const qsizetype at = request.indexOf("Sec-WebSocket-Key: ") + 19;
+                const QByteArray nonce = request.mid(at, request.indexOf("\r\n", at) - at);
+                stuck->write(
+                    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    "Sec-WebSocket-Accept: " +
+                    ws::acceptKey(nonce) + "\r\n\r\n");
+                stuck->disconnect(this); // and never reads again
+                stuck->setReadBufferSize(1);
+            });
+            stuck->startServerEncryption();
+        };
+        ws::WebSocket pushing;
+        pushing.setSslConfiguration(trust);
+        QSignalSpy pushingClosed(&pushing, &ws::WebSocket::disconnected);
+        pushing.open(QUrl(u"wss://127.0.0.1:%1/v1/realtime"_s.arg(tcp.serverPort())), {});
+        QTRY_VERIFY_WITH_TIMEOUT(pushing.isOpen(), 10000);
+        const QByteArray chunk(60000, 'x');
+        qint64 pushed = 0;
+        for (int i = 0; i < 3000 && pushingClosed.isEmpty(); ++i) {
+            pushing.sendText(chunk);
+            pushed += chunk.size();
+            QCoreApplication::processEvents();
+        }
+        QTRY_COMPARE(pushingClosed.size(), 1);
+        QVERIFY2(pushing.errorString().contains(u"not reading"_s), qPrintable(pushing.errorString()));
+        QVERIFY2(pushed < 64 * 1024 * 1024, qPrintable(QString::number(pushed)));
     }
 };
 

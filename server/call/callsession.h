@@ -16,6 +16,7 @@
 #include "servercontext.h"
 
 #include <QPointer>
+#include <QSet>
 #include <QTimer>
 
 #include <deque>
@@ -137,6 +138,10 @@ private:
     qint64 m_agentBacklogBytes = 0;
     QByteArray m_appendMessage; // input_audio_buffer.append, rebuilt in place per caller frame
     QString m_audioItemId;      // the item whose audio is playing
+
+    // Caller verification (tools.h): customers this caller proved to be, and wrong answers so far
+    QSet<qint64> m_verifiedCustomers;
+    int m_failedVerifications = 0;
 
     // Ending
     bool m_endRequested = false;

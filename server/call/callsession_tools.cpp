@@ -52,8 +52,15 @@ void CallSession::onFunctionCall(const QString &callId, const QString &name, con
         startTransfer(callId, arguments, args.value(u"reason"_s).toString(), startedMs);
         return;
     case ToolKind::Database:
-        ToolRegistry::run(m_ctx->db, *tool, args, ToolContext{m_info.caller, m_info.callSid})
+        ToolRegistry::run(
+            m_ctx->db, *tool, args,
+            ToolContext{m_info.caller, m_info.callSid, m_verifiedCustomers, m_failedVerifications})
             .then(this, [this, callId, name, arguments, startedMs](ToolResult r) {
+                // Verification is the tools' verdict, kept for the rest of the call.
+                if (r.verifiedCustomer)
+                    m_verifiedCustomers.insert(*r.verifiedCustomer);
+                if (r.verificationFailed)
+                    ++m_failedVerifications;
                 completeTool(callId, name, arguments, startedMs, r.ok, r.output);
             });
         return;

@@ -30,6 +30,84 @@ QString day(const QDateTime &t)
 
 using db::DbError;
 
+// The digits of an answer as the model passed it on ("4321", "43 21", "४३२१").
+QString digitsOf(const QString &s)
+{
+    QString out;
+    for (QChar c : s) {
+        if (c.isDigit() && c.digitValue() >= 0)
+            out += QChar(u'0' + c.digitValue());
+    }
+    return out;
+}
+
+enum class Verdict {
+    Verified,    // the caller's number is the customer's, or they proved it earlier in the call or just now
+    NeedsAnswer, // ask for the last four digits of the registered number
+    WrongAnswer,
+    Locked,  // too many wrong answers in this call
+    NoOwner, // the record belongs to no customer: only what is safe for anyone
+};
+
+// Checks the caller against the customer who owns a record. Records a verification or a wrong answer in
+// *result for the session to keep.
+Verdict verifyCaller(db::Repositories &r, std::optional<qint64> customerId, const QJsonObject &args,
+                     const ToolContext &context, ToolResult *result)
+{
+    if (!customerId)
+        return Verdict::NoOwner;
+    if (context.verifiedCustomers.contains(*customerId))
+        return Verdict::Verified;
+    const auto customer = r.customers.get(*customerId);
+    if (!customer.ok())
+        return Verdict::NoOwner;
+    const QString registered = db::CustomerRepository::normalizePhone(customer.value.phone);
+    if (!registered.isEmpty() && db::CustomerRepository::normalizePhone(context.callerNumber) == registered) {
+        result->verifiedCustomer = *customerId;
+        return Verdict::Verified;
+    }
+    const QString answer = digitsOf(args.value(u"verification"_s).toString());
+    if (answer.isEmpty())
+        return Verdict::NeedsAnswer;
+    if (context.failedVerifications >= kMaxVerificationAttempts)
+        return Verdict::Locked;
+    const bool right = answer.size() == 4 ? registered.endsWith(answer)
+                                          : answer.size() >= 10 &&
+                                                db::CustomerRepository::normalizePhone(answer) == registered;
+    if (right) {
+        result->verifiedCustomer = *customerId;
+        return Verdict::Verified;
+    }
+    result->verificationFailed = true;
+    return Verdict::WrongAnswer;
+}
+
+// What an unverified caller hears about a record that exists.
+QJsonObject unverified(Verdict v, const QString &what)
+{
+    QString message;
+    switch (v) {
+    case Verdict::NeedsAnswer:
+        message = u"%1 exists, but its details are shared only with its owner. Ask the caller for the last "
+                  "four digits of the phone number registered on it, then call this tool again with those "
+                  "digits in 'verification'. Do not give any detail before that."_s.arg(what);
+        break;
+    case Verdict::WrongAnswer:
+        message = u"Those digits do not match the registered number. Say so politely; the caller may try "
+                  "again. Do not give any detail of %1."_s.arg(what);
+        break;
+    case Verdict::Locked:
+        message =
+            u"Too many wrong answers in this call: no more checks. Do not give any detail of %1; offer a "
+            "support ticket or a transfer to a colleague."_s.arg(what);
+        break;
+    case Verdict::Verified:
+    case Verdict::NoOwner:
+        break;
+    }
+    return {{u"ok"_s, true}, {u"found"_s, true}, {u"verified"_s, false}, {u"message"_s, message}};
+}
+
 ToolResult dbFailure(const DbError &e)
 {
     return Tools::error(
@@ -39,14 +117,21 @@ ToolResult dbFailure(const DbError &e)
             : u"The order system had a problem with that request."_s);
 }
 
-db::DbResult<ToolResult> lookupOrder(db::Repositories &r, const QJsonObject &args, const ToolContext &)
+db::DbResult<ToolResult> lookupOrder(db::Repositories &r, const QJsonObject &args, const ToolContext &context)
 {
     const QString code = args.value(u"order_id"_s).toString();
     auto o = r.orders.findByCode(code);
-    if (o.ok())
-        return ToolResult{
-            true,
-            QJsonObject{{u"ok"_s, true}, {u"found"_s, true}, {u"order"_s, Tools::describeOrder(o.value)}}};
+    if (o.ok()) {
+        ToolResult result(true, {});
+        const Verdict v = verifyCaller(r, o.value.customerId, args, context, &result);
+        result.output = v == Verdict::Verified || v == Verdict::NoOwner
+                            ? QJsonObject{{u"ok"_s, true},
+                                          {u"found"_s, true},
+                                          {u"verified"_s, true},
+                                          {u"order"_s, Tools::describeOrder(o.value)}}
+                            : unverified(v, u"An order with ID %1"_s.arg(o.value.code));
+        return result;
+    }
     if (o.error.kind == DbError::Kind::NotFound)
         return ToolResult{
             true, QJsonObject{{u"ok"_s, true},
@@ -63,13 +148,17 @@ db::DbResult<ToolResult> findOrdersForCaller(db::Repositories &r, const QJsonObj
     if (!list.ok())
         return dbFailure(list.error);
     QJsonArray orders;
-    for (const auto &o : list.value)
+    ToolResult result;
+    for (const auto &o : list.value) {
         orders.append(Tools::describeOrder(o));
-    return ToolResult{true, QJsonObject{{u"ok"_s, true},
-                                        {u"orders"_s, orders},
-                                        {u"message"_s, orders.isEmpty() ? u"No orders are registered to "
-                                                                          "this phone number."_s
-                                                                        : QString()}}};
+        result.verifiedCustomer = o.customerId; // the calling number is the registered one
+    }
+    result.ok = true;
+    result.output = QJsonObject{
+        {u"ok"_s, true},
+        {u"orders"_s, orders},
+        {u"message"_s, orders.isEmpty() ? u"No orders are registered to this phone number."_s : QString()}};
+    return result;
 }
 
 db::DbResult<ToolResult> createTicket(db::Repositories &r, const QJsonObject &args,
@@ -107,25 +196,34 @@ db::DbResult<ToolResult> createTicket(db::Repositories &r, const QJsonObject &ar
                                         {u"priority"_s, created.value.priority}}};
 }
 
-db::DbResult<ToolResult> getTicketStatus(db::Repositories &r, const QJsonObject &args, const ToolContext &)
+db::DbResult<ToolResult> getTicketStatus(db::Repositories &r, const QJsonObject &args,
+                                         const ToolContext &context)
 {
     auto t = r.tickets.findByCode(args.value(u"ticket_id"_s).toString());
     if (!t.ok())
         return t.error.kind == DbError::Kind::NotFound
-                   ? ToolResult{true, QJsonObject{{u"ok"_s, true},
-                                                  {u"found"_s, false},
-                                                  {u"message"_s, t.error.message}}}
+                   ? ToolResult(
+                         true,
+                         QJsonObject{{u"ok"_s, true}, {u"found"_s, false}, {u"message"_s, t.error.message}})
                    : dbFailure(t.error);
-    QJsonObject d{{u"ticket_id"_s, t.value.code},
-                  {u"status"_s, t.value.status},
-                  {u"priority"_s, t.value.priority},
-                  {u"category"_s, t.value.category},
-                  {u"summary"_s, t.value.summary},
-                  {u"opened_on"_s, day(t.value.createdAt)},
-                  {u"last_update"_s, day(t.value.updatedAt)}};
-    if (!t.value.orderCode.isEmpty())
+    ToolResult result(true, {});
+    const Verdict v = verifyCaller(r, t.value.customerId, args, context, &result);
+    if (v != Verdict::Verified && v != Verdict::NoOwner) {
+        result.output = unverified(v, u"Ticket %1"_s.arg(t.value.code));
+        return result;
+    }
+    QJsonObject d{{u"ticket_id"_s, t.value.code},           {u"status"_s, t.value.status},
+                  {u"priority"_s, t.value.priority},        {u"category"_s, t.value.category},
+                  {u"opened_on"_s, day(t.value.createdAt)}, {u"last_update"_s, day(t.value.updatedAt)}};
+    // The owner hears what the ticket is about: its first paragraph. A transfer ticket's later paragraphs are
+    // the conversation, which is not read back; a ticket that belongs to no customer says nothing about it.
+    if (v == Verdict::Verified)
+        d.insert(u"summary"_s, t.value.summary.section(u"\n\n"_s, 0, 0).left(300));
+    if (!t.value.orderCode.isEmpty() && v == Verdict::Verified)
         d.insert(u"order_id"_s, t.value.orderCode);
-    return ToolResult{true, QJsonObject{{u"ok"_s, true}, {u"found"_s, true}, {u"ticket"_s, d}}};
+    result.output = QJsonObject{
+        {u"ok"_s, true}, {u"found"_s, true}, {u"verified"_s, v == Verdict::Verified}, {u"ticket"_s, d}};
+    return result;
 }
 
 ToolParam param(const QString &name, const QString &description, int maxLength, bool required,
@@ -162,9 +260,15 @@ ToolRegistry::ToolRegistry()
     m_tools = {
         {u"lookup_order"_s,
          u"Look up one order by its order ID (three letters and three digits, e.g. ABC123). Use when the "
-         u"caller "
-         "gives an order ID. Returns status, items, amount in rupees, dates, courier and tracking number."_s,
-         {param(u"order_id"_s, u"The order ID as the caller said it, e.g. ABC123"_s, 32, true)},
+         "caller gives an order ID. Returns status, items, amount in rupees, dates, courier and tracking "
+         "number "
+         "— only to the order's owner: when it answers verified=false, ask for the last four digits of the "
+         "phone number registered on the order and call again with them in 'verification'."_s,
+         {param(u"order_id"_s, u"The order ID as the caller said it, e.g. ABC123"_s, 32, true),
+          param(u"verification"_s,
+                u"Only when asked for: the last four digits of the registered phone number, as the caller "
+                "said them, in digits"_s,
+                32, false)},
          ToolKind::Database,
          lookupOrder,
          {}},
@@ -186,8 +290,16 @@ ToolRegistry::ToolRegistry()
          createTicket,
          {}},
         {u"get_ticket_status"_s,
-         u"Check the status of a support ticket by its number, e.g. TKT-1004."_s,
-         {param(u"ticket_id"_s, u"Ticket number as the caller said it, e.g. TKT-1004 or 1004"_s, 32, true)},
+         u"Check the status of a support ticket by its number, e.g. TKT-48213907. Details go only to the "
+         "ticket's owner: when it answers verified=false, ask for the last four digits of the registered "
+         "phone "
+         "number and call again with them in 'verification'."_s,
+         {param(u"ticket_id"_s, u"Ticket number as the caller said it, e.g. TKT-48213907 or 48213907"_s, 32,
+                true),
+          param(u"verification"_s,
+                u"Only when asked for: the last four digits of the registered phone number, as the caller "
+                "said them, in digits"_s,
+                32, false)},
          ToolKind::Database,
          getTicketStatus,
          {}},

@@ -15,23 +15,42 @@
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QList>
+#include <QSet>
 #include <QString>
 #include <QStringList>
 
 #include <functional>
+#include <optional>
 
 namespace vaani {
 
+// Caller verification: order and ticket details are read out only to a caller the tools have verified — the
+// calling number is the customer's registered number, or the caller gave the last four digits of it (checked
+// here, never taken from the model's word). Verification lasts for the call; the session keeps it and hands
+// it back with every tool call. After kMaxVerificationAttempts wrong answers in a call, no more are checked.
+constexpr int kMaxVerificationAttempts = 3;
+
 struct ToolContext
 {
-    QString callerNumber; // full number, for find_orders_for_caller
+    QString callerNumber; // full number, for find_orders_for_caller and verification
     QString callSid;
+    QSet<qint64> verifiedCustomers; // customers this caller has been verified as, in this call
+    int failedVerifications = 0;    // wrong answers so far in this call
 };
 
 struct ToolResult
 {
+    ToolResult() = default;
+    ToolResult(bool isOk, QJsonObject out)
+        : ok(isOk)
+        , output(std::move(out))
+    {}
     bool ok = false;
     QJsonObject output; // what the model reads (serialised as the function_call_output string)
+    // For the session, never shown to the model: the caller was verified as this customer, or gave a wrong
+    // answer.
+    std::optional<qint64> verifiedCustomer;
+    bool verificationFailed = false;
 };
 
 struct ToolParam

@@ -1,6 +1,7 @@
 #include "repositories.h"
 #include "sqlhelpers.h"
 
+#include <QRandomGenerator>
 #include <QRegularExpression>
 
 using namespace Qt::StringLiterals;
@@ -96,12 +97,26 @@ DbResult<Ticket> TicketRepository::create(const NewTicket &t)
                              u"priority must be one of %1"_s.arg(Ticket::priorities().join(u", "_s)));
     return inTransaction<Ticket>(m_db, [&]() -> DbResult<Ticket> {
         const QString now = detail::now();
-        // A unique placeholder code, replaced by TKT-<1000+id> once the id is known.
+        // Ticket numbers are read out on the phone and must not be guessable (one caller must not reach
+        // another's ticket by counting): eight random digits from the system's generator, drawn again on the
+        // rare collision (the unique index catches a race between servers).
+        QString code;
+        for (int attempt = 0; attempt < 8 && code.isEmpty(); ++attempt) {
+            const QString candidate =
+                u"TKT-"_s + QString::number(QRandomGenerator::system()->bounded(10000000, 100000000));
+            Stmt taken(m_db, u"SELECT 1 FROM tickets WHERE code = ?"_s);
+            taken.bind(candidate);
+            if (auto e = taken.exec())
+                return e;
+            if (!taken.next())
+                code = candidate;
+        }
+        if (code.isEmpty())
+            return DbError::make(DbError::Kind::Internal, u"no free ticket number"_s);
         Stmt s(m_db, u"INSERT INTO tickets (code, order_id, customer_id, call_id, category, priority, "
                      u"status, summary, "
                      "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?) RETURNING id"_s);
-        s.bind(u"new-"_s + QString::number(QDateTime::currentMSecsSinceEpoch()) + u'-' +
-               QString::number(quintptr(&s), 16));
+        s.bind(code);
         s.bind(nullable(t.orderId)).bind(nullable(t.customerId)).bind(nullable(t.callId));
         s.bind(t.category.trimmed().toLower()).bind(t.priority).bind(t.summary.trimmed()).bind(now).bind(now);
         if (auto e = s.exec())
@@ -109,10 +124,6 @@ DbResult<Ticket> TicketRepository::create(const NewTicket &t)
         if (!s.next())
             return DbError::make(DbError::Kind::Internal, u"insert returned no id"_s);
         const qint64 id = s.value("id").toLongLong();
-        Stmt u(m_db, u"UPDATE tickets SET code = ? WHERE id = ?"_s);
-        u.bind(u"TKT-%1"_s.arg(1000 + id)).bind(id);
-        if (auto e = u.exec())
-            return e;
         if (auto e = addEvent(m_db, id, u"created"_s, {}, u"open"_s, t.summary.trimmed(), t.author))
             return e;
         return get(id);

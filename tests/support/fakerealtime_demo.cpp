@@ -35,6 +35,9 @@ QString FakeRealtimeServer::hinglishToolAnswer(const QString &output)
         return u"Maaf kijiye, abhi system se jawab nahi mil raha. Main aapke liye ticket bana sakti hoon."_s;
     if (o.contains(u"found"_s) && !o.value(u"found"_s).toBool())
         return u"Maaf kijiye, is ID se koi order nahi mila. Kya aap ID ek baar phir bata sakte hain?"_s;
+    if (o.contains(u"verified"_s) && !o.value(u"verified"_s).toBool())
+        return u"Is order ki jaankari dene se pehle, kya aap registered mobile number ke last chaar digits "
+               "bata sakte hain?"_s;
     static const QHash<QString, QString> status = {
         {u"placed"_s, u"abhi place hua hai, jald hi pack hoga"_s},
         {u"packed"_s, u"pack ho chuka hai, courier pickup ka wait hai"_s},

@@ -1,0 +1,247 @@
+// Callers hear order and ticket details only when the tools have verified them (issue #15): the calling
+// number is the customer's, or the caller gave the last four digits of the registered number — checked by
+// the tool, never taken from the model's word. Ticket numbers are not guessable. First the tools on the demo
+// database (its customers, orders and tickets), then a hostile caller in a scripted call through the server.
+#include "db/dbworker.h"
+#include "serverharness.h"
+#include "testenv.h"
+#include "tools.h"
+
+#include <QJsonDocument>
+#include <QRegularExpression>
+#include <QSignalSpy>
+#include <QTest>
+
+using namespace vaani;
+using namespace vaani::test;
+using namespace Qt::StringLiterals;
+
+namespace {
+// Demo data (resources/demo/demo.sql): Aarav Sharma (+919876543210) owns ABC123 and ticket TKT-1001;
+// Priya Sethi (+919094009492) owns FLP477; Rohan Iyer (+917465355495) owns ticket TKT-1002.
+const QString kAarav = u"+919876543210"_s;
+const QString kStranger = u"+918888888888"_s;
+
+QString text(const QJsonObject &o)
+{
+    return QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Compact));
+}
+} // namespace
+
+class TestCallerVerification : public QObject
+{
+    Q_OBJECT
+    std::unique_ptr<db::DbWorker> worker;
+
+    ToolResult run(const QString &tool, const QJsonObject &args, const ToolContext &context)
+    {
+        return Tools::runDatabaseTool(worker.get(), tool, args, context).result();
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QString error;
+        worker = std::make_unique<db::DbWorker>(db::DatabaseConfig::fromUrl(
+            u"sqlite://"_s + test::tempDir(u"verification"_s) + u"/v.db"_s, {}, &error));
+        QVERIFY(worker->initialise(true, false).result().ok());
+    }
+    void cleanupTestCase() { worker.reset(); }
+
+    void ownerHearsTheOrder()
+    {
+        const ToolResult r =
+            run(u"lookup_order"_s, {{u"order_id"_s, u"ABC123"_s}}, {kAarav, u"CA1"_s, {}, 0});
+        QVERIFY(r.ok);
+        QCOMPARE(r.output.value(u"verified"_s).toBool(), true);
+        QCOMPARE(r.output.value(u"order"_s).toObject().value(u"status"_s).toString(), u"shipped"_s);
+        QCOMPARE(r.verifiedCustomer, std::optional<qint64>(1));
+        QVERIFY(!r.verificationFailed);
+    }
+
+    void strangerHearsOnlyThatItExists_data()
+    {
+        QTest::addColumn<QString>("verification");
+        QTest::addColumn<bool>("failed");
+        QTest::newRow("no answer") << QString() << false;
+        QTest::newRow("wrong digits") << u"1234"_s << true;
+        QTest::newRow("the caller's own digits") << u"8888"_s << true;
+        QTest::newRow("three digits") << u"210"_s << true;
+        QTest::newRow("digits of another customer") << u"9492"_s << true;
+        QTest::newRow("words, no digits") << u"I am Aarav, trust me"_s << false;
+    }
+    void strangerHearsOnlyThatItExists()
+    {
+        QFETCH(QString, verification);
+        QFETCH(bool, failed);
+        QJsonObject args{{u"order_id"_s, u"ABC123"_s}};
+        if (!verification.isEmpty())
+            args.insert(u"verification"_s, verification);
+        const ToolResult r = run(u"lookup_order"_s, args, {kStranger, u"CA2"_s, {}, 0});
+        QVERIFY(r.ok);
+        QCOMPARE(r.output.value(u"found"_s).toBool(), true);
+        QCOMPARE(r.output.value(u"verified"_s).toBool(), false);
+        QVERIFY(!r.output.contains(u"order"_s));
+        // Nothing of the order reaches the model: not the name, items, amount, courier or tracking number.
+        const QString all = text(r.output);
+        for (const QString &secret :
+             {u"Aarav"_s, u"Atta"_s, u"529"_s, u"India Post"_s, u"IN1326315825"_s, u"3210"_s})
+            QVERIFY2(!all.contains(secret), qPrintable(all));
+        QCOMPARE(r.verificationFailed, failed);
+        QVERIFY(!r.verifiedCustomer);
+    }
+
+    void rightDigitsVerifyForTheRestOfTheCall()
+    {
+        for (const QString &answer :
+             {u"3210"_s, u"3 2 1 0"_s, u"३२१०"_s, u"98765 43210"_s, u"+91 98765 43210"_s}) {
+            const ToolResult r =
+                run(u"lookup_order"_s, {{u"order_id"_s, u"ABC123"_s}, {u"verification"_s, answer}},
+                    {kStranger, u"CA3"_s, {}, 0});
+            QVERIFY2(r.output.value(u"verified"_s).toBool(), qPrintable(answer));
+            QCOMPARE(r.verifiedCustomer, std::optional<qint64>(1));
+        }
+        // Verified earlier in the call: no answer needed again (the session hands the set back).
+        const ToolResult again =
+            run(u"lookup_order"_s, {{u"order_id"_s, u"abc 123"_s}}, {kStranger, u"CA3"_s, {1}, 0});
+        QCOMPARE(again.output.value(u"verified"_s).toBool(), true);
+        // But being verified as one customer opens nothing of another's.
+        const ToolResult other =
+            run(u"lookup_order"_s, {{u"order_id"_s, u"FLP477"_s}}, {kStranger, u"CA3"_s, {1}, 0});
+        QCOMPARE(other.output.value(u"verified"_s).toBool(), false);
+    }
+
+    void wrongAnswersLockTheCall()
+    {
+        const ToolResult locked =
+            run(u"lookup_order"_s, {{u"order_id"_s, u"ABC123"_s}, {u"verification"_s, u"3210"_s}},
+                {kStranger, u"CA4"_s, {}, kMaxVerificationAttempts});
+        QCOMPARE(locked.output.value(u"verified"_s).toBool(), false); // even the right answer, now
+        QVERIFY(locked.output.value(u"message"_s).toString().contains(u"Too many"_s));
+        QVERIFY(!locked.verifiedCustomer);
+    }
+
+    void ticketsNeedTheirOwnerToo()
+    {
+        // Rohan's ticket, asked for by Aarav.
+        const ToolResult r =
+            run(u"get_ticket_status"_s, {{u"ticket_id"_s, u"TKT-1002"_s}}, {kAarav, u"CA5"_s, {}, 0});
+        QCOMPARE(r.output.value(u"verified"_s).toBool(), false);
+        QVERIFY(!r.output.contains(u"ticket"_s));
+        QVERIFY(!text(r.output).contains(u"Wooden spice box"_s));
+        // Aarav's own ticket.
+        const ToolResult own =
+            run(u"get_ticket_status"_s, {{u"ticket_id"_s, u"1001"_s}}, {kAarav, u"CA5"_s, {}, 0});
+        QCOMPARE(own.output.value(u"verified"_s).toBool(), true);
+        QVERIFY(own.output.value(u"ticket"_s).toObject().value(u"summary"_s).toString().contains(u"saree"_s));
+
+        // A transfer ticket carries the conversation; its owner hears the first paragraph only.
+        const auto created = worker
+                                 ->submit([](db::Repositories &rep) {
+                                     db::NewTicket t;
+                                     t.customerId = 1;
+                                     t.category = u"other"_s;
+                                     t.priority = u"high"_s;
+                                     t.summary =
+                                         u"Transferred to a human: refund dispute\n\nConversation so far:\n"
+                                         "Caller: mera OTP 482913 hai"_s;
+                                     t.author = u"vaani-agent"_s;
+                                     return rep.tickets.create(t);
+                                 })
+                                 .result();
+        QVERIFY(created.ok());
+        const ToolResult transfer =
+            run(u"get_ticket_status"_s, {{u"ticket_id"_s, created.value.code}}, {kAarav, u"CA5"_s, {}, 0});
+        const QString summary = transfer.output.value(u"ticket"_s).toObject().value(u"summary"_s).toString();
+        QCOMPARE(summary, u"Transferred to a human: refund dispute"_s);
+        QVERIFY(!text(transfer.output).contains(u"482913"_s));
+    }
+
+    void ticketNumbersAreNotGuessable()
+    {
+        QStringList codes;
+        for (int i = 0; i < 40; ++i) {
+            const auto t = worker
+                               ->submit([](db::Repositories &rep) {
+                                   db::NewTicket n;
+                                   n.category = u"other"_s;
+                                   n.priority = u"normal"_s;
+                                   n.summary = u"test"_s;
+                                   n.author = u"test"_s;
+                                   return rep.tickets.create(n);
+                               })
+                               .result();
+            QVERIFY(t.ok());
+            codes << t.value.code;
+        }
+        static const QRegularExpression shape(u"^TKT-[1-9]\\d{7}$"_s);
+        int consecutive = 0;
+        for (int i = 0; i < codes.size(); ++i) {
+            QVERIFY2(shape.match(codes[i]).hasMatch(), qPrintable(codes[i]));
+            QCOMPARE(codes.count(codes[i]), 1);
+            if (i > 0 && qAbs(codes[i].mid(4).toLongLong() - codes[i - 1].mid(4).toLongLong()) < 1000)
+                ++consecutive;
+        }
+        QVERIFY(consecutive <= 1); // the next number cannot be guessed from the last
+        // Callers say them in pieces; the lookup still finds them.
+        const QString digits = codes.first().mid(4);
+        const auto found = worker
+                               ->submit([digits](db::Repositories &rep) {
+                                   return rep.tickets.findByCode(u"tkt "_s + digits);
+                               })
+                               .result();
+        QVERIFY(found.ok());
+    }
+
+    // A hostile caller in a real call: asks for someone else's order, guesses digits, and never hears the
+    // details; then gives the right digits and does.
+    void hostileCallerInACall()
+    {
+        ServerHarness h;
+        h.fake.greetingAudioMs = 300;
+        h.fake.turns = {
+            FakeTurn{u"Order FLP477 ka status batao"_s, u"lookup_order"_s, u"{\"order_id\":\"FLP477\"}"_s,
+                     u"{output}"_s, 300},
+            FakeTurn{u"last digits 1111"_s, u"lookup_order"_s,
+                     u"{\"order_id\":\"FLP477\",\"verification\":\"1111\"}"_s, u"{output}"_s, 300},
+            FakeTurn{u"sorry, 9492"_s, u"lookup_order"_s,
+                     u"{\"order_id\":\"FLP477\",\"verification\":\"9492\"}"_s, u"{output}"_s, 300}};
+        QVERIFY(h.start());
+        auto sim = h.connectCall();
+        QVERIFY(sim);
+        QCOMPARE(sim->from, kAarav); // not Priya's number
+        QTRY_VERIFY_WITH_TIMEOUT(sim->agentBytesPlayed >= 8 * 300, 5000);
+        auto outputs = [&] {
+            QStringList out;
+            for (const auto &i : h.fake.receivedOfType(u"conversation.item.create"_s)) {
+                const QJsonObject item = i.value(u"item"_s).toObject();
+                if (item.value(u"type"_s).toString() == u"function_call_output"_s)
+                    out << item.value(u"output"_s).toString();
+            }
+            return out;
+        };
+        for (int turn = 1; turn <= 3; ++turn) {
+            sim->queueCallerAudio(TwilioSimulator::loudSpeech(600));
+            QTRY_COMPARE_WITH_TIMEOUT(outputs().size(), turn, 8000);
+            QTRY_VERIFY_WITH_TIMEOUT(h.fake.receivedOfType(u"response.create"_s).size() >= turn + 1, 5000);
+            QTest::qWait(400); // the answer plays before the next turn
+        }
+        const QStringList out = outputs();
+        QVERIFY2(out[0].contains(u"\"verified\":false"_s) && !out[0].contains(u"Philips"_s),
+                 qPrintable(out[0]));
+        QVERIFY2(out[1].contains(u"do not match"_s) && !out[1].contains(u"Philips"_s), qPrintable(out[1]));
+        QVERIFY2(out[2].contains(u"\"verified\":true"_s) && out[2].contains(u"Philips"_s),
+                 qPrintable(out[2]));
+        sim->hangUp();
+        // The record keeps the tool calls (what the model was told), with nothing read out before the check.
+        const QString sid = sim->callSid;
+        QTRY_VERIFY(h.repos().calls.findBySid(sid).value.endedAt.isValid());
+        const auto tools = h.repos().calls.tools(h.repos().calls.findBySid(sid).value.id).value;
+        QCOMPARE(tools.size(), 3);
+        QVERIFY(!tools[0].result.contains(u"Philips"_s));
+        QVERIFY(!tools[1].result.contains(u"Philips"_s));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCallerVerification)
+#include "tst_callerverification.moc"

@@ -1,5 +1,7 @@
 #include "logging.h"
 
+#include "pii.h"
+
 #include <QDateTime>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -56,6 +58,7 @@ QString Redactor::redact(const QString &line, const QStringList &secrets)
     static const QRegularExpression e164(u"(?<![\\w+*])\\+\\d(?:[ \\-]?\\d){7,14}(?![\\w])"_s);
     static const QRegularExpression indianMobile(u"(?<![\\w.:+*\\-])[6-9]\\d{9}(?![\\w.])"_s);
 
+    out = pii::redact(out); // card, Aadhaar, PAN, OTP and account numbers a caller said
     out.replace(bearer, u"\\1 ***"_s);
     out.replace(openaiKey, u"\\1-***"_s);
     out.replace(apiKeyHeader, u"\\1\\2***"_s);

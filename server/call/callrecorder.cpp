@@ -2,6 +2,7 @@
 
 #include "db/dbworker.h"
 #include "logging.h"
+#include "pii.h"
 
 using namespace Qt::StringLiterals;
 
@@ -60,8 +61,9 @@ void CallRecorder::promptAndStream(const QString &streamSid, std::optional<qint6
     });
 }
 
-void CallRecorder::transcript(const QString &speaker, const QString &text, const QString &agentItemId)
+void CallRecorder::transcript(const QString &speaker, const QString &said, const QString &agentItemId)
 {
+    const QString text = pii::redact(said); // card, Aadhaar, PAN, OTP and account numbers never stored
     const int seq = ++m_seq;
     m_conversation << (speaker == u"agent"_s    ? u"Agent: "_s
                        : speaker == u"caller"_s ? u"Caller: "_s
@@ -112,8 +114,9 @@ void CallRecorder::usage(const realtime::Usage &usage, double cost)
 void CallRecorder::tool(const QString &name, const QString &arguments, const QString &result, int durationMs,
                         bool ok)
 {
-    const db::ToolInvocation inv{0,  0, name.left(64), arguments.left(16000), result.left(16000), durationMs,
-                                 ok, {}};
+    const db::ToolInvocation inv{
+        0,  0, name.left(64), pii::redact(arguments.left(16000)), pii::redact(result.left(16000)), durationMs,
+        ok, {}};
     write([inv](db::Repositories &r, qint64 id) {
         db::ToolInvocation i = inv;
         i.callId = id;

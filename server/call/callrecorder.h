@@ -47,8 +47,9 @@ public:
 
     void promptAndStream(const QString &streamSid, std::optional<qint64> promptId,
                          std::optional<int> promptVersion);
-    // A transcript line; agent lines name their item so that a barge-in can mark them cut.
-    void transcript(const QString &speaker, const QString &text, const QString &agentItemId = {});
+    // A transcript line, personal numbers replaced by tags (pii::redact); agent lines name their item so that
+    // a barge-in can mark them cut.
+    void transcript(const QString &speaker, const QString &said, const QString &agentItemId = {});
     // The caller interrupted this agent item: its line is marked truncated (now, or when its transcript
     // arrives, which is often after the barge-in).
     void truncated(const QString &agentItemId);
@@ -56,6 +57,7 @@ public:
     std::optional<int> firstAudioMs() const { return m_firstAudioMs; }
     void turn(int latencyMs);
     void usage(const realtime::Usage &usage, double cost);
+    // Arguments and result are stored redacted too.
     void tool(const QString &name, const QString &arguments, const QString &result, int durationMs, bool ok);
     void end(const QString &outcome, const QString &reason);
 

@@ -5,6 +5,7 @@
 #include "db/dbworker.h"
 #include "logging.h"
 #include "metrics.h"
+#include "pii.h"
 #include "tools.h"
 #include "twiml.h"
 
@@ -83,8 +84,8 @@ void CallSession::startTransfer(const QString &callId, const QString &arguments,
     db::NewTicket t;
     t.category = u"other"_s;
     t.priority = u"high"_s;
-    t.summary = QString(u"Transferred to a human: "_s + reason + u"\n\nConversation so far:\n"_s +
-                        m_record.conversation().join(u'\n'))
+    t.summary = QString(u"Transferred to a human: "_s + pii::redact(reason) +
+                        u"\n\nConversation so far:\n"_s + m_record.conversation().join(u'\n'))
                     .left(8000);
     t.author = u"vaani-agent"_s;
     const QString sid = m_info.callSid;

@@ -1,5 +1,7 @@
 #include "tools.h"
 
+#include "pii.h"
+
 #include <QJsonDocument>
 #include <QJsonParseError>
 
@@ -166,7 +168,7 @@ db::DbResult<ToolResult> createTicket(db::Repositories &r, const QJsonObject &ar
 {
     db::NewTicket t;
     t.category = args.value(u"category"_s).toString();
-    t.summary = args.value(u"summary"_s).toString();
+    t.summary = pii::redact(args.value(u"summary"_s).toString());
     t.priority = args.value(u"priority"_s).toString();
     t.author = u"vaani-agent"_s;
     const QString code = args.value(u"order_id"_s).toString();

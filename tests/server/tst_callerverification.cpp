@@ -241,6 +241,50 @@ private Q_SLOTS:
         QVERIFY(!tools[0].result.contains(u"Philips"_s));
         QVERIFY(!tools[1].result.contains(u"Philips"_s));
     }
+
+    // What a caller says aloud — an Aadhaar number in Hinglish words, a card number — reaches the model (it
+    // is the conversation) but is stored only as tags: in the transcript, the tool's arguments and the
+    // ticket.
+    void spokenSecretsAreNotStored()
+    {
+        ServerHarness h;
+        h.fake.greetingAudioMs = 300;
+        const QString aadhaar =
+            u"mera aadhaar number hai chaar paanch chhe saat aath nau ek do teen chaar paanch chhe"_s;
+        h.fake.turns = {FakeTurn{aadhaar, u"create_ticket"_s,
+                                 u"{\"category\":\"payment\",\"priority\":\"high\",\"summary\":\"Double "
+                                 "debit on card 4111 1111 1111 1111, caller also read out OTP 482913\"}"_s,
+                                 u"Ticket ban gaya: {output}"_s, 300}};
+        QVERIFY(h.start());
+        auto sim = h.connectCall();
+        QVERIFY(sim);
+        QTRY_VERIFY_WITH_TIMEOUT(sim->agentBytesPlayed >= 8 * 300, 5000);
+        sim->queueCallerAudio(TwilioSimulator::loudSpeech(600));
+        QTRY_VERIFY_WITH_TIMEOUT(h.fake.receivedOfType(u"response.create"_s).size() >= 2, 8000);
+        QTest::qWait(300);
+        sim->hangUp();
+        const QString sid = sim->callSid;
+        QTRY_VERIFY(h.repos().calls.findBySid(sid).value.endedAt.isValid());
+        const qint64 id = h.repos().calls.findBySid(sid).value.id;
+        QTRY_VERIFY(h.repos().calls.transcript(id).value.size() >= 2);
+        QString stored;
+        for (const auto &line : h.repos().calls.transcript(id).value)
+            stored += line.text + u'\n';
+        const auto tools = h.repos().calls.tools(id).value;
+        QCOMPARE(tools.size(), 1);
+        stored += tools[0].arguments + u'\n' + tools[0].result + u'\n';
+        const auto tickets = h.repos().tickets.list({}).value;
+        const auto mine = std::find_if(tickets.begin(), tickets.end(), [&](const db::Ticket &t) {
+            return t.callId == std::optional<qint64>(id);
+        });
+        QVERIFY(mine != tickets.end());
+        stored += mine->summary;
+        QVERIFY2(stored.contains(u"[aadhaar ****3456]"_s), qPrintable(stored));
+        QVERIFY2(stored.contains(u"[card ****1111]"_s), qPrintable(stored));
+        QVERIFY2(stored.contains(u"[otp]"_s), qPrintable(stored));
+        for (const QString &secret : {u"chaar paanch chhe saat"_s, u"4111 1111"_s, u"482913"_s})
+            QVERIFY2(!stored.contains(secret), qPrintable(stored));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestCallerVerification)

@@ -12,6 +12,10 @@
 #include <QUrl>
 #include <QUuid>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 using namespace Qt::StringLiterals;
 
 namespace vaani::db {
@@ -125,7 +129,18 @@ QSqlDatabase Database::open(const DatabaseConfig &config, const QString &connect
 {
     QSqlDatabase db;
     if (config.engine == DatabaseConfig::Engine::Sqlite) {
-        QDir().mkpath(QFileInfo(config.sqlitePath).absolutePath());
+        // On one machine, access to the embedded database is the file's permissions: a new data directory is
+        // the owner's alone (0700) and a new database file is created 0600 before SQLite opens it (SQLite
+        // gives its -wal and -shm files the database file's permissions).
+        const QString dir = QFileInfo(config.sqlitePath).absolutePath();
+        if (!QFileInfo::exists(dir) && QDir().mkpath(dir))
+            QFile::setPermissions(dir, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
+        if (!QFileInfo::exists(config.sqlitePath)) {
+            const int fd = ::open(QFile::encodeName(config.sqlitePath).constData(),
+                                  O_CREAT | O_WRONLY | O_CLOEXEC, S_IRUSR | S_IWUSR);
+            if (fd >= 0)
+                ::close(fd);
+        }
         db = QSqlDatabase::addDatabase(u"QSQLITE"_s, connectionName);
         db.setDatabaseName(config.sqlitePath);
         db.setConnectOptions(u"QSQLITE_BUSY_TIMEOUT=5000"_s);

@@ -1,6 +1,8 @@
 #include "db/dbworker.h"
 #include "testenv.h"
 
+#include <QFile>
+#include <QFileInfo>
 #include <QSqlQuery>
 #include <QTest>
 
@@ -61,6 +63,26 @@ private Q_SLOTS:
         dup.waitForFinished();
         QCOMPARE(dup.result().error.kind, DbError::Kind::Constraint);
         QVERIFY(worker.ping().result().ok());
+    }
+
+    // On one machine the embedded database is protected by its file's permissions: created for the owner
+    // alone, with its directory, its write-ahead log and shared-memory files.
+    void sqliteFilesAreTheOwnersAlone()
+    {
+        QFETCH_GLOBAL(QString, engine);
+        if (engine != u"sqlite"_s)
+            QSKIP("file permissions are SQLite's");
+        const QString dir = test::tempDir(u"perms"_s) + u"/fresh-data"_s;
+        QString error;
+        DbWorker worker(DatabaseConfig::fromUrl(u"sqlite://"_s + dir + u"/v.db"_s, {}, &error));
+        QVERIFY(worker.initialise(false, false).result().ok());
+        const auto owner = QFile::ReadOwner | QFile::WriteOwner;
+        QCOMPARE(QFileInfo(dir + u"/v.db"_s).permissions() & ~(QFile::ReadUser | QFile::WriteUser), owner);
+        QVERIFY(QFileInfo::exists(dir + u"/v.db-wal"_s));
+        QCOMPARE(QFileInfo(dir + u"/v.db-wal"_s).permissions() & ~(QFile::ReadUser | QFile::WriteUser),
+                 owner);
+        QCOMPARE(QFileInfo(dir).permissions() & ~(QFile::ReadUser | QFile::WriteUser | QFile::ExeUser),
+                 owner | QFile::ExeOwner);
     }
 
     void unreachableDatabaseIsATypedError()

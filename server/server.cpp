@@ -126,6 +126,9 @@ ServerOptions ServerOptions::fromConfig(const Config &c)
     ServerSettings &s = o.settings;
     s.publicUrl = c.url(u"PUBLIC_URL"_s);
     s.twilioAuthToken = c.string(u"TWILIO_AUTH_TOKEN"_s);
+    s.twilioAuthTokenSecondary = c.string(u"TWILIO_AUTH_TOKEN_SECONDARY"_s);
+    s.streamTokenKey = c.string(u"STREAM_TOKEN_KEY"_s);
+    s.streamTokenKeyPrevious = c.string(u"STREAM_TOKEN_KEY_PREVIOUS"_s);
     s.twilio = {c.url(u"TWILIO_API_BASE"_s), c.string(u"TWILIO_ACCOUNT_SID"_s), s.twilioAuthToken};
     s.humanAgentNumber = c.string(u"HUMAN_AGENT_NUMBER"_s);
     s.realtime.url = c.url(u"OPENAI_REALTIME_URL"_s);
@@ -153,8 +156,10 @@ Server::Server(ServerOptions options, QObject *parent)
         db::DatabaseConfig::fromUrl(m_options.databaseUrl, m_options.dataDir, &error);
     m_db = std::make_unique<db::DbWorker>(dbConfig);
     m_metrics = std::make_unique<Metrics>();
-    m_tokens = std::make_unique<StreamTokens>(m_options.settings.twilioAuthToken.toUtf8(),
-                                              m_options.settings.streamTokenTtlS);
+    const ServerSettings &set = m_options.settings;
+    m_tokens = std::make_unique<StreamTokens>(
+        (set.streamTokenKey.isEmpty() ? set.twilioAuthToken : set.streamTokenKey).toUtf8(),
+        set.streamTokenKeyPrevious.toUtf8(), set.streamTokenTtlS);
     m_rateLimiter = std::make_unique<RateLimiter>(m_options.rateLimitPerMinute);
     m_failureLimiter = std::make_unique<RateLimiter>(m_options.rateLimitPerMinute);
     m_registry = std::make_unique<CallRegistry>(m_options.maxCalls);

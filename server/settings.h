@@ -55,6 +55,9 @@ struct ServerSettings
 {
     QUrl publicUrl; // empty: derive from the request's Host header (development only)
     QString twilioAuthToken;
+    QString twilioAuthTokenSecondary; // accepted too, during Twilio's token rotation
+    QString streamTokenKey;           // empty: derived from twilioAuthToken (or random per process)
+    QString streamTokenKeyPrevious;   // still accepted after a rotation
     TwilioAccount twilio;
     QString humanAgentNumber;
     RealtimeEndpoint realtime;

@@ -198,13 +198,22 @@ QString Worker::streamUrl(const QUrl &requestUrl, const QByteArray &forwardedPro
     return url;
 }
 
+bool Worker::signedByTwilio(const QString &url, const twilio::FormParams &params,
+                            const QByteArray &signature) const
+{
+    // During Twilio's token rotation both the primary and the secondary token are valid signers.
+    const ServerSettings &s = m_ctx->settings;
+    return twilio::validateSignature(s.twilioAuthToken, url, params, signature) ||
+           (!s.twilioAuthTokenSecondary.isEmpty() &&
+            twilio::validateSignature(s.twilioAuthTokenSecondary, url, params, signature));
+}
+
 bool Worker::checkStreamSignature(const http::Request &request, const QString &peer) const
 {
     if (m_ctx->settings.twilioAuthToken.isEmpty())
         return true;
     const QByteArray signature = request.value("X-Twilio-Signature");
-    const bool ok =
-        twilio::validateSignature(m_ctx->settings.twilioAuthToken, streamUrl(request), {}, signature);
+    const bool ok = signedByTwilio(streamUrl(request), {}, signature);
     if (!ok) {
         m_ctx->metrics->signatureRejected(signature.isEmpty() ? u"media_stream_missing"_s
                                                               : u"media_stream"_s);
@@ -242,8 +251,7 @@ std::optional<http::Response> Worker::guard(const http::Request &request, const 
     *params = twilio::parseForm(request.body);
     if (!m_ctx->settings.twilioAuthToken.isEmpty()) {
         const QByteArray signature = request.value("X-Twilio-Signature");
-        if (!twilio::validateSignature(m_ctx->settings.twilioAuthToken, webhookUrl(request, route), *params,
-                                       signature)) {
+        if (!signedByTwilio(webhookUrl(request, route), *params, signature)) {
             m_ctx->metrics->signatureRejected(route);
             qCWarning(lcHttp) << "rejected" << route << "from" << peer.toString()
                               << (signature.isEmpty() ? "(no signature)" : "(bad signature)");

@@ -46,6 +46,9 @@ public:
     QString streamUrl(const http::Request &request) const;
     QString streamUrl(const QUrl &requestUrl, const QByteArray &forwardedProto) const;
     bool checkStreamSignature(const http::Request &request, const QString &peer) const;
+    // The signature is Twilio's under TWILIO_AUTH_TOKEN or TWILIO_AUTH_TOKEN_SECONDARY.
+    bool signedByTwilio(const QString &url, const twilio::FormParams &params,
+                        const QByteArray &signature) const;
 
 private:
     // Routes match the path exactly as sent (never percent-decoded): /%69ncoming-call is not /incoming-call.

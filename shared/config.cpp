@@ -17,6 +17,11 @@ constexpr unsigned A = App::Admin;
 constexpr unsigned P = App::Softphone;
 } // namespace
 
+bool Config::hasFileVariant(const SettingDef &d)
+{
+    return d.type == SettingType::Secret || qstrcmp(d.key, "DATABASE_URL") == 0;
+}
+
 const QList<SettingDef> &Config::table()
 {
     static const QList<SettingDef> defs = {
@@ -39,6 +44,18 @@ const QList<SettingDef> &Config::table()
          S | P},
         {"TWILIO_AUTH_TOKEN", "twilio-auth-token", SettingType::Secret, "",
          "Twilio Auth Token; signs webhooks. Empty = signatures NOT checked (development only)", S | P},
+        {"TWILIO_AUTH_TOKEN_SECONDARY", "twilio-auth-token-secondary", SettingType::Secret, "",
+         "Twilio's secondary Auth Token during a token rotation: webhooks signed with either token are "
+         "accepted",
+         S},
+        {"STREAM_TOKEN_KEY", "stream-token-key", SettingType::Secret, "",
+         "Key that signs the single-use stream tokens (the same on every server); empty = derived from "
+         "TWILIO_AUTH_TOKEN, or random per process without one",
+         S},
+        {"STREAM_TOKEN_KEY_PREVIOUS", "stream-token-key-previous", SettingType::Secret, "",
+         "The stream-token key before a rotation: tokens it signed are still accepted (they live "
+         "STREAM_TOKEN_TTL seconds)",
+         S},
         {"TWILIO_API_BASE", "twilio-api-base", SettingType::Url, "https://api.twilio.com",
          "Twilio REST API base URL", S, 0, 0, "http,https"},
         {"VAANI_DATA_DIR", "data-dir", SettingType::Path, "./data",
@@ -235,16 +252,43 @@ Config::LoadResult Config::load(unsigned app, const QStringList &args, const QPr
         const QString e = set(QLatin1String(d.key), value, source);
         return e.isEmpty() ? QString() : e + u" (from "_s + source + u')';
     };
+    // Secrets (and DATABASE_URL, which carries a password) may come from files instead: KEY_FILE names a
+    // file whose content is the value (systemd credentials, container secrets); one trailing newline is
+    // dropped.
+    auto fromFile = [&](const SettingDef &d, const QString &path, const QString &where) -> QString {
+        QFile f(path);
+        if (!f.open(QIODevice::ReadOnly))
+            return u"%1_FILE (from %2): cannot read %3: %4"_s.arg(QLatin1String(d.key), where, path,
+                                                                  f.errorString());
+        QByteArray content = f.read(64 * 1024);
+        if (content.endsWith('\n'))
+            content.chop(1);
+        if (content.endsWith('\r'))
+            content.chop(1);
+        return apply(d, QString::fromUtf8(content), u"file "_s + path);
+    };
     for (const auto &d : table()) {
         if (!(d.apps & app))
             continue;
         const QString key = QLatin1String(d.key);
-        if (dotenv.contains(key)) {
-            if (const QString e = apply(d, dotenv.value(key), u".env"_s); !e.isEmpty())
-                return {Status::Error, e};
+        const QString fileKey = key + u"_FILE"_s;
+        const bool fileAllowed = hasFileVariant(d);
+        // The .env file first, then the environment (which wins).
+        QHash<QString, QString> environment;
+        for (const QString &k : {key, fileKey}) {
+            if (env.contains(k))
+                environment.insert(k, env.value(k));
         }
-        if (env.contains(key)) {
-            if (const QString e = apply(d, env.value(key), u"environment"_s); !e.isEmpty())
+        for (const auto &[values, where] :
+             {std::pair{&dotenv, u".env"_s}, std::pair{&environment, u"environment"_s}}) {
+            const bool direct = values->contains(key);
+            const bool file = fileAllowed && values->contains(fileKey);
+            if (direct && file)
+                return {Status::Error, u"%1 and %1_FILE are both set (in %2): set one"_s.arg(key, where)};
+            const QString e = direct ? apply(d, values->value(key), where)
+                              : file ? fromFile(d, values->value(fileKey), where)
+                                     : QString();
+            if (!e.isEmpty())
                 return {Status::Error, e};
         }
     }
@@ -372,8 +416,10 @@ QString Config::markdownTable()
             apps << u"admin"_s;
         if (d.apps & App::Softphone)
             apps << u"softphone"_s;
-        out += u"| `%1` | `--%2` | %3 | %4 | %5 |\n"_s.arg(
-            QLatin1String(d.key), QLatin1String(d.flag),
+        out += u"| `%1`%2 | `--%3` | %4 | %5 | %6 |\n"_s.arg(
+            QLatin1String(d.key),
+            hasFileVariant(d) ? u" (or `%1_FILE`)"_s.arg(QLatin1String(d.key)) : QString(),
+            QLatin1String(d.flag),
             *d.defaultValue ? u"`"_s + QLatin1String(d.defaultValue) + u"`"_s : QString(), apps.join(u", "_s),
             QString::fromUtf8(d.doc));
     }

@@ -42,6 +42,8 @@ public:
     };
 
     static const QList<SettingDef> &table();
+    // Secrets and DATABASE_URL may also be given as KEY_FILE: the path of a file holding the value.
+    static bool hasFileVariant(const SettingDef &d);
     static const SettingDef *find(const QString &key);
 
     // args excludes argv[0]. dotenvPath may be empty: then VAANI_ENV_FILE, `.env` in the working directory,

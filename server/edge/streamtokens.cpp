@@ -14,21 +14,30 @@ namespace {
 constexpr auto kB64 = QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals;
 }
 
-StreamTokens::StreamTokens(const QByteArray &secret, int ttlSeconds)
+namespace {
+QByteArray deriveKey(const QByteArray &secret)
+{
+    return QMessageAuthenticationCode::hash("vaani-stream-token-v1", secret, QCryptographicHash::Sha256);
+}
+} // namespace
+
+StreamTokens::StreamTokens(const QByteArray &secret, const QByteArray &previousSecret, int ttlSeconds)
     : m_ttlMs(qint64(ttlSeconds) * 1000)
 {
+    if (!previousSecret.isEmpty())
+        m_previousKey = deriveKey(previousSecret);
     if (secret.isEmpty()) {
         m_key.resize(32);
         QRandomGenerator::system()->generate(reinterpret_cast<quint32 *>(m_key.data()),
                                              reinterpret_cast<quint32 *>(m_key.data() + m_key.size()));
     } else {
-        m_key = QMessageAuthenticationCode::hash("vaani-stream-token-v1", secret, QCryptographicHash::Sha256);
+        m_key = deriveKey(secret);
     }
 }
 
-QByteArray StreamTokens::sign(const QByteArray &payload) const
+QByteArray StreamTokens::sign(const QByteArray &payload, const QByteArray &key)
 {
-    return QMessageAuthenticationCode::hash(payload, m_key, QCryptographicHash::Sha256).toBase64(kB64);
+    return QMessageAuthenticationCode::hash(payload, key, QCryptographicHash::Sha256).toBase64(kB64);
 }
 
 QString StreamTokens::mint(const QString &callSid, const Bound &numbers, qint64 nowMs)
@@ -41,7 +50,7 @@ QString StreamTokens::mint(const QString &callSid, const Bound &numbers, qint64 
                                '|' + nonce.toBase64(kB64) + '|' + numbers.caller.toUtf8().toBase64(kB64) +
                                '|' + numbers.called.toUtf8().toBase64(kB64);
     const QByteArray encoded = payload.toBase64(kB64);
-    return QString::fromLatin1(encoded + '.' + sign(encoded));
+    return QString::fromLatin1(encoded + '.' + sign(encoded, m_key));
 }
 
 StreamTokens::Verdict StreamTokens::verify(const QString &token, const QString &callSid, qint64 nowMs,
@@ -54,7 +63,9 @@ StreamTokens::Verdict StreamTokens::verify(const QString &token, const QString &
     if (dot <= 0)
         return Verdict::Malformed;
     const QByteArray encoded = raw.left(dot);
-    if (!twilio::constantTimeEquals(sign(encoded), raw.mid(dot + 1)))
+    const QByteArray signature = raw.mid(dot + 1);
+    if (!twilio::constantTimeEquals(sign(encoded, m_key), signature) &&
+        (m_previousKey.isEmpty() || !twilio::constantTimeEquals(sign(encoded, m_previousKey), signature)))
         return Verdict::BadSignature;
     const auto decoded = QByteArray::fromBase64Encoding(encoded, kB64);
     if (!decoded)

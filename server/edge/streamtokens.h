@@ -2,8 +2,9 @@
 // Single-use, short-lived stream tokens: minted by the voice webhook, bound to the CallSid and to the caller
 // and called numbers of that signed webhook, passed to Twilio as a <Parameter>, and checked when the Media
 // Stream says `start`. The numbers a call uses come from the verified token only, never from the stream.
-// HMAC-SHA256 signed with a key derived from TWILIO_AUTH_TOKEN (so any instance behind a load balancer can
-// verify) or a random per-process key. Thread-safe.
+// HMAC-SHA256 signed with a key derived from STREAM_TOKEN_KEY or TWILIO_AUTH_TOKEN (so any instance behind a
+// load balancer can verify) or a random per-process key; tokens signed with the previous key
+// (STREAM_TOKEN_KEY_PREVIOUS) are accepted too, so a rotation drops no call. Thread-safe.
 
 #include <QByteArray>
 #include <QHash>
@@ -23,15 +24,20 @@ public:
         QString called; // Twilio's To
     };
 
-    StreamTokens(const QByteArray &secret, int ttlSeconds);
+    // `previousSecret`: a key rotated out, still accepted for verification (empty: none).
+    StreamTokens(const QByteArray &secret, const QByteArray &previousSecret, int ttlSeconds);
+    StreamTokens(const QByteArray &secret, int ttlSeconds)
+        : StreamTokens(secret, {}, ttlSeconds)
+    {}
     QString mint(const QString &callSid, const Bound &numbers, qint64 nowMs);
     // Ok: *numbers (when given) holds what the token was minted with.
     Verdict verify(const QString &token, const QString &callSid, qint64 nowMs, Bound *numbers = nullptr);
     static QString verdictName(Verdict v);
 
 private:
-    QByteArray sign(const QByteArray &payload) const;
+    static QByteArray sign(const QByteArray &payload, const QByteArray &key);
     QByteArray m_key;
+    QByteArray m_previousKey;
     const qint64 m_ttlMs;
     QMutex m_mutex;
     QHash<QByteArray, qint64> m_used; // nonce -> expiry

@@ -38,6 +38,19 @@ private Q_SLOTS:
         QCOMPARE(t.verify(bound, u"CA7"_s, now, &numbers), StreamTokens::Verdict::Ok);
         QCOMPARE(numbers.caller, u"+919876543210"_s);
         QCOMPARE(numbers.called, u"+91|80 00"_s);
+
+        // Rotating the key: tokens the old key signed stay valid while it is the previous one; a token from
+        // any other key is refused; without the previous key, the old tokens are refused.
+        StreamTokens before("key-2026-10", 60);
+        const QString old = before.mint(u"CA9"_s, {}, now);
+        StreamTokens rotated("key-2026-11", "key-2026-10", 60);
+        QCOMPARE(rotated.verify(old, u"CA9"_s, now + 1000), StreamTokens::Verdict::Ok);
+        QCOMPARE(rotated.verify(rotated.mint(u"CA10"_s, {}, now), u"CA10"_s, now), StreamTokens::Verdict::Ok);
+        QCOMPARE(rotated.verify(StreamTokens("someone-else", 60).mint(u"CA11"_s, {}, now), u"CA11"_s, now),
+                 StreamTokens::Verdict::BadSignature);
+        StreamTokens afterGrace("key-2026-11", 60);
+        QCOMPARE(afterGrace.verify(before.mint(u"CA12"_s, {}, now), u"CA12"_s, now),
+                 StreamTokens::Verdict::BadSignature);
         // Another instance with the same auth token accepts it; a different token does not.
         StreamTokens same("secret", 60);
         StreamTokens other("other", 60);

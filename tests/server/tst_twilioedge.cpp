@@ -423,6 +423,36 @@ private Q_SLOTS:
                      u"rejected"_s);
     }
 
+    // Twilio's token rotation: with the new token primary and the old one secondary, webhooks and streams
+    // signed with either are served; anything else is still refused.
+    void secondaryAuthTokenDuringRotation()
+    {
+        h = std::make_unique<ServerHarness>();
+        const QString oldToken = QString::fromLatin1(ServerHarness::kAuthToken);
+        QVERIFY(h->start([&](ServerOptions &o) {
+            o.settings.twilioAuthToken = u"brand-new-auth-token-0000000000"_s;
+            o.settings.twilioAuthTokenSecondary = oldToken;
+        }));
+        for (const QString &token : {oldToken, u"brand-new-auth-token-0000000000"_s}) {
+            auto sim = h->newCall();
+            sim->authToken = token;
+            QSignalSpy answered(sim.get(), &TwilioSimulator::webhookAnswered);
+            sim->placeCall();
+            QVERIFY(answered.wait(5000));
+            QCOMPARE(sim->webhookStatus, 200);
+            QSignalSpy connected(sim.get(), &TwilioSimulator::streamConnected);
+            sim->openStream();
+            QVERIFY(connected.wait(5000));
+            sim->hangUp();
+        }
+        auto forged = h->newCall();
+        forged->authToken = u"not-a-token-twilio-ever-had"_s;
+        QSignalSpy answered(forged.get(), &TwilioSimulator::webhookAnswered);
+        forged->placeCall();
+        QVERIFY(answered.wait(5000));
+        QCOMPARE(forged->webhookStatus, 403);
+    }
+
     void withoutAuthTokenSignaturesAreNotChecked()
     {
         h = std::make_unique<ServerHarness>();

@@ -141,6 +141,53 @@ private Q_SLOTS:
         QVERIFY(c.secrets().contains(u"hunter22"_s));
     }
 
+    // Secrets from files (systemd credentials, container secrets): KEY_FILE names the file.
+    void secretsFromFiles()
+    {
+        const QString dir = test::tempDir(u"config"_s);
+        auto write = [&](const QString &name, const QByteArray &content) {
+            QFile f(dir + u'/' + name);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(content);
+        };
+        write(u"openai"_s, "sk-from-file-123456\n");
+        write(u"db"_s, "postgresql://vaani:s3cr3t-pw@db:5432/vaani\n");
+        QProcessEnvironment env;
+        env.insert(u"OPENAI_API_KEY_FILE"_s, dir + u"/openai"_s);
+        env.insert(u"DATABASE_URL_FILE"_s, dir + u"/db"_s);
+        Config c;
+        const auto loaded = c.load(App::Server, {}, env);
+        QCOMPARE(loaded.status, Config::Status::Ok);
+        QCOMPARE(c.string(u"OPENAI_API_KEY"_s), u"sk-from-file-123456"_s); // the newline dropped
+        QCOMPARE(c.string(u"DATABASE_URL"_s), u"postgresql://vaani:s3cr3t-pw@db:5432/vaani"_s);
+        QVERIFY(c.source(u"OPENAI_API_KEY"_s).startsWith(u"file "_s));
+        QVERIFY(c.secrets().contains(u"sk-from-file-123456"_s)); // and the log redactor knows it
+        QVERIFY(c.secrets().contains(u"s3cr3t-pw"_s));
+
+        // Both forms at once, a missing file, and _FILE on a setting that is no secret are errors or ignored.
+        env.insert(u"OPENAI_API_KEY"_s, u"sk-direct-1234567"_s);
+        auto both = Config().load(App::Server, {}, env);
+        QCOMPARE(both.status, Config::Status::Error);
+        QVERIFY2(both.error.contains(u"OPENAI_API_KEY and OPENAI_API_KEY_FILE"_s), qPrintable(both.error));
+        env.remove(u"OPENAI_API_KEY"_s);
+        env.insert(u"OPENAI_API_KEY_FILE"_s, dir + u"/missing"_s);
+        auto missing = Config().load(App::Server, {}, env);
+        QCOMPARE(missing.status, Config::Status::Error);
+        QVERIFY2(missing.error.contains(u"cannot read"_s), qPrintable(missing.error));
+        QProcessEnvironment plain;
+        plain.insert(u"PORT_FILE"_s, dir + u"/openai"_s);
+        Config p;
+        QCOMPARE(p.load(App::Server, {}, plain).status, Config::Status::Ok);
+        QCOMPARE(p.integer(u"PORT"_s), 8080);
+        // The .env file may name files too; the environment still wins.
+        write(u"twilio"_s, "twilio-token-from-file\n");
+        write(u".env"_s, "TWILIO_AUTH_TOKEN_FILE=" + (dir + u"/twilio"_s).toUtf8() + "\n");
+        Config fromDotenv;
+        QCOMPARE(fromDotenv.load(App::Server, {}, QProcessEnvironment(), dir + u"/.env"_s).status,
+                 Config::Status::Ok);
+        QCOMPARE(fromDotenv.string(u"TWILIO_AUTH_TOKEN"_s), u"twilio-token-from-file"_s);
+    }
+
     void binariesExitWithTwoOnBadValues_data()
     {
         QTest::addColumn<QString>("binary");

@@ -29,6 +29,8 @@ int main(int argc, char **argv)
     vaani::installLogging(config.string(u"LOG_FORMAT"_s) == u"json"_s ? vaani::LogFormat::Json
                                                                       : vaani::LogFormat::Text,
                           config.string(u"LOG_LEVEL"_s), config.secrets());
+    if (const QString number = config.string(u"ERASE_CALLER"_s); !number.isEmpty())
+        return vaani::eraseCaller(vaani::ServerOptions::fromConfig(config), number);
     std::signal(SIGPIPE, SIG_IGN);
     // Every call holds two sockets: use all the descriptors the system allows (the soft limit is often 1024).
     rlimit files{};

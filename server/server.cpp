@@ -14,6 +14,7 @@
 #include <QHostInfo>
 
 #include <cerrno>
+#include <cstdio>
 #include <fcntl.h>
 #include <malloc.h>
 #include <sys/socket.h>
@@ -125,6 +126,7 @@ ServerOptions ServerOptions::fromConfig(const Config &c)
     o.seedDemoIfEmpty = o.databaseUrl.isEmpty();
     ServerSettings &s = o.settings;
     s.publicUrl = c.url(u"PUBLIC_URL"_s);
+    s.retentionDays = c.integer(u"RETENTION_DAYS"_s);
     s.twilioAuthToken = c.string(u"TWILIO_AUTH_TOKEN"_s);
     s.twilioAuthTokenSecondary = c.string(u"TWILIO_AUTH_TOKEN_SECONDARY"_s);
     s.streamTokenKey = c.string(u"STREAM_TOKEN_KEY"_s);
@@ -269,6 +271,9 @@ void Server::listen()
         return;
     }
     m_healthTimer.start();
+    // Retention: a minute after start (not in the way of the first calls), then daily.
+    connect(&m_retentionTimer, &QTimer::timeout, this, &Server::purgeOldConversations);
+    m_retentionTimer.start(kRetentionFirstRunMs);
     qCInfo(lcServer).noquote() << u"vaani-server listening on http://%1:%2 (%3 worker threads)"_s
                                       .arg(m_options.host.toString())
                                       .arg(m_listener.serverPort())
@@ -346,6 +351,68 @@ void Server::checkShutdown()
         qCInfo(lcServer) << "shut down: every call record is complete";
         Q_EMIT stopped();
     });
+}
+
+int eraseCaller(const ServerOptions &options, const QString &number)
+{
+    QString error;
+    const db::DatabaseConfig config =
+        db::DatabaseConfig::fromUrl(options.databaseUrl, options.dataDir, &error);
+    if (!error.isEmpty()) {
+        std::fprintf(stderr, "vaani-server: %s\n", qPrintable(error));
+        return 1;
+    }
+    db::DbWorker worker(config);
+    if (const auto init = worker.initialise(false, false).result(); !init.ok()) {
+        std::fprintf(stderr, "vaani-server: %s\n", qPrintable(init.error.message));
+        return 1;
+    }
+    const auto r = worker
+                       .submit([number](db::Repositories &repos) {
+                           return repos.privacy.eraseCaller(number, u"vaani-server --erase-caller"_s);
+                       })
+                       .result();
+    const QString masked = Redactor::maskPhone(db::CustomerRepository::normalizePhone(number));
+    if (!r.ok()) {
+        std::fprintf(stderr, "vaani-server: erasing %s failed: %s\n", qPrintable(masked),
+                     qPrintable(r.error.message));
+        return 1;
+    }
+    if (!r.value.found) {
+        std::printf("No customer with the number %s; nothing erased.\n", qPrintable(masked));
+        return 3;
+    }
+    std::printf(
+        "Erased the personal data of %s: the customer record (name, number, e-mail, city), the "
+        "conversations of %d call(s) (%d transcript lines, %d tool calls) and the summaries of %d ticket(s). "
+        "Orders stay with the anonymised record; the audit log has a row.\n",
+        qPrintable(masked), r.value.calls, r.value.transcriptLines, r.value.toolCalls, r.value.tickets);
+    return 0;
+}
+
+void Server::purgeOldConversations()
+{
+    m_retentionTimer.setInterval(24 * 3600 * 1000);
+    const int days = m_ctx.settings.retentionDays;
+    if (days <= 0 || !m_db)
+        return;
+    const QDateTime cutoff = QDateTime::currentDateTimeUtc().addDays(-days);
+    m_db->submit([cutoff](db::Repositories &r) {
+            return r.privacy.purgeConversationsBefore(cutoff, u"vaani-server (RETENTION_DAYS)"_s);
+        })
+        .then(this, [this, days](db::DbResult<db::PurgeReport> r) {
+            if (!r.ok()) {
+                qCWarning(lcServer) << "retention purge failed:" << r.error.message;
+                return;
+            }
+            m_metrics->retentionPurgedLines.fetch_add(quint64(r.value.transcriptLines));
+            m_metrics->retentionPurgedToolCalls.fetch_add(quint64(r.value.toolCalls));
+            if (r.value.transcriptLines > 0 || r.value.toolCalls > 0)
+                qCInfo(lcServer) << "retention: purged the conversations of" << r.value.calls
+                                 << "calls older than" << days << "days (" << r.value.transcriptLines
+                                 << "transcript lines," << r.value.toolCalls << "tool calls)";
+            Q_EMIT retentionPurged(r.value.transcriptLines, r.value.toolCalls);
+        });
 }
 
 void Server::endCalls()

@@ -44,6 +44,11 @@ struct ServerOptions
     static ServerOptions fromConfig(const Config &config);
 };
 
+// vaani-server --erase-caller <number>: erases one caller's personal data from the configured database
+// (PrivacyRepository::eraseCaller), prints what was erased. Returns the exit code: 0 done, 3 no such caller,
+// 1 the database failed.
+int eraseCaller(const ServerOptions &options, const QString &number);
+
 // The listening socket (bound by QTcpServer, accepted here). When the process runs out of descriptors,
 // accepting backs off instead of spinning: one pending connection is closed with a reserve descriptor so the
 // client is not left waiting, the listener pauses for `kBackoffMs`, and the condition is logged once per
@@ -88,12 +93,16 @@ public:
     // graceMs, then end — transferred to HUMAN_AGENT_NUMBER when set, else with a goodbye — and stopped() is
     // emitted once every call record is written. A second call ends the live calls at once.
     void shutdown(int graceMs);
+    // RETENTION_DAYS: deletes conversations older than the retention period (run a minute after start, then
+    // daily; public for tests). Emits retentionPurged when the database has answered.
+    void purgeOldConversations();
     bool isStopping() const { return m_stopping; }
 
 Q_SIGNALS:
     void ready(quint16 port);
     void failed(const QString &reason);
     void stopped();
+    void retentionPurged(int transcriptLines, int toolCalls);
 
 private:
     void listen();
@@ -117,6 +126,8 @@ private:
     bool m_stopping = false;
     int m_graceMs = 0;
     QElapsedTimer m_shutdownClock;
+    static constexpr int kRetentionFirstRunMs = 60 * 1000;
+    QTimer m_retentionTimer;
     QTimer m_graceTimer;
     QTimer m_overdueTimer;
     bool m_stopped = false; // stopped() emitted or on its way

@@ -53,7 +53,8 @@ struct Prices
 
 struct ServerSettings
 {
-    QUrl publicUrl; // empty: derive from the request's Host header (development only)
+    QUrl publicUrl;         // empty: derive from the request's Host header (development only)
+    int retentionDays = 90; // 0: conversations kept forever
     QString twilioAuthToken;
     QString twilioAuthTokenSecondary; // accepted too, during Twilio's token rotation
     QString streamTokenKey;           // empty: derived from twilioAuthToken (or random per process)

@@ -79,6 +79,14 @@ const QList<SettingDef> &Config::table()
          "Seconds live calls may go on after SIGTERM before they are ended (with a goodbye, or a transfer "
          "to HUMAN_AGENT_NUMBER); new calls get the fallback meanwhile",
          S, 0, 3600},
+        {"RETENTION_DAYS", "retention-days", SettingType::Int, "90",
+         "Days a call's conversation (transcript, tool arguments and results) is kept; older ones are purged "
+         "daily, the call's outcome, costs and latencies stay (0 = keep forever)",
+         S, 0, 36500},
+        {"ERASE_CALLER", "erase-caller", SettingType::String, "",
+         "Erase this caller's personal data (give the phone number) from the database, print what was erased "
+         "and exit; an audit row records it",
+         S},
         {"STREAM_TOKEN_TTL", "stream-token-ttl", SettingType::Int, "60",
          "Seconds a stream token from the webhook stays valid", S, 5, 3600},
         {"RATE_LIMIT_PER_MINUTE", "rate-limit", SettingType::Int, "120",

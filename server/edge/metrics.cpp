@@ -151,6 +151,12 @@ QByteArray Metrics::render() const
                  double(clearsOut.load()));
     renderScalar(out, "vaani_caller_frames_dropped_total", "Caller frames dropped because a buffer was full.",
                  "counter", double(callerFramesDropped.load()));
+    renderScalar(out, "vaani_retention_purged_transcript_lines_total",
+                 "Transcript lines deleted because they were older than RETENTION_DAYS.", "counter",
+                 double(retentionPurgedLines.load()));
+    renderScalar(out, "vaani_retention_purged_tool_calls_total",
+                 "Tool calls whose arguments and results were cleared by RETENTION_DAYS.", "counter",
+                 double(retentionPurgedToolCalls.load()));
     turnLatencyMs.render(out, "vaani_turn_latency_ms",
                          "Caller stops speaking to first agent audio sent to Twilio, in milliseconds.");
     firstAudioMs.render(out, "vaani_first_audio_ms",

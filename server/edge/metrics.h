@@ -38,6 +38,8 @@ public:
     std::atomic<quint64> marksOut{0};
     std::atomic<quint64> clearsOut{0};
     std::atomic<quint64> callerFramesDropped{0};
+    std::atomic<quint64> retentionPurgedLines{0};     // transcript lines deleted by RETENTION_DAYS
+    std::atomic<quint64> retentionPurgedToolCalls{0}; // tool calls whose arguments and results were cleared
     Histogram turnLatencyMs;
     Histogram firstAudioMs;
     Histogram toolDurationMs;

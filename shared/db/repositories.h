@@ -153,6 +153,54 @@ private:
     QSqlDatabase m_db;
 };
 
+// Personal data over time: retention (transcripts older than the retention period are purged) and erasure
+// of one caller's data on request (India's DPDP Act 2023), each leaving a row in the audit log.
+struct PurgeReport
+{
+    int calls = 0;           // calls whose conversation was purged
+    int transcriptLines = 0; // lines deleted
+    int toolCalls = 0;       // tool calls whose arguments and results were cleared
+};
+struct ErasureReport
+{
+    bool found = false; // a customer with that number exists
+    int calls = 0;
+    int transcriptLines = 0;
+    int toolCalls = 0;
+    int tickets = 0;
+};
+struct AuditEntry
+{
+    qint64 id = 0;
+    QDateTime at;
+    QString actor;
+    QString action;
+    QString subject;
+    QString detail;
+};
+
+class PrivacyRepository
+{
+public:
+    explicit PrivacyRepository(QSqlDatabase db)
+        : m_db(std::move(db))
+    {}
+    // Deletes the transcript lines and clears the tool arguments and results of calls that started before
+    // `cutoff` (the calls, their outcomes, costs and latencies stay). Records an audit row when anything
+    // went.
+    DbResult<PurgeReport> purgeConversationsBefore(const QDateTime &cutoff, const QString &actor);
+    // Removes one caller's personal data: the customer's name, number, e-mail and city are replaced, the
+    // conversations of their calls deleted, their tickets' summaries and notes replaced. Orders stay (with
+    // the anonymised customer) as business records. One audit row says who erased what (never the number).
+    DbResult<ErasureReport> eraseCaller(const QString &phone, const QString &actor);
+    DbResult<QList<AuditEntry>> audit(int limit = 500);
+    DbResult<bool> addAudit(const QString &actor, const QString &action, const QString &subject,
+                            const QString &detail);
+
+private:
+    QSqlDatabase m_db;
+};
+
 // All repositories over one connection.
 struct Repositories
 {
@@ -163,6 +211,7 @@ struct Repositories
         , tickets(connection)
         , prompts(connection)
         , calls(connection)
+        , privacy(connection)
     {}
     QSqlDatabase db;
     CustomerRepository customers;
@@ -170,6 +219,7 @@ struct Repositories
     TicketRepository tickets;
     PromptRepository prompts;
     CallRepository calls;
+    PrivacyRepository privacy;
 };
 
 } // namespace vaani::db

@@ -4,6 +4,7 @@
 
 #include <QJsonDocument>
 #include <QSqlQuery>
+#include <QSqlRecord>
 #include <QTest>
 
 using namespace vaani;
@@ -329,6 +330,104 @@ private Q_SLOTS:
         QCOMPARE(r->calls.get(c2.value.id).value.outcome, u"no_answer"_s);
         QCOMPARE(r->calls.updateTwilioStatus(u"CAunknown"_s, u"completed"_s, 1).error.kind,
                  DbError::Kind::NotFound);
+    }
+
+    // RETENTION_DAYS: conversations of calls older than the cutoff go (transcripts deleted, tool arguments
+    // and results cleared); the calls themselves, newer conversations and everything else stay; an audit row.
+    void retentionPurgesOldConversations()
+    {
+        auto count = [&](const QString &sql) {
+            QSqlQuery q(m_db);
+            return q.exec(sql) && q.next() ? q.value(0).toInt() : -1;
+        };
+        const QDateTime cutoff = QDateTime::currentDateTimeUtc().addDays(-10);
+        const QString before = toDbTime(cutoff);
+        const int oldLines =
+            count(u"SELECT COUNT(*) FROM transcript_entries t JOIN calls c ON c.id = t.call_id "
+                  "WHERE c.started_at < '%1'"_s.arg(before));
+        const int newLines =
+            count(u"SELECT COUNT(*) FROM transcript_entries t JOIN calls c ON c.id = t.call_id "
+                  "WHERE c.started_at >= '%1'"_s.arg(before));
+        const int calls = count(u"SELECT COUNT(*) FROM calls"_s);
+        QVERIFY(oldLines > 100 && newLines > 100); // the demo month has both
+        const auto purged = r->privacy.purgeConversationsBefore(cutoff, u"test"_s);
+        QVERIFY2(purged.ok(), qPrintable(purged.error.message));
+        QCOMPARE(purged.value.transcriptLines, oldLines);
+        QVERIFY(purged.value.toolCalls > 0);
+        QCOMPARE(count(u"SELECT COUNT(*) FROM transcript_entries"_s), newLines);
+        QCOMPARE(count(u"SELECT COUNT(*) FROM tool_invocations i JOIN calls c ON c.id = i.call_id WHERE "
+                       "c.started_at < '%1' AND (i.arguments <> '' OR i.result <> '')"_s.arg(before)),
+                 0);
+        QCOMPARE(count(u"SELECT COUNT(*) FROM calls"_s), calls); // outcomes, costs, latencies stay
+        const auto audit = r->privacy.audit();
+        QVERIFY(audit.ok() && !audit.value.isEmpty());
+        QCOMPARE(audit.value.first().action, u"retention_purge"_s);
+        // Again: nothing left to purge, no new audit row.
+        QCOMPARE(r->privacy.purgeConversationsBefore(cutoff, u"test"_s).value.transcriptLines, 0);
+        QCOMPARE(r->privacy.audit().value.size(), audit.value.size());
+    }
+
+    // A caller's erasure request: everything that identifies them goes, the orders stay anonymised, an audit
+    // row says what was done (without the number).
+    void eraseCaller()
+    {
+        auto count = [&](const QString &sql) {
+            QSqlQuery q(m_db);
+            return q.exec(sql) && q.next() ? q.value(0).toInt() : -1;
+        };
+        const auto aarav = r->customers.findByPhone(u"+91 98765 43210"_s);
+        QVERIFY(aarav.ok());
+        const qint64 id = aarav.value.id;
+        const int orders = count(u"SELECT COUNT(*) FROM orders WHERE customer_id = %1"_s.arg(id));
+        QVERIFY(count(u"SELECT COUNT(*) FROM calls WHERE customer_id = %1"_s.arg(id)) > 0);
+        const int otherLines =
+            count(u"SELECT COUNT(*) FROM transcript_entries t JOIN calls c ON c.id = t.call_id "
+                  "WHERE c.customer_id IS NULL OR c.customer_id <> %1"_s.arg(id));
+
+        const auto erased = r->privacy.eraseCaller(u"09876543210"_s, u"test operator"_s);
+        QVERIFY2(erased.ok(), qPrintable(erased.error.message));
+        QVERIFY(erased.value.found);
+        QVERIFY(erased.value.calls > 0 && erased.value.transcriptLines > 0 && erased.value.tickets > 0);
+
+        QVERIFY(!r->customers.findByPhone(u"+919876543210"_s).ok());
+        const auto anon = r->customers.get(id).value;
+        QCOMPARE(anon.name, u"Erased customer"_s);
+        QVERIFY(anon.email.isEmpty() && anon.city.isEmpty());
+        QCOMPARE(count(u"SELECT COUNT(*) FROM orders WHERE customer_id = %1"_s.arg(id)), orders);
+        QCOMPARE(count(u"SELECT COUNT(*) FROM transcript_entries t JOIN calls c ON c.id = t.call_id WHERE "
+                       "c.customer_id = %1"_s.arg(id)),
+                 0);
+        QCOMPARE(
+            count(
+                u"SELECT COUNT(*) FROM tickets WHERE customer_id = %1 AND summary NOT LIKE '[erased%'"_s.arg(
+                    id)),
+            0);
+        QCOMPARE(
+            count(
+                u"SELECT COUNT(*) FROM calls WHERE customer_id = %1 AND caller_masked <> 'erased'"_s.arg(id)),
+            0);
+        QCOMPARE(count(u"SELECT COUNT(*) FROM transcript_entries t JOIN calls c ON c.id = t.call_id "
+                       "WHERE c.customer_id IS NULL OR c.customer_id <> %1"_s.arg(id)),
+                 otherLines); // nobody else's
+        // Nothing of the person is left in the tables that name people.
+        for (const QString &table : {u"customers"_s, u"tickets"_s, u"ticket_events"_s, u"audit_log"_s}) {
+            QSqlQuery q(m_db);
+            QVERIFY(q.exec(u"SELECT * FROM %1"_s.arg(table)));
+            while (q.next()) {
+                for (int c = 0; c < q.record().count(); ++c) {
+                    const QString v = q.value(c).toString();
+                    QVERIFY2(!v.contains(u"9876543210"_s) && !v.contains(u"Aarav"_s),
+                             qPrintable(table + u": "_s + v));
+                }
+            }
+        }
+        const auto audit = r->privacy.audit().value;
+        QCOMPARE(audit.first().action, u"erase_caller"_s);
+        QCOMPARE(audit.first().actor, u"test operator"_s);
+        // Erasing again finds no one; a number nobody has is no error either.
+        QVERIFY(!r->privacy.eraseCaller(u"+919876543210"_s, u"t"_s).value.found);
+        QVERIFY(!r->privacy.eraseCaller(u"+911111111111"_s, u"t"_s).value.found);
+        QVERIFY(!r->privacy.eraseCaller(u"abc"_s, u"t"_s).ok());
     }
 
     void customers()

@@ -8,6 +8,7 @@
 #include "tools.h"
 
 #include <QJsonDocument>
+#include <QProcess>
 #include <QRegularExpression>
 #include <QSignalSpy>
 #include <QTest>
@@ -284,6 +285,65 @@ private Q_SLOTS:
         QVERIFY2(stored.contains(u"[otp]"_s), qPrintable(stored));
         for (const QString &secret : {u"chaar paanch chhe saat"_s, u"4111 1111"_s, u"482913"_s})
             QVERIFY2(!stored.contains(secret), qPrintable(stored));
+    }
+
+    // The operator's erasure command, as run on a server machine: exit code, what it says (the number
+    // masked), and the database afterwards.
+    void eraseCallerFromTheCommandLine()
+    {
+        const QString dir = test::tempDir(u"erase"_s);
+        const QString url = u"sqlite://"_s + dir + u"/erase.db"_s;
+        {
+            QString error;
+            db::DbWorker seeded(db::DatabaseConfig::fromUrl(url, {}, &error));
+            QVERIFY(seeded.initialise(true, false).result().ok());
+        }
+        const QString server = QCoreApplication::applicationDirPath() + u"/vaani-server"_s;
+        QProcess p;
+        p.setProcessEnvironment(QProcessEnvironment());
+        p.start(server, {u"--erase-caller"_s, u"+91 98765 43210"_s, u"--database-url"_s, url});
+        QVERIFY(p.waitForFinished(30000));
+        const QString out = QString::fromUtf8(p.readAllStandardOutput() + p.readAllStandardError());
+        QCOMPARE(p.exitCode(), 0);
+        QVERIFY2(out.contains(u"Erased the personal data of +********3210"_s), qPrintable(out));
+        QVERIFY2(!out.contains(u"9876543210"_s), qPrintable(out));
+        QString error;
+        db::DbWorker after(db::DatabaseConfig::fromUrl(url, {}, &error));
+        QVERIFY(after.initialise(false, false).result().ok());
+        QVERIFY(!after.submit([](db::Repositories &r) { return r.customers.findByPhone(u"+919876543210"_s); })
+                     .result()
+                     .ok());
+        const auto audit = after.submit([](db::Repositories &r) { return r.privacy.audit(); }).result().value;
+        QVERIFY(!audit.isEmpty());
+        QCOMPARE(audit.first().action, u"erase_caller"_s);
+        // Again: nobody to erase (exit code 3).
+        p.start(server, {u"--erase-caller"_s, u"+919876543210"_s, u"--database-url"_s, url});
+        QVERIFY(p.waitForFinished(30000));
+        QCOMPARE(p.exitCode(), 3);
+    }
+
+    // RETENTION_DAYS on a running server: the purge runs, counts and keeps the recent conversations.
+    void retentionOnARunningServer()
+    {
+        ServerHarness h;
+        QVERIFY(h.start([](ServerOptions &o) { o.settings.retentionDays = 10; }));
+        QSignalSpy purged(h.server(), &Server::retentionPurged);
+        h.server()->purgeOldConversations();
+        QVERIFY(purged.wait(10000));
+        const int lines = purged.first().at(0).toInt();
+        QVERIFY(lines > 0);
+        QCOMPARE(h.metric(u"vaani_retention_purged_transcript_lines_total"_s), double(lines));
+        // Recent calls keep their conversation.
+        const auto recent = h.repos().calls.list({}).value;
+        int kept = 0;
+        const QDateTime cutoff = QDateTime::currentDateTimeUtc().addDays(-10);
+        for (const auto &c : recent) {
+            if (c.startedAt > cutoff.addSecs(60))
+                kept += int(h.repos().calls.transcript(c.id).value.size());
+            else if (c.startedAt < cutoff.addSecs(-60))
+                QVERIFY(h.repos().calls.transcript(c.id).value.isEmpty());
+        }
+        QVERIFY(kept > 0);
     }
 };
 

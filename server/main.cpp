@@ -51,11 +51,16 @@ int main(int argc, char **argv)
         qCInfo(lcServer) << (sig == SIGTERM ? "SIGTERM" : "SIGINT") << "received";
         server.shutdown(server.isStopping() ? 0 : graceMs);
     });
-    QObject::connect(&server, &vaani::Server::stopped, &app, [] { QCoreApplication::exit(0); });
-    QObject::connect(&server, &vaani::Server::failed, &app, [](const QString &reason) {
-        qCCritical(lcServer).noquote() << "cannot start:" << reason;
-        QCoreApplication::exit(1);
-    });
+    // Queued: start() may fail before the event loop runs, and exit() before exec() would be lost.
+    QObject::connect(
+        &server, &vaani::Server::stopped, &app, [] { QCoreApplication::exit(0); }, Qt::QueuedConnection);
+    QObject::connect(
+        &server, &vaani::Server::failed, &app,
+        [](const QString &reason) {
+            qCCritical(lcServer).noquote() << "cannot start:" << reason;
+            QCoreApplication::exit(1);
+        },
+        Qt::QueuedConnection);
     server.start();
     return app.exec();
 }

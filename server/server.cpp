@@ -153,9 +153,8 @@ Server::Server(ServerOptions options, QObject *parent)
     : QObject(parent)
     , m_options(std::move(options))
 {
-    QString error;
     const db::DatabaseConfig dbConfig =
-        db::DatabaseConfig::fromUrl(m_options.databaseUrl, m_options.dataDir, &error);
+        db::DatabaseConfig::fromUrl(m_options.databaseUrl, m_options.dataDir, &m_configError);
     m_db = std::make_unique<db::DbWorker>(dbConfig);
     m_metrics = std::make_unique<Metrics>();
     const ServerSettings &set = m_options.settings;
@@ -224,6 +223,10 @@ Server::~Server()
 
 void Server::start()
 {
+    if (!m_configError.isEmpty()) {
+        Q_EMIT failed(m_configError); // never fall back to another database than the one asked for
+        return;
+    }
     if (m_ctx.settings.twilioAuthToken.isEmpty())
         qCWarning(lcServer).noquote()
             << "\n*** TWILIO_AUTH_TOKEN is not set: Twilio signatures are NOT checked. Anyone who can reach "

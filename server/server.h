@@ -124,6 +124,7 @@ private:
     int m_lastActive = 0;
     QTimer m_healthTimer;
     bool m_stopping = false;
+    QString m_configError; // DATABASE_URL could not be used
     int m_graceMs = 0;
     QElapsedTimer m_shutdownClock;
     static constexpr int kRetentionFirstRunMs = 60 * 1000;

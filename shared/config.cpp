@@ -62,7 +62,8 @@ const QList<SettingDef> &Config::table()
          "Directory for the SQLite file and other data", S | A},
         {"DATABASE_URL", "database-url", SettingType::String, "",
          "Database: empty = vaani.db in the data dir; sqlite:///abs/path.db; "
-         "postgresql://user:pass@host:port/db",
+         "postgresql://user:pass@host:port/db[?sslmode=verify-full&sslrootcert=/path/ca.pem&…] (libpq's TLS, "
+         "timeout and keepalive parameters)",
          S | A},
         {"HUMAN_AGENT_NUMBER", "human-agent-number", SettingType::String, "",
          "E.164 number calls are transferred to", S},

@@ -10,6 +10,7 @@
 #include <QSqlDriver>
 #include <QSqlQuery>
 #include <QUrl>
+#include <QUrlQuery>
 #include <QUuid>
 
 #include <fcntl.h>
@@ -115,6 +116,49 @@ DatabaseConfig DatabaseConfig::fromUrl(const QString &url, const QString &dataDi
     c.name = u.path().mid(1);
     if (c.name.isEmpty())
         c.name = c.user;
+    static const QHash<QString, QStringList> allowed = {
+        {u"sslmode"_s,
+         {u"disable"_s, u"allow"_s, u"prefer"_s, u"require"_s, u"verify-ca"_s, u"verify-full"_s}},
+        {u"sslrootcert"_s, {}},
+        {u"sslcert"_s, {}},
+        {u"sslkey"_s, {}},
+        {u"sslcrl"_s, {}},
+        {u"connect_timeout"_s, {}},
+        {u"application_name"_s, {}},
+        {u"target_session_attrs"_s, {u"any"_s, u"read-write"_s, u"read-only"_s, u"primary"_s, u"standby"_s}},
+        {u"keepalives"_s, {u"0"_s, u"1"_s}},
+        {u"keepalives_idle"_s, {}},
+    };
+    // Values go into the driver's "key=value;…" option string: nothing that could end or quote one.
+    static const QRegularExpression safe(u"^[A-Za-z0-9_./:+@-]{1,512}$"_s);
+    bool timeout = false;
+    const auto items = QUrlQuery(u).queryItems(QUrl::FullyDecoded);
+    for (const auto &[key, value] : items) {
+        const auto it = allowed.constFind(key);
+        const bool numeric = key == u"connect_timeout"_s || key == u"keepalives_idle"_s;
+        bool isNumber = false;
+        value.toInt(&isNumber);
+        QString why;
+        if (it == allowed.cend())
+            why = u"unknown parameter '%1' (allowed: %2)"_s.arg(key.left(40),
+                                                                QStringList(allowed.keys()).join(u", "_s));
+        else if (!it->isEmpty() && !it->contains(value))
+            why = u"%1 must be one of %2"_s.arg(key, it->join(u", "_s));
+        else if (numeric && !isNumber)
+            why = u"%1 must be a number of seconds"_s.arg(key);
+        else if (!safe.match(value).hasMatch())
+            why = u"%1 has a value with characters a connection option cannot carry"_s.arg(key);
+        if (!why.isEmpty()) {
+            if (error)
+                *error = u"DATABASE_URL: "_s + why;
+            c.options.clear();
+            return c;
+        }
+        timeout = timeout || key == u"connect_timeout"_s;
+        c.options << key + u'=' + value;
+    }
+    if (!timeout)
+        c.options << u"connect_timeout=5"_s;
     return c;
 }
 
@@ -151,7 +195,7 @@ QSqlDatabase Database::open(const DatabaseConfig &config, const QString &connect
         db.setUserName(config.user);
         db.setPassword(config.password);
         db.setDatabaseName(config.name);
-        db.setConnectOptions(u"connect_timeout=5"_s);
+        db.setConnectOptions(config.options.isEmpty() ? u"connect_timeout=5"_s : config.options.join(u';'));
     }
     if (!db.isValid()) {
         if (error)

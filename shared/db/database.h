@@ -21,9 +21,13 @@ struct DatabaseConfig
     QString user;
     QString password;
     QString name;
+    QStringList options; // libpq connection parameters from the URL's query ("sslmode=verify-full", …)
 
     // url: "" (vaani.db in dataDir), "sqlite:///abs/path.db", "sqlite:relative.db",
-    // "postgresql://user:pass@host:port/db" (also "postgres://").
+    // "postgresql://user:pass@host:port/db?sslmode=verify-full&sslrootcert=/etc/ssl/db-ca.pem" (also
+    // "postgres://"). Query parameters: sslmode, sslrootcert, sslcert, sslkey, sslcrl, connect_timeout
+    // (default 5), application_name, target_session_attrs, keepalives, keepalives_idle; anything else is an
+    // error.
     static DatabaseConfig fromUrl(const QString &url, const QString &dataDir, QString *error);
     QString describe() const; // for logs: never contains the password
     bool isPostgres() const { return engine == Engine::Postgres; }

@@ -85,6 +85,43 @@ private Q_SLOTS:
                  owner | QFile::ExeOwner);
     }
 
+    // DATABASE_URL carries libpq's connection parameters (TLS above all): checked, passed to the driver,
+    // and honoured — the test cluster speaks no TLS, so sslmode=require must fail rather than fall back.
+    void postgresUrlParameters()
+    {
+        QFETCH_GLOBAL(QString, engine);
+        QString error;
+        auto c = DatabaseConfig::fromUrl(
+            u"postgresql://u:p@db.example:6432/vaani?sslmode=verify-full&sslrootcert=/etc/ssl/db-ca.pem&"
+            "application_name=vaani-admin"_s,
+            {}, &error);
+        QVERIFY2(error.isEmpty(), qPrintable(error));
+        QCOMPARE(c.options, (QStringList{u"sslmode=verify-full"_s, u"sslrootcert=/etc/ssl/db-ca.pem"_s,
+                                         u"application_name=vaani-admin"_s, u"connect_timeout=5"_s}));
+        for (const QString &bad : {u"?sslmode=sometimes"_s, u"?connect_timeout=soon"_s, u"?host=evil"_s,
+                                   u"?application_name=a;sslmode=disable"_s}) {
+            DatabaseConfig::fromUrl(u"postgresql://u:p@h/db"_s + bad, {}, &error);
+            QVERIFY2(!error.isEmpty(), qPrintable(bad));
+        }
+        if (engine != u"postgresql"_s)
+            return;
+        QString url, why;
+        QVERIFY2(test::postgresUrl(&url, &why), qPrintable(why));
+        const QString sep = url.contains(u'?') ? u"&"_s : u"?"_s;
+        DbError e;
+        QSqlDatabase plain = Database::open(
+            DatabaseConfig::fromUrl(url + sep + u"sslmode=disable"_s, {}, &error), u"params-plain"_s, &e);
+        QVERIFY2(!e, qPrintable(e.message));
+        plain = QSqlDatabase();
+        Database::close(u"params-plain"_s);
+        QSqlDatabase tls = Database::open(
+            DatabaseConfig::fromUrl(url + sep + u"sslmode=require"_s, {}, &error), u"params-tls"_s, &e);
+        QVERIFY(e);
+        QVERIFY2(e.message.contains(u"SSL"_s, Qt::CaseInsensitive), qPrintable(e.message));
+        tls = QSqlDatabase();
+        Database::close(u"params-tls"_s);
+    }
+
     void unreachableDatabaseIsATypedError()
     {
         QFETCH_GLOBAL(QString, engine);

@@ -121,7 +121,8 @@ private Q_SLOTS:
         QCOMPARE(dump(db, u"SELECT vad_idle_timeout_ms FROM agent_prompts"_s), QStringList{u"NULL"_s});
         QCOMPARE(dump(db, u"SELECT version FROM schema_migrations ORDER BY version"_s),
                  QStringList({u"1"_s, u"2"_s, u"3"_s}));
-        QCOMPARE(dump(db, u"SELECT COUNT(*) FROM audit_log"_s), QStringList{u"0"_s}); // v3: an empty audit log
+        QCOMPARE(dump(db, u"SELECT COUNT(*) FROM audit_log"_s),
+                 QStringList{u"0"_s}); // v3: an empty audit log
 
         // Running again applies nothing and changes nothing.
         QVERIFY(!Database::migrate(db));

@@ -8,6 +8,7 @@
 #include <QProcess>
 #include <QRegularExpression>
 #include <QSignalSpy>
+#include <QTcpServer>
 #include <QTest>
 
 #include <csignal>
@@ -119,6 +120,47 @@ private Q_SLOTS:
         QVERIFY2(server.exitStatus() == QProcess::NormalExit && server.exitCode() == 0, log.constData());
         QVERIFY2(log.contains("SIGTERM received"), log.constData());
         QVERIFY2(log.contains("shut down: every call record is complete"), log.constData());
+    }
+
+    // A server that cannot start says why and exits 1 — also when it fails before its event loop runs (a
+    // failure signalled then used to be lost, and the process stayed up doing nothing). Never falls back to
+    // another database than the one asked for.
+    void startFailuresExitWithOne_data()
+    {
+        QTest::addColumn<QString>("why");
+        QTest::newRow("port in use") << u"port"_s;
+        QTest::newRow("bad DATABASE_URL option") << u"url"_s;
+        QTest::newRow("unknown DATABASE_URL parameter") << u"param"_s;
+    }
+    void startFailuresExitWithOne()
+    {
+        QFETCH(QString, why);
+        QTcpServer taken;
+        QVERIFY(taken.listen(QHostAddress::LocalHost));
+        QStringList args{u"--host"_s,
+                         u"127.0.0.1"_s,
+                         u"--data-dir"_s,
+                         tempDir(u"startfail"_s),
+                         u"--openai-warm-sessions"_s,
+                         u"0"_s};
+        QString expected;
+        if (why == u"port"_s) {
+            args << u"--port"_s << QString::number(taken.serverPort());
+            expected = u"cannot listen"_s;
+        } else {
+            args << u"--port"_s << u"0"_s << u"--database-url"_s
+                 << (why == u"url"_s ? u"postgresql://u:p@127.0.0.1:1/x?sslmode=sometimes"_s
+                                     : u"postgresql://u:p@127.0.0.1:1/x?password=leak"_s);
+            expected = why == u"url"_s ? u"sslmode must be one of"_s : u"unknown parameter 'password'"_s;
+        }
+        QProcess server;
+        server.setProcessChannelMode(QProcess::MergedChannels);
+        server.start(QCoreApplication::applicationDirPath() + u"/vaani-server"_s, args);
+        QVERIFY(server.waitForFinished(15000));
+        const QString log = QString::fromUtf8(server.readAll());
+        QCOMPARE(server.exitCode(), 1);
+        QVERIFY2(log.contains(expected), qPrintable(log));
+        QVERIFY2(!log.contains(u"leak"_s), qPrintable(log));
     }
 };
 

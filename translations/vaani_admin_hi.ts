@@ -686,16 +686,16 @@
     </message>
     <message>
         <location filename="../gui/admin/mainwindow.cpp" line="270"/>
-        <source>sqlite:///path/to/vaani.db or postgresql://user@host:5432/vaani</source>
-        <translation>sqlite:///path/to/vaani.db या postgresql://user@host:5432/vaani</translation>
+        <source>sqlite:///path/to/vaani.db or postgresql://user@host:5432/vaani (TLS: add ?sslmode=verify-full&amp;sslrootcert=/path/to/ca.pem)</source>
+        <translation>sqlite:///path/to/vaani.db या postgresql://user@host:5432/vaani (TLS के लिए जोड़ें: ?sslmode=verify-full&amp;sslrootcert=/path/to/ca.pem)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="273"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="274"/>
         <source>Database</source>
         <translation>डेटाबेस</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="274"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="275"/>
         <source>Password</source>
         <translation>पासवर्ड</translation>
     </message>

@@ -268,7 +268,8 @@ QString askDatabaseUrl(QWidget *parent, const QString &current)
     password->setEchoMode(QLineEdit::Password);
     form->addRow(new QLabel(
         QCoreApplication::translate("vaani::admin::MainWindow",
-                                    "sqlite:///path/to/vaani.db or postgresql://user@host:5432/vaani"),
+                                    "sqlite:///path/to/vaani.db or postgresql://user@host:5432/vaani "
+                                    "(TLS: add ?sslmode=verify-full&sslrootcert=/path/to/ca.pem)"),
         &d));
     form->addRow(QCoreApplication::translate("vaani::admin::MainWindow", "Database"), recent);
     form->addRow(QCoreApplication::translate("vaani::admin::MainWindow", "Password"), password);

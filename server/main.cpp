@@ -47,10 +47,34 @@ int main(int argc, char **argv)
 
     vaani::Server server(vaani::ServerOptions::fromConfig(config));
     const int graceMs = config.integer(u"SHUTDOWN_GRACE"_s) * 1000;
-    QObject::connect(&watcher, &vaani::SignalWatcher::received, &server, [&server, graceMs](int sig) {
-        qCInfo(lcServer) << (sig == SIGTERM ? "SIGTERM" : "SIGINT") << "received";
-        server.shutdown(server.isStopping() ? 0 : graceMs);
-    });
+    QObject::connect(
+        &watcher, &vaani::SignalWatcher::received, &server, [&server, &config, graceMs, argc, argv](int sig) {
+            if (sig == SIGHUP) {
+                // Re-read the configuration (the .env file and the *_FILE secrets; the
+                // environment of a running process cannot change) and take its secrets;
+                // everything else needs a restart.
+                qCInfo(lcServer) << "SIGHUP received: reloading secrets";
+                QStringList args;
+                for (int i = 1; i < argc; ++i)
+                    args << QString::fromLocal8Bit(argv[i]);
+                vaani::Config fresh;
+                const auto loaded =
+                    fresh.load(vaani::App::Server, args, QProcessEnvironment::systemEnvironment(), {},
+                               QCoreApplication::applicationDirPath());
+                if (loaded.status != vaani::Config::Status::Ok) {
+                    qCWarning(lcServer).noquote() << "secrets not reloaded:" << loaded.error;
+                    return;
+                }
+                // The log redactor masks the new secrets and, for what is still in flight, the old ones.
+                vaani::installLogging(config.string(u"LOG_FORMAT"_s) == u"json"_s ? vaani::LogFormat::Json
+                                                                                  : vaani::LogFormat::Text,
+                                      config.string(u"LOG_LEVEL"_s), fresh.secrets() + config.secrets());
+                server.reloadSecrets(vaani::ServerOptions::fromConfig(fresh).settings);
+                return;
+            }
+            qCInfo(lcServer) << (sig == SIGTERM ? "SIGTERM" : "SIGINT") << "received";
+            server.shutdown(server.isStopping() ? 0 : graceMs);
+        });
     // Queued: start() may fail before the event loop runs, and exit() before exec() would be lost.
     QObject::connect(
         &server, &vaani::Server::stopped, &app, [] { QCoreApplication::exit(0); }, Qt::QueuedConnection);

@@ -8,6 +8,7 @@
 #include "metrics.h"
 #include "ratelimiter.h"
 #include "realtimepool.h"
+#include "secrets.h"
 #include "streamtokens.h"
 #include "worker.h"
 
@@ -169,7 +170,10 @@ Server::Server(ServerOptions options, QObject *parent)
         if (m_ctx.draining.load())
             QMetaObject::invokeMethod(this, &Server::checkShutdown, Qt::QueuedConnection);
     });
+    m_secrets = std::make_unique<SecretStore>(secretsOf(m_options.settings));
     m_ctx.settings = m_options.settings;
+    m_ctx.secrets = m_secrets.get();
+    m_ctx.settings.realtime.currentApiKey = [store = m_secrets.get()] { return store->get().openaiApiKey; };
     m_ctx.db = m_db.get();
     m_ctx.metrics = m_metrics.get();
     m_ctx.tokens = m_tokens.get();
@@ -391,6 +395,61 @@ int eraseCaller(const ServerOptions &options, const QString &number)
         "Orders stay with the anonymised record; the audit log has a row.\n",
         qPrintable(masked), r.value.calls, r.value.transcriptLines, r.value.toolCalls, r.value.tickets);
     return 0;
+}
+
+SecretSet Server::secretsOf(const ServerSettings &s)
+{
+    return {s.twilioAuthToken, s.twilioAuthTokenSecondary, s.realtime.apiKey, s.streamTokenKey,
+            s.streamTokenKeyPrevious};
+}
+
+QStringList Server::reloadSecrets(const ServerSettings &fresh)
+{
+    const SecretSet now = m_secrets->get();
+    const SecretSet next = secretsOf(fresh);
+    if (next.twilioAuthToken.isEmpty() && !now.twilioAuthToken.isEmpty()) {
+        // Never switch signature checks off by accident (an unreadable or emptied file).
+        qCWarning(lcServer) << "secrets not reloaded: TWILIO_AUTH_TOKEN would become empty, which turns off "
+                               "Twilio signature checks; restart to do that on purpose";
+        return {};
+    }
+    QStringList changed;
+    if (next.twilioAuthToken != now.twilioAuthToken)
+        changed << u"TWILIO_AUTH_TOKEN"_s;
+    if (next.twilioAuthTokenSecondary != now.twilioAuthTokenSecondary)
+        changed << u"TWILIO_AUTH_TOKEN_SECONDARY"_s;
+    if (next.openaiApiKey != now.openaiApiKey)
+        changed << u"OPENAI_API_KEY"_s;
+    if (next.streamTokenKey != now.streamTokenKey)
+        changed << u"STREAM_TOKEN_KEY"_s;
+    if (next.streamTokenKeyPrevious != now.streamTokenKeyPrevious)
+        changed << u"STREAM_TOKEN_KEY_PREVIOUS"_s;
+    if (changed.isEmpty()) {
+        qCInfo(lcServer) << "secrets reloaded: none changed";
+        return changed;
+    }
+    m_secrets->set(next);
+    if (changed.contains(u"STREAM_TOKEN_KEY"_s) || changed.contains(u"STREAM_TOKEN_KEY_PREVIOUS"_s) ||
+        (next.streamTokenKey.isEmpty() && changed.contains(u"TWILIO_AUTH_TOKEN"_s))) {
+        // Tokens minted a moment ago (with the old key) must still work: the old key stays accepted unless a
+        // previous key is named.
+        const QByteArray oldSecret =
+            (now.streamTokenKey.isEmpty() ? now.twilioAuthToken : now.streamTokenKey).toUtf8();
+        const QByteArray newSecret =
+            (next.streamTokenKey.isEmpty() ? next.twilioAuthToken : next.streamTokenKey).toUtf8();
+        m_tokens->rekey(newSecret, next.streamTokenKeyPrevious.isEmpty()
+                                       ? oldSecret
+                                       : next.streamTokenKeyPrevious.toUtf8());
+    }
+    if (changed.contains(u"OPENAI_API_KEY"_s)) {
+        for (Worker *w : m_workers)
+            QMetaObject::invokeMethod(
+                w, [w] { w->refreshModels(); }, Qt::QueuedConnection);
+    }
+    qCInfo(lcServer).noquote()
+        << u"secrets reloaded; changed: %1 (calls in progress keep their connections)"_s.arg(
+               changed.join(u", "_s));
+    return changed;
 }
 
 void Server::purgeOldConversations()

@@ -3,6 +3,7 @@
 // rate limiter, call registry), the listening socket on the main thread and the worker threads it hands
 // accepted connections to, round-robin. The main thread never touches a call.
 
+#include "secrets.h"
 #include "servercontext.h"
 
 #include <QElapsedTimer>
@@ -96,6 +97,12 @@ public:
     // RETENTION_DAYS: deletes conversations older than the retention period (run a minute after start, then
     // daily; public for tests). Emits retentionPurged when the database has answered.
     void purgeOldConversations();
+    // SIGHUP: takes the secrets of a freshly loaded configuration (Twilio tokens, the OpenAI key,
+    // stream-token keys) without dropping a call: the next signature check, Realtime connection and stream
+    // use them; warm model sessions are replaced; stream tokens minted with the old key stay valid. Refused
+    // (with a warning) when TWILIO_AUTH_TOKEN would become empty. Returns the names of the secrets that
+    // changed.
+    QStringList reloadSecrets(const ServerSettings &fresh);
     bool isStopping() const { return m_stopping; }
 
 Q_SIGNALS:
@@ -125,6 +132,8 @@ private:
     QTimer m_healthTimer;
     bool m_stopping = false;
     QString m_configError; // DATABASE_URL could not be used
+    std::unique_ptr<SecretStore> m_secrets;
+    static SecretSet secretsOf(const ServerSettings &s);
     int m_graceMs = 0;
     QElapsedTimer m_shutdownClock;
     static constexpr int kRetentionFirstRunMs = 60 * 1000;

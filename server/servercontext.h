@@ -23,6 +23,7 @@ class StreamTokens;
 class RateLimiter;
 class CallRegistry;
 class ModelLeg;
+class SecretStore;
 class ModelProvider;
 
 // Server-wide announcements to every call, wherever it lives: sessions connect to these at construction and
@@ -48,6 +49,7 @@ struct ServerContext
     std::atomic<bool> draining{false};    // shutting down: /readyz 503, new calls get the fallback
     std::atomic<bool> endingCalls{false}; // the grace is over: a stream that attaches now is ended at once
     Lifecycle *lifecycle = nullptr;
+    SecretStore *secrets = nullptr; // the current secrets (SIGHUP replaces them); null: settings' own
     std::atomic<int> httpConnections{0};
     // Makes a worker's source of model legs (called on that worker's thread, with its index); tests and the
     // benchmark may replace it.

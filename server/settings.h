@@ -9,6 +9,8 @@
 #include <QString>
 #include <QUrl>
 
+#include <functional>
+
 namespace vaani {
 
 // Twilio's Media Stream (edge/mediastream.h).
@@ -29,6 +31,8 @@ struct RealtimeEndpoint
     QString apiKey;
     bool azure = false;             // api-key header instead of Authorization: Bearer
     int handshakeTimeoutMs = 10000; // socket open + session.created + session.updated
+    // When set, asked at each connect instead of apiKey (the key may be rotated while the server runs).
+    std::function<QString()> currentApiKey;
 };
 
 // Twilio's REST API (edge/twiliorest.h).

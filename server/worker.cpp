@@ -7,6 +7,7 @@
 #include "mediastream.h"
 #include "metrics.h"
 #include "ratelimiter.h"
+#include "secrets.h"
 #include "streamtokens.h"
 #include "twiliosignature.h"
 #include "twiml.h"
@@ -52,6 +53,12 @@ void Worker::init()
         onRefused(status, reason, peer);
     };
     m_models = m_ctx->modelProvider(m_index);
+}
+
+void Worker::refreshModels()
+{
+    if (m_models)
+        m_models->refresh();
 }
 
 void Worker::takeSocket(qintptr descriptor)
@@ -198,11 +205,20 @@ QString Worker::streamUrl(const QUrl &requestUrl, const QByteArray &forwardedPro
     return url;
 }
 
+SecretSet Worker::secrets() const
+{
+    if (m_ctx->secrets)
+        return m_ctx->secrets->get();
+    const ServerSettings &s = m_ctx->settings;
+    return {s.twilioAuthToken, s.twilioAuthTokenSecondary, s.realtime.apiKey, s.streamTokenKey,
+            s.streamTokenKeyPrevious};
+}
+
 bool Worker::signedByTwilio(const QString &url, const twilio::FormParams &params,
                             const QByteArray &signature) const
 {
     // During Twilio's token rotation both the primary and the secondary token are valid signers.
-    const ServerSettings &s = m_ctx->settings;
+    const SecretSet s = secrets();
     return twilio::validateSignature(s.twilioAuthToken, url, params, signature) ||
            (!s.twilioAuthTokenSecondary.isEmpty() &&
             twilio::validateSignature(s.twilioAuthTokenSecondary, url, params, signature));
@@ -210,7 +226,7 @@ bool Worker::signedByTwilio(const QString &url, const twilio::FormParams &params
 
 bool Worker::checkStreamSignature(const http::Request &request, const QString &peer) const
 {
-    if (m_ctx->settings.twilioAuthToken.isEmpty())
+    if (secrets().twilioAuthToken.isEmpty())
         return true;
     const QByteArray signature = request.value("X-Twilio-Signature");
     const bool ok = signedByTwilio(streamUrl(request), {}, signature);
@@ -249,7 +265,7 @@ std::optional<http::Response> Worker::guard(const http::Request &request, const 
     if (!request.value("Content-Type").startsWith("application/x-www-form-urlencoded"))
         return refused("Expected application/x-www-form-urlencoded\n", 415, u"content_type"_s);
     *params = twilio::parseForm(request.body);
-    if (!m_ctx->settings.twilioAuthToken.isEmpty()) {
+    if (!secrets().twilioAuthToken.isEmpty()) {
         const QByteArray signature = request.value("X-Twilio-Signature");
         if (!signedByTwilio(webhookUrl(request, route), *params, signature)) {
             m_ctx->metrics->signatureRejected(route);
@@ -404,7 +420,9 @@ void Worker::startStream(int fd, const QByteArray &alreadyRead)
     // The stream owns itself (deleteLater after close); it lives on this worker thread for good.
     auto *stream =
         new MediaStream(std::move(socket), m_ctx->tokens, m_ctx->metrics, m_ctx->settings.streamLimits, this);
-    stream->setRestAccount(m_ctx->settings.twilio);
+    TwilioAccount account = m_ctx->settings.twilio;
+    account.authToken = secrets().twilioAuthToken; // the token current when the stream starts
+    stream->setRestAccount(account);
     connect(stream, &MediaStream::started, this,
             [this, stream](const twilio::StartInfo &start) { onStreamStarted(stream, start); });
 }

@@ -26,6 +26,7 @@ namespace vaani {
 class CallSession;
 class MediaStream;
 class ModelProvider;
+struct SecretSet;
 
 class Worker : public QObject
 {
@@ -46,12 +47,15 @@ public:
     QString streamUrl(const http::Request &request) const;
     QString streamUrl(const QUrl &requestUrl, const QByteArray &forwardedProto) const;
     bool checkStreamSignature(const http::Request &request, const QString &peer) const;
+    // Replaces this worker's warm model sessions (the API key changed). On the worker thread.
+    void refreshModels();
     // The signature is Twilio's under TWILIO_AUTH_TOKEN or TWILIO_AUTH_TOKEN_SECONDARY.
     bool signedByTwilio(const QString &url, const twilio::FormParams &params,
                         const QByteArray &signature) const;
 
 private:
     // Routes match the path exactly as sent (never percent-decoded): /%69ncoming-call is not /incoming-call.
+    SecretSet secrets() const; // current (they may be rotated while the server runs)
     http::Response route(const http::Request &request, const QHostAddress &peer);
     http::Response mediaStreamUpgrade(const http::Request &request, const QHostAddress &peer);
     void startStream(int fd, const QByteArray &alreadyRead);

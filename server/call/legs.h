@@ -68,6 +68,8 @@ public:
     virtual ~ModelProvider() = default;
     // Never null; the caller owns the leg.
     virtual ModelLeg *takeModel() = 0;
+    // Credentials changed: legs kept ready (warm sessions) are replaced by new ones.
+    virtual void refresh() {}
 };
 
 } // namespace vaani

@@ -35,6 +35,15 @@ StreamTokens::StreamTokens(const QByteArray &secret, const QByteArray &previousS
     }
 }
 
+void StreamTokens::rekey(const QByteArray &secret, const QByteArray &previousSecret)
+{
+    if (secret.isEmpty())
+        return; // a random per-process key stays (nothing to rotate to)
+    QMutexLocker lock(&m_mutex);
+    m_key = deriveKey(secret);
+    m_previousKey = previousSecret.isEmpty() ? QByteArray() : deriveKey(previousSecret);
+}
+
 QByteArray StreamTokens::sign(const QByteArray &payload, const QByteArray &key)
 {
     return QMessageAuthenticationCode::hash(payload, key, QCryptographicHash::Sha256).toBase64(kB64);
@@ -50,7 +59,12 @@ QString StreamTokens::mint(const QString &callSid, const Bound &numbers, qint64 
                                '|' + nonce.toBase64(kB64) + '|' + numbers.caller.toUtf8().toBase64(kB64) +
                                '|' + numbers.called.toUtf8().toBase64(kB64);
     const QByteArray encoded = payload.toBase64(kB64);
-    return QString::fromLatin1(encoded + '.' + sign(encoded, m_key));
+    QByteArray key;
+    {
+        QMutexLocker lock(&m_mutex);
+        key = m_key;
+    }
+    return QString::fromLatin1(encoded + '.' + sign(encoded, key));
 }
 
 StreamTokens::Verdict StreamTokens::verify(const QString &token, const QString &callSid, qint64 nowMs,
@@ -64,8 +78,14 @@ StreamTokens::Verdict StreamTokens::verify(const QString &token, const QString &
         return Verdict::Malformed;
     const QByteArray encoded = raw.left(dot);
     const QByteArray signature = raw.mid(dot + 1);
-    if (!twilio::constantTimeEquals(sign(encoded, m_key), signature) &&
-        (m_previousKey.isEmpty() || !twilio::constantTimeEquals(sign(encoded, m_previousKey), signature)))
+    QByteArray key, previousKey;
+    {
+        QMutexLocker lock(&m_mutex);
+        key = m_key;
+        previousKey = m_previousKey;
+    }
+    if (!twilio::constantTimeEquals(sign(encoded, key), signature) &&
+        (previousKey.isEmpty() || !twilio::constantTimeEquals(sign(encoded, previousKey), signature)))
         return Verdict::BadSignature;
     const auto decoded = QByteArray::fromBase64Encoding(encoded, kB64);
     if (!decoded)

@@ -29,6 +29,8 @@ public:
     StreamTokens(const QByteArray &secret, int ttlSeconds)
         : StreamTokens(secret, {}, ttlSeconds)
     {}
+    // A new key (and the one it replaces, still accepted); from any thread. An empty secret changes nothing.
+    void rekey(const QByteArray &secret, const QByteArray &previousSecret);
     QString mint(const QString &callSid, const Bound &numbers, qint64 nowMs);
     // Ok: *numbers (when given) holds what the token was minted with.
     Verdict verify(const QString &token, const QString &callSid, qint64 nowMs, Bound *numbers = nullptr);
@@ -36,8 +38,8 @@ public:
 
 private:
     static QByteArray sign(const QByteArray &payload, const QByteArray &key);
-    QByteArray m_key;
-    QByteArray m_previousKey;
+    QByteArray m_key;         // guarded by m_mutex (rekey may run while tokens are checked)
+    QByteArray m_previousKey; // ditto
     const qint64 m_ttlMs;
     QMutex m_mutex;
     QHash<QByteArray, qint64> m_used; // nonce -> expiry

@@ -78,9 +78,10 @@ QUrl RealtimeClient::connectUrl(const RealtimeEndpoint &e)
 void RealtimeClient::connectSocket()
 {
     const QUrl url = connectUrl(m_endpoint);
+    const QString apiKey = m_endpoint.currentApiKey ? m_endpoint.currentApiKey() : m_endpoint.apiKey;
     const QList<QPair<QByteArray, QByteArray>> headers = {
-        m_endpoint.azure ? qMakePair(QByteArray("api-key"), m_endpoint.apiKey.toUtf8())
-                         : qMakePair(QByteArray("Authorization"), "Bearer " + m_endpoint.apiKey.toUtf8())};
+        m_endpoint.azure ? qMakePair(QByteArray("api-key"), apiKey.toUtf8())
+                         : qMakePair(QByteArray("Authorization"), "Bearer " + apiKey.toUtf8())};
     m_state = State::Connecting;
     m_deadline.start(m_endpoint.handshakeTimeoutMs);
     qCDebug(lcRealtime) << "connecting to" << url.toString(QUrl::RemoveQuery);

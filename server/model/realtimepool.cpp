@@ -48,6 +48,18 @@ RealtimeClient *RealtimePool::take()
     return client;
 }
 
+void RealtimePool::refresh()
+{
+    for (const Entry &e : std::as_const(m_entries)) {
+        e.client->disconnect(this);
+        e.client->close();
+        e.client->deleteLater();
+    }
+    m_entries.clear();
+    m_backoffMs = 0;
+    fill();
+}
+
 ModelLeg *RealtimePool::takeModel()
 {
     if (RealtimeClient *warm = take())

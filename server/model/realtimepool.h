@@ -27,6 +27,8 @@ public:
     RealtimeClient *take();
     // ModelProvider: a warm session, else a new client that connects on demand.
     ModelLeg *takeModel() override;
+    // The API key changed: warm sessions are closed and replaced (connecting with the new key).
+    void refresh() override;
 
 private:
     struct Entry

@@ -5,6 +5,7 @@
 #include "serverharness.h"
 #include "testenv.h"
 
+#include <QFile>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QSignalSpy>
@@ -120,6 +121,44 @@ private Q_SLOTS:
         QVERIFY2(server.exitStatus() == QProcess::NormalExit && server.exitCode() == 0, log.constData());
         QVERIFY2(log.contains("SIGTERM received"), log.constData());
         QVERIFY2(log.contains("shut down: every call record is complete"), log.constData());
+    }
+
+    // The real program re-reads its secrets on SIGHUP (here TWILIO_AUTH_TOKEN from its file), keeps running,
+    // and refuses a reload whose configuration is broken.
+    void sighupReloadsSecrets()
+    {
+        const QString dir = tempDir(u"sighup"_s);
+        auto write = [&](const QByteArray &token) {
+            QFile f(dir + u"/twilio-token"_s);
+            QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+            f.write(token + "\n");
+        };
+        write("first-token-00000000000000000000");
+        QProcess server;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(u"TWILIO_AUTH_TOKEN_FILE"_s, dir + u"/twilio-token"_s);
+        server.setProcessEnvironment(env);
+        server.setProcessChannelMode(QProcess::MergedChannels);
+        server.start(QCoreApplication::applicationDirPath() + u"/vaani-server"_s,
+                     {u"--port"_s, u"0"_s, u"--host"_s, u"127.0.0.1"_s, u"--data-dir"_s, dir,
+                      u"--shutdown-grace"_s, u"1"_s, u"--openai-warm-sessions"_s, u"0"_s});
+        QVERIFY(server.waitForStarted());
+        QByteArray log;
+        QTRY_VERIFY_WITH_TIMEOUT((log += server.readAll()).contains("listening on"), 15000);
+        write("second-token-1111111111111111111");
+        ::kill(pid_t(server.processId()), SIGHUP);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            (log += server.readAll()).contains("secrets reloaded; changed: TWILIO_AUTH_TOKEN"), 10000);
+        QVERIFY2(!log.contains("second-token") && !log.contains("first-token"), log.constData());
+        // A broken file: the reload is refused, the server carries on.
+        QFile::remove(dir + u"/twilio-token"_s);
+        ::kill(pid_t(server.processId()), SIGHUP);
+        QTRY_VERIFY_WITH_TIMEOUT((log += server.readAll()).contains("secrets not reloaded"), 10000);
+        QCOMPARE(server.state(), QProcess::Running);
+        ::kill(pid_t(server.processId()), SIGTERM);
+        QVERIFY(server.waitForFinished(15000));
+        log += server.readAll();
+        QVERIFY2(server.exitCode() == 0, log.constData());
     }
 
     // A server that cannot start says why and exits 1 — also when it fails before its event loop runs (a

@@ -453,6 +453,72 @@ private Q_SLOTS:
         QCOMPARE(forged->webhookStatus, 403);
     }
 
+    // SIGHUP's reload (Server::reloadSecrets) during a live call: Twilio's token rotated in two steps, the
+    // OpenAI key changed; the call in progress never notices, new calls use the new secrets, and an empty
+    // primary token (which would turn signature checks off) is refused.
+    void secretsRotateDuringALiveCall()
+    {
+        h = std::make_unique<ServerHarness>();
+        h->fake.greetingAudioMs = 300;
+        QVERIFY(h->start());
+        auto live = h->connectCall();
+        QVERIFY(live);
+        QTRY_VERIFY_WITH_TIMEOUT(live->agentBytesPlayed >= 8 * 300, 5000);
+        const QString oldToken = QString::fromLatin1(ServerHarness::kAuthToken);
+        const QString newToken = u"rotated-auth-token-1111111111111"_s;
+        auto webhookWith = [&](const QString &token) {
+            auto sim = h->newCall();
+            sim->authToken = token;
+            QSignalSpy answered(sim.get(), &TwilioSimulator::webhookAnswered);
+            sim->placeCall();
+            return answered.wait(5000) ? sim->webhookStatus : 0;
+        };
+        auto stillTalking = [&] {
+            const qint64 before = live->agentBytesReceived;
+            live->queueCallerAudio(TwilioSimulator::loudSpeech(600));
+            return QTest::qWaitFor([&] { return live->agentBytesReceived > before; }, 5000) &&
+                   live->streamOpen;
+        };
+
+        ServerSettings fresh = h->options.settings;
+        fresh.twilioAuthToken = newToken;
+        fresh.twilioAuthTokenSecondary = oldToken;
+        QCOMPARE(h->server()->reloadSecrets(fresh),
+                 (QStringList{u"TWILIO_AUTH_TOKEN"_s, u"TWILIO_AUTH_TOKEN_SECONDARY"_s}));
+        QCOMPARE(webhookWith(newToken), 200);
+        QCOMPARE(webhookWith(oldToken), 200);
+        QVERIFY(stillTalking());
+
+        fresh.twilioAuthTokenSecondary.clear(); // Twilio signs with the new token only now
+        QCOMPARE(h->server()->reloadSecrets(fresh), QStringList{u"TWILIO_AUTH_TOKEN_SECONDARY"_s});
+        QCOMPARE(webhookWith(oldToken), 403);
+        QCOMPARE(webhookWith(newToken), 200);
+        QVERIFY(stillTalking());
+
+        ServerSettings emptied = fresh;
+        emptied.twilioAuthToken.clear();
+        QVERIFY(h->server()->reloadSecrets(emptied).isEmpty());
+        QCOMPARE(webhookWith(u"anything-at-all-0000000000000000"_s), 403); // checks still on
+
+        // A new OpenAI key: new calls connect with it (the fake now accepts only the new one).
+        h->fake.expectedKey = u"sk-rotated-key"_s;
+        fresh.realtime.apiKey = u"sk-rotated-key"_s;
+        QCOMPARE(h->server()->reloadSecrets(fresh), QStringList{u"OPENAI_API_KEY"_s});
+        auto next = h->newCall();
+        next->authToken = newToken;
+        QSignalSpy answered(next.get(), &TwilioSimulator::webhookAnswered);
+        next->placeCall();
+        QVERIFY(answered.wait(5000));
+        QSignalSpy connected(next.get(), &TwilioSimulator::streamConnected);
+        next->openStream();
+        QVERIFY(connected.wait(5000));
+        QTRY_VERIFY_WITH_TIMEOUT(next->agentBytesPlayed >= 8 * 300, 8000); // greeted: the model session is up
+        QTest::qWait(300);
+        QCOMPARE(h->fake.rejectedHandshakes,
+                 0); // warm sessions were replaced with the new key, none with the old
+        QVERIFY(live->streamOpen);
+    }
+
     void withoutAuthTokenSignaturesAreNotChecked()
     {
         h = std::make_unique<ServerHarness>();

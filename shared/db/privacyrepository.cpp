@@ -10,24 +10,6 @@ namespace vaani::db {
 using detail::Stmt;
 
 namespace {
-// Runs fn inside a transaction: all or nothing.
-template<typename T, typename F> DbResult<T> transaction(QSqlDatabase &db, F fn)
-{
-    if (!db.transaction())
-        return DbError::from(db.lastError());
-    DbResult<T> r = fn();
-    if (!r.ok()) {
-        db.rollback();
-        return r;
-    }
-    if (!db.commit()) {
-        DbError e = DbError::from(db.lastError());
-        db.rollback();
-        return e;
-    }
-    return r;
-}
-
 // Executes a statement with one bound value; returns the rows it changed, or an error.
 DbResult<int> change(const QSqlDatabase &db, const QString &sql, const QVariant &value)
 {
@@ -54,7 +36,7 @@ DbResult<PurgeReport> PrivacyRepository::purgeConversationsBefore(const QDateTim
                                                                   const QString &actor)
 {
     const QString before = toDbTime(cutoff.toUTC());
-    return transaction<PurgeReport>(m_db, [&]() -> DbResult<PurgeReport> {
+    return detail::inTransaction<PurgeReport>(m_db, [&]() -> DbResult<PurgeReport> {
         PurgeReport report;
         Stmt calls(m_db, u"SELECT COUNT(DISTINCT c.id) AS n FROM calls c WHERE c.started_at < ? AND ("
                          "EXISTS (SELECT 1 FROM transcript_entries t WHERE t.call_id = c.id) OR "
@@ -98,7 +80,7 @@ DbResult<ErasureReport> PrivacyRepository::eraseCaller(const QString &phone, con
     const QString number = CustomerRepository::normalizePhone(phone);
     if (number.size() < 8)
         return DbError::make(DbError::Kind::Invalid, u"not a phone number"_s);
-    return transaction<ErasureReport>(m_db, [&]() -> DbResult<ErasureReport> {
+    return detail::inTransaction<ErasureReport>(m_db, [&]() -> DbResult<ErasureReport> {
         ErasureReport report;
         Stmt find(m_db, u"SELECT id FROM customers WHERE phone = ?"_s);
         find.bind(number);

@@ -5,6 +5,8 @@
 #include "dberror.h"
 #include "models.h"
 
+#include <QSqlDatabase>
+#include <QSqlError>
 #include <QSqlQuery>
 #include <QVariant>
 
@@ -64,6 +66,24 @@ template<typename T> QVariant nullable(const std::optional<T> &v)
 inline QVariant nullableText(const QString &s)
 {
     return s.isEmpty() ? QVariant(QMetaType::fromType<QString>()) : QVariant(s);
+}
+
+// Runs fn inside a transaction; commits on success, rolls back on error.
+template<typename T, typename F> DbResult<T> inTransaction(QSqlDatabase &db, F fn)
+{
+    if (!db.transaction())
+        return DbError::from(db.lastError());
+    DbResult<T> r = fn();
+    if (!r.ok()) {
+        db.rollback();
+        return r;
+    }
+    if (!db.commit()) {
+        DbError e = DbError::from(db.lastError());
+        db.rollback();
+        return e;
+    }
+    return r;
 }
 
 inline QString now()

@@ -8,6 +8,7 @@ using namespace Qt::StringLiterals;
 
 namespace vaani::db {
 
+using detail::inTransaction;
 using detail::nullable;
 using detail::nullableText;
 using detail::Stmt;
@@ -67,23 +68,6 @@ DbError addEvent(const QSqlDatabase &db, qint64 ticketId, const QString &kind, c
     return s.exec();
 }
 
-// Runs fn inside a transaction; commits on success, rolls back on error.
-template<typename T, typename F> DbResult<T> inTransaction(QSqlDatabase &db, F fn)
-{
-    if (!db.transaction())
-        return DbError::from(db.lastError());
-    DbResult<T> r = fn();
-    if (!r.ok()) {
-        db.rollback();
-        return r;
-    }
-    if (!db.commit()) {
-        DbError e = DbError::from(db.lastError());
-        db.rollback();
-        return e;
-    }
-    return r;
-}
 } // namespace
 
 DbResult<Ticket> TicketRepository::create(const NewTicket &t)

@@ -420,9 +420,10 @@ void Worker::startStream(int fd, const QByteArray &alreadyRead)
     // The stream owns itself (deleteLater after close); it lives on this worker thread for good.
     auto *stream =
         new MediaStream(std::move(socket), m_ctx->tokens, m_ctx->metrics, m_ctx->settings.streamLimits, this);
-    TwilioAccount account = m_ctx->settings.twilio;
-    account.authToken = secrets().twilioAuthToken; // the token current when the stream starts
-    stream->setRestAccount(account);
+    if (SecretStore *store = m_ctx->secrets) // the token current when a transfer or hang-up happens
+        stream->setRestAccount(m_ctx->settings.twilio, [store] { return store->get().twilioAuthToken; });
+    else
+        stream->setRestAccount(m_ctx->settings.twilio);
     connect(stream, &MediaStream::started, this,
             [this, stream](const twilio::StartInfo &start) { onStreamStarted(stream, start); });
 }

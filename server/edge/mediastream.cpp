@@ -51,11 +51,16 @@ MediaStream::~MediaStream()
 
 void MediaStream::redirect(const QByteArray &twiml, std::function<void(bool ok, const QString &message)> done)
 {
-    if (!m_account.usable() || !m_started) {
+    if (!(m_currentToken ? !m_account.accountSid.isEmpty() && m_account.apiBase.isValid()
+                         : m_account.usable()) ||
+        !m_started) {
         done(false, u"no access to Twilio's REST API"_s);
         return;
     }
-    auto *rest = new TwilioRest(m_account, this);
+    TwilioAccount account = m_account;
+    if (m_currentToken)
+        account.authToken = m_currentToken();
+    auto *rest = new TwilioRest(account, this);
     connect(rest, &TwilioRest::done, this, [rest, done = std::move(done)](bool ok, const QString &message) {
         rest->deleteLater();
         done(ok, message);

@@ -27,7 +27,13 @@ public:
     MediaStream(std::unique_ptr<ws::WebSocket> socket, StreamTokens *tokens, Metrics *metrics,
                 StreamLimits limits, QObject *parent = nullptr);
     // Twilio's REST API for redirect() (transfers, hang-ups); without it redirect() answers false at once.
-    void setRestAccount(const TwilioAccount &account) { m_account = account; }
+    // Twilio's REST account for redirect(); `currentToken`, when given, supplies the auth token at each use
+    // (it may be rotated during the call: SIGHUP).
+    void setRestAccount(const TwilioAccount &account, std::function<QString()> currentToken = {})
+    {
+        m_account = account;
+        m_currentToken = std::move(currentToken);
+    }
     void redirect(const QByteArray &twiml,
                   std::function<void(bool ok, const QString &message)> done) override;
     ~MediaStream() override;
@@ -75,6 +81,7 @@ private:
     StreamLimits m_limits;
     twilio::StartInfo m_start;
     TwilioAccount m_account;
+    std::function<QString()> m_currentToken;
     StreamTokens::Bound m_numbers;
     bool m_started = false;
     bool m_attached = false;

@@ -394,6 +394,29 @@ private Q_SLOTS:
         QCOMPARE(h->fake.receivedOfType(u"response.create"_s).size(), 1); // no reply after end_call
     }
 
+    // The Auth Token rotated (SIGHUP) during a call: the hang-up through Twilio's REST API uses the new one.
+    void hangUpAfterATokenRotationUsesTheNewToken()
+    {
+        h->fake.turns = {
+            FakeTurn{u"Bas, thank you"_s, u"end_call"_s, u"{\"reason\":\"caller done\"}"_s, QString(), 0}};
+        h->fake.greetingAudioMs = 300;
+        QVERIFY(startHarness());
+        auto sim = connectCall();
+        QVERIFY(sim);
+        QTRY_VERIFY_WITH_TIMEOUT(sim->agentBytesPlayed >= 8 * 300, 5000);
+        const QString rotated = u"rotated-during-the-call-000000000"_s;
+        ServerSettings fresh = h->options.settings;
+        fresh.twilioAuthToken = rotated;
+        QCOMPARE(h->server()->reloadSecrets(fresh), QStringList{u"TWILIO_AUTH_TOKEN"_s});
+        rest->setAuthToken(rotated); // Twilio accepts only the new token now
+        QSignalSpy updated(rest.get(), &FakeTwilioRest::callUpdated);
+        sim->queueCallerAudio(TwilioSimulator::loudSpeech(400));
+        QVERIFY(updated.wait(8000));
+        QCOMPARE(rest->authFailures, 0);
+        QCOMPARE(rest->updates.first().twiml(), u"<Response><Hangup/></Response>"_s);
+        QTRY_COMPARE(h->repos().calls.findBySid(sim->callSid).value.outcome, u"resolved"_s);
+    }
+
     void transferToHumanOpensTicketAndDials()
     {
         h->fake.turns = {FakeTurn{u"Mujhe kisi insaan se baat karni hai"_s, u"transfer_to_human"_s,

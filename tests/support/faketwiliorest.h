@@ -28,6 +28,7 @@ public:
     QList<Update> updates;
     int authFailures = 0;
     bool callNotInProgress = false;
+    void setAuthToken(const QString &token) { m_token = token; } // Twilio's token rotated
 
 Q_SIGNALS:
     void callUpdated(const QString &callSid);

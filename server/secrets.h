@@ -7,6 +7,8 @@
 // Threads: read on any thread (a copy under a read lock: the strings are implicitly shared), replaced on the
 // main thread. Owned by Server; the ServerContext points at it.
 
+#include "settings.h"
+
 #include <QReadWriteLock>
 #include <QString>
 
@@ -19,7 +21,19 @@ struct SecretSet
     QString openaiApiKey;
     QString streamTokenKey;
     QString streamTokenKeyPrevious;
+    // What stream tokens are signed with: STREAM_TOKEN_KEY, else TWILIO_AUTH_TOKEN (empty: a random key).
+    QByteArray streamTokenSecret() const
+    {
+        return (streamTokenKey.isEmpty() ? twilioAuthToken : streamTokenKey).toUtf8();
+    }
 };
+
+// The secrets a configuration names.
+inline SecretSet secretsOf(const ServerSettings &s)
+{
+    return {s.twilioAuthToken, s.twilioAuthTokenSecondary, s.realtime.apiKey, s.streamTokenKey,
+            s.streamTokenKeyPrevious};
+}
 
 class SecretStore
 {

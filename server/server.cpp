@@ -159,9 +159,8 @@ Server::Server(ServerOptions options, QObject *parent)
     m_db = std::make_unique<db::DbWorker>(dbConfig);
     m_metrics = std::make_unique<Metrics>();
     const ServerSettings &set = m_options.settings;
-    m_tokens = std::make_unique<StreamTokens>(
-        (set.streamTokenKey.isEmpty() ? set.twilioAuthToken : set.streamTokenKey).toUtf8(),
-        set.streamTokenKeyPrevious.toUtf8(), set.streamTokenTtlS);
+    m_tokens = std::make_unique<StreamTokens>(secretsOf(set).streamTokenSecret(),
+                                              set.streamTokenKeyPrevious.toUtf8(), set.streamTokenTtlS);
     m_rateLimiter = std::make_unique<RateLimiter>(m_options.rateLimitPerMinute);
     m_failureLimiter = std::make_unique<RateLimiter>(m_options.rateLimitPerMinute);
     m_registry = std::make_unique<CallRegistry>(m_options.maxCalls);
@@ -397,12 +396,6 @@ int eraseCaller(const ServerOptions &options, const QString &number)
     return 0;
 }
 
-SecretSet Server::secretsOf(const ServerSettings &s)
-{
-    return {s.twilioAuthToken, s.twilioAuthTokenSecondary, s.realtime.apiKey, s.streamTokenKey,
-            s.streamTokenKeyPrevious};
-}
-
 QStringList Server::reloadSecrets(const ServerSettings &fresh)
 {
     const SecretSet now = m_secrets->get();
@@ -433,10 +426,8 @@ QStringList Server::reloadSecrets(const ServerSettings &fresh)
         (next.streamTokenKey.isEmpty() && changed.contains(u"TWILIO_AUTH_TOKEN"_s))) {
         // Tokens minted a moment ago (with the old key) must still work: the old key stays accepted unless a
         // previous key is named.
-        const QByteArray oldSecret =
-            (now.streamTokenKey.isEmpty() ? now.twilioAuthToken : now.streamTokenKey).toUtf8();
-        const QByteArray newSecret =
-            (next.streamTokenKey.isEmpty() ? next.twilioAuthToken : next.streamTokenKey).toUtf8();
+        const QByteArray oldSecret = now.streamTokenSecret();
+        const QByteArray newSecret = next.streamTokenSecret();
         m_tokens->rekey(newSecret, next.streamTokenKeyPrevious.isEmpty()
                                        ? oldSecret
                                        : next.streamTokenKeyPrevious.toUtf8());

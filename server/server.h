@@ -133,7 +133,6 @@ private:
     bool m_stopping = false;
     QString m_configError; // DATABASE_URL could not be used
     std::unique_ptr<SecretStore> m_secrets;
-    static SecretSet secretsOf(const ServerSettings &s);
     int m_graceMs = 0;
     QElapsedTimer m_shutdownClock;
     static constexpr int kRetentionFirstRunMs = 60 * 1000;

@@ -207,11 +207,7 @@ QString Worker::streamUrl(const QUrl &requestUrl, const QByteArray &forwardedPro
 
 SecretSet Worker::secrets() const
 {
-    if (m_ctx->secrets)
-        return m_ctx->secrets->get();
-    const ServerSettings &s = m_ctx->settings;
-    return {s.twilioAuthToken, s.twilioAuthTokenSecondary, s.realtime.apiKey, s.streamTokenKey,
-            s.streamTokenKeyPrevious};
+    return m_ctx->secrets ? m_ctx->secrets->get() : secretsOf(m_ctx->settings);
 }
 
 bool Worker::signedByTwilio(const QString &url, const twilio::FormParams &params,

@@ -1,6 +1,8 @@
 #include "repositories.h"
 #include "sqlhelpers.h"
 
+#include "logging.h"
+
 #include <QRegularExpression>
 
 using namespace Qt::StringLiterals;
@@ -16,7 +18,7 @@ Customer readCustomer(const Stmt &s)
     Customer c;
     c.id = s.int64("id");
     c.name = s.text("name");
-    c.phone = s.text("phone");
+    c.phone = s.has("phone") ? s.text("phone") : s.text("phone_masked");
     c.email = s.text("email");
     c.city = s.text("city");
     c.createdAt = s.time("created_at");
@@ -57,6 +59,12 @@ QString likePattern(const QString &text)
 }
 } // namespace
 
+QString CustomerRepository::columns() const
+{
+    return m_masked ? u"id, name, phone_masked, email, city, created_at, row_version"_s
+                    : u"id, name, phone, email, city, created_at, row_version"_s;
+}
+
 QString CustomerRepository::normalizePhone(const QString &phone)
 {
     QString out;
@@ -76,7 +84,7 @@ QString CustomerRepository::normalizePhone(const QString &phone)
 
 DbResult<Customer> CustomerRepository::get(qint64 id)
 {
-    Stmt s(m_db, u"SELECT * FROM customers WHERE id = ?"_s);
+    Stmt s(m_db, u"SELECT "_s + columns() + u" FROM customers WHERE id = ?"_s);
     s.bind(id);
     if (auto e = s.exec())
         return e;
@@ -90,7 +98,9 @@ DbResult<Customer> CustomerRepository::findByPhone(const QString &phone)
     const QString normalized = normalizePhone(phone);
     if (normalized.size() < 8)
         return detail::notFound(u"customer"_s);
-    Stmt s(m_db, u"SELECT * FROM customers WHERE phone = ?"_s);
+    if (m_masked)
+        return DbError::make(DbError::Kind::Invalid, u"finding a customer by number needs full numbers"_s);
+    Stmt s(m_db, u"SELECT "_s + columns() + u" FROM customers WHERE phone = ?"_s);
     s.bind(normalized);
     if (auto e = s.exec())
         return e;
@@ -101,10 +111,10 @@ DbResult<Customer> CustomerRepository::findByPhone(const QString &phone)
 
 DbResult<QList<Customer>> CustomerRepository::search(const QString &text, int limit)
 {
-    Stmt s(m_db,
-           u"SELECT * FROM customers WHERE LOWER(name) LIKE ? ESCAPE '\\' OR phone LIKE ? ESCAPE '\\' "
-           "OR LOWER(COALESCE(email, '')) LIKE ? ESCAPE '\\' OR LOWER(COALESCE(city, '')) LIKE ? ESCAPE '\\' "
-           "ORDER BY name LIMIT ?"_s);
+    Stmt s(m_db, u"SELECT "_s + columns() + u" FROM customers WHERE LOWER(name) LIKE ? ESCAPE '\\' OR "_s +
+                     (m_masked ? u"phone_masked"_s : u"phone"_s) +
+                     u" LIKE ? ESCAPE '\\' OR LOWER(COALESCE(email, '')) LIKE ? ESCAPE '\\' OR "
+                     "LOWER(COALESCE(city, '')) LIKE ? ESCAPE '\\' ORDER BY name LIMIT ?"_s);
     const QString p = likePattern(text);
     s.bind(p).bind(p).bind(p).bind(p).bind(limit);
     if (auto e = s.exec())
@@ -120,11 +130,12 @@ DbResult<Customer> CustomerRepository::create(const Customer &c)
     const QString phone = normalizePhone(c.phone);
     if (c.name.trimmed().isEmpty() || phone.size() < 8)
         return DbError::make(DbError::Kind::Invalid, u"a customer needs a name and a valid phone number"_s);
-    Stmt s(
-        m_db,
-        u"INSERT INTO customers (name, phone, email, city, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id"_s);
+    Stmt s(m_db, u"INSERT INTO customers (name, phone, phone_masked, email, city, created_at) VALUES (?, ?, "
+                 u"?, ?, ?, ?) "
+                 "RETURNING id"_s);
     s.bind(c.name.trimmed())
         .bind(phone)
+        .bind(Redactor::maskPhone(phone))
         .bind(nullableText(c.email))
         .bind(nullableText(c.city))
         .bind(detail::now());
@@ -140,11 +151,11 @@ DbResult<Customer> CustomerRepository::update(const Customer &c)
     const QString phone = normalizePhone(c.phone);
     if (c.name.trimmed().isEmpty() || phone.size() < 8)
         return DbError::make(DbError::Kind::Invalid, u"a customer needs a name and a valid phone number"_s);
-    Stmt s(m_db,
-           u"UPDATE customers SET name = ?, phone = ?, email = ?, city = ?, row_version = row_version + 1 "
-           "WHERE id = ? AND row_version = ?"_s);
+    Stmt s(m_db, u"UPDATE customers SET name = ?, phone = ?, phone_masked = ?, email = ?, city = ?, "
+                 "row_version = row_version + 1 WHERE id = ? AND row_version = ?"_s);
     s.bind(c.name.trimmed())
         .bind(phone)
+        .bind(Redactor::maskPhone(phone))
         .bind(nullableText(c.email))
         .bind(nullableText(c.city))
         .bind(c.id)
@@ -216,7 +227,9 @@ DbResult<QList<Order>> OrderRepository::search(const QString &text, int limit)
     compact.remove(u' ');
     Stmt s(m_db, u"SELECT "_s + kOrderColumns +
                      u" WHERE LOWER(o.code) LIKE ? ESCAPE '\\' OR LOWER(c.name) LIKE ? ESCAPE '\\' "
-                     "OR c.phone LIKE ? ESCAPE '\\' OR o.status LIKE ? ESCAPE '\\' "
+                     "OR c."_s +
+                     (m_masked ? u"phone_masked"_s : u"phone"_s) +
+                     u" LIKE ? ESCAPE '\\' OR o.status LIKE ? ESCAPE '\\' "
                      "OR LOWER(COALESCE(o.tracking_number, '')) LIKE ? ESCAPE '\\' "
                      "ORDER BY o.placed_at DESC LIMIT ?"_s);
     s.bind(likePattern(compact)).bind(p).bind(likePattern(compact)).bind(p).bind(p).bind(limit);

@@ -2,6 +2,7 @@
 
 #include "logging.h"
 #include "models.h"
+#include "sqlhelpers.h"
 
 #include <QDir>
 #include <QFile>
@@ -250,29 +251,36 @@ struct Migration
     QString path;
 };
 
-QList<Migration> migrations()
+// NNNN_name.sql is portable; NNNN_name.postgres.sql and NNNN_name.sqlite.sql are one engine's variant of
+// version NNNN (a version has either the portable file or both variants).
+QList<Migration> migrations(bool postgres)
 {
     QList<Migration> out;
-    static const QRegularExpression re(u"^(\\d{4})_(.+)\\.sql$"_s);
+    static const QRegularExpression re(u"^(\\d{4})_([a-z0-9_]+?)(?:\\.(postgres|sqlite))?\\.sql$"_s);
     const QStringList files = QDir(u":/vaani/migrations"_s).entryList({u"*.sql"_s}, QDir::Files, QDir::Name);
+    const QString engine = postgres ? u"postgres"_s : u"sqlite"_s;
     for (const QString &f : files) {
         const auto m = re.match(f);
-        if (m.hasMatch())
+        if (m.hasMatch() && (!m.hasCaptured(3) || m.captured(3) == engine))
             out.append({m.captured(1).toInt(), m.captured(2), u":/vaani/migrations/"_s + f});
     }
     return out;
 }
 
+// Statements end with ';' at the end of a line, except inside a $$-quoted body (PostgreSQL functions).
 QStringList splitStatements(const QString &script)
 {
     QStringList out;
     QString current;
+    bool inBody = false;
     for (const QString &line : script.split(u'\n')) {
         const QString t = line.trimmed();
-        if (t.startsWith(u"--"_s) || t.isEmpty())
+        if ((t.startsWith(u"--"_s) && !inBody) || t.isEmpty())
             continue;
         current += line + u'\n';
-        if (t.endsWith(u';')) {
+        if (line.count(u"$$"_s) % 2 == 1)
+            inBody = !inBody;
+        if (t.endsWith(u';') && !inBody) {
             current = current.trimmed();
             current.chop(1);
             out << current;
@@ -300,7 +308,7 @@ bool isPg(const QSqlDatabase &db)
 
 int Database::latestSchemaVersion()
 {
-    const auto all = migrations();
+    const auto all = migrations(false);
     return all.isEmpty() ? 0 : all.last().version;
 }
 
@@ -328,6 +336,10 @@ DbError Database::execScript(QSqlDatabase &db, const QString &script)
 DbError Database::migrate(QSqlDatabase &db, int maxVersion)
 {
     QSqlQuery q(db);
+    // Up to date: nothing to do, and nothing that needs more than reading (staff and a minimal server role
+    // may not create tables).
+    if (maxVersion < 0 && schemaVersion(db) >= latestSchemaVersion())
+        return {};
     if (!q.exec(
             u"CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
             "applied_at TEXT NOT NULL)"_s))
@@ -336,7 +348,7 @@ DbError Database::migrate(QSqlDatabase &db, int maxVersion)
     if (isPg(db))
         q.exec(u"SELECT pg_advisory_lock(7261001)"_s);
     DbError result;
-    for (const Migration &m : migrations()) {
+    for (const Migration &m : migrations(isPg(db))) {
         if (maxVersion >= 0 && m.version > maxVersion)
             break;
         if (!q.exec(isPg(db) ? u"BEGIN"_s : u"BEGIN IMMEDIATE"_s)) {
@@ -450,7 +462,19 @@ DbError Database::seedDemo(QSqlDatabase &db)
     QSqlQuery q(db);
     if (!db.transaction())
         return DbError::from(db.lastError());
+    // Loading demo data is not a staff action: the audit rows its ticket notes write go again.
+    qint64 auditBefore = 0;
+    if (q.exec(u"SELECT COALESCE(MAX(id), 0) FROM audit_log"_s) && q.next())
+        auditBefore = q.value(0).toLongLong();
     DbError e = execScript(db, out);
+    if (!e) {
+        q.prepare(u"DELETE FROM audit_log WHERE id > ?"_s);
+        q.addBindValue(auditBefore);
+        if (!q.exec())
+            e = DbError::from(q.lastError());
+    }
+    if (!e)
+        e = fillMaskedPhones(db);
     if (!e && isPg(db)) {
         // Explicit ids do not advance PostgreSQL sequences.
         for (const char *t : {"customers", "orders", "tickets", "ticket_events", "calls",
@@ -470,6 +494,150 @@ DbError Database::seedDemo(QSqlDatabase &db)
     }
     if (!db.commit())
         return DbError::from(db.lastError());
+    return {};
+}
+
+DbError Database::fillMaskedPhones(QSqlDatabase &db)
+{
+    QSqlQuery q(db);
+    if (!q.exec(u"SELECT id, phone FROM customers WHERE phone_masked IS NULL"_s))
+        return DbError::from(q.lastError());
+    QList<std::pair<qint64, QString>> rows;
+    while (q.next())
+        rows.append({q.value(0).toLongLong(), q.value(1).toString()});
+    QSqlQuery u(db);
+    u.prepare(u"UPDATE customers SET phone_masked = ? WHERE id = ?"_s);
+    for (const auto &[id, phone] : rows) {
+        u.addBindValue(Redactor::maskPhone(phone));
+        u.addBindValue(id);
+        if (!u.exec())
+            return DbError::from(u.lastError());
+    }
+    return {};
+}
+
+bool StaffAccess::atLeast(Role r) const
+{
+    // The server's account and an account without a Vaani role rank below every staff role.
+    auto rank = [](Role x) {
+        switch (x) {
+        case Role::Owner:
+            return 4;
+        case Role::Admin:
+            return 3;
+        case Role::Supervisor:
+            return 2;
+        case Role::Agent:
+            return 1;
+        case Role::Server:
+            return 0;
+        case Role::None:
+            return -1;
+        }
+        return -1;
+    };
+    return rank(role) >= rank(r);
+}
+
+QString StaffAccess::roleName() const
+{
+    switch (role) {
+    case Role::Owner:
+        return u"owner"_s;
+    case Role::Admin:
+        return u"admin"_s;
+    case Role::Supervisor:
+        return u"supervisor"_s;
+    case Role::Agent:
+        return u"agent"_s;
+    case Role::Server:
+        return u"server"_s;
+    case Role::None:
+        return u"none"_s;
+    }
+    return u"none"_s;
+}
+
+StaffAccess Database::staffAccess(QSqlDatabase &db)
+{
+    StaffAccess a;
+    if (!isPg(db)) {
+        a.user = qEnvironmentVariable("USER", u"local"_s);
+        return a;
+    }
+    a.postgres = true;
+    QSqlQuery q(db);
+    // Owner: a superuser or a member of the role owning the tables.
+    if (q.exec(
+            u"SELECT session_user, r.rolsuper OR COALESCE((SELECT pg_has_role(session_user, c.relowner, "
+            "'MEMBER') FROM pg_class c WHERE c.relname = 'calls' AND c.relkind = 'r' AND "
+            "c.relnamespace = 'public'::regnamespace), false) FROM pg_roles r WHERE r.rolname = session_user"_s) &&
+        q.next()) {
+        a.user = q.value(0).toString();
+        if (q.value(1).toBool()) {
+            a.role = StaffAccess::Role::Owner;
+        } else {
+            a.role = StaffAccess::Role::None;
+        }
+    }
+    if (!q.exec(
+            u"SELECT g.rolname, pg_has_role(session_user, g.oid, 'MEMBER') FROM pg_roles g WHERE g.rolname "
+            "IN ('vaani_agent', 'vaani_supervisor', 'vaani_admin', 'vaani_server')"_s))
+        return a;
+    QSet<QString> member;
+    int found = 0;
+    while (q.next()) {
+        ++found;
+        if (q.value(1).toBool())
+            member.insert(q.value(0).toString());
+    }
+    a.rolesInstalled = found == 4;
+    if (a.role == StaffAccess::Role::Owner)
+        return a;
+    if (member.contains(u"vaani_admin"_s))
+        a.role = StaffAccess::Role::Admin;
+    else if (member.contains(u"vaani_supervisor"_s))
+        a.role = StaffAccess::Role::Supervisor;
+    else if (member.contains(u"vaani_agent"_s))
+        a.role = StaffAccess::Role::Agent;
+    else if (member.contains(u"vaani_server"_s))
+        a.role = StaffAccess::Role::Server;
+    else if (!a.rolesInstalled)
+        a.role = StaffAccess::Role::Owner; // no role system yet: whatever the grants allow
+    return a;
+}
+
+DbError Database::setupStaffRoles(QSqlDatabase &db, bool *applied)
+{
+    if (applied)
+        *applied = false;
+    if (!isPg(db))
+        return {};
+    QSqlQuery q(db);
+    if (!q.exec(u"SELECT (r.rolsuper OR r.rolcreaterole) AND pg_has_role(current_user, c.relowner, 'MEMBER') "
+                "FROM pg_roles r, pg_class c WHERE r.rolname = current_user AND c.relname = 'calls' AND "
+                "c.relkind = 'r' AND c.relnamespace = 'public'::regnamespace"_s))
+        return DbError::from(q.lastError());
+    if (!q.next() || !q.value(0).toBool())
+        return {};
+    const QString script = readResource(u":/vaani/postgres/staff_roles.sql"_s);
+    if (script.isEmpty())
+        return {DbError::Kind::Internal, u"staff roles resource missing"_s};
+    q.exec(u"SELECT pg_advisory_lock(7261001)"_s);
+    DbError e;
+    if (!q.exec(u"BEGIN"_s)) {
+        e = DbError::from(q.lastError());
+    } else {
+        e = execScript(db, script);
+        q.exec(e ? u"ROLLBACK"_s : u"COMMIT"_s);
+    }
+    q.exec(u"SELECT pg_advisory_unlock(7261001)"_s);
+    if (e) {
+        e.message = u"staff roles: "_s + e.message;
+        return e;
+    }
+    if (applied)
+        *applied = true;
     return {};
 }
 

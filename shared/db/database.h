@@ -33,6 +33,32 @@ struct DatabaseConfig
     bool isPostgres() const { return engine == Engine::Postgres; }
 };
 
+// Who is connected and what their Vaani staff role lets them do. On SQLite (one machine) the file's owner is
+// the owner of everything; on PostgreSQL the role comes from membership of vaani_agent / vaani_supervisor /
+// vaani_admin (resources/postgres/staff_roles.sql), and the database enforces it — these flags only tell the
+// admin app what to hide and why.
+struct StaffAccess
+{
+    enum class Role { Owner, Admin, Supervisor, Agent, Server, None };
+    Role role = Role::Owner;
+    QString user;
+    bool postgres = false;
+    bool rolesInstalled = false; // PostgreSQL: the vaani_* roles exist
+
+    bool atLeast(Role r) const;
+    bool fullNumbers() const { return atLeast(Role::Supervisor); }
+    bool transcripts() const { return atLeast(Role::Supervisor); }
+    bool editCustomers() const { return atLeast(Role::Supervisor); }
+    bool changeOrders() const { return atLeast(Role::Supervisor); }
+    bool prompts() const { return atLeast(Role::Supervisor); } // read and save drafts
+    bool activatePrompts() const { return atLeast(Role::Admin); }
+    bool exports() const { return atLeast(Role::Admin); }
+    bool auditLog() const { return atLeast(Role::Admin); }
+    bool staffAccounts() const { return postgres && rolesInstalled && atLeast(Role::Admin); }
+    bool tickets() const { return atLeast(Role::Agent); }
+    QString roleName() const; // "owner", "admin", "supervisor", "agent", "server", "none"
+};
+
 class Database
 {
 public:
@@ -54,6 +80,14 @@ public:
     static DbError seedDemo(QSqlDatabase &db);
     static DbError ensureDefaultPrompt(QSqlDatabase &db);
     static bool ping(QSqlDatabase &db);
+
+    // PostgreSQL: creates or refreshes the staff roles and their grants (resources/postgres/staff_roles.sql)
+    // when the connected user owns the tables and may create roles; *applied says whether it did. Several
+    // servers starting together take turns (advisory lock). SQLite: nothing to do.
+    static DbError setupStaffRoles(QSqlDatabase &db, bool *applied = nullptr);
+    static StaffAccess staffAccess(QSqlDatabase &db);
+    // Fills customers.phone_masked where it is missing (rows loaded by SQL, e.g. the demo data).
+    static DbError fillMaskedPhones(QSqlDatabase &db);
 };
 
 } // namespace vaani::db

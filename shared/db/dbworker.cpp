@@ -49,6 +49,7 @@ Repositories *DbWorker::session(DbError *error)
         return nullptr;
     }
     m_session = std::make_unique<Repositories>(db);
+    m_session->setAccess(Database::staffAccess(db));
     return m_session.get();
 }
 
@@ -65,6 +66,22 @@ QFuture<DbResult<int>> DbWorker::initialise(bool seedIfEmpty, bool forceDemo)
     return submit([seedIfEmpty, forceDemo](Repositories &r) -> DbResult<int> {
         if (auto e = Database::migrate(r.db))
             return e;
+        bool rolesApplied = false;
+        if (auto e = Database::setupStaffRoles(r.db, &rolesApplied))
+            qCWarning(lcDb) << "could not set up the staff roles:" << e.message;
+        r.setAccess(Database::staffAccess(r.db));
+        if (r.access.postgres && !r.access.rolesInstalled)
+            qCWarning(lcDb).noquote()
+                << "the PostgreSQL staff roles (vaani_agent, vaani_supervisor, vaani_admin, vaani_server) "
+                   "are not "
+                   "set up, so every database user with access to the tables sees and changes everything; "
+                   "connect once as the tables' owner with the CREATEROLE attribute (see docs/security.md)";
+        else if (rolesApplied)
+            qCInfo(lcDb) << "staff roles and grants are up to date";
+        if (r.access.role == StaffAccess::Role::Owner || r.access.role == StaffAccess::Role::Server) {
+            if (auto e = Database::fillMaskedPhones(r.db))
+                return e;
+        }
         const bool empty = Database::isEmpty(r.db);
         if (forceDemo || (seedIfEmpty && empty)) {
             if (auto e = Database::seedDemo(r.db))

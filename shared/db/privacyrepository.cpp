@@ -127,9 +127,10 @@ DbResult<ErasureReport> PrivacyRepository::eraseCaller(const QString &phone, con
             return notes.error;
         // The customer row stays (orders refer to it) without anything that identifies the person; the
         // placeholder number keeps the column unique and is no one's.
-        Stmt anonymise(
-            m_db, u"UPDATE customers SET name = 'Erased customer', phone = ?, email = NULL, city = NULL, "
-                  "row_version = row_version + 1 WHERE id = ?"_s);
+        Stmt anonymise(m_db,
+                       u"UPDATE customers SET name = 'Erased customer', phone = ?, phone_masked = 'erased', "
+                       "email = NULL, city = NULL, "
+                       "row_version = row_version + 1 WHERE id = ?"_s);
         anonymise.bind(u"erased-"_s + QString::number(id)).bind(customer);
         if (auto e = anonymise.exec())
             return e;

@@ -2,6 +2,7 @@
 // Repositories: the only place SQL lives. Each wraps a QSqlDatabase connection that belongs to the calling
 // thread; every value is bound, never concatenated. Methods return DbResult with a typed error.
 
+#include "database.h"
 #include "dberror.h"
 #include "models.h"
 #include "realtimemessages.h"
@@ -24,9 +25,14 @@ public:
     DbResult<Customer> update(const Customer &c);
 
     static QString normalizePhone(const QString &phone);
+    // Staff who may not see full numbers (vaani_agent) read the masked copy: Customer::phone is then
+    // "+********3210" and searching matches the masked form (the last four digits).
+    void setMaskedNumbers(bool masked) { m_masked = masked; }
 
 private:
+    QString columns() const;
     QSqlDatabase m_db;
+    bool m_masked = false;
 };
 
 class OrderRepository
@@ -43,9 +49,11 @@ public:
     DbResult<Order> updateStatus(qint64 id, const QString &status, int expectedRowVersion);
 
     static QString normalizeCode(const QString &code);
+    void setMaskedNumbers(bool masked) { m_masked = masked; }
 
 private:
     QSqlDatabase m_db;
+    bool m_masked = false;
 };
 
 struct NewTicket
@@ -201,6 +209,38 @@ private:
     QSqlDatabase m_db;
 };
 
+// Staff accounts (PostgreSQL: database users in vaani_agent / vaani_supervisor / vaani_admin, changed through
+// the owner's vaani_staff_* functions, which only admins may call) and the export record.
+struct StaffMember
+{
+    QString login;
+    QString role; // "agent", "supervisor", "admin"
+    bool canLogin = true;
+};
+
+class StaffRepository
+{
+public:
+    explicit StaffRepository(QSqlDatabase db)
+        : m_db(std::move(db))
+    {}
+    DbResult<QList<StaffMember>> list();
+    // Creates the account or changes its role; an empty password keeps the current one. The password leaves
+    // this process only as a SCRAM-SHA-256 verifier.
+    DbResult<bool> save(const QString &login, const QString &role, const QString &password);
+    DbResult<bool> setCanLogin(const QString &login, bool canLogin);
+    // An export of `rows` rows of `what` (PostgreSQL: only vaani_admin may, and the actor is the signed-in
+    // database user; SQLite: the local file's owner).
+    DbResult<bool> recordExport(const QString &what, int rows);
+
+    // PostgreSQL's stored form of a password (RFC 5802/7677):
+    // SCRAM-SHA-256$<iter>:<salt>$<StoredKey>:<ServerKey>.
+    static QString scramVerifier(const QString &password, const QByteArray &salt, int iterations = 4096);
+
+private:
+    QSqlDatabase m_db;
+};
+
 // All repositories over one connection.
 struct Repositories
 {
@@ -212,14 +252,25 @@ struct Repositories
         , prompts(connection)
         , calls(connection)
         , privacy(connection)
+        , staff(connection)
     {}
+    // The connection's staff role decides what its queries may read (database.h).
+    void setAccess(const StaffAccess &a)
+    {
+        access = a;
+        const bool masked = a.role == StaffAccess::Role::Agent;
+        customers.setMaskedNumbers(masked);
+        orders.setMaskedNumbers(masked);
+    }
     QSqlDatabase db;
+    StaffAccess access;
     CustomerRepository customers;
     OrderRepository orders;
     TicketRepository tickets;
     PromptRepository prompts;
     CallRepository calls;
     PrivacyRepository privacy;
+    StaffRepository staff;
 };
 
 } // namespace vaani::db

@@ -8,6 +8,7 @@
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
+#include <QSqlRecord>
 #include <QVariant>
 
 #include <optional>
@@ -40,6 +41,7 @@ public:
     }
     bool next() { return q.next(); }
     QVariant value(const char *column) const { return q.value(QString::fromLatin1(column)); }
+    bool has(const char *column) const { return q.record().indexOf(QString::fromLatin1(column)) >= 0; }
     QString text(const char *column) const { return value(column).toString(); }
     qint64 int64(const char *column) const { return value(column).toLongLong(); }
     QDateTime time(const char *column) const { return fromDbTime(text(column)); }

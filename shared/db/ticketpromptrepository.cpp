@@ -321,10 +321,13 @@ DbResult<AgentPrompt> PromptRepository::saveNewVersion(const AgentPrompt &p)
         if (auto e = v.exec())
             return e;
         const int next = v.next() ? v.value("v").toInt() + 1 : 1;
-        Stmt s(m_db,
-               u"INSERT INTO agent_prompts (name, version, instructions, greeting, voice, vad_threshold, "
-               "vad_prefix_padding_ms, vad_silence_duration_ms, vad_idle_timeout_ms, active, author, note, "
-               "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?) RETURNING id"_s);
+        Stmt s(
+            m_db,
+            u"INSERT INTO agent_prompts (name, version, instructions, greeting, voice, vad_threshold, "
+            "vad_prefix_padding_ms, vad_silence_duration_ms, vad_idle_timeout_ms, author, note, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"_s); // active: 0 by default
+                                                                                       // (supervisors may not
+                                                                                       // set it)
         s.bind(p.name.trimmed()).bind(next).bind(p.instructions).bind(p.greeting).bind(p.voice);
         s.bind(p.vadThreshold)
             .bind(p.vadPrefixPaddingMs)

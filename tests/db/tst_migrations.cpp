@@ -120,13 +120,32 @@ private Q_SLOTS:
         QCOMPARE(dump(db, u"SELECT truncated FROM transcript_entries"_s), QStringList{u"0"_s});
         QCOMPARE(dump(db, u"SELECT vad_idle_timeout_ms FROM agent_prompts"_s), QStringList{u"NULL"_s});
         QCOMPARE(dump(db, u"SELECT version FROM schema_migrations ORDER BY version"_s),
-                 QStringList({u"1"_s, u"2"_s, u"3"_s}));
+                 QStringList({u"1"_s, u"2"_s, u"3"_s, u"4"_s}));
         QCOMPARE(dump(db, u"SELECT COUNT(*) FROM audit_log"_s),
                  QStringList{u"0"_s}); // v3: an empty audit log
+        // v4: the masked copy of old customers' numbers, in the form calls.caller_masked uses.
+        QCOMPARE(dump(db, u"SELECT phone_masked FROM customers"_s), QStringList{u"+********5678"_s});
 
         // Running again applies nothing and changes nothing.
         QVERIFY(!Database::migrate(db));
-        QCOMPARE(dump(db, u"SELECT COUNT(*) FROM schema_migrations"_s), QStringList{u"3"_s});
+        QCOMPARE(dump(db, u"SELECT COUNT(*) FROM schema_migrations"_s), QStringList{u"4"_s});
+
+        // v4's audit triggers: a change writes who, what and old → new; personal data only as "changed".
+        QSqlQuery q(db);
+        QVERIFY(q.exec(u"UPDATE orders SET status = 'returned' WHERE code = 'OLD001'"_s));
+        QVERIFY(q.exec(u"UPDATE tickets SET status = 'in_progress' WHERE code = 'TKT-1001'"_s));
+        QVERIFY(q.exec(u"UPDATE customers SET name = 'Asha R.' WHERE id = 1"_s));
+        QVERIFY(q.exec(u"UPDATE tickets SET row_version = row_version + 1"_s)); // nothing audited changed
+        const QStringList audit = dump(db, u"SELECT action, subject, detail FROM audit_log ORDER BY id"_s);
+        QCOMPARE(audit.size(), 3);
+        QVERIFY2(audit[0].startsWith(u"orders.update|order OLD001|"_s) &&
+                     audit[0].contains(u"\"delivered\""_s) && audit[0].contains(u"\"returned\""_s),
+                 qPrintable(audit[0]));
+        QVERIFY2(audit[1].startsWith(u"tickets.update|ticket TKT-1001|"_s) &&
+                     audit[1].contains(u"in_progress"_s),
+                 qPrintable(audit[1]));
+        QVERIFY2(audit[2].startsWith(u"customers.update|customer 1|"_s) && !audit[2].contains(u"Asha"_s),
+                 qPrintable(audit[2]));
         db = QSqlDatabase();
         Database::close(name);
     }

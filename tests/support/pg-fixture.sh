@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Starts/stops a throw-away PostgreSQL cluster for the test run, on a free loopback port.
 #   pg-fixture.sh start DIR   → DIR/url holds postgresql://vaani:vaani@127.0.0.1:PORT/vaani
+# TCP connections authenticate with SCRAM-SHA-256 passwords, as in production (staff accounts' passwords are
+# really checked); the fixture's own set-up uses the trusted Unix socket. vaani owns the databases and may
+# create roles (the staff roles), as the documented owner account does.
 #   pg-fixture.sh stop DIR
 # The cluster itself lives in a fresh directory under /tmp (the postgres user may not be able to enter the
 # build tree, e.g. under /root); DIR/datadir remembers where.
@@ -30,11 +33,11 @@ case "$action" in
     echo "$data" > "$dir/datadir"
     [ "$(id -u)" -eq 0 ] && chown postgres "$data"
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-    as_pg "$bin/initdb -D $data/data -U postgres -A trust --no-sync -E UTF8 >$data/initdb.log 2>&1" || {
+    as_pg "$bin/initdb -D $data/data -U postgres --auth-local=trust --auth-host=scram-sha-256 --no-sync -E UTF8 >$data/initdb.log 2>&1" || {
       cat "$data/initdb.log" >&2; exit 1; }
     as_pg "$bin/pg_ctl -D $data/data -o \"-p $port -k $data -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200\" -l $data/pg.log -w start" >/dev/null || {
       cat "$data/pg.log" >&2; exit 1; }
-    as_pg "$bin/psql -h 127.0.0.1 -p $port -U postgres -q -c \"CREATE ROLE vaani LOGIN CREATEDB PASSWORD 'vaani'\" -c \"CREATE DATABASE vaani OWNER vaani\""
+    as_pg "$bin/psql -h $data -p $port -U postgres -q -c \"CREATE ROLE vaani LOGIN CREATEDB CREATEROLE PASSWORD 'vaani'\" -c \"CREATE DATABASE vaani OWNER vaani\""
     echo "postgresql://vaani:vaani@127.0.0.1:$port/vaani" > "$dir/url.tmp"
     mv "$dir/url.tmp" "$dir/url"
     echo "PostgreSQL test cluster on 127.0.0.1:$port ($data)"

@@ -23,6 +23,52 @@
         <source>That would duplicate an existing record (for example the same phone number).</source>
         <translation>इससे एक मौजूदा रिकॉर्ड दोहराया जाएगा (जैसे वही फ़ोन नंबर)।</translation>
     </message>
+    <message>
+        <location filename="../gui/admin/adminpage.cpp" line="123"/>
+        <source>The database refused this for your role (%1). Nothing was changed.</source>
+        <translation>डेटाबेस ने आपकी भूमिका (%1) के लिए इसे अस्वीकार कर दिया। कुछ नहीं बदला गया।</translation>
+    </message>
+</context>
+<context>
+    <name>vaani::admin::AuditPage</name>
+    <message>
+        <location filename="../gui/admin/auditpage.cpp" line="18"/>
+        <source>When</source>
+        <translation>कब</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/auditpage.cpp" line="19"/>
+        <source>Who</source>
+        <translation>किसने</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/auditpage.cpp" line="20"/>
+        <source>Action</source>
+        <translation>कार्य</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/auditpage.cpp" line="21"/>
+        <source>Record</source>
+        <translation>रिकॉर्ड</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/auditpage.cpp" line="22"/>
+        <source>Change (old → new)</source>
+        <translation>बदलाव (पुराना → नया)</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/auditpage.cpp" line="26"/>
+        <source>Filter by person, action or record</source>
+        <translation>व्यक्ति, कार्य या रिकॉर्ड से छाँटें</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../gui/admin/auditpage.cpp" line="50"/>
+        <source>%n entries (newest first, up to 2,000).</source>
+        <translation>
+            <numerusform>%n प्रविष्टि (नई पहले, 2,000 तक)।</numerusform>
+            <numerusform>%n प्रविष्टियाँ (नई पहले, 2,000 तक)।</numerusform>
+        </translation>
+    </message>
 </context>
 <context>
     <name>vaani::admin::CallsPage</name>
@@ -33,7 +79,7 @@
     </message>
     <message>
         <location filename="../gui/admin/callspage.cpp" line="28"/>
-        <location filename="../gui/admin/callspage.cpp" line="198"/>
+        <location filename="../gui/admin/callspage.cpp" line="200"/>
         <source>Caller</source>
         <translation>कॉलर</translation>
     </message>
@@ -148,32 +194,37 @@
         <translation>डेटाबेस तक पहुँच नहीं हो पा रही है।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="197"/>
+        <location filename="../gui/admin/callspage.cpp" line="199"/>
         <source>Agent</source>
         <translation>एजेंट</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="199"/>
+        <location filename="../gui/admin/callspage.cpp" line="201"/>
         <source>System</source>
         <translation>सिस्टम</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="205"/>
+        <location filename="../gui/admin/callspage.cpp" line="207"/>
         <source> (interrupted)</source>
         <translation> (बीच में रोका गया)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="208"/>
+        <location filename="../gui/admin/callspage.cpp" line="212"/>
+        <source>Transcripts and tool calls: %1</source>
+        <translation>ट्रांसक्रिप्ट और टूल कॉल: %1</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/callspage.cpp" line="216"/>
         <source>&lt;i&gt;No transcript.&lt;/i&gt;</source>
         <translation>&lt;i&gt;कोई ट्रांसक्रिप्ट नहीं।&lt;/i&gt;</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="226"/>
+        <location filename="../gui/admin/callspage.cpp" line="234"/>
         <source>&lt;b&gt;%1&lt;/b&gt; · %2 · %3&lt;br&gt;Tokens in %4 (audio %5), out %6 (audio %7) · cost $%8&lt;br&gt;First greeting audio: %9 ms · turn latency median %10 ms, p95 %11 ms · per turn: %12&lt;br&gt;%13</source>
         <translation>&lt;b&gt;%1&lt;/b&gt; · %2 · %3&lt;br&gt;टोकन अंदर %4 (ऑडियो %5), बाहर %6 (ऑडियो %7) · लागत $%8&lt;br&gt;पहला अभिवादन ऑडियो: %9 मि.से. · बारी की देरी माध्यिका %10 मि.से., p95 %11 मि.से. · हर बारी: %12&lt;br&gt;%13</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="240"/>
+        <location filename="../gui/admin/callspage.cpp" line="248"/>
         <source>Linked: %1</source>
         <translation>जुड़े हुए: %1</translation>
     </message>
@@ -241,22 +292,27 @@
         <translation>शहर(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/customerspage.cpp" line="122"/>
+        <location filename="../gui/admin/customerspage.cpp" line="82"/>
+        <source>Full numbers and customer changes: %1</source>
+        <translation>पूरे नंबर और ग्राहक बदलाव: %1</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/customerspage.cpp" line="135"/>
         <source>Please enter the customer&apos;s name.</source>
         <translation>कृपया ग्राहक का नाम लिखें।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/customerspage.cpp" line="129"/>
+        <location filename="../gui/admin/customerspage.cpp" line="142"/>
         <source>Please enter a valid phone number, e.g. +91 98765 43210.</source>
         <translation>कृपया सही फ़ोन नंबर लिखें, जैसे +91 98765 43210।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/customerspage.cpp" line="135"/>
+        <location filename="../gui/admin/customerspage.cpp" line="148"/>
         <source>That e-mail address is not valid.</source>
         <translation>यह ई-मेल पता सही नहीं है।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/customerspage.cpp" line="145"/>
+        <location filename="../gui/admin/customerspage.cpp" line="158"/>
         <source>Saved %1.</source>
         <translation>%1 सहेजा गया।</translation>
     </message>
@@ -505,6 +561,46 @@
         <source>Ended by a server shutdown</source>
         <translation>सर्वर बंद होने से समाप्त</translation>
     </message>
+    <message>
+        <location filename="../gui/admin/mainwindow.cpp" line="84"/>
+        <source>database owner</source>
+        <translation>डेटाबेस स्वामी</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/mainwindow.cpp" line="85"/>
+        <source>owner of the local file</source>
+        <translation>स्थानीय फ़ाइल के स्वामी</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/mainwindow.cpp" line="87"/>
+        <source>admin</source>
+        <translation>एडमिन</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/mainwindow.cpp" line="89"/>
+        <source>supervisor</source>
+        <translation>सुपरवाइज़र</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/mainwindow.cpp" line="91"/>
+        <source>agent</source>
+        <translation>एजेंट</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/mainwindow.cpp" line="93"/>
+        <source>the server&apos;s account</source>
+        <translation>सर्वर का खाता</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/mainwindow.cpp" line="95"/>
+        <source>no Vaani role</source>
+        <translation>कोई Vaani भूमिका नहीं</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/mainwindow.cpp" line="105"/>
+        <source>Needs the %1 role (you are signed in as %2).</source>
+        <translation>इसके लिए %1 भूमिका चाहिए (आप %2 के रूप में साइन इन हैं)।</translation>
+    </message>
 </context>
 <context>
     <name>vaani::admin::LiveCallsPage</name>
@@ -557,7 +653,7 @@
         <translation>अभी कोई कॉल नहीं चल रही है। कॉल चलते समय उनकी आख़िरी पंक्तियों के साथ यहाँ दिखती हैं; पूरी हो चुकी कॉल कॉल लॉग में हैं। %1</translation>
     </message>
     <message>
-        <location filename="../gui/admin/livecallspage.cpp" line="84"/>
+        <location filename="../gui/admin/livecallspage.cpp" line="88"/>
         <source>The database is not reachable.</source>
         <translation>डेटाबेस तक पहुँच नहीं हो पा रही है।</translation>
     </message>
@@ -565,137 +661,177 @@
 <context>
     <name>vaani::admin::MainWindow</name>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="88"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="118"/>
         <source>Vaani admin</source>
         <translation>वाणी एडमिन</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="106"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="138"/>
         <source>Dashboard</source>
         <translation>डैशबोर्ड</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="107"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="139"/>
         <source>Live calls</source>
         <translation>चालू कॉल</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="108"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="140"/>
         <source>Call logs</source>
         <translation>कॉल लॉग</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="109"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="141"/>
         <source>Orders</source>
         <translation>ऑर्डर</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="110"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="142"/>
         <source>Customers</source>
         <translation>ग्राहक</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="111"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="143"/>
         <source>Tickets</source>
         <translation>टिकट</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="112"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="144"/>
         <source>Agent prompts</source>
         <translation>एजेंट प्रॉम्प्ट</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="144"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="145"/>
+        <source>Audit log</source>
+        <translation>ऑडिट लॉग</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/mainwindow.cpp" line="146"/>
+        <source>Staff accounts</source>
+        <translation>स्टाफ़ खाते</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/mainwindow.cpp" line="154"/>
+        <source>Staff accounts exist on PostgreSQL. On this computer, access is the database file&apos;s permissions (only its owner can open it).</source>
+        <translation>स्टाफ़ खाते PostgreSQL पर होते हैं। इस कंप्यूटर पर पहुँच डेटाबेस फ़ाइल की अनुमतियों से तय होती है (केवल उसका स्वामी उसे खोल सकता है)।</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/mainwindow.cpp" line="156"/>
+        <source>The staff roles are not set up on this database (see docs/security.md).</source>
+        <translation>इस डेटाबेस पर स्टाफ़ भूमिकाएँ सेट नहीं हैं (docs/security.md देखें)।</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/mainwindow.cpp" line="203"/>
         <source>&amp;File</source>
         <translation>फ़ाइल(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="145"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="204"/>
         <source>&amp;Export table as CSV…</source>
         <translation>तालिका CSV में निर्यात करें…(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="147"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="206"/>
         <source>Export CSV</source>
         <translation>CSV निर्यात</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="147"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="206"/>
         <source>CSV files (*.csv)</source>
         <translation>CSV फ़ाइलें (*.csv)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="152"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="211"/>
         <source>Could not export: %1</source>
         <translation>निर्यात नहीं हो सका: %1</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="154"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="213"/>
         <source>Exported to %1</source>
         <translation>%1 में निर्यात किया गया</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="158"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="219"/>
+        <source>Exports: %1</source>
+        <translation>निर्यात: %1</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/mainwindow.cpp" line="222"/>
         <source>&amp;Connect to database…</source>
         <translation>डेटाबेस से जुड़ें…(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="162"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="226"/>
         <source>Restart vaani-admin to use %1 (it is now remembered as the default).</source>
         <translation>%1 इस्तेमाल करने के लिए vaani-admin दोबारा शुरू करें (अब यह डिफ़ॉल्ट के रूप में याद रखा गया है)।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="165"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="229"/>
         <source>&amp;Quit</source>
         <translation>बंद करें(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="166"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="230"/>
         <source>&amp;View</source>
         <translation>देखें(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="168"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="232"/>
         <source>&amp;Refresh</source>
         <translation>रीफ़्रेश(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="174"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="238"/>
         <source>&amp;Settings</source>
         <translation>सेटिंग्स(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="175"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="239"/>
         <source>&amp;Language</source>
         <translation>भाषा(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="186"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="250"/>
         <source>The language changes the next time vaani-admin starts.</source>
         <translation>भाषा अगली बार vaani-admin शुरू होने पर बदलेगी।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="189"/>
-        <source>Database: %1 · signed in as %2</source>
-        <translation>डेटाबेस: %1 · %2 के रूप में लॉग इन</translation>
+        <location filename="../gui/admin/mainwindow.cpp" line="254"/>
+        <source>Signed in as %1 · %2</source>
+        <translation>%1 के रूप में साइन इन · %2</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="258"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="259"/>
+        <source>Database: %1</source>
+        <translation>डेटाबेस: %1</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/mainwindow.cpp" line="261"/>
+        <source>%1 has no Vaani staff role on this database, so it will refuse most of what this app shows. Ask an admin for an account (agent, supervisor or admin).</source>
+        <translation>%1 की इस डेटाबेस पर कोई Vaani स्टाफ़ भूमिका नहीं है, इसलिए यह ऐप जो दिखाता है उसका अधिकांश डेटाबेस अस्वीकार करेगा। किसी एडमिन से खाता माँगें (एजेंट, सुपरवाइज़र या एडमिन)।</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/mainwindow.cpp" line="310"/>
+        <source>The export was not recorded in the audit log: %1</source>
+        <translation>निर्यात ऑडिट लॉग में दर्ज नहीं हुआ: %1</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/mainwindow.cpp" line="348"/>
         <source>Connect to database</source>
         <translation>डेटाबेस से जुड़ें</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="270"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="360"/>
         <source>sqlite:///path/to/vaani.db or postgresql://user@host:5432/vaani (TLS: add ?sslmode=verify-full&amp;sslrootcert=/path/to/ca.pem)</source>
         <translation>sqlite:///path/to/vaani.db या postgresql://user@host:5432/vaani (TLS के लिए जोड़ें: ?sslmode=verify-full&amp;sslrootcert=/path/to/ca.pem)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="274"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="364"/>
         <source>Database</source>
         <translation>डेटाबेस</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="275"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="365"/>
         <source>Password</source>
         <translation>पासवर्ड</translation>
     </message>
@@ -705,7 +841,7 @@
         <translation>बिना सहेजे बदलाव</translation>
     </message>
     <message>
-        <location filename="../gui/admin/main.cpp" line="81"/>
+        <location filename="../gui/admin/main.cpp" line="86"/>
         <source>Cannot open the database (%1):
 %2
 
@@ -716,7 +852,7 @@ Choose another one with File → Connect to database, or set DATABASE_URL.</sour
 फ़ाइल → डेटाबेस से जुड़ें से दूसरा चुनें, या DATABASE_URL सेट करें।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/main.cpp" line="89"/>
+        <location filename="../gui/admin/main.cpp" line="94"/>
         <source>Start vaani-admin again to use the new database.</source>
         <translation>नया डेटाबेस इस्तेमाल करने के लिए vaani-admin दोबारा शुरू करें।</translation>
     </message>
@@ -775,7 +911,7 @@ Choose another one with File → Connect to database, or set DATABASE_URL.</sour
     </message>
     <message>
         <location filename="../gui/admin/orderspage.cpp" line="40"/>
-        <location filename="../gui/admin/orderspage.cpp" line="115"/>
+        <location filename="../gui/admin/orderspage.cpp" line="123"/>
         <source>Select an order.</source>
         <translation>एक ऑर्डर चुनें।</translation>
     </message>
@@ -790,22 +926,27 @@ Choose another one with File → Connect to database, or set DATABASE_URL.</sour
         <translation>स्थिति(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="119"/>
+        <location filename="../gui/admin/orderspage.cpp" line="120"/>
+        <source>Changing an order&apos;s status: %1</source>
+        <translation>ऑर्डर की स्थिति बदलना: %1</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/orderspage.cpp" line="127"/>
         <source>&lt;b&gt;%1&lt;/b&gt; — %2&lt;br&gt;%3&lt;br&gt;%4, placed %5</source>
         <translation>&lt;b&gt;%1&lt;/b&gt; — %2&lt;br&gt;%3&lt;br&gt;%4, ऑर्डर की तारीख़ %5</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="132"/>
+        <location filename="../gui/admin/orderspage.cpp" line="140"/>
         <source>The status is unchanged.</source>
         <translation>स्थिति नहीं बदली।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="138"/>
+        <location filename="../gui/admin/orderspage.cpp" line="146"/>
         <source>An order cannot go from “%1” to “%2”.</source>
         <translation>ऑर्डर “%1” से “%2” में नहीं जा सकता।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/orderspage.cpp" line="149"/>
+        <location filename="../gui/admin/orderspage.cpp" line="157"/>
         <source>Saved: %1 is now “%2”.</source>
         <translation>सहेजा गया: %1 अब “%2” है।</translation>
     </message>
@@ -883,79 +1024,172 @@ Choose another one with File → Connect to database, or set DATABASE_URL.</sour
         <translation>अंतर दिखाएँ(&amp;D)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="134"/>
+        <location filename="../gui/admin/promptspage.cpp" line="138"/>
+        <source>Activating a version: %1</source>
+        <translation>संस्करण सक्रिय करना: %1</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/promptspage.cpp" line="143"/>
         <source>&amp;Name</source>
         <translation>नाम(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="135"/>
+        <location filename="../gui/admin/promptspage.cpp" line="144"/>
         <source>&amp;Greeting</source>
         <translation>अभिवादन(&amp;G)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="136"/>
+        <location filename="../gui/admin/promptspage.cpp" line="145"/>
         <source>&amp;Instructions</source>
         <translation>निर्देश(&amp;I)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="139"/>
+        <location filename="../gui/admin/promptspage.cpp" line="148"/>
         <source>VAD threshold</source>
         <translation>VAD सीमा</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="141"/>
+        <location filename="../gui/admin/promptspage.cpp" line="150"/>
         <source>prefix</source>
         <translation>शुरुआती</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="143"/>
+        <location filename="../gui/admin/promptspage.cpp" line="152"/>
         <source>silence</source>
         <translation>चुप्पी</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="145"/>
+        <location filename="../gui/admin/promptspage.cpp" line="154"/>
         <source>idle</source>
         <translation>निष्क्रिय</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="148"/>
+        <location filename="../gui/admin/promptspage.cpp" line="157"/>
         <source>&amp;Voice</source>
         <translation>आवाज़(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="151"/>
+        <location filename="../gui/admin/promptspage.cpp" line="160"/>
         <source>N&amp;ote</source>
         <translation>टिप्पणी(&amp;O)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="159"/>
+        <location filename="../gui/admin/promptspage.cpp" line="168"/>
         <source>Compare the editor with</source>
         <translation>संपादक की तुलना इससे करें</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="185"/>
+        <location filename="../gui/admin/promptspage.cpp" line="194"/>
         <source>Version %1 is now active; the next call uses it.</source>
         <translation>संस्करण %1 अब सक्रिय है; अगली कॉल इसका इस्तेमाल करेगी।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="193"/>
+        <location filename="../gui/admin/promptspage.cpp" line="202"/>
         <source>Rolled back: version %1 is active again.</source>
         <translation>वापस लौटे: संस्करण %1 फिर से सक्रिय है।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="212"/>
+        <location filename="../gui/admin/promptspage.cpp" line="221"/>
         <source>%1 v%2%3</source>
         <translation>%1 सं.%2%3</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="212"/>
+        <location filename="../gui/admin/promptspage.cpp" line="221"/>
         <source> (active)</source>
         <translation> (सक्रिय)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="291"/>
+        <location filename="../gui/admin/promptspage.cpp" line="300"/>
         <source>Saved as version %1 (not active yet: activate it when ready).</source>
         <translation>संस्करण %1 के रूप में सहेजा गया (अभी सक्रिय नहीं: तैयार होने पर सक्रिय करें)।</translation>
+    </message>
+</context>
+<context>
+    <name>vaani::admin::StaffPage</name>
+    <message>
+        <location filename="../gui/admin/staffpage.cpp" line="35"/>
+        <source>Login</source>
+        <translation>लॉगिन</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/staffpage.cpp" line="36"/>
+        <source>Role</source>
+        <translation>भूमिका</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/staffpage.cpp" line="37"/>
+        <source>May sign in</source>
+        <translation>साइन इन कर सकते हैं</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/staffpage.cpp" line="37"/>
+        <source>yes</source>
+        <translation>हाँ</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/staffpage.cpp" line="37"/>
+        <source>no (disabled)</source>
+        <translation>नहीं (बंद)</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/staffpage.cpp" line="42"/>
+        <source>e.g. priya.s</source>
+        <translation>जैसे priya.s</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/staffpage.cpp" line="50"/>
+        <source>at least 12 characters; empty keeps the current one</source>
+        <translation>कम से कम 12 अक्षर; खाली छोड़ें तो मौजूदा पासवर्ड रहेगा</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/staffpage.cpp" line="51"/>
+        <source>&amp;Save account</source>
+        <translation>खाता &amp;सहेजें</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/staffpage.cpp" line="53"/>
+        <source>&amp;Disable sign-in</source>
+        <translation>साइन इन &amp;बंद करें</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/staffpage.cpp" line="55"/>
+        <source>&amp;Enable sign-in</source>
+        <translation>साइन इन &amp;चालू करें</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/staffpage.cpp" line="59"/>
+        <source>&lt;b&gt;Agent&lt;/b&gt;: orders and tickets, numbers masked, no transcripts or prompts.&lt;br&gt;&lt;b&gt;Supervisor&lt;/b&gt;: + full numbers, transcripts, order status, prompt drafts.&lt;br&gt;&lt;b&gt;Admin&lt;/b&gt;: + activating prompts, staff accounts, exports, the audit log.</source>
+        <translation>&lt;b&gt;एजेंट&lt;/b&gt;: ऑर्डर और टिकट, नंबर छिपे हुए, ट्रांसक्रिप्ट या प्रॉम्प्ट नहीं।&lt;br&gt;&lt;b&gt;सुपरवाइज़र&lt;/b&gt;: + पूरे नंबर, ट्रांसक्रिप्ट, ऑर्डर की स्थिति, प्रॉम्प्ट ड्राफ़्ट।&lt;br&gt;&lt;b&gt;एडमिन&lt;/b&gt;: + प्रॉम्प्ट सक्रिय करना, स्टाफ़ खाते, निर्यात, ऑडिट लॉग।</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/staffpage.cpp" line="67"/>
+        <source>&amp;Login</source>
+        <translation>&amp;लॉगिन</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/staffpage.cpp" line="68"/>
+        <source>&amp;Role</source>
+        <translation>&amp;भूमिका</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/staffpage.cpp" line="69"/>
+        <source>&amp;Password</source>
+        <translation>&amp;पासवर्ड</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/staffpage.cpp" line="120"/>
+        <source>Saved %1.</source>
+        <translation>%1 सहेजा गया।</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/staffpage.cpp" line="132"/>
+        <source>%1 may sign in again.</source>
+        <translation>%1 फिर से साइन इन कर सकते हैं।</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/staffpage.cpp" line="132"/>
+        <source>%1 can no longer sign in.</source>
+        <translation>%1 अब साइन इन नहीं कर सकते।</translation>
     </message>
 </context>
 <context>

@@ -17,10 +17,18 @@ struct AdminContext
     db::DbWorker *db = nullptr;
     QString author;
     bool postgres = false;
+    // Who is signed in and what their staff role allows (PostgreSQL enforces it; the pages hide or disable
+    // what it would refuse and say why). SQLite: the file's owner, who may do everything.
+    db::StaffAccess access;
     // Save / Discard / Cancel for unsaved changes. Tests replace it.
     std::function<QMessageBox::StandardButton(QWidget *parent, const QString &question)> askUnsaved;
     // Information and errors for the user. Tests replace it to collect messages.
     std::function<void(QWidget *parent, const QString &message)> tell;
 };
+
+// The translated name of a staff role, and why a control is off: "Needs the supervisor role (you are signed
+// in as an agent)."
+QString roleLabel(const db::StaffAccess &access);
+QString needsRole(const db::StaffAccess &access, db::StaffAccess::Role needed);
 
 } // namespace vaani::admin

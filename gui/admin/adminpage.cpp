@@ -119,6 +119,10 @@ void AdminPage::showResult(QLabel *label, const db::DbError &error, const QStrin
     case db::DbError::Kind::Constraint:
         label->setText(tr("That would duplicate an existing record (for example the same phone number)."));
         return;
+    case db::DbError::Kind::Forbidden:
+        label->setText(tr("The database refused this for your role (%1). Nothing was changed.")
+                           .arg(roleLabel(m_ctx->access)));
+        return;
     default:
         label->setText(error.message);
     }

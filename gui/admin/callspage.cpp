@@ -177,11 +177,13 @@ void CallsPage::showDetail(const db::CallRecord &c)
     m_ctx->db
         ->submit([id](db::Repositories &r) -> db::DbResult<Detail> {
             Detail d;
-            auto t = r.calls.transcript(id);
-            if (!t.ok())
-                return t.error;
-            d.transcript = t.value;
-            d.tools = r.calls.tools(id).value;
+            if (r.access.transcripts()) {
+                auto t = r.calls.transcript(id);
+                if (!t.ok())
+                    return t.error;
+                d.transcript = t.value;
+                d.tools = r.calls.tools(id).value;
+            }
             d.turns = r.calls.turns(id).value;
             d.tickets = r.tickets.forCall(id).value;
             return d;
@@ -205,7 +207,13 @@ void CallsPage::showDetail(const db::CallRecord &c)
                              who, callOffset(e.offsetMs), e.truncated ? tr(" (interrupted)") : QString(),
                              e.text.toHtmlEscaped());
             }
-            m_transcript->setHtml(html.isEmpty() ? tr("<i>No transcript.</i>") : html);
+            if (!m_ctx->access.transcripts())
+                m_transcript->setHtml(
+                    u"<i>%1</i>"_s.arg(tr("Transcripts and tool calls: %1")
+                                           .arg(needsRole(m_ctx->access, db::StaffAccess::Role::Supervisor))
+                                           .toHtmlEscaped()));
+            else
+                m_transcript->setHtml(html.isEmpty() ? tr("<i>No transcript.</i>") : html);
             m_toolsModel->setRecords(res.value.tools);
             QStringList links;
             for (const db::Ticket &t : res.value.tickets)

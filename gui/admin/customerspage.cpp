@@ -68,6 +68,19 @@ CustomersPage::CustomersPage(AdminContext *ctx, QWidget *parent)
         m_table, m_proxy, [this](int row) { return m_model->at(row).id == m_current.id; },
         [this](int row) { load(m_model->at(row)); });
     connect(save, &QPushButton::clicked, this, &CustomersPage::saveChanges);
+    if (!m_ctx->access.editCustomers()) {
+        // Agents see numbers masked and change nothing here (the database allows them neither).
+        const QString why = needsRole(m_ctx->access, db::StaffAccess::Role::Supervisor);
+        for (QLineEdit *field : {m_name, m_phone, m_email, m_city}) {
+            field->setReadOnly(true);
+            field->setToolTip(why);
+        }
+        for (QPushButton *b : {save, add}) {
+            b->setEnabled(false);
+            b->setToolTip(why);
+        }
+        m_message->setText(tr("Full numbers and customer changes: %1").arg(why));
+    }
     connect(add, &QPushButton::clicked, this, [this] {
         if (maybeLeave())
             load(db::Customer{});

@@ -70,6 +70,10 @@ void LiveCallsPage::refresh()
             QList<Live> out;
             for (const db::CallRecord &c : calls.value) {
                 Live l{c, {}};
+                if (!r.access.transcripts()) {
+                    out << l; // agents see the call, not what is said
+                    continue;
+                }
                 const auto t = r.calls.transcript(c.id).value;
                 for (qsizetype i = std::max<qsizetype>(0, t.size() - 3); i < t.size(); ++i)
                     l.lastLines << (t[i].speaker == u"agent"_s ? u"🤖 "_s : u"📞 "_s) + t[i].text;

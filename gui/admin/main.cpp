@@ -74,7 +74,12 @@ int main(int argc, char **argv)
 
     std::unique_ptr<admin::MainWindow> window;
     admin::NotificationListener listener(dbConfig);
-    worker.initialise(false, false).then(&app, [&](db::DbResult<int> r) {
+    auto ready = worker.initialise(false, false).then(&app, [&](db::DbResult<int> r) {
+        if (!r.ok())
+            return QtFuture::makeReadyFuture(db::DbResult<db::StaffAccess>(r.error));
+        return worker.access();
+    });
+    ready.unwrap().then(&app, [&](db::DbResult<db::StaffAccess> r) {
         if (!r.ok()) {
             QMessageBox::critical(
                 nullptr, u"Vaani admin"_s,
@@ -91,6 +96,9 @@ int main(int argc, char **argv)
             QCoreApplication::exit(1);
             return;
         }
+        ctx.access = r.value;
+        if (ctx.postgres)
+            ctx.author = r.value.user; // edits are signed with the database user that made them
         window = std::make_unique<admin::MainWindow>(&ctx, dbConfig.describe());
         if (ctx.postgres) {
             auto *live = window->page(u"livePage"_s);

@@ -76,6 +76,37 @@ QString outcomeLabel(const QString &o)
     return translatedName(names, o);
 }
 
+QString roleLabel(const db::StaffAccess &access)
+{
+    using Role = db::StaffAccess::Role;
+    switch (access.role) {
+    case Role::Owner:
+        return access.postgres
+                   ? QCoreApplication::translate("vaani::admin::Labels", "database owner")
+                   : QCoreApplication::translate("vaani::admin::Labels", "owner of the local file");
+    case Role::Admin:
+        return QCoreApplication::translate("vaani::admin::Labels", "admin");
+    case Role::Supervisor:
+        return QCoreApplication::translate("vaani::admin::Labels", "supervisor");
+    case Role::Agent:
+        return QCoreApplication::translate("vaani::admin::Labels", "agent");
+    case Role::Server:
+        return QCoreApplication::translate("vaani::admin::Labels", "the server's account");
+    case Role::None:
+        return QCoreApplication::translate("vaani::admin::Labels", "no Vaani role");
+    }
+    return {};
+}
+
+QString needsRole(const db::StaffAccess &access, db::StaffAccess::Role needed)
+{
+    db::StaffAccess wanted;
+    wanted.role = needed;
+    wanted.postgres = access.postgres;
+    return QCoreApplication::translate("vaani::admin::Labels", "Needs the %1 role (you are signed in as %2).")
+        .arg(roleLabel(wanted), roleLabel(access));
+}
+
 QString rupees(qint64 paise)
 {
     return u"₹"_s + QLocale(QLocale::English, QLocale::India).toString(double(paise) / 100.0, 'f', 2);
@@ -103,6 +134,8 @@ MainWindow::MainWindow(AdminContext *ctx, const QString &databaseDescription, QW
     auto *customers = new CustomersPage(ctx, this);
     auto *tickets = new TicketsPage(ctx, this);
     auto *prompts = new PromptsPage(ctx, this);
+    auto *audit = new AuditPage(ctx, this);
+    auto *staff = new StaffPage(ctx, this);
     add(dashboard, u"dashboardPage"_s, tr("Dashboard"));
     add(live, u"livePage"_s, tr("Live calls"));
     add(calls, u"callsPage"_s, tr("Call logs"));
@@ -110,6 +143,28 @@ MainWindow::MainWindow(AdminContext *ctx, const QString &databaseDescription, QW
     add(customers, u"customersPage"_s, tr("Customers"));
     add(tickets, u"ticketsPage"_s, tr("Tickets"));
     add(prompts, u"promptsPage"_s, tr("Agent prompts"));
+    add(audit, u"auditPage"_s, tr("Audit log"));
+    add(staff, u"staffPage"_s, tr("Staff accounts"));
+    // Pages the signed-in role cannot use are greyed out and say why (the database would refuse them).
+    using Role = db::StaffAccess::Role;
+    const db::StaffAccess &access = ctx->access;
+    const QList<std::tuple<AdminPage *, bool, QString>> gates = {
+        {prompts, access.prompts(), needsRole(access, Role::Supervisor)},
+        {audit, access.auditLog(), needsRole(access, Role::Admin)},
+        {staff, access.staffAccounts(),
+         !access.postgres ? tr("Staff accounts exist on PostgreSQL. On this computer, access is the database "
+                               "file's permissions (only its owner can open it).")
+         : !access.rolesInstalled
+             ? tr("The staff roles are not set up on this database (see docs/security.md).")
+             : needsRole(access, Role::Admin)}};
+    for (const auto &[page, allowed, why] : gates) {
+        if (allowed)
+            continue;
+        QListWidgetItem *item = m_nav->item(int(m_pages.indexOf(page)));
+        item->setFlags(item->flags() & ~Qt::ItemIsEnabled);
+        item->setToolTip(why);
+        m_blocked.insert(page, why);
+    }
     connect(tickets, &TicketsPage::openCall, this, [this, calls](qint64 id) {
         if (showPage(u"callsPage"_s))
             calls->openCall(id);
@@ -125,6 +180,12 @@ MainWindow::MainWindow(AdminContext *ctx, const QString &databaseDescription, QW
     connect(m_nav, &QListWidget::currentRowChanged, this, [this](int row) {
         if (row == m_currentRow || row < 0)
             return;
+        if (m_blocked.contains(m_pages.at(row))) {
+            QSignalBlocker block(m_nav);
+            m_nav->setCurrentRow(m_currentRow);
+            statusBar()->showMessage(m_blocked.value(m_pages.at(row)), 8000);
+            return;
+        }
         if (!m_pages.at(m_currentRow)->maybeLeave()) {
             QSignalBlocker block(m_nav);
             m_nav->setCurrentRow(m_currentRow);
@@ -154,6 +215,12 @@ MainWindow::MainWindow(AdminContext *ctx, const QString &databaseDescription, QW
             statusBar()->showMessage(tr("Exported to %1").arg(path), 5000);
     });
     exportAction->setObjectName(u"exportCsvAction"_s);
+    if (!ctx->access.exports()) {
+        exportAction->setEnabled(false);
+        exportAction->setToolTip(needsRole(ctx->access, db::StaffAccess::Role::Admin));
+        exportAction->setStatusTip(
+            tr("Exports: %1").arg(needsRole(ctx->access, db::StaffAccess::Role::Admin)));
+    }
     exportAction->setShortcut(QKeySequence(u"Ctrl+E"_s));
     file->addAction(tr("&Connect to database…"), this, [this] {
         const QString url = askDatabaseUrl(this, {});
@@ -186,7 +253,19 @@ MainWindow::MainWindow(AdminContext *ctx, const QString &databaseDescription, QW
             m_ctx->tell(this, tr("The language changes the next time vaani-admin starts."));
         });
     }
-    statusBar()->showMessage(tr("Database: %1 · signed in as %2").arg(databaseDescription, ctx->author));
+    // Who is signed in, with which role, stays in view.
+    auto *who = new QLabel(
+        tr("Signed in as %1 · %2")
+            .arg(ctx->access.user.isEmpty() ? ctx->author : ctx->access.user, roleLabel(ctx->access)),
+        this);
+    who->setObjectName(u"signedInAs"_s);
+    statusBar()->addPermanentWidget(who);
+    statusBar()->showMessage(tr("Database: %1").arg(databaseDescription));
+    if (ctx->access.role == db::StaffAccess::Role::None || ctx->access.role == db::StaffAccess::Role::Server)
+        m_ctx->tell(this,
+                    tr("%1 has no Vaani staff role on this database, so it will refuse most of what this app "
+                       "shows. Ask an admin for an account (agent, supervisor or admin).")
+                        .arg(ctx->access.user));
     m_nav->setCurrentRow(0);
     dashboard->refresh();
     resize(1280, 800);
@@ -219,8 +298,25 @@ bool MainWindow::showPage(const QString &objectName)
 
 bool MainWindow::exportCurrent(const QString &path, QString *error)
 {
-    QTableView *view = m_pages.at(m_currentRow)->exportView();
-    return exportCsv(view->model(), path, error);
+    if (!m_ctx->access.exports()) {
+        *error = needsRole(m_ctx->access, db::StaffAccess::Role::Admin);
+        return false;
+    }
+    AdminPage *page = m_pages.at(m_currentRow);
+    QTableView *view = page->exportView();
+    if (!exportCsv(view->model(), path, error))
+        return false;
+    // Every export leaves an audit row (on PostgreSQL the actor is the signed-in database user).
+    const QString what = page->objectName().chopped(4); // "ordersPage" → "orders"
+    const int rows = view->model()->rowCount();
+    m_ctx->db->submit([what, rows](db::Repositories &r) { return r.staff.recordExport(what, rows); })
+        .then(this, [this](db::DbResult<bool> res) {
+            if (!res.ok())
+                statusBar()->showMessage(
+                    tr("The export was not recorded in the audit log: %1").arg(res.error.message));
+            Q_EMIT exportRecorded(res.ok());
+        });
+    return true;
 }
 
 void MainWindow::refreshCurrent()

@@ -109,8 +109,16 @@ void OrdersPage::onSelection()
     m_current.reset();
     if (i.isValid())
         m_current = m_model->at(i.row());
-    m_status->setEnabled(m_current.has_value());
-    m_save->setEnabled(m_current.has_value());
+    // Order status changes need a supervisor (the database refuses an agent's UPDATE too).
+    const bool mayChange = m_ctx->access.changeOrders();
+    m_status->setEnabled(m_current.has_value() && mayChange);
+    m_save->setEnabled(m_current.has_value() && mayChange);
+    if (!mayChange) {
+        const QString why = needsRole(m_ctx->access, db::StaffAccess::Role::Supervisor);
+        m_save->setToolTip(why);
+        m_status->setToolTip(why);
+        m_message->setText(tr("Changing an order's status: %1").arg(why));
+    }
     if (!m_current) {
         m_detail->setText(tr("Select an order."));
         return;

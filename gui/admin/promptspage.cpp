@@ -128,6 +128,15 @@ PromptsPage::PromptsPage(AdminContext *ctx, QWidget *parent)
     m_diff = new QTextBrowser(this);
     m_diff->setObjectName(u"promptDiff"_s);
     m_message = makeMessageLabel(u"promptMessage"_s);
+    if (!m_ctx->access.activatePrompts()) {
+        // Supervisors save drafts; only admins put a version live (the database refuses the UPDATE).
+        const QString why = needsRole(m_ctx->access, db::StaffAccess::Role::Admin);
+        for (QPushButton *b : {activate, rollback}) {
+            b->setEnabled(false);
+            b->setToolTip(why);
+        }
+        m_message->setText(tr("Activating a version: %1").arg(why));
+    }
 
     auto *editor = new QWidget(this);
     auto *form = new QFormLayout(editor);

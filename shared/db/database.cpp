@@ -34,6 +34,8 @@ DbError DbError::from(const QSqlError &e)
         code == u"1555"_s || code == u"275"_s || code == u"1299"_s ||
         text.contains(u"constraint"_s, Qt::CaseInsensitive))
         k = Kind::Constraint;
+    else if (code == u"42501"_s || text.contains(u"permission denied"_s))
+        k = Kind::Forbidden;
     else if (code == u"5"_s || code == u"6"_s || code == u"40001"_s || code == u"40P01"_s)
         k = Kind::Conflict;
     else if (e.type() == QSqlError::ConnectionError || code.startsWith(u"08"_s) || code == u"57P01"_s ||
@@ -59,6 +61,8 @@ QString DbError::kindName() const
         return u"conflict"_s;
     case Kind::Invalid:
         return u"invalid"_s;
+    case Kind::Forbidden:
+        return u"forbidden"_s;
     case Kind::Internal:
         return u"internal"_s;
     }

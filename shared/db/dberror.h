@@ -11,7 +11,8 @@ namespace vaani::db {
 
 struct DbError
 {
-    enum class Kind { None, Unreachable, Constraint, NotFound, Conflict, Invalid, Internal };
+    // Forbidden: the database refused it for the connected user's role (SQLSTATE 42501).
+    enum class Kind { None, Unreachable, Constraint, NotFound, Conflict, Invalid, Forbidden, Internal };
     Kind kind = Kind::None;
     QString message;
 

@@ -82,6 +82,10 @@ QFuture<DbResult<int>> DbWorker::initialise(bool seedIfEmpty, bool forceDemo)
             if (auto e = Database::fillMaskedPhones(r.db))
                 return e;
         }
+        // Staff accounts use the data; loading demo data and the first prompt is the owner's (or server's)
+        // job.
+        if (r.access.role != StaffAccess::Role::Owner && r.access.role != StaffAccess::Role::Server)
+            return Database::schemaVersion(r.db);
         const bool empty = Database::isEmpty(r.db);
         if (forceDemo || (seedIfEmpty && empty)) {
             if (auto e = Database::seedDemo(r.db))
@@ -97,6 +101,11 @@ QFuture<DbResult<int>> DbWorker::initialise(bool seedIfEmpty, bool forceDemo)
             return e;
         return Database::schemaVersion(r.db);
     });
+}
+
+QFuture<DbResult<StaffAccess>> DbWorker::access()
+{
+    return submit([](Repositories &r) -> DbResult<StaffAccess> { return r.access; });
 }
 
 QFuture<DbResult<bool>> DbWorker::ping()

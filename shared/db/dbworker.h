@@ -48,6 +48,8 @@ public:
     // Open, migrate, and load demo data into an empty database (or always, with forceDemo).
     QFuture<DbResult<int>> initialise(bool seedIfEmpty, bool forceDemo);
     QFuture<DbResult<bool>> ping();
+    // Who the connection is and what its staff role allows.
+    QFuture<DbResult<StaffAccess>> access();
 
 private:
     void post(std::function<void()> job);

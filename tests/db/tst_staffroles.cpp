@@ -62,8 +62,9 @@ class TestStaffRoles : public QObject
         QString name;
         DbError e;
         QSqlDatabase db = Database::open(m_owner, u"audit-reader"_s, &e);
-        QStringList out = column(db, u"SELECT actor || '|' || action || '|' || subject || '|' || "
-                                     "COALESCE(detail, '') FROM audit_log WHERE id > %1 ORDER BY id"_s.arg(id));
+        QStringList out =
+            column(db, u"SELECT actor || '|' || action || '|' || subject || '|' || "
+                       "COALESCE(detail, '') FROM audit_log WHERE id > %1 ORDER BY id"_s.arg(id));
         db = QSqlDatabase();
         Database::close(u"audit-reader"_s);
         return out;
@@ -176,14 +177,14 @@ private Q_SLOTS:
         QVERIFY2(!e, qPrintable(e.message));
         for (const QString &sql :
              {u"SELECT phone FROM customers"_s, u"SELECT * FROM customers"_s,
-              u"SELECT id FROM customers WHERE phone = '+919876543210'"_s,
-              u"SELECT * FROM agent_prompts"_s, u"UPDATE agent_prompts SET active = 1"_s,
+              u"SELECT id FROM customers WHERE phone = '+919876543210'"_s, u"SELECT * FROM agent_prompts"_s,
+              u"UPDATE agent_prompts SET active = 1"_s,
               u"INSERT INTO agent_prompts (name, version, instructions, greeting, voice, vad_threshold, "
-              "vad_prefix_padding_ms, vad_silence_duration_ms, active, author, created_at) VALUES ('x', 99, 'i', "
+              "vad_prefix_padding_ms, vad_silence_duration_ms, active, author, created_at) VALUES ('x', 99, "
+              "'i', "
               "'g', 'marin', 0.5, 300, 500, 1, 'a', 'now')"_s,
               u"SELECT text FROM transcript_entries"_s, u"SELECT arguments FROM tool_invocations"_s,
-              u"UPDATE orders SET status = 'cancelled' WHERE code = 'ABC123'"_s,
-              u"SELECT * FROM audit_log"_s,
+              u"UPDATE orders SET status = 'cancelled' WHERE code = 'ABC123'"_s, u"SELECT * FROM audit_log"_s,
               u"INSERT INTO audit_log (at, actor, action, subject) VALUES ('now', 'meera', 'x', 'y')"_s,
               u"DELETE FROM audit_log"_s, u"SELECT vaani_record_export('orders', 10)"_s,
               u"SELECT vaani_staff_save('mallory', 'admin', NULL)"_s, u"SET ROLE vaani_admin"_s,
@@ -216,7 +217,8 @@ private Q_SLOTS:
         auto changed = r.tickets.changeStatus(ticket.value.id, to, login(u"asha"_s), u"called back"_s,
                                               ticket.value.rowVersion);
         QVERIFY2(changed.ok(), qPrintable(changed.error.message));
-        auto noted = r.tickets.addNote(ticket.value.id, u"customer prefers a call after 6 pm"_s, login(u"asha"_s));
+        auto noted =
+            r.tickets.addNote(ticket.value.id, u"customer prefers a call after 6 pm"_s, login(u"asha"_s));
         QVERIFY2(noted.ok(), qPrintable(noted.error.message));
         const QStringList audit = auditSince(before);
         QVERIFY2(audit.size() == 2, qPrintable(audit.join(u'\n')));
@@ -241,7 +243,8 @@ private Q_SLOTS:
         for (const QString &sql :
              {u"UPDATE agent_prompts SET active = 1"_s,
               u"INSERT INTO agent_prompts (name, version, instructions, greeting, voice, vad_threshold, "
-              "vad_prefix_padding_ms, vad_silence_duration_ms, active, author, created_at) VALUES ('x', 99, 'i', "
+              "vad_prefix_padding_ms, vad_silence_duration_ms, active, author, created_at) VALUES ('x', 99, "
+              "'i', "
               "'g', 'marin', 0.5, 300, 500, 1, 'a', 'now')"_s,
               u"SELECT * FROM audit_log"_s, u"SELECT vaani_record_export('orders', 10)"_s,
               u"SELECT vaani_staff_save('mallory', 'admin', NULL)"_s, u"DELETE FROM orders"_s}) {
@@ -250,7 +253,8 @@ private Q_SLOTS:
         }
         QCOMPARE(column(db, u"SELECT phone FROM customers WHERE name = 'Aarav Sharma'"_s),
                  QStringList{u"+919876543210"_s});
-        QVERIFY(!column(db, u"SELECT text FROM transcript_entries LIMIT 1"_s).value(0).startsWith(u"ERROR"_s));
+        QVERIFY(
+            !column(db, u"SELECT text FROM transcript_entries LIMIT 1"_s).value(0).startsWith(u"ERROR"_s));
 
         auto repos = std::make_unique<Repositories>(db);
         Repositories &r = *repos;
@@ -357,10 +361,9 @@ private Q_SLOTS:
         DbError e;
         QSqlDatabase db = connectAs(u"srv_"_s + m_suffix, u"server-secret-1"_s, &name, &e);
         QVERIFY2(!e, qPrintable(e.message));
-        for (const QString &sql :
-             {u"SELECT * FROM audit_log"_s, u"UPDATE agent_prompts SET active = 1"_s,
-              u"UPDATE orders SET status = 'cancelled'"_s, u"DELETE FROM calls"_s,
-              u"SELECT vaani_staff_save('mallory', 'admin', NULL)"_s}) {
+        for (const QString &sql : {u"SELECT * FROM audit_log"_s, u"UPDATE agent_prompts SET active = 1"_s,
+                                   u"UPDATE orders SET status = 'cancelled'"_s, u"DELETE FROM calls"_s,
+                                   u"SELECT vaani_staff_save('mallory', 'admin', NULL)"_s}) {
             const QString why = denied(db, sql);
             QVERIFY2(why.isEmpty(), qPrintable(why));
         }
@@ -376,7 +379,9 @@ private Q_SLOTS:
         start.startedAt = QDateTime::currentDateTimeUtc();
         auto call = r.calls.start(start);
         QVERIFY2(call.ok(), qPrintable(call.error.message));
-        QVERIFY(r.calls.addTranscript({0, call.value.id, 1, u"caller"_s, u"mera order kahan hai"_s, 100, false}).ok());
+        QVERIFY(
+            r.calls.addTranscript({0, call.value.id, 1, u"caller"_s, u"mera order kahan hai"_s, 100, false})
+                .ok());
         NewTicket t;
         t.callId = call.value.id;
         t.category = u"delivery"_s;
@@ -388,7 +393,8 @@ private Q_SLOTS:
         end.outcome = u"resolved"_s;
         end.endedAt = QDateTime::currentDateTimeUtc();
         QVERIFY(r.calls.end(call.value.id, end).ok());
-        auto purged = r.privacy.purgeConversationsBefore(QDateTime::currentDateTimeUtc().addDays(-20), u"retention"_s);
+        auto purged =
+            r.privacy.purgeConversationsBefore(QDateTime::currentDateTimeUtc().addDays(-20), u"retention"_s);
         QVERIFY2(purged.ok(), qPrintable(purged.error.message));
         auto erased = r.privacy.eraseCaller(u"+917465355495"_s, u"vaani-server --erase-caller"_s);
         QVERIFY2(erased.ok(), qPrintable(erased.error.message));

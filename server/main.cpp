@@ -31,6 +31,10 @@ int main(int argc, char **argv)
                           config.string(u"LOG_LEVEL"_s), config.secrets());
     if (const QString number = config.string(u"ERASE_CALLER"_s); !number.isEmpty())
         return vaani::eraseCaller(vaani::ServerOptions::fromConfig(config), number);
+    if (config.boolean(u"REENCRYPT"_s))
+        return vaani::reencrypt(vaani::ServerOptions::fromConfig(config));
+    if (config.boolean(u"MIGRATE_ONLY"_s))
+        return vaani::migrateOnly(vaani::ServerOptions::fromConfig(config));
     std::signal(SIGPIPE, SIG_IGN);
     // Every call holds two sockets: use all the descriptors the system allows (the soft limit is often 1024).
     rlimit files{};
@@ -70,6 +74,7 @@ int main(int argc, char **argv)
                                                                                   : vaani::LogFormat::Text,
                                       config.string(u"LOG_LEVEL"_s), fresh.secrets() + config.secrets());
                 server.reloadSecrets(vaani::ServerOptions::fromConfig(fresh).settings);
+                server.reloadDataKeys(fresh.string(u"VAANI_DATA_KEY_FILE"_s));
                 return;
             }
             qCInfo(lcServer) << (sig == SIGTERM ? "SIGTERM" : "SIGINT") << "received";

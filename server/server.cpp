@@ -121,6 +121,7 @@ ServerOptions ServerOptions::fromConfig(const Config &c)
     o.rateLimitPerMinute = c.integer(u"RATE_LIMIT_PER_MINUTE"_s);
     o.databaseUrl = c.string(u"DATABASE_URL"_s);
     o.dataDir = c.string(u"VAANI_DATA_DIR"_s);
+    o.dataKeyFile = c.string(u"VAANI_DATA_KEY_FILE"_s);
     o.forceDemo = c.boolean(u"SEED_DEMO"_s);
     // Demo data only where asked: the embedded default database gets it when empty (a first `scripts/vaani
     // run`); a database named by DATABASE_URL (production PostgreSQL, say) only with SEED_DEMO.
@@ -154,9 +155,11 @@ Server::Server(ServerOptions options, QObject *parent)
     : QObject(parent)
     , m_options(std::move(options))
 {
-    const db::DatabaseConfig dbConfig =
-        db::DatabaseConfig::fromUrl(m_options.databaseUrl, m_options.dataDir, &m_configError);
+    const db::DatabaseConfig dbConfig = db::DatabaseConfig::load(m_options.databaseUrl, m_options.dataDir,
+                                                                 m_options.dataKeyFile, &m_configError);
     m_db = std::make_unique<db::DbWorker>(dbConfig);
+    if (dbConfig.cipher)
+        m_dataKeyIds = dbConfig.cipher->keyIds();
     m_metrics = std::make_unique<Metrics>();
     const ServerSettings &set = m_options.settings;
     m_tokens = std::make_unique<StreamTokens>(secretsOf(set).streamTokenSecret(),
@@ -235,6 +238,14 @@ void Server::start()
             << "\n*** TWILIO_AUTH_TOKEN is not set: Twilio signatures are NOT checked. Anyone who can reach "
                "this port "
                "can start calls.\n*** Set TWILIO_AUTH_TOKEN before exposing the server. ***";
+    if (!m_db->config().cipher || !m_db->config().cipher->enabled())
+        qCWarning(lcServer).noquote()
+            << "VAANI_DATA_KEY_FILE is not set: callers' numbers, transcripts, tool calls and ticket "
+               "summaries "
+               "are stored in clear; anyone with a copy of the database reads them (docs/security.md)";
+    else
+        qCInfo(lcServer).noquote() << "personal data is sealed with data key"
+                                   << m_db->config().cipher->currentKeyId();
     if (m_ctx.settings.realtime.apiKey.isEmpty())
         qCWarning(lcServer)
             << "OPENAI_API_KEY is not set: calls will get the fallback (apology, transfer or hang-up)";
@@ -363,7 +374,7 @@ int eraseCaller(const ServerOptions &options, const QString &number)
 {
     QString error;
     const db::DatabaseConfig config =
-        db::DatabaseConfig::fromUrl(options.databaseUrl, options.dataDir, &error);
+        db::DatabaseConfig::load(options.databaseUrl, options.dataDir, options.dataKeyFile, &error);
     if (!error.isEmpty()) {
         std::fprintf(stderr, "vaani-server: %s\n", qPrintable(error));
         return 1;
@@ -374,8 +385,13 @@ int eraseCaller(const ServerOptions &options, const QString &number)
         return 1;
     }
     const auto r = worker
-                       .submit([number](db::Repositories &repos) {
-                           return repos.privacy.eraseCaller(number, u"vaani-server --erase-caller"_s);
+                       .submit([number](db::Repositories &repos) -> db::DbResult<db::ErasureReport> {
+                           auto report = repos.privacy.eraseCaller(number, u"vaani-server --erase-caller"_s);
+                           if (report.ok() && report.value.found) {
+                               if (auto e = db::Database::compact(repos.db))
+                                   return db::DbResult<db::ErasureReport>(e);
+                           }
+                           return report;
                        })
                        .result();
     const QString masked = Redactor::maskPhone(db::CustomerRepository::normalizePhone(number));
@@ -385,14 +401,96 @@ int eraseCaller(const ServerOptions &options, const QString &number)
         return 1;
     }
     if (!r.value.found) {
-        std::printf("No customer with the number %s; nothing erased.\n", qPrintable(masked));
+        std::printf("No customer and no call with the number %s; nothing erased.\n", qPrintable(masked));
         return 3;
     }
     std::printf(
-        "Erased the personal data of %s: the customer record (name, number, e-mail, city), the "
-        "conversations of %d call(s) (%d transcript lines, %d tool calls) and the summaries of %d ticket(s). "
-        "Orders stay with the anonymised record; the audit log has a row.\n",
-        qPrintable(masked), r.value.calls, r.value.transcriptLines, r.value.toolCalls, r.value.tickets);
+        "Erased the personal data of %s: %sthe conversations of %d call(s) (%d transcript lines, %d tool "
+        "calls) and the summaries of %d ticket(s). %sThe audit log has a row.\n",
+        qPrintable(masked),
+        r.value.customer ? "the customer record (name, number, e-mail, city), " : "no customer record; ",
+        r.value.calls, r.value.transcriptLines, r.value.toolCalls, r.value.tickets,
+        r.value.customer ? "Orders stay with the anonymised record. " : "");
+    return 0;
+}
+
+int reencrypt(const ServerOptions &options)
+{
+    QString error;
+    const db::DatabaseConfig config =
+        db::DatabaseConfig::load(options.databaseUrl, options.dataDir, options.dataKeyFile, &error);
+    if (error.isEmpty() && (!config.cipher || !config.cipher->enabled()))
+        error = u"--reencrypt needs VAANI_DATA_KEY_FILE (the key to seal with is its first line)"_s;
+    if (!error.isEmpty()) {
+        std::fprintf(stderr, "vaani-server: %s\n", qPrintable(error));
+        return 1;
+    }
+    db::DbWorker worker(config);
+    if (const auto init = worker.initialise(false, false).result(); !init.ok()) {
+        std::fprintf(stderr, "vaani-server: %s\n", qPrintable(init.error.message));
+        return 1;
+    }
+    const auto r = worker
+                       .submit([](db::Repositories &repos) -> db::DbResult<db::ReencryptReport> {
+                           auto report = repos.privacy.reencrypt();
+                           if (report.ok() && (report.value.values > 0 || report.value.hashes > 0)) {
+                               if (auto e = db::Database::compact(repos.db))
+                                   return e;
+                           }
+                           return report;
+                       })
+                       .result();
+    if (!r.ok()) {
+        std::fprintf(stderr,
+                     "vaani-server: re-encryption stopped: %s (run it again; finished rows stay done)\n",
+                     qPrintable(r.error.message));
+        return 1;
+    }
+    worker
+        .submit([&r](db::Repositories &repos) {
+            return repos.privacy.addAudit(
+                u"vaani-server --reencrypt"_s, u"reencrypt"_s, u"key "_s + repos.cipher->currentKeyId(),
+                u"%1 values sealed, %2 number hashes, %3 left (key not loaded)"_s.arg(r.value.values)
+                    .arg(r.value.hashes)
+                    .arg(r.value.unopened));
+        })
+        .waitForFinished();
+    std::printf("Sealed %d value(s) and recomputed %d number hash(es) with data key %s.\n", r.value.values,
+                r.value.hashes, qPrintable(config.cipher->currentKeyId()));
+    if (r.value.unopened > 0) {
+        std::printf(
+            "%d value(s) are sealed with a key that is not in VAANI_DATA_KEY_FILE and were left as they "
+            "are: add that key (not first) and run again.\n",
+            r.value.unopened);
+        return 3;
+    }
+    std::printf("Every personal value is now under %s; older keys can leave the key file.\n",
+                qPrintable(config.cipher->currentKeyId()));
+    return 0;
+}
+
+int migrateOnly(const ServerOptions &options)
+{
+    QString error;
+    const db::DatabaseConfig config =
+        db::DatabaseConfig::load(options.databaseUrl, options.dataDir, options.dataKeyFile, &error);
+    if (!error.isEmpty()) {
+        std::fprintf(stderr, "vaani-server: %s\n", qPrintable(error));
+        return 1;
+    }
+    db::DbWorker worker(config);
+    const auto init = worker.initialise(false, false).result();
+    if (!init.ok()) {
+        std::fprintf(stderr, "vaani-server: %s\n", qPrintable(init.error.message));
+        return 1;
+    }
+    const auto access = worker.access().result();
+    std::printf("Schema version %d on %s.\n", init.value, qPrintable(config.describe()));
+    if (config.isPostgres())
+        std::printf(
+            access.value.rolesInstalled
+                ? "Staff roles vaani_agent, vaani_supervisor, vaani_admin and vaani_server are set up.\n"
+                : "Staff roles are NOT set up: connect as the tables' owner with CREATEROLE.\n");
     return 0;
 }
 
@@ -441,6 +539,30 @@ QStringList Server::reloadSecrets(const ServerSettings &fresh)
         << u"secrets reloaded; changed: %1 (calls in progress keep their connections)"_s.arg(
                changed.join(u", "_s));
     return changed;
+}
+
+bool Server::reloadDataKeys(const QString &dataKeyFile)
+{
+    QString error;
+    auto cipher = db::DataCipher::fromFile(dataKeyFile, &error);
+    if (!error.isEmpty()) {
+        qCWarning(lcServer).noquote() << "data keys not reloaded (the loaded ones stay in use):" << error;
+        return false;
+    }
+    const QStringList ids = cipher->keyIds();
+    if (ids == m_dataKeyIds)
+        return false;
+    if (ids.isEmpty() && !m_dataKeyIds.isEmpty()) {
+        qCWarning(lcServer) << "data keys not reloaded: VAANI_DATA_KEY_FILE is now empty, which would store "
+                               "personal data in clear; restart to do that on purpose";
+        return false;
+    }
+    m_db->setCipher(cipher);
+    qCInfo(lcServer).noquote()
+        << u"data keys reloaded: %1 (sealing with %2); run vaani-server --reencrypt to "
+           "move older values to it"_s.arg(ids.join(u", "_s), cipher->currentKeyId());
+    m_dataKeyIds = ids;
+    return true;
 }
 
 void Server::purgeOldConversations()

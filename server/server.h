@@ -39,6 +39,7 @@ struct ServerOptions
     ServerSettings settings;
     QString databaseUrl;
     QString dataDir = QStringLiteral("./data");
+    QString dataKeyFile; // VAANI_DATA_KEY_FILE
     bool seedDemoIfEmpty = true;
     bool forceDemo = false;
 
@@ -49,6 +50,11 @@ struct ServerOptions
 // (PrivacyRepository::eraseCaller), prints what was erased. Returns the exit code: 0 done, 3 no such caller,
 // 1 the database failed.
 int eraseCaller(const ServerOptions &options, const QString &number);
+// vaani-server --reencrypt: seals every personal value with the current data key. 0 done (all values under
+// the current key), 3 some values are sealed with a key that is not loaded, 1 failure.
+int reencrypt(const ServerOptions &options);
+// vaani-server --migrate: migrations and (PostgreSQL) staff roles, then exit. 0 done, 1 failure.
+int migrateOnly(const ServerOptions &options);
 
 // The listening socket (bound by QTcpServer, accepted here). When the process runs out of descriptors,
 // accepting backs off instead of spinning: one pending connection is closed with a reserve descriptor so the
@@ -103,6 +109,9 @@ public:
     // (with a warning) when TWILIO_AUTH_TOKEN would become empty. Returns the names of the secrets that
     // changed.
     QStringList reloadSecrets(const ServerSettings &fresh);
+    // SIGHUP: re-reads VAANI_DATA_KEY_FILE; a new first key seals from now on, the others still open. An
+    // unreadable or malformed file keeps the keys in use (and says so). True when the keys changed.
+    bool reloadDataKeys(const QString &dataKeyFile);
     bool isStopping() const { return m_stopping; }
 
 Q_SIGNALS:
@@ -119,6 +128,7 @@ private:
     ServerOptions m_options;
     ServerContext m_ctx;
     std::unique_ptr<db::DbWorker> m_db;
+    QStringList m_dataKeyIds; // VAANI_DATA_KEY_FILE's keys now in use (first: sealing)
     std::unique_ptr<Metrics> m_metrics;
     std::unique_ptr<StreamTokens> m_tokens;
     std::unique_ptr<RateLimiter> m_rateLimiter;

@@ -84,6 +84,19 @@ const QList<SettingDef> &Config::table()
          "Days a call's conversation (transcript, tool arguments and results) is kept; older ones are purged "
          "daily, the call's outcome, costs and latencies stay (0 = keep forever)",
          S, 0, 36500},
+        {"VAANI_DATA_KEY_FILE", "data-key-file", SettingType::Path, "",
+         "File with the key(s) that seal personal data at rest (numbers, transcripts, tool calls, ticket "
+         "summaries): lines \"<id> <base64 of 32 random bytes>\", the first one current; empty = stored in "
+         "clear (the server warns). Re-read on SIGHUP",
+         S | A},
+        {"REENCRYPT", "reencrypt", SettingType::Bool, "false",
+         "Seal every personal value with the current data key (after adding a key, or to encrypt an existing "
+         "database), print what changed and exit; safe while servers run",
+         S},
+        {"MIGRATE_ONLY", "migrate", SettingType::Bool, "false",
+         "Apply the schema migrations and, on PostgreSQL, the staff roles and grants (as the tables' owner "
+         "with CREATEROLE), then exit; for servers that run as the minimal vaani_server role",
+         S},
         {"ERASE_CALLER", "erase-caller", SettingType::String, "",
          "Erase this caller's personal data (give the phone number) from the database, print what was erased "
          "and exit; an audit row records it",

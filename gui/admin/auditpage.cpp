@@ -15,7 +15,10 @@ AuditPage::AuditPage(AdminContext *ctx, QWidget *parent)
     : AdminPage(ctx, parent)
 {
     m_model = new RecordModel<db::AuditEntry>(
-        {{tr("When"), [](const db::AuditEntry &a) { return QLocale().toString(a.at.toLocalTime(), QLocale::ShortFormat); }},
+        {{tr("When"),
+          [](const db::AuditEntry &a) {
+              return QLocale().toString(a.at.toLocalTime(), QLocale::ShortFormat);
+          }},
          {tr("Who"), [](const db::AuditEntry &a) { return a.actor; }},
          {tr("Action"), [](const db::AuditEntry &a) { return a.action; }},
          {tr("Record"), [](const db::AuditEntry &a) { return a.subject; }},

@@ -52,8 +52,8 @@ int main(int argc, char **argv)
     if (config.source(u"DATABASE_URL"_s) == u"default"_s)
         url = QSettings().value(u"databaseUrl"_s, url).toString();
     QString error;
-    const db::DatabaseConfig dbConfig =
-        db::DatabaseConfig::fromUrl(url, config.string(u"VAANI_DATA_DIR"_s), &error);
+    const db::DatabaseConfig dbConfig = db::DatabaseConfig::load(
+        url, config.string(u"VAANI_DATA_DIR"_s), config.string(u"VAANI_DATA_KEY_FILE"_s), &error);
     if (!error.isEmpty()) {
         std::fprintf(stderr, "vaani-admin: %s\n", qPrintable(error));
         return 2;

@@ -34,7 +34,8 @@ StaffPage::StaffPage(AdminContext *ctx, QWidget *parent)
     m_model = new RecordModel<db::StaffMember>(
         {{tr("Login"), [](const db::StaffMember &m) { return m.login; }},
          {tr("Role"), [](const db::StaffMember &m) { return staffRoleLabel(m.role); }},
-         {tr("May sign in"), [](const db::StaffMember &m) { return m.canLogin ? tr("yes") : tr("no (disabled)"); }}},
+         {tr("May sign in"),
+          [](const db::StaffMember &m) { return m.canLogin ? tr("yes") : tr("no (disabled)"); }}},
         this);
     m_table = makeTable(u"staffTable"_s, m_model, &m_proxy);
     m_login = new QLineEdit(this);
@@ -56,7 +57,8 @@ StaffPage::StaffPage(AdminContext *ctx, QWidget *parent)
     enable->setObjectName(u"enableStaff"_s);
     m_message = makeMessageLabel(u"staffMessage"_s);
     auto *roles = new QLabel(
-        tr("<b>Agent</b>: orders and tickets, numbers masked, no transcripts or prompts.<br><b>Supervisor</b>: "
+        tr("<b>Agent</b>: orders and tickets, numbers masked, no transcripts or "
+           "prompts.<br><b>Supervisor</b>: "
            "+ full numbers, transcripts, order status, prompt drafts.<br><b>Admin</b>: + activating prompts, "
            "staff accounts, exports, the audit log."),
         this);
@@ -115,7 +117,8 @@ void StaffPage::save()
     const QString role = m_role->currentData().toString();
     const QString password = m_password->text();
     m_password->clear(); // not kept on screen or in memory longer than the save
-    m_ctx->db->submit([login, role, password](db::Repositories &r) { return r.staff.save(login, role, password); })
+    m_ctx->db
+        ->submit([login, role, password](db::Repositories &r) { return r.staff.save(login, role, password); })
         .then(this, [this, login](db::DbResult<bool> res) {
             showResult(m_message, res.error, tr("Saved %1.").arg(login));
             if (res.ok())
@@ -129,7 +132,8 @@ void StaffPage::setCanLogin(bool canLogin)
     m_ctx->db->submit([login, canLogin](db::Repositories &r) { return r.staff.setCanLogin(login, canLogin); })
         .then(this, [this, login, canLogin](db::DbResult<bool> res) {
             showResult(m_message, res.error,
-                       canLogin ? tr("%1 may sign in again.").arg(login) : tr("%1 can no longer sign in.").arg(login));
+                       canLogin ? tr("%1 may sign in again.").arg(login)
+                                : tr("%1 can no longer sign in.").arg(login));
             if (res.ok())
                 refresh();
         });

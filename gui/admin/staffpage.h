@@ -1,9 +1,9 @@
 #pragma once
 // Staff accounts (admins, PostgreSQL): each staff member is their own database user in one of the roles
 // agent, supervisor or admin. Create an account, change its role or password, disable or enable it. The
-// database does the work through the owner's vaani_staff_* functions, which only admins may call; the password
-// leaves the app only as a SCRAM-SHA-256 verifier and is never shown or stored.
-// Threads: the GUI thread only; database work goes to the DbWorker thread (AdminContext::db).
+// database does the work through the owner's vaani_staff_* functions, which only admins may call; the
+// password leaves the app only as a SCRAM-SHA-256 verifier and is never shown or stored. Threads: the GUI
+// thread only; database work goes to the DbWorker thread (AdminContext::db).
 
 #include "adminpage.h"
 

@@ -35,8 +35,8 @@ GRANT UPDATE (status, assignee, priority, updated_at, row_version) ON tickets TO
 GRANT USAGE ON SEQUENCE tickets_id_seq, ticket_events_id_seq TO vaani_agent;
 
 GRANT SELECT ON customers, transcript_entries, tool_invocations, agent_prompts TO vaani_supervisor;
-GRANT INSERT (name, phone, phone_masked, email, city, created_at) ON customers TO vaani_supervisor;
-GRANT UPDATE (name, phone, phone_masked, email, city, row_version) ON customers TO vaani_supervisor;
+GRANT INSERT (name, phone, phone_masked, phone_hash, email, city, created_at) ON customers TO vaani_supervisor;
+GRANT UPDATE (name, phone, phone_masked, phone_hash, email, city, row_version) ON customers TO vaani_supervisor;
 GRANT UPDATE (status, updated_at, delivered_at, row_version) ON orders TO vaani_supervisor;
 GRANT INSERT (name, version, instructions, greeting, voice, vad_threshold, vad_prefix_padding_ms,
               vad_silence_duration_ms, vad_idle_timeout_ms, author, created_at, note) ON agent_prompts TO vaani_supervisor;
@@ -53,7 +53,7 @@ GRANT DELETE ON transcript_entries TO vaani_server;
 GRANT INSERT ON tickets, ticket_events, audit_log TO vaani_server;
 GRANT UPDATE (summary, updated_at, row_version) ON tickets TO vaani_server;
 GRANT UPDATE (note) ON ticket_events TO vaani_server;
-GRANT UPDATE (name, phone, phone_masked, email, city, row_version) ON customers TO vaani_server;
+GRANT UPDATE (name, phone, phone_masked, phone_hash, email, city, row_version) ON customers TO vaani_server;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO vaani_server;
 
 -- Staff accounts, managed by admins from vaani-admin. These run as the owner (who may create roles) and

@@ -80,15 +80,21 @@ DbResult<CallRecord> CallRepository::start(const CallStart &st)
     if (auto existing = findBySid(st.callSid); existing.ok())
         return existing;
     CustomerRepository customers(m_db);
+    customers.setCipher(m_cipher);
     std::optional<qint64> customerId;
     if (auto c = customers.findByPhone(st.callerNumber); c.ok())
         customerId = c.value.id;
     const QString started = toDbTime(st.startedAt.isValid() ? st.startedAt : QDateTime::currentDateTimeUtc());
-    Stmt s(m_db,
-           u"INSERT INTO calls (call_sid, caller_masked, called_number, customer_id, started_at, outcome, "
-           "prompt_id, prompt_version, server_instance, updated_at) "
-           "VALUES (?, ?, ?, ?, ?, 'in_progress', ?, ?, ?, ?) RETURNING id"_s);
+    Stmt s(m_db, u"INSERT INTO calls (call_sid, caller_masked, caller_hash, caller_number, called_number, "
+                 u"customer_id, "
+                 "started_at, outcome, prompt_id, prompt_version, server_instance, updated_at) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?, 'in_progress', ?, ?, ?, ?) RETURNING id"_s);
     s.bind(st.callSid).bind(Redactor::maskPhone(st.callerNumber.isEmpty() ? u"unknown"_s : st.callerNumber));
+    // The number itself only sealed (with a data key; never in clear), and its keyed hash so erasure and
+    // "calls from this number" find the call.
+    const QString number = CustomerRepository::normalizePhone(st.callerNumber);
+    s.bind(nullableText(m_cipher->phoneHash(number)))
+        .bind(nullableText(m_cipher->enabled() ? m_cipher->seal(number, "calls.caller_number") : QString()));
     s.bind(nullableText(st.calledNumber)).bind(nullable(customerId)).bind(started);
     s.bind(nullable(st.promptId))
         .bind(nullable(st.promptVersion))
@@ -145,7 +151,12 @@ DbResult<bool> CallRepository::addTranscript(const TranscriptEntry &e)
 {
     Stmt s(m_db, u"INSERT INTO transcript_entries (call_id, seq, speaker, text, offset_ms, truncated) "
                  "VALUES (?, ?, ?, ?, ?, ?)"_s);
-    s.bind(e.callId).bind(e.seq).bind(e.speaker).bind(e.text).bind(e.offsetMs).bind(e.truncated ? 1 : 0);
+    s.bind(e.callId)
+        .bind(e.seq)
+        .bind(e.speaker)
+        .bind(m_cipher->seal(e.text, "transcript_entries.text"))
+        .bind(e.offsetMs)
+        .bind(e.truncated ? 1 : 0);
     if (auto err = s.exec())
         return err;
     notifyCallChanged(m_db, e.callId);
@@ -164,7 +175,12 @@ DbResult<bool> CallRepository::addToolInvocation(const ToolInvocation &t)
     Stmt s(m_db,
            u"INSERT INTO tool_invocations (call_id, tool, arguments, result, duration_ms, ok, created_at) "
            "VALUES (?, ?, ?, ?, ?, ?, ?)"_s);
-    s.bind(t.callId).bind(t.tool).bind(t.arguments).bind(t.result).bind(t.durationMs).bind(t.ok ? 1 : 0);
+    s.bind(t.callId)
+        .bind(t.tool)
+        .bind(m_cipher->seal(t.arguments, "tool_invocations.arguments"))
+        .bind(m_cipher->seal(t.result, "tool_invocations.result"))
+        .bind(t.durationMs)
+        .bind(t.ok ? 1 : 0);
     s.bind(toDbTime(t.createdAt.isValid() ? t.createdAt : QDateTime::currentDateTimeUtc()));
     if (auto e = s.exec())
         return e;
@@ -290,7 +306,7 @@ DbResult<QList<TranscriptEntry>> CallRepository::transcript(qint64 callId)
         t.callId = s.int64("call_id");
         t.seq = s.value("seq").toInt();
         t.speaker = s.text("speaker");
-        t.text = s.text("text");
+        t.text = m_cipher->read(s.text("text"), "transcript_entries.text");
         t.offsetMs = s.int64("offset_ms");
         t.truncated = s.value("truncated").toInt() != 0;
         out << t;
@@ -310,8 +326,8 @@ DbResult<QList<ToolInvocation>> CallRepository::tools(qint64 callId)
         t.id = s.int64("id");
         t.callId = s.int64("call_id");
         t.tool = s.text("tool");
-        t.arguments = s.text("arguments");
-        t.result = s.text("result");
+        t.arguments = m_cipher->read(s.text("arguments"), "tool_invocations.arguments");
+        t.result = m_cipher->read(s.text("result"), "tool_invocations.result");
         t.durationMs = s.value("duration_ms").toInt();
         t.ok = s.value("ok").toInt() != 0;
         t.createdAt = s.time("created_at");

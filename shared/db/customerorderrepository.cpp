@@ -13,12 +13,12 @@ using detail::nullableText;
 using detail::Stmt;
 
 namespace {
-Customer readCustomer(const Stmt &s)
+Customer readCustomer(const Stmt &s, const DataCipher &cipher)
 {
     Customer c;
     c.id = s.int64("id");
     c.name = s.text("name");
-    c.phone = s.has("phone") ? s.text("phone") : s.text("phone_masked");
+    c.phone = s.has("phone") ? cipher.read(s.text("phone"), "customers.phone") : s.text("phone_masked");
     c.email = s.text("email");
     c.city = s.text("city");
     c.createdAt = s.time("created_at");
@@ -59,6 +59,18 @@ QString likePattern(const QString &text)
 }
 } // namespace
 
+QString CustomerRepository::phoneCondition(const QString &alias, const DataCipher &cipher,
+                                           const QString &normalized, QVariantList *binds)
+{
+    const QStringList hashes = cipher.phoneHashes(normalized);
+    for (const QString &h : hashes)
+        binds->append(h);
+    binds->append(normalized);
+    QStringList marks(hashes.size(), u"?"_s);
+    return u"(%1phone_hash IN (%2) OR (%1phone_hash IS NULL AND %1phone = ?))"_s.arg(alias,
+                                                                                     marks.join(u", "_s));
+}
+
 QString CustomerRepository::columns() const
 {
     return m_masked ? u"id, name, phone_masked, email, city, created_at, row_version"_s
@@ -90,7 +102,7 @@ DbResult<Customer> CustomerRepository::get(qint64 id)
         return e;
     if (!s.next())
         return detail::notFound(u"customer"_s);
-    return readCustomer(s);
+    return readCustomer(s, *m_cipher);
 }
 
 DbResult<Customer> CustomerRepository::findByPhone(const QString &phone)
@@ -100,28 +112,42 @@ DbResult<Customer> CustomerRepository::findByPhone(const QString &phone)
         return detail::notFound(u"customer"_s);
     if (m_masked)
         return DbError::make(DbError::Kind::Invalid, u"finding a customer by number needs full numbers"_s);
-    Stmt s(m_db, u"SELECT "_s + columns() + u" FROM customers WHERE phone = ?"_s);
-    s.bind(normalized);
+    QVariantList binds;
+    Stmt s(m_db, u"SELECT "_s + columns() + u" FROM customers WHERE "_s +
+                     phoneCondition({}, *m_cipher, normalized, &binds));
+    for (const QVariant &v : binds)
+        s.bind(v);
     if (auto e = s.exec())
         return e;
     if (!s.next())
         return detail::notFound(u"customer"_s);
-    return readCustomer(s);
+    return readCustomer(s, *m_cipher);
 }
 
 DbResult<QList<Customer>> CustomerRepository::search(const QString &text, int limit)
 {
+    // Sealed numbers cannot be matched by pattern: the masked copy (last four digits) can, and a whole number
+    // is matched by its hash (not for agents, who may not read the hash column).
+    const bool masked = m_masked || m_cipher->enabled();
+    const QString number = normalizePhone(text);
+    const bool byHash = !m_masked && number.size() >= 11;
+    QVariantList hashBinds;
     Stmt s(m_db, u"SELECT "_s + columns() + u" FROM customers WHERE LOWER(name) LIKE ? ESCAPE '\\' OR "_s +
-                     (m_masked ? u"phone_masked"_s : u"phone"_s) +
+                     (masked ? u"phone_masked"_s : u"phone"_s) +
                      u" LIKE ? ESCAPE '\\' OR LOWER(COALESCE(email, '')) LIKE ? ESCAPE '\\' OR "
-                     "LOWER(COALESCE(city, '')) LIKE ? ESCAPE '\\' ORDER BY name LIMIT ?"_s);
+                     "LOWER(COALESCE(city, '')) LIKE ? ESCAPE '\\'"_s +
+                     (byHash ? u" OR "_s + phoneCondition({}, *m_cipher, number, &hashBinds) : QString()) +
+                     u" ORDER BY name LIMIT ?"_s);
     const QString p = likePattern(text);
-    s.bind(p).bind(p).bind(p).bind(p).bind(limit);
+    s.bind(p).bind(p).bind(p).bind(p);
+    for (const QVariant &v : hashBinds)
+        s.bind(v);
+    s.bind(limit);
     if (auto e = s.exec())
         return e;
     QList<Customer> out;
     while (s.next())
-        out << readCustomer(s);
+        out << readCustomer(s, *m_cipher);
     return out;
 }
 
@@ -130,12 +156,12 @@ DbResult<Customer> CustomerRepository::create(const Customer &c)
     const QString phone = normalizePhone(c.phone);
     if (c.name.trimmed().isEmpty() || phone.size() < 8)
         return DbError::make(DbError::Kind::Invalid, u"a customer needs a name and a valid phone number"_s);
-    Stmt s(m_db, u"INSERT INTO customers (name, phone, phone_masked, email, city, created_at) VALUES (?, ?, "
-                 u"?, ?, ?, ?) "
-                 "RETURNING id"_s);
+    Stmt s(m_db, u"INSERT INTO customers (name, phone, phone_masked, phone_hash, email, city, created_at) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id"_s);
     s.bind(c.name.trimmed())
-        .bind(phone)
+        .bind(m_cipher->seal(phone, "customers.phone"))
         .bind(Redactor::maskPhone(phone))
+        .bind(m_cipher->phoneHash(phone))
         .bind(nullableText(c.email))
         .bind(nullableText(c.city))
         .bind(detail::now());
@@ -151,11 +177,12 @@ DbResult<Customer> CustomerRepository::update(const Customer &c)
     const QString phone = normalizePhone(c.phone);
     if (c.name.trimmed().isEmpty() || phone.size() < 8)
         return DbError::make(DbError::Kind::Invalid, u"a customer needs a name and a valid phone number"_s);
-    Stmt s(m_db, u"UPDATE customers SET name = ?, phone = ?, phone_masked = ?, email = ?, city = ?, "
-                 "row_version = row_version + 1 WHERE id = ? AND row_version = ?"_s);
+    Stmt s(m_db, u"UPDATE customers SET name = ?, phone = ?, phone_masked = ?, phone_hash = ?, email = ?, "
+                 "city = ?, row_version = row_version + 1 WHERE id = ? AND row_version = ?"_s);
     s.bind(c.name.trimmed())
-        .bind(phone)
+        .bind(m_cipher->seal(phone, "customers.phone"))
         .bind(Redactor::maskPhone(phone))
+        .bind(m_cipher->phoneHash(phone))
         .bind(nullableText(c.email))
         .bind(nullableText(c.city))
         .bind(c.id)
@@ -211,8 +238,13 @@ DbResult<QList<Order>> OrderRepository::forPhone(const QString &phone, int limit
     QList<Order> out;
     if (normalized.size() < 8)
         return out;
-    Stmt s(m_db, u"SELECT "_s + kOrderColumns + u" WHERE c.phone = ? ORDER BY o.placed_at DESC LIMIT ?"_s);
-    s.bind(normalized).bind(limit);
+    QVariantList binds;
+    Stmt s(m_db, u"SELECT "_s + kOrderColumns + u" WHERE "_s +
+                     CustomerRepository::phoneCondition(u"c."_s, *m_cipher, normalized, &binds) +
+                     u" ORDER BY o.placed_at DESC LIMIT ?"_s);
+    for (const QVariant &v : binds)
+        s.bind(v);
+    s.bind(limit);
     if (auto e = s.exec())
         return e;
     while (s.next())
@@ -228,7 +260,7 @@ DbResult<QList<Order>> OrderRepository::search(const QString &text, int limit)
     Stmt s(m_db, u"SELECT "_s + kOrderColumns +
                      u" WHERE LOWER(o.code) LIKE ? ESCAPE '\\' OR LOWER(c.name) LIKE ? ESCAPE '\\' "
                      "OR c."_s +
-                     (m_masked ? u"phone_masked"_s : u"phone"_s) +
+                     (m_masked || m_cipher->enabled() ? u"phone_masked"_s : u"phone"_s) +
                      u" LIKE ? ESCAPE '\\' OR o.status LIKE ? ESCAPE '\\' "
                      "OR LOWER(COALESCE(o.tracking_number, '')) LIKE ? ESCAPE '\\' "
                      "ORDER BY o.placed_at DESC LIMIT ?"_s);

@@ -1,7 +1,9 @@
 #include "database.h"
 
+#include "datacipher.h"
 #include "logging.h"
 #include "models.h"
+#include "repositories.h"
 #include "sqlhelpers.h"
 
 #include <QDir>
@@ -167,6 +169,16 @@ DatabaseConfig DatabaseConfig::fromUrl(const QString &url, const QString &dataDi
     return c;
 }
 
+DatabaseConfig DatabaseConfig::load(const QString &url, const QString &dataDir, const QString &dataKeyFile,
+                                    QString *error)
+{
+    DatabaseConfig c = fromUrl(url, dataDir, error);
+    if (!error->isEmpty())
+        return c;
+    c.cipher = DataCipher::fromFile(dataKeyFile, error);
+    return c;
+}
+
 QString DatabaseConfig::describe() const
 {
     if (engine == Engine::Sqlite)
@@ -219,6 +231,9 @@ QSqlDatabase Database::open(const DatabaseConfig &config, const QString &connect
         q.exec(u"PRAGMA journal_mode=WAL"_s);
         q.exec(u"PRAGMA foreign_keys=ON"_s);
         q.exec(u"PRAGMA synchronous=NORMAL"_s);
+        // Deleted and rewritten content is overwritten, not left in free pages: erased data, and the clear
+        // values that sealing replaced, do not survive in a copy of the file.
+        q.exec(u"PRAGMA secure_delete=ON"_s);
     } else {
         QSqlQuery q(db);
         q.exec(u"SET client_min_messages TO WARNING"_s);
@@ -478,7 +493,7 @@ DbError Database::seedDemo(QSqlDatabase &db)
             e = DbError::from(q.lastError());
     }
     if (!e)
-        e = fillMaskedPhones(db);
+        e = fillDerivedPhoneColumns(db, DataCipher::clearMode());
     if (!e && isPg(db)) {
         // Explicit ids do not advance PostgreSQL sequences.
         for (const char *t : {"customers", "orders", "tickets", "ticket_events", "calls",
@@ -501,22 +516,39 @@ DbError Database::seedDemo(QSqlDatabase &db)
     return {};
 }
 
-DbError Database::fillMaskedPhones(QSqlDatabase &db)
+DbError Database::fillDerivedPhoneColumns(QSqlDatabase &db, const DataCipher &cipher)
 {
     QSqlQuery q(db);
-    if (!q.exec(u"SELECT id, phone FROM customers WHERE phone_masked IS NULL"_s))
+    if (!q.exec(u"SELECT id, phone FROM customers WHERE phone_masked IS NULL OR phone_hash IS NULL"_s))
         return DbError::from(q.lastError());
     QList<std::pair<qint64, QString>> rows;
-    while (q.next())
-        rows.append({q.value(0).toLongLong(), q.value(1).toString()});
+    while (q.next()) {
+        // A number sealed with a key that is not loaded cannot be hashed now; --reencrypt will.
+        if (const auto phone = cipher.open(q.value(1).toString(), "customers.phone"))
+            rows.append({q.value(0).toLongLong(), *phone});
+    }
     QSqlQuery u(db);
-    u.prepare(u"UPDATE customers SET phone_masked = ? WHERE id = ?"_s);
+    u.prepare(u"UPDATE customers SET phone_masked = ?, phone_hash = ? WHERE id = ?"_s);
     for (const auto &[id, phone] : rows) {
         u.addBindValue(Redactor::maskPhone(phone));
+        u.addBindValue(cipher.phoneHash(CustomerRepository::normalizePhone(phone)));
         u.addBindValue(id);
         if (!u.exec())
             return DbError::from(u.lastError());
     }
+    if (!q.exec(u"UPDATE calls SET caller_hash = (SELECT phone_hash FROM customers c WHERE c.id = "
+                "calls.customer_id) WHERE caller_hash IS NULL AND customer_id IS NOT NULL"_s))
+        return DbError::from(q.lastError());
+    return {};
+}
+
+DbError Database::compact(QSqlDatabase &db)
+{
+    if (isPg(db))
+        return {};
+    QSqlQuery q(db);
+    if (!q.exec(u"VACUUM"_s))
+        return DbError::from(q.lastError());
     return {};
 }
 

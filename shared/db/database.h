@@ -9,6 +9,8 @@
 #include <QString>
 #include <QStringList>
 
+#include <memory>
+
 namespace vaani::db {
 
 struct DatabaseConfig
@@ -22,6 +24,8 @@ struct DatabaseConfig
     QString password;
     QString name;
     QStringList options; // libpq connection parameters from the URL's query ("sslmode=verify-full", …)
+    // The data key(s) from VAANI_DATA_KEY_FILE (null: personal data stored in clear). Not part of the URL.
+    std::shared_ptr<const class DataCipher> cipher;
 
     // url: "" (vaani.db in dataDir), "sqlite:///abs/path.db", "sqlite:relative.db",
     // "postgresql://user:pass@host:port/db?sslmode=verify-full&sslrootcert=/etc/ssl/db-ca.pem" (also
@@ -29,6 +33,9 @@ struct DatabaseConfig
     // (default 5), application_name, target_session_attrs, keepalives, keepalives_idle; anything else is an
     // error.
     static DatabaseConfig fromUrl(const QString &url, const QString &dataDir, QString *error);
+    // fromUrl() plus the data key(s) from dataKeyFile (empty: clear mode).
+    static DatabaseConfig load(const QString &url, const QString &dataDir, const QString &dataKeyFile,
+                               QString *error);
     QString describe() const; // for logs: never contains the password
     bool isPostgres() const { return engine == Engine::Postgres; }
 };
@@ -86,8 +93,14 @@ public:
     // servers starting together take turns (advisory lock). SQLite: nothing to do.
     static DbError setupStaffRoles(QSqlDatabase &db, bool *applied = nullptr);
     static StaffAccess staffAccess(QSqlDatabase &db);
-    // Fills customers.phone_masked where it is missing (rows loaded by SQL, e.g. the demo data).
-    static DbError fillMaskedPhones(QSqlDatabase &db);
+    // SQLite: rebuilds the file (VACUUM) so no page keeps an old copy of a row that was rewritten or deleted
+    // (secure_delete zeroes freed cells, but moving rows between pages can leave stale bytes). Takes the
+    // database for a moment; used after sealing and erasure. PostgreSQL: nothing (its dumps show live rows).
+    static DbError compact(QSqlDatabase &db);
+    // Fills what is derived from a customer's number where it is missing (rows loaded by SQL, e.g. the demo
+    // data, or from before a column existed): the masked copy and the keyed hash, and the hash of calls
+    // linked to the customer.
+    static DbError fillDerivedPhoneColumns(QSqlDatabase &db, const DataCipher &cipher);
 };
 
 } // namespace vaani::db

@@ -10,6 +10,7 @@ namespace vaani::db {
 
 DbWorker::DbWorker(DatabaseConfig config)
     : m_config(std::move(config))
+    , m_cipher(m_config.cipher)
     , m_connectionName(u"vaani-dbworker-"_s + QUuid::createUuid().toString(QUuid::WithoutBraces))
 {
     m_thread.setObjectName(u"vaani-db"_s);
@@ -50,6 +51,7 @@ Repositories *DbWorker::session(DbError *error)
     }
     m_session = std::make_unique<Repositories>(db);
     m_session->setAccess(Database::staffAccess(db));
+    m_session->setCipher(m_cipher);
     return m_session.get();
 }
 
@@ -63,7 +65,7 @@ void DbWorker::resetSession()
 
 QFuture<DbResult<int>> DbWorker::initialise(bool seedIfEmpty, bool forceDemo)
 {
-    return submit([seedIfEmpty, forceDemo](Repositories &r) -> DbResult<int> {
+    return submit([this, seedIfEmpty, forceDemo](Repositories &r) -> DbResult<int> {
         if (auto e = Database::migrate(r.db))
             return e;
         bool rolesApplied = false;
@@ -78,10 +80,7 @@ QFuture<DbResult<int>> DbWorker::initialise(bool seedIfEmpty, bool forceDemo)
                    "connect once as the tables' owner with the CREATEROLE attribute (see docs/security.md)";
         else if (rolesApplied)
             qCInfo(lcDb) << "staff roles and grants are up to date";
-        if (r.access.role == StaffAccess::Role::Owner || r.access.role == StaffAccess::Role::Server) {
-            if (auto e = Database::fillMaskedPhones(r.db))
-                return e;
-        }
+
         // Staff accounts use the data; loading demo data and the first prompt is the owner's (or server's)
         // job.
         if (r.access.role != StaffAccess::Role::Owner && r.access.role != StaffAccess::Role::Server)
@@ -99,7 +98,33 @@ QFuture<DbResult<int>> DbWorker::initialise(bool seedIfEmpty, bool forceDemo)
         }
         if (auto e = Database::ensureDefaultPrompt(r.db))
             return e;
+        const DataCipher &cipher = m_cipher ? *m_cipher : DataCipher::clearMode();
+        if (auto e = Database::fillDerivedPhoneColumns(r.db, cipher))
+            return e;
+        if (cipher.enabled()) {
+            // Demo data arrives in clear: seal it at once. Otherwise say what still waits for --reencrypt.
+            if (forceDemo || (seedIfEmpty && empty)) {
+                if (auto sealed = r.privacy.reencrypt(); !sealed.ok())
+                    return sealed.error;
+                if (auto e = Database::compact(r.db))
+                    return e;
+            } else if (auto left = r.privacy.valuesNotUnderCurrentKey(); left.ok() && left.value > 0) {
+                qCWarning(lcDb).noquote()
+                    << "the database holds personal data that is not sealed with the current data key ("
+                    << cipher.currentKeyId()
+                    << "); run vaani-server --reencrypt (it works while the server runs)";
+            }
+        }
         return Database::schemaVersion(r.db);
+    });
+}
+
+void DbWorker::setCipher(std::shared_ptr<const DataCipher> cipher)
+{
+    post([this, cipher = std::move(cipher)] {
+        m_cipher = cipher;
+        if (m_session)
+            m_session->setCipher(cipher);
     });
 }
 

@@ -50,6 +50,8 @@ public:
     QFuture<DbResult<bool>> ping();
     // Who the connection is and what its staff role allows.
     QFuture<DbResult<StaffAccess>> access();
+    // A new set of data keys (SIGHUP after a key was added): jobs queued after this call use it.
+    void setCipher(std::shared_ptr<const DataCipher> cipher);
 
 private:
     void post(std::function<void()> job);
@@ -57,6 +59,7 @@ private:
     void resetSession();                   // database thread only
 
     DatabaseConfig m_config;
+    std::shared_ptr<const DataCipher> m_cipher; // database thread after construction
     QString m_connectionName;
     QThread m_thread;
     QObject *m_context = nullptr; // lives on m_thread; queued jobs are delivered to it

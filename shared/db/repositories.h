@@ -3,6 +3,7 @@
 // thread; every value is bound, never concatenated. Methods return DbResult with a typed error.
 
 #include "database.h"
+#include "datacipher.h"
 #include "dberror.h"
 #include "models.h"
 #include "realtimemessages.h"
@@ -17,6 +18,8 @@ public:
     explicit CustomerRepository(QSqlDatabase db)
         : m_db(std::move(db))
     {}
+    // Seals personal data on the way in and opens it on the way out (datacipher.h). Not owned.
+    void setCipher(const DataCipher *cipher) { m_cipher = cipher; }
     DbResult<Customer> get(qint64 id);
     DbResult<Customer> findByPhone(const QString &phone);
     DbResult<QList<Customer>> search(const QString &text, int limit = 500);
@@ -25,6 +28,10 @@ public:
     DbResult<Customer> update(const Customer &c);
 
     static QString normalizePhone(const QString &phone);
+    // "(<alias>phone_hash IN (?, …) OR (<alias>phone_hash IS NULL AND <alias>phone = ?))" with its values
+    // appended to binds: finds a number by its keyed hash under any loaded key, and rows from before hashes.
+    static QString phoneCondition(const QString &alias, const DataCipher &cipher, const QString &normalized,
+                                  QVariantList *binds);
     // Staff who may not see full numbers (vaani_agent) read the masked copy: Customer::phone is then
     // "+********3210" and searching matches the masked form (the last four digits).
     void setMaskedNumbers(bool masked) { m_masked = masked; }
@@ -32,6 +39,7 @@ public:
 private:
     QString columns() const;
     QSqlDatabase m_db;
+    const DataCipher *m_cipher = &DataCipher::clearMode();
     bool m_masked = false;
 };
 
@@ -41,6 +49,8 @@ public:
     explicit OrderRepository(QSqlDatabase db)
         : m_db(std::move(db))
     {}
+    // Seals personal data on the way in and opens it on the way out (datacipher.h). Not owned.
+    void setCipher(const DataCipher *cipher) { m_cipher = cipher; }
     // Case-, space- and dash-insensitive ("abc 123" finds ABC123). Invalid codes find nothing.
     DbResult<Order> findByCode(const QString &code);
     DbResult<QList<Order>> forPhone(const QString &phone, int limit = 10);
@@ -53,6 +63,7 @@ public:
 
 private:
     QSqlDatabase m_db;
+    const DataCipher *m_cipher = &DataCipher::clearMode();
     bool m_masked = false;
 };
 
@@ -73,6 +84,8 @@ public:
     explicit TicketRepository(QSqlDatabase db)
         : m_db(std::move(db))
     {}
+    // Seals personal data on the way in and opens it on the way out (datacipher.h). Not owned.
+    void setCipher(const DataCipher *cipher) { m_cipher = cipher; }
     DbResult<Ticket> create(const NewTicket &t);
     DbResult<Ticket> get(qint64 id);
     DbResult<Ticket> findByCode(const QString &code); // "TKT-1001", "tkt 1001" or "1001"
@@ -89,6 +102,7 @@ private:
     DbResult<Ticket> bump(qint64 id, int expectedRowVersion, const QString &setSql,
                           const QVariantList &values);
     QSqlDatabase m_db;
+    const DataCipher *m_cipher = &DataCipher::clearMode();
 };
 
 class PromptRepository
@@ -136,6 +150,8 @@ public:
     explicit CallRepository(QSqlDatabase db)
         : m_db(std::move(db))
     {}
+    // Seals personal data on the way in and opens it on the way out (datacipher.h). Not owned.
+    void setCipher(const DataCipher *cipher) { m_cipher = cipher; }
     // Idempotent per CallSid: a repeated webhook returns the existing record.
     DbResult<CallRecord> start(const CallStart &s);
     DbResult<CallRecord> get(qint64 id);
@@ -159,6 +175,7 @@ public:
 
 private:
     QSqlDatabase m_db;
+    const DataCipher *m_cipher = &DataCipher::clearMode();
 };
 
 // Personal data over time: retention (transcripts older than the retention period are purged) and erasure
@@ -171,11 +188,18 @@ struct PurgeReport
 };
 struct ErasureReport
 {
-    bool found = false; // a customer with that number exists
+    bool found = false;    // a customer with that number, or calls from it, exist
+    bool customer = false; // a customer record was anonymised
     int calls = 0;
     int transcriptLines = 0;
     int toolCalls = 0;
     int tickets = 0;
+};
+struct ReencryptReport
+{
+    int values = 0;   // values sealed anew
+    int hashes = 0;   // phone hashes recomputed
+    int unopened = 0; // values sealed with a key that is not loaded (left as they are)
 };
 struct AuditEntry
 {
@@ -193,6 +217,8 @@ public:
     explicit PrivacyRepository(QSqlDatabase db)
         : m_db(std::move(db))
     {}
+    // Seals personal data on the way in and opens it on the way out (datacipher.h). Not owned.
+    void setCipher(const DataCipher *cipher) { m_cipher = cipher; }
     // Deletes the transcript lines and clears the tool arguments and results of calls that started before
     // `cutoff` (the calls, their outcomes, costs and latencies stay). Records an audit row when anything
     // went.
@@ -201,12 +227,20 @@ public:
     // conversations of their calls deleted, their tickets' summaries and notes replaced. Orders stay (with
     // the anonymised customer) as business records. One audit row says who erased what (never the number).
     DbResult<ErasureReport> eraseCaller(const QString &phone, const QString &actor);
+    // Moves every sealed or clear personal value to the current data key (and recomputes the numbers'
+    // hashes), in batches of `batch` rows, each its own transaction, so the server keeps running. Values
+    // sealed with a key that is not loaded are left and counted.
+    DbResult<ReencryptReport> reencrypt(int batch = 500);
+    // How many values are not yet under the current key (clear or another key); 0 in clear mode. Cheap
+    // enough for a start-up check: stops counting at `cap` per column.
+    DbResult<int> valuesNotUnderCurrentKey(int cap = 1);
     DbResult<QList<AuditEntry>> audit(int limit = 500);
     DbResult<bool> addAudit(const QString &actor, const QString &action, const QString &subject,
                             const QString &detail);
 
 private:
     QSqlDatabase m_db;
+    const DataCipher *m_cipher = &DataCipher::clearMode();
 };
 
 // Staff accounts (PostgreSQL: database users in vaani_agent / vaani_supervisor / vaani_admin, changed through
@@ -255,6 +289,16 @@ struct Repositories
         , staff(connection)
     {}
     // The connection's staff role decides what its queries may read (database.h).
+    void setCipher(std::shared_ptr<const DataCipher> c)
+    {
+        cipher = std::move(c);
+        const DataCipher *raw = cipher ? cipher.get() : &DataCipher::clearMode();
+        customers.setCipher(raw);
+        orders.setCipher(raw);
+        tickets.setCipher(raw);
+        calls.setCipher(raw);
+        privacy.setCipher(raw);
+    }
     void setAccess(const StaffAccess &a)
     {
         access = a;
@@ -264,6 +308,7 @@ struct Repositories
     }
     QSqlDatabase db;
     StaffAccess access;
+    std::shared_ptr<const DataCipher> cipher; // null: clear mode
     CustomerRepository customers;
     OrderRepository orders;
     TicketRepository tickets;

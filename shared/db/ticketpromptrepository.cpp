@@ -17,7 +17,7 @@ namespace {
 const QString kTicketSelect =
     u"SELECT t.*, o.code AS order_code FROM tickets t LEFT JOIN orders o ON o.id = t.order_id "_s;
 
-Ticket readTicket(const Stmt &s)
+Ticket readTicket(const Stmt &s, const DataCipher &cipher)
 {
     Ticket t;
     t.id = s.int64("id");
@@ -29,7 +29,7 @@ Ticket readTicket(const Stmt &s)
     t.category = s.text("category");
     t.priority = s.text("priority");
     t.status = s.text("status");
-    t.summary = s.text("summary");
+    t.summary = cipher.read(s.text("summary"), "tickets.summary");
     t.assignee = s.text("assignee");
     t.createdAt = s.time("created_at");
     t.updatedAt = s.time("updated_at");
@@ -57,13 +57,17 @@ AgentPrompt readPrompt(const Stmt &s)
     return p;
 }
 
-DbError addEvent(const QSqlDatabase &db, qint64 ticketId, const QString &kind, const QString &from,
-                 const QString &to, const QString &note, const QString &author)
+DbError addEvent(const QSqlDatabase &db, const DataCipher &cipher, qint64 ticketId, const QString &kind,
+                 const QString &from, const QString &to, const QString &note, const QString &author)
 {
     Stmt s(db,
            u"INSERT INTO ticket_events (ticket_id, kind, from_status, to_status, note, author, created_at) "
            "VALUES (?, ?, ?, ?, ?, ?, ?)"_s);
-    s.bind(ticketId).bind(kind).bind(nullableText(from)).bind(nullableText(to)).bind(nullableText(note));
+    s.bind(ticketId)
+        .bind(kind)
+        .bind(nullableText(from))
+        .bind(nullableText(to))
+        .bind(nullableText(cipher.seal(note, "ticket_events.note")));
     s.bind(author.isEmpty() ? u"unknown"_s : author).bind(detail::now());
     return s.exec();
 }
@@ -102,13 +106,18 @@ DbResult<Ticket> TicketRepository::create(const NewTicket &t)
                      "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?) RETURNING id"_s);
         s.bind(code);
         s.bind(nullable(t.orderId)).bind(nullable(t.customerId)).bind(nullable(t.callId));
-        s.bind(t.category.trimmed().toLower()).bind(t.priority).bind(t.summary.trimmed()).bind(now).bind(now);
+        s.bind(t.category.trimmed().toLower())
+            .bind(t.priority)
+            .bind(m_cipher->seal(t.summary.trimmed(), "tickets.summary"))
+            .bind(now)
+            .bind(now);
         if (auto e = s.exec())
             return e;
         if (!s.next())
             return DbError::make(DbError::Kind::Internal, u"insert returned no id"_s);
         const qint64 id = s.value("id").toLongLong();
-        if (auto e = addEvent(m_db, id, u"created"_s, {}, u"open"_s, t.summary.trimmed(), t.author))
+        if (auto e =
+                addEvent(m_db, *m_cipher, id, u"created"_s, {}, u"open"_s, t.summary.trimmed(), t.author))
             return e;
         return get(id);
     });
@@ -122,7 +131,7 @@ DbResult<Ticket> TicketRepository::get(qint64 id)
         return e;
     if (!s.next())
         return detail::notFound(u"ticket"_s);
-    return readTicket(s);
+    return readTicket(s, *m_cipher);
 }
 
 DbResult<Ticket> TicketRepository::findByCode(const QString &code)
@@ -139,7 +148,7 @@ DbResult<Ticket> TicketRepository::findByCode(const QString &code)
         return e;
     if (!s.next())
         return detail::notFound(u"ticket TKT-"_s + m.captured(1));
-    return readTicket(s);
+    return readTicket(s, *m_cipher);
 }
 
 DbResult<QList<Ticket>> TicketRepository::list(const TicketFilter &f)
@@ -159,10 +168,15 @@ DbResult<QList<Ticket>> TicketRepository::list(const TicketFilter &f)
         binds << f.assignee;
     }
     if (!f.text.isEmpty()) {
+        // Sealed summaries cannot be searched in the database: then the code and order code only.
         sql +=
-            u" AND (LOWER(t.summary) LIKE ? OR LOWER(t.code) LIKE ? OR LOWER(COALESCE(o.code, '')) LIKE ?)"_s;
+            m_cipher->enabled()
+                ? u" AND (LOWER(t.code) LIKE ? OR LOWER(COALESCE(o.code, '')) LIKE ?)"_s
+                : u" AND (LOWER(t.summary) LIKE ? OR LOWER(t.code) LIKE ? OR LOWER(COALESCE(o.code, '')) LIKE ?)"_s;
         const QString p = u'%' + f.text.trimmed().toLower() + u'%';
-        binds << p << p << p;
+        binds << p << p;
+        if (!m_cipher->enabled())
+            binds << p;
     }
     sql += u" ORDER BY t.created_at DESC LIMIT ?"_s;
     binds << f.limit;
@@ -173,7 +187,7 @@ DbResult<QList<Ticket>> TicketRepository::list(const TicketFilter &f)
         return e;
     QList<Ticket> out;
     while (s.next())
-        out << readTicket(s);
+        out << readTicket(s, *m_cipher);
     return out;
 }
 
@@ -185,7 +199,7 @@ DbResult<QList<Ticket>> TicketRepository::forCall(qint64 callId)
         return e;
     QList<Ticket> out;
     while (s.next())
-        out << readTicket(s);
+        out << readTicket(s, *m_cipher);
     return out;
 }
 
@@ -217,7 +231,7 @@ DbResult<Ticket> TicketRepository::changeStatus(qint64 id, const QString &to, co
         auto r = bump(id, expectedRowVersion, u"status = ?"_s, {to});
         if (!r.ok())
             return r;
-        if (auto e = addEvent(m_db, id, u"status"_s, cur.value.status, to, note, author))
+        if (auto e = addEvent(m_db, *m_cipher, id, u"status"_s, cur.value.status, to, note, author))
             return e;
         return r;
     });
@@ -230,7 +244,7 @@ DbResult<Ticket> TicketRepository::assign(qint64 id, const QString &assignee, co
         auto r = bump(id, expectedRowVersion, u"assignee = ?"_s, {nullableText(assignee.trimmed())});
         if (!r.ok())
             return r;
-        if (auto e = addEvent(m_db, id, u"assigned"_s, {}, {}, assignee.trimmed(), author))
+        if (auto e = addEvent(m_db, *m_cipher, id, u"assigned"_s, {}, {}, assignee.trimmed(), author))
             return e;
         return r;
     });
@@ -244,7 +258,7 @@ DbResult<Ticket> TicketRepository::addNote(qint64 id, const QString &note, const
         auto cur = get(id);
         if (!cur.ok())
             return cur;
-        if (auto e = addEvent(m_db, id, u"note"_s, {}, {}, note.trimmed(), author))
+        if (auto e = addEvent(m_db, *m_cipher, id, u"note"_s, {}, {}, note.trimmed(), author))
             return e;
         Stmt s(m_db, u"UPDATE tickets SET updated_at = ? WHERE id = ?"_s);
         s.bind(detail::now()).bind(id);
@@ -268,7 +282,7 @@ DbResult<QList<TicketEvent>> TicketRepository::history(qint64 id)
         ev.kind = s.text("kind");
         ev.fromStatus = s.text("from_status");
         ev.toStatus = s.text("to_status");
-        ev.note = s.text("note");
+        ev.note = m_cipher->read(s.text("note"), "ticket_events.note");
         ev.author = s.text("author");
         ev.createdAt = s.time("created_at");
         out << ev;

@@ -92,8 +92,9 @@ std::shared_ptr<const DataCipher> DataCipher::fromText(const QByteArray &text, Q
             return nullptr;
         }
         Key k{m.captured(1), secret, QByteArray(crypto_generichash_KEYBYTES, '\0')};
-        crypto_kdf_derive_from_key(reinterpret_cast<unsigned char *>(k.hashKey.data()), size_t(k.hashKey.size()),
-                                   1, "vaanihsh", reinterpret_cast<const unsigned char *>(k.secret.constData()));
+        crypto_kdf_derive_from_key(reinterpret_cast<unsigned char *>(k.hashKey.data()),
+                                   size_t(k.hashKey.size()), 1, "vaanihsh",
+                                   reinterpret_cast<const unsigned char *>(k.secret.constData()));
         cipher->m_keys.append(k);
         sodium_memzero(secret.data(), size_t(secret.size()));
     }
@@ -222,7 +223,8 @@ QString DataCipher::phoneHash(const QString &normalizedNumber) const
     if (normalizedNumber.isEmpty())
         return {};
     if (!enabled())
-        return hashWith(u"public"_s, QByteArray(kPublicHashKey, sizeof(kPublicHashKey) - 1), normalizedNumber);
+        return hashWith(u"public"_s, QByteArray(kPublicHashKey, sizeof(kPublicHashKey) - 1),
+                        normalizedNumber);
     return hashWith(m_keys.first().id, m_keys.first().hashKey, normalizedNumber);
 }
 

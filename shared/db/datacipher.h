@@ -2,9 +2,9 @@
 // Encryption at rest for personal data (libsodium): phone numbers, transcripts, tool arguments and results,
 // ticket summaries and notes are stored sealed — "enc:v1:<key id>:<base64(nonce ‖ ciphertext)>",
 // XChaCha20-Poly1305 with a random nonce, the column's name and the key id as associated data (a value moved
-// to another column or relabelled with another key id does not open). Phone numbers are also stored as a keyed
-// hash (BLAKE2b under a subkey of the data key) so "orders for this caller" and "calls from this number" are
-// found without decrypting anything.
+// to another column or relabelled with another key id does not open). Phone numbers are also stored as a
+// keyed hash (BLAKE2b under a subkey of the data key) so "orders for this caller" and "calls from this
+// number" are found without decrypting anything.
 //
 // Keys come from VAANI_DATA_KEY_FILE: one key per line, "<id> <base64 of 32 random bytes>"; the first line is
 // the current key (new values are sealed with it), the others still open what they sealed until

@@ -8,9 +8,9 @@
 #include "testenv.h"
 
 #include <QDir>
-#include <QSqlError>
 #include <QFile>
 #include <QProcess>
+#include <QSqlError>
 #include <QSqlQuery>
 #include <QTest>
 
@@ -53,7 +53,8 @@ QString rawDump(const DatabaseConfig &cfg)
     env.insert(u"PGPASSWORD"_s, cfg.password);
     p.setProcessEnvironment(env);
     p.start(u"/usr/lib/postgresql/%1/bin/pg_dump"_s.arg(bin),
-            {u"-h"_s, cfg.host, u"-p"_s, QString::number(cfg.port), u"-U"_s, cfg.user, u"--data-only"_s, cfg.name});
+            {u"-h"_s, cfg.host, u"-p"_s, QString::number(cfg.port), u"-U"_s, cfg.user, u"--data-only"_s,
+             cfg.name});
     p.waitForFinished(60000);
     return QString::fromUtf8(p.readAllStandardOutput()) + QString::fromUtf8(p.readAllStandardError());
 }
@@ -94,11 +95,18 @@ private Q_SLOTS:
             QVERIFY(call.value.customerId.has_value()); // found Aarav by his number's hash
             const qint64 id = call.value.id;
             QVERIFY(run(w, [id](Repositories &r) {
-                        return r.calls.addTranscript({0, id, 1, u"caller"_s, u"Zebra kahan hai mera parcel"_s, 10, false});
+                        return r.calls.addTranscript(
+                            {0, id, 1, u"caller"_s, u"Zebra kahan hai mera parcel"_s, 10, false});
                     }).ok());
             QVERIFY(run(w, [id](Repositories &r) {
-                        return r.calls.addToolInvocation({0, id, u"lookup_order"_s, u"{\"order_id\":\"QUOKKA1\"}"_s,
-                                                          u"{\"status\":\"shipped\"}"_s, 5, true, {}});
+                        return r.calls.addToolInvocation({0,
+                                                          id,
+                                                          u"lookup_order"_s,
+                                                          u"{\"order_id\":\"QUOKKA1\"}"_s,
+                                                          u"{\"status\":\"shipped\"}"_s,
+                                                          5,
+                                                          true,
+                                                          {}});
                     }).ok());
             auto ticket = run(w, [id](Repositories &r) {
                 NewTicket t;
@@ -120,8 +128,12 @@ private Q_SLOTS:
             auto aarav = run(w, [](Repositories &r) { return r.customers.findByPhone(u"98765 43210"_s); });
             QVERIFY(aarav.ok());
             QCOMPARE(aarav.value.phone, u"+919876543210"_s);
-            QVERIFY(!run(w, [](Repositories &r) { return r.orders.forPhone(u"+919876543210"_s); }).value.isEmpty());
-            QCOMPARE(run(w, [](Repositories &r) { return r.customers.search(u"+91 98765 43210"_s); }).value.size(), 1);
+            QVERIFY(!run(w, [](Repositories &r) {
+                         return r.orders.forPhone(u"+919876543210"_s);
+                     }).value.isEmpty());
+            QCOMPARE(
+                run(w, [](Repositories &r) { return r.customers.search(u"+91 98765 43210"_s); }).value.size(),
+                1);
             QVERIFY(run(w, [](Repositories &r) { return r.customers.search(u"3210"_s); }).value.size() >= 1);
             // Demo transcripts and tickets (sealed at load) open too.
             auto demoTicket = run(w, [](Repositories &r) { return r.tickets.findByCode(u"TKT-1001"_s); });
@@ -133,8 +145,8 @@ private Q_SLOTS:
         // A copy of the database: no number, no transcript text, no tool arguments, no ticket summary.
         const QString dump = rawDump(cfg);
         QVERIFY2(dump.size() > 10000, qPrintable(dump.left(500)));
-        for (const QString &secret : {u"9876543210"_s, u"Zebra"_s, u"QUOKKA1"_s, u"Platypus"_s, u"ID mere paas nahi hai"_s,
-                                      u"7465355495"_s})
+        for (const QString &secret : {u"9876543210"_s, u"Zebra"_s, u"QUOKKA1"_s, u"Platypus"_s,
+                                      u"ID mere paas nahi hai"_s, u"7465355495"_s})
             QVERIFY2(!dump.contains(secret), qPrintable(secret));
         QVERIFY(dump.contains(u"enc:v1:k1:"_s));
 
@@ -199,19 +211,23 @@ private Q_SLOTS:
             QVERIFY(call.ok() && !call.value.customerId);
             const qint64 id = call.value.id;
             QVERIFY(run(w, [id](Repositories &r) {
-                        return r.calls.addTranscript({0, id, 1, u"caller"_s, u"main Kavya bol rahi hoon"_s, 10, false});
+                        return r.calls.addTranscript(
+                            {0, id, 1, u"caller"_s, u"main Kavya bol rahi hoon"_s, 10, false});
                     }).ok());
-            auto erased = run(w, [](Repositories &r) { return r.privacy.eraseCaller(u"+91 12345 09876"_s, u"test"_s); });
+            auto erased = run(
+                w, [](Repositories &r) { return r.privacy.eraseCaller(u"+91 12345 09876"_s, u"test"_s); });
             QVERIFY2(erased.ok(), qPrintable(erased.error.message));
             QVERIFY(erased.value.found);
             QVERIFY(!erased.value.customer);
             QCOMPARE(erased.value.calls, 1);
             QCOMPARE(erased.value.transcriptLines, 1);
             QVERIFY(run(w, [id](Repositories &r) { return r.calls.transcript(id); }).value.isEmpty());
-            QCOMPARE(run(w, [id](Repositories &r) { return r.calls.get(id); }).value.callerMasked, u"erased"_s);
+            QCOMPARE(run(w, [id](Repositories &r) { return r.calls.get(id); }).value.callerMasked,
+                     u"erased"_s);
             // Nothing left to find.
-            QVERIFY(!run(w, [](Repositories &r) { return r.privacy.eraseCaller(u"+911234509876"_s, u"test"_s); })
-                         .value.found);
+            QVERIFY(!run(w, [](Repositories &r) {
+                         return r.privacy.eraseCaller(u"+911234509876"_s, u"test"_s);
+                     }).value.found);
         }
     }
 };

@@ -2,15 +2,19 @@
 // number is the customer's, or the caller gave the last four digits of the registered number — checked by
 // the tool, never taken from the model's word. Ticket numbers are not guessable. First the tools on the demo
 // database (its customers, orders and tickets), then a hostile caller in a scripted call through the server.
+#include "db/datacipher.h"
 #include "db/dbworker.h"
 #include "serverharness.h"
 #include "testenv.h"
 #include "tools.h"
 
+#include <QFile>
 #include <QJsonDocument>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QSignalSpy>
+#include <QSqlError>
+#include <QSqlQuery>
 #include <QTest>
 
 using namespace vaani;
@@ -320,6 +324,110 @@ private Q_SLOTS:
         p.start(server, {u"--erase-caller"_s, u"+919876543210"_s, u"--database-url"_s, url});
         QVERIFY(p.waitForFinished(30000));
         QCOMPARE(p.exitCode(), 3);
+    }
+
+    // VAANI_DATA_KEY_FILE on a running server: a call's transcript, tool call and the caller's number reach
+    // the database only sealed; SIGHUP with a new first key seals from then on, and --reencrypt moves the
+    // rest, from the command line, while the data stays readable with the key.
+    void encryptedAtRestThroughTheServer()
+    {
+        const QString dir = test::tempDir(u"datakey"_s);
+        const QString keyFile = dir + u"/keys"_s;
+        auto writeKeys = [&](const QStringList &lines) {
+            QFile f(keyFile);
+            QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+            f.write(lines.join(u'\n').toLatin1() + '\n');
+        };
+        const QString k1 = db::DataCipher::generateKeyLine(u"k1"_s);
+        const QString k2 = db::DataCipher::generateKeyLine(u"k2"_s);
+        writeKeys({k1});
+        ServerHarness h;
+        h.fake.greetingAudioMs = 300;
+        h.fake.turns = {FakeTurn{u"Mera order ABC123 kahan hai"_s, u"lookup_order"_s,
+                                 u"{\"order_id\":\"ABC123\"}"_s, u"Aapka order {output}"_s, 300}};
+        QVERIFY(h.start([&](ServerOptions &o) { o.dataKeyFile = keyFile; }));
+        auto sim = h.connectCall();
+        QVERIFY(sim);
+        QTRY_VERIFY_WITH_TIMEOUT(sim->agentBytesPlayed >= 8 * 300, 5000);
+        sim->queueCallerAudio(TwilioSimulator::loudSpeech(600));
+        QTRY_VERIFY_WITH_TIMEOUT(h.fake.receivedOfType(u"response.create"_s).size() >= 2, 8000);
+        QTest::qWait(300);
+        sim->hangUp();
+        const QString sid = sim->callSid;
+        QTRY_VERIFY(h.repos().calls.findBySid(sid).value.endedAt.isValid());
+        const qint64 id = h.repos().calls.findBySid(sid).value.id;
+        QTRY_VERIFY(h.repos().calls.transcript(id).value.size() >= 2);
+        QTRY_VERIFY(h.repos().calls.tools(id).value.size() == 1);
+        auto raw = [&](const QString &sql) {
+            QStringList out;
+            QSqlQuery q(h.repos().db);
+            if (!q.exec(sql))
+                return QStringList{u"ERROR "_s + q.lastError().text()};
+            while (q.next())
+                out << q.value(0).toString();
+            return out;
+        };
+        const QStringList stored =
+            raw(u"SELECT text FROM transcript_entries WHERE call_id = %1"_s.arg(id)) +
+            raw(u"SELECT arguments || result FROM tool_invocations WHERE call_id = %1"_s.arg(id)) +
+            raw(u"SELECT caller_number FROM calls WHERE id = %1"_s.arg(id));
+        QVERIFY(stored.size() >= 4);
+        for (const QString &v : stored)
+            QVERIFY2(v.startsWith(u"enc:v1:k1:"_s) && !v.contains(u"ABC123"_s) &&
+                         !v.contains(u"9876543210"_s),
+                     qPrintable(v));
+        // The call was linked to its customer through the number's keyed hash, and the harness's own
+        // connection (without the key) reads placeholders, not ciphertext.
+        QVERIFY(h.repos().calls.findBySid(sid).value.customerId.has_value());
+        QVERIFY(h.repos().calls.transcript(id).value.first().text.contains(u"not loaded"_s));
+
+        // SIGHUP with k2 first: new values are sealed with k2, old ones still open.
+        writeKeys({k2, k1});
+        QVERIFY(h.server()->reloadDataKeys(keyFile));
+        QVERIFY(!h.server()->reloadDataKeys(keyFile)); // unchanged: nothing to do
+        auto second = h.connectCall();
+        QVERIFY(second);
+        QTRY_VERIFY_WITH_TIMEOUT(second->agentBytesPlayed >= 8 * 300, 5000);
+        second->hangUp();
+        QTRY_VERIFY(h.repos().calls.findBySid(second->callSid).value.endedAt.isValid());
+        const qint64 id2 = h.repos().calls.findBySid(second->callSid).value.id;
+        QTRY_VERIFY(!raw(u"SELECT text FROM transcript_entries WHERE call_id = %1"_s.arg(id2)).isEmpty());
+        QVERIFY(raw(u"SELECT text FROM transcript_entries WHERE call_id = %1"_s.arg(id2))
+                    .first()
+                    .startsWith(u"enc:v1:k2:"_s));
+
+        // The operator's re-encryption, online (the server is still running): everything under k2, then k1
+        // can leave the file.
+        const QString server = QCoreApplication::applicationDirPath() + u"/vaani-server"_s;
+        QProcess p;
+        p.setProcessEnvironment(QProcessEnvironment());
+        const QString url = u"sqlite://"_s + h.databasePath();
+        p.start(server, {u"--reencrypt"_s, u"--data-key-file"_s, keyFile, u"--database-url"_s, url});
+        QVERIFY(p.waitForFinished(60000));
+        QString out = QString::fromUtf8(p.readAllStandardOutput() + p.readAllStandardError());
+        QVERIFY2(p.exitCode() == 0 && out.contains(u"Every personal value is now under k2"_s),
+                 qPrintable(out));
+        QVERIFY(raw(u"SELECT COUNT(*) FROM transcript_entries WHERE text LIKE 'enc:v1:k1:%'"_s) ==
+                QStringList{u"0"_s});
+        writeKeys({k2});
+        p.start(server, {u"--reencrypt"_s, u"--data-key-file"_s, keyFile, u"--database-url"_s, url});
+        QVERIFY(p.waitForFinished(60000));
+        out = QString::fromUtf8(p.readAllStandardOutput() + p.readAllStandardError());
+        QVERIFY2(p.exitCode() == 0 && out.contains(u"Sealed 0 value(s)"_s), qPrintable(out));
+        // Without a key file the command refuses.
+        p.start(server, {u"--reencrypt"_s, u"--database-url"_s, url});
+        QVERIFY(p.waitForFinished(60000));
+        QCOMPARE(p.exitCode(), 1);
+        // A malformed key file stops the server from starting (never silently in clear).
+        QFile bad(dir + u"/bad"_s);
+        QVERIFY(bad.open(QIODevice::WriteOnly));
+        bad.write("k1 not-a-key\n");
+        bad.close();
+        p.start(server,
+                {u"--data-key-file"_s, bad.fileName(), u"--database-url"_s, url, u"--port"_s, u"0"_s});
+        QVERIFY(p.waitForFinished(30000));
+        out = QString::fromUtf8(p.readAllStandardOutput() + p.readAllStandardError());
+        QVERIFY2(p.exitCode() != 0 && out.contains(u"VAANI_DATA_KEY_FILE"_s), qPrintable(out));
     }
 
     // RETENTION_DAYS on a running server: the purge runs, counts and keeps the recent conversations.

@@ -31,8 +31,8 @@ private Q_SLOTS:
         auto c = cipher(kK1);
         QVERIFY(c->enabled());
         QCOMPARE(c->currentKeyId(), u"k1"_s);
-        for (const QString &plain : {u"+919876543210"_s, u"Mera order kab aayega? मेरा ऑर्डर"_s, u"x"_s,
-                                     QString(20000, u'z')}) {
+        for (const QString &plain :
+             {u"+919876543210"_s, u"Mera order kab aayega? मेरा ऑर्डर"_s, u"x"_s, QString(20000, u'z')}) {
             const QString sealed = c->seal(plain, "transcript_entries.text");
             QVERIFY(sealed.startsWith(u"enc:v1:k1:"_s));
             QVERIFY(plain.size() < 8 || !sealed.contains(plain.left(8)));

@@ -479,7 +479,7 @@ int migrateOnly(const ServerOptions &options)
         return 1;
     }
     db::DbWorker worker(config);
-    const auto init = worker.initialise(false, false).result();
+    const auto init = worker.initialise(false, options.forceDemo).result();
     if (!init.ok()) {
         std::fprintf(stderr, "vaani-server: %s\n", qPrintable(init.error.message));
         return 1;

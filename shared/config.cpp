@@ -95,7 +95,8 @@ const QList<SettingDef> &Config::table()
          S},
         {"MIGRATE_ONLY", "migrate", SettingType::Bool, "false",
          "Apply the schema migrations and, on PostgreSQL, the staff roles and grants (as the tables' owner "
-         "with CREATEROLE), then exit; for servers that run as the minimal vaani_server role",
+         "with CREATEROLE), then exit (with --seed-demo also the demo data); for servers that run as the "
+         "minimal vaani_server role",
          S},
         {"ERASE_CALLER", "erase-caller", SettingType::String, "",
          "Erase this caller's personal data (give the phone number) from the database, print what was erased "

@@ -111,11 +111,15 @@ int main(int argc, char **argv)
         if (!shot.isEmpty()) {
             // VAANI_ADMIN_SCREENSHOT=dir: saves each page as dir/admin-<page>.png once it has loaded, and
             // quits.
-            auto *tour =
-                new admin::ScreenshotTour(window.get(), shot,
-                                          {u"dashboardPage"_s, u"livePage"_s, u"callsPage"_s, u"ordersPage"_s,
-                                           u"customersPage"_s, u"ticketsPage"_s, u"promptsPage"_s},
-                                          window.get());
+            // Every page the signed-in role may open (the others are greyed out in the list).
+            QStringList pages;
+            for (const QString &p :
+                 {u"dashboardPage"_s, u"livePage"_s, u"callsPage"_s, u"ordersPage"_s, u"customersPage"_s,
+                  u"ticketsPage"_s, u"promptsPage"_s, u"auditPage"_s, u"staffPage"_s}) {
+                if (window->blockedReason(p).isEmpty())
+                    pages << p;
+            }
+            auto *tour = new admin::ScreenshotTour(window.get(), shot, pages, window.get());
             tour->setFilePrefix(u"admin-"_s);
             QObject::connect(tour, &admin::ScreenshotTour::finished, qApp,
                              [tour](bool ok, const QString &why) {

@@ -166,11 +166,24 @@ private Q_SLOTS:
             DbWorker w(cfg);
             QVERIFY(w.initialise(false, false).result().ok());
             QVERIFY(run(w, [](Repositories &r) { return r.privacy.valuesNotUnderCurrentKey(); }).value > 0);
+            const int auditBefore = run(w, [](Repositories &r) { return r.privacy.audit(5000); }).value.size();
             auto report = run(w, [](Repositories &r) { return r.privacy.reencrypt(7); }); // small batches
             QVERIFY2(report.ok(), qPrintable(report.error.message));
             QVERIFY(report.value.values > 100);
             QVERIFY(report.value.hashes >= 36);
             QCOMPARE(report.value.unopened, 0);
+            // Re-sealing changes no value: the audit log does not get a row per customer or ticket.
+            QCOMPARE(run(w, [](Repositories &r) { return r.privacy.audit(5000); }).value.size(), auditBefore);
+            // A real change of a number still is audited.
+            auto rohan = run(w, [](Repositories &r) { return r.customers.findByPhone(u"+917465355495"_s); });
+            QVERIFY(rohan.ok());
+            rohan.value.phone = u"+917465355400"_s;
+            QVERIFY(run(w, [&](Repositories &r) { return r.customers.update(rohan.value); }).ok());
+            const auto audit = run(w, [](Repositories &r) { return r.privacy.audit(5000); }).value;
+            QCOMPARE(audit.size(), auditBefore + 1);
+            QCOMPARE(audit.first().action, u"customers.update"_s);
+            QVERIFY2(!audit.first().detail.contains(u"7465355"_s) && !audit.first().detail.contains(u"k2:"_s),
+                     qPrintable(audit.first().detail));
             QCOMPARE(run(w, [](Repositories &r) { return r.privacy.valuesNotUnderCurrentKey(); }).value, 0);
             // Running it again has nothing to do.
             QCOMPARE(run(w, [](Repositories &r) { return r.privacy.reencrypt(); }).value.values, 0);

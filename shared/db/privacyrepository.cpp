@@ -150,7 +150,7 @@ DbResult<ErasureReport> PrivacyRepository::eraseCaller(const QString &phone, con
             // The customer row stays (orders refer to it) without anything that identifies the person; the
             // placeholder number keeps the column unique and is no one's.
             Stmt anonymise(m_db, u"UPDATE customers SET name = 'Erased customer', phone = ?, phone_masked = "
-                                 "'erased', phone_hash = NULL, email = NULL, city = NULL, row_version = "
+                                 "'erased', phone_hash = 'erased', email = NULL, city = NULL, row_version = "
                                  "row_version + 1 WHERE id = ?"_s);
             anonymise.bind(u"erased-"_s + QString::number(id)).bind(QVariant::fromValue(id));
             if (auto e = anonymise.exec())
@@ -235,7 +235,9 @@ DbResult<ReencryptReport> PrivacyRepository::reencrypt(int batch)
                     after = rows.int64("id");
                     const QString stored = rows.text("v");
                     const bool reseal = m_cipher->needsReseal(stored);
-                    const bool rehash = !hash.isEmpty() && !rows.text("h").startsWith(current + u':');
+                    // "erased": an anonymised customer, whose placeholder number has nothing to hash.
+                    const bool rehash = !hash.isEmpty() && rows.text("h") != u"erased"_s &&
+                                        !rows.text("h").startsWith(current + u':');
                     if (!reseal && !rehash)
                         continue;
                     const auto plain = m_cipher->open(stored, qualified.constData());

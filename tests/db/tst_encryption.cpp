@@ -166,7 +166,8 @@ private Q_SLOTS:
             DbWorker w(cfg);
             QVERIFY(w.initialise(false, false).result().ok());
             QVERIFY(run(w, [](Repositories &r) { return r.privacy.valuesNotUnderCurrentKey(); }).value > 0);
-            const int auditBefore = run(w, [](Repositories &r) { return r.privacy.audit(5000); }).value.size();
+            const int auditBefore =
+                run(w, [](Repositories &r) { return r.privacy.audit(5000); }).value.size();
             auto report = run(w, [](Repositories &r) { return r.privacy.reencrypt(7); }); // small batches
             QVERIFY2(report.ok(), qPrintable(report.error.message));
             QVERIFY(report.value.values > 100);

@@ -6,6 +6,8 @@
 #include "db/repositories.h"
 #include "testenv.h"
 
+#include <QCoreApplication>
+#include <QProcess>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QTest>
@@ -402,6 +404,36 @@ private Q_SLOTS:
         repos.reset();
         db = QSqlDatabase();
         Database::close(name);
+    }
+
+    // The operator's command: migrations and roles as the owner; as the server's account it only reports.
+    void migrateCommand()
+    {
+        QString error;
+        const DatabaseConfig fresh = test::freshDatabase(u"postgresql"_s, u"migratecmd"_s, &error);
+        QVERIFY2(error.isEmpty(), qPrintable(error));
+        auto url = [&](const QString &user, const QString &password) {
+            return u"postgresql://%1:%2@%3:%4/%5"_s.arg(user, password, fresh.host)
+                .arg(fresh.port)
+                .arg(fresh.name);
+        };
+        const QString server = QCoreApplication::applicationDirPath() + u"/vaani-server"_s;
+        QProcess p;
+        p.setProcessEnvironment(QProcessEnvironment());
+        p.start(server, {u"--migrate"_s, u"--database-url"_s, url(fresh.user, fresh.password)});
+        QVERIFY(p.waitForFinished(60000));
+        QString out = QString::fromUtf8(p.readAllStandardOutput() + p.readAllStandardError());
+        QVERIFY2(p.exitCode() == 0 &&
+                     out.contains(u"Schema version %1"_s.arg(Database::latestSchemaVersion())) &&
+                     out.contains(u"are set up"_s),
+                 qPrintable(out));
+        QVERIFY2(!out.contains(u':' + fresh.password + u'@'),
+                 qPrintable(out)); // no password in what it prints
+        p.start(server,
+                {u"--migrate"_s, u"--database-url"_s, url(u"srv_"_s + m_suffix, u"server-secret-1"_s)});
+        QVERIFY(p.waitForFinished(60000));
+        out = QString::fromUtf8(p.readAllStandardOutput() + p.readAllStandardError());
+        QVERIFY2(p.exitCode() == 0 && out.contains(u"Schema version"_s), qPrintable(out));
     }
 
     void workerAsServerStartsWithoutOwnerRights()

@@ -430,6 +430,15 @@ private Q_SLOTS:
         QVERIFY2(p.exitCode() != 0 && out.contains(u"VAANI_DATA_KEY_FILE"_s), qPrintable(out));
     }
 
+    // Without VAANI_DATA_KEY_FILE the server says at start that personal data is stored in clear.
+    void warnsWithoutADataKey()
+    {
+        ServerHarness h;
+        QTest::ignoreMessage(QtWarningMsg,
+                             QRegularExpression(u"VAANI_DATA_KEY_FILE is not set: .* stored in clear"_s));
+        QVERIFY(h.start());
+    }
+
     // RETENTION_DAYS on a running server: the purge runs, counts and keeps the recent conversations.
     void retentionOnARunningServer()
     {

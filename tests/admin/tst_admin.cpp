@@ -1,6 +1,7 @@
 // Issue #6: vaani-admin's pages driven by objectName against a real SQLite database (migrated, demo data),
 // with dialogs pre-answered; models checked with QAbstractItemModelTester; CSV export; Hindi translation.
 #include "csvexport.h"
+#include "db/datacipher.h"
 #include "db/dbworker.h"
 #include "mainwindow.h"
 #include "notificationlistener.h"
@@ -507,6 +508,65 @@ private Q_SLOTS:
                         u' ' + audit->index(r, 3).data().toString();
         QVERIFY2(seen.contains(admin + u" export orders"_s), qPrintable(seen.join(u'\n')));
         QVERIFY2(seen.contains(admin + u" staff.create staff "_s + newcomer), qPrintable(seen.join(u'\n')));
+        window.reset();
+        worker.reset();
+    }
+
+    // VAANI_DATA_KEY_FILE in the admin app: with the key, sealed ticket summaries and transcripts read as
+    // text; without it, each says which key it needs (never ciphertext).
+    void sealedDataOpensWithTheKey()
+    {
+        window.reset();
+        worker.reset();
+        QString error;
+        db::DatabaseConfig cfg = db::DatabaseConfig::fromUrl(
+            u"sqlite://"_s + test::tempDir(u"adminkey"_s) + u"/vaani.db"_s, {}, &error);
+        cfg.cipher = db::DataCipher::fromText("k1 " + QByteArray(32, 'k').toBase64(), &error);
+        QVERIFY2(cfg.cipher, qPrintable(error));
+        auto open = [&](const db::DatabaseConfig &c) {
+            window.reset();
+            worker = std::make_unique<db::DbWorker>(c);
+            QVERIFY(worker->initialise(true, false).result().ok());
+            ctx->db = worker.get();
+            window = std::make_unique<MainWindow>(ctx.get(), c.describe());
+            window->show();
+            QVERIFY(QTest::qWaitForWindowExposed(window.get()));
+            QVERIFY(window->showPage(u"ticketsPage"_s));
+            QTRY_VERIFY(rows(u"ticketsTable"_s) >= 5);
+        };
+        auto summaries = [&] {
+            QStringList out;
+            for (int r = 0; r < rows(u"ticketsTable"_s); ++r)
+                out << w<QTableView>(u"ticketsTable"_s)->model()->index(r, 7).data().toString();
+            return out;
+        };
+        open(cfg);
+        // The file holds no summary in clear, the window shows them all.
+        {
+            QSqlDatabase db = QSqlDatabase::addDatabase(u"QSQLITE"_s, u"raw-admin"_s);
+            db.setDatabaseName(cfg.sqlitePath);
+            QVERIFY(db.open());
+            QSqlQuery q(db);
+            QVERIFY(q.exec(u"SELECT COUNT(*) FROM tickets WHERE summary NOT LIKE 'enc:v1:k1:%'"_s) &&
+                    q.next());
+            QCOMPARE(q.value(0).toInt(), 0);
+        }
+        QSqlDatabase::removeDatabase(u"raw-admin"_s);
+        for (const QString &s : summaries())
+            QVERIFY2(!s.isEmpty() && !s.startsWith(u"enc:"_s) && !s.startsWith(u"[encrypted"_s),
+                     qPrintable(s));
+        QVERIFY(window->showPage(u"callsPage"_s));
+        QTRY_VERIFY(rows(u"callsTable"_s) > 100);
+        QSignalSpy detail(window->page(u"callsPage"_s), &AdminPage::detailLoaded);
+        w<QTableView>(u"callsTable"_s)->setCurrentIndex(w<QTableView>(u"callsTable"_s)->model()->index(0, 0));
+        QTRY_VERIFY(detail.count() >= 1);
+        QVERIFY(!w<QTextBrowser>(u"callTranscript"_s)->toPlainText().contains(u"enc:v1"_s));
+
+        db::DatabaseConfig noKey = cfg;
+        noKey.cipher = {};
+        open(noKey);
+        for (const QString &s : summaries())
+            QVERIFY2(s.contains(u"encrypted with key k1, which is not loaded"_s), qPrintable(s));
         window.reset();
         worker.reset();
     }

@@ -1,7 +1,7 @@
 // DataCipher reads sealed values back from the database (and its key file at start): whatever a value holds —
 // damaged, truncated, forged, relabelled — open() must refuse it or return the sealed text, never crash or
-// accept a forgery; a value sealed from the input opens to the input. fromText() (the key file) must refuse or
-// load, never crash.
+// accept a forgery; a value sealed from the input opens to the input. fromText() (the key file) must refuse
+// or load, never crash.
 #include "db/datacipher.h"
 #include "fuzzsupport.h"
 
@@ -13,9 +13,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const auto cipher = [] {
         QString error;
-        return DataCipher::fromText("k1 " + QByteArray(32, 'a').toBase64() + "\nk2 " +
-                                        QByteArray(32, 'b').toBase64() + "\n",
-                                    &error);
+        return DataCipher::fromText(
+            "k1 " + QByteArray(32, 'a').toBase64() + "\nk2 " + QByteArray(32, 'b').toBase64() + "\n", &error);
     }();
     const QByteArray bytes(reinterpret_cast<const char *>(data), qsizetype(size));
     const QString text = QString::fromUtf8(bytes);

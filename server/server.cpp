@@ -116,6 +116,10 @@ ServerOptions ServerOptions::fromConfig(const Config &c)
              : host == u"::"_s    ? QHostAddress(QHostAddress::Any)
                                   : QHostAddress(host);
     o.port = quint16(c.integer(u"PORT"_s));
+    o.metricsHost = QHostAddress(c.string(u"METRICS_HOST"_s));
+    if (o.metricsHost.isNull())
+        o.configError = u"METRICS_HOST: '%1' is not an IP address"_s.arg(c.string(u"METRICS_HOST"_s));
+    o.metricsPort = quint16(c.integer(u"METRICS_PORT"_s));
     o.workerThreads = c.integer(u"WORKER_THREADS"_s);
     o.maxCalls = c.integer(u"MAX_CALLS"_s);
     o.rateLimitPerMinute = c.integer(u"RATE_LIMIT_PER_MINUTE"_s);
@@ -128,6 +132,11 @@ ServerOptions ServerOptions::fromConfig(const Config &c)
     o.seedDemoIfEmpty = o.databaseUrl.isEmpty();
     ServerSettings &s = o.settings;
     s.publicUrl = c.url(u"PUBLIC_URL"_s);
+    QString proxiesError;
+    if (auto proxies = TrustedProxies::parse(c.string(u"TRUSTED_PROXIES"_s), &proxiesError))
+        s.trustedProxies = *proxies;
+    else
+        o.configError = proxiesError;
     s.retentionDays = c.integer(u"RETENTION_DAYS"_s);
     s.twilioAuthToken = c.string(u"TWILIO_AUTH_TOKEN"_s);
     s.twilioAuthTokenSecondary = c.string(u"TWILIO_AUTH_TOKEN_SECONDARY"_s);
@@ -200,6 +209,12 @@ Server::Server(ServerOptions options, QObject *parent)
             w, [w, fd] { w->takeSocket(fd); }, Qt::QueuedConnection);
     };
     m_listener.onExhausted = [this] { m_metrics->webhookError(u"descriptors_exhausted"_s); };
+    // Probes and metrics: few, small requests; the first worker answers them.
+    m_metricsListener.onDescriptor = [this](qintptr fd) {
+        Worker *w = m_workers.front();
+        QMetaObject::invokeMethod(
+            w, [w, fd] { w->takeSocket(fd, Worker::Listener::Metrics); }, Qt::QueuedConnection);
+    };
     m_healthTimer.setInterval(5000);
     connect(&m_healthTimer, &QTimer::timeout, this, [this] {
         // After a burst of calls, hand freed memory back to the system so RSS returns to its baseline.
@@ -218,6 +233,7 @@ Server::Server(ServerOptions options, QObject *parent)
 Server::~Server()
 {
     m_listener.close();
+    m_metricsListener.close();
     for (size_t i = 0; i < m_threads.size(); ++i) {
         Worker *w = m_workers[i];
         QMetaObject::invokeMethod(
@@ -231,6 +247,10 @@ void Server::start()
 {
     if (!m_configError.isEmpty()) {
         Q_EMIT failed(m_configError); // never fall back to another database than the one asked for
+        return;
+    }
+    if (!m_options.configError.isEmpty()) {
+        Q_EMIT failed(m_options.configError);
         return;
     }
     if (m_ctx.settings.twilioAuthToken.isEmpty())
@@ -287,6 +307,16 @@ void Server::listen()
                           .arg(m_listener.errorString()));
         return;
     }
+    if (!m_metricsListener.listen(m_options.metricsHost, m_options.metricsPort)) {
+        Q_EMIT failed(
+            u"cannot listen for metrics on %1:%2: %3 (METRICS_PORT)"_s.arg(m_options.metricsHost.toString())
+                .arg(m_options.metricsPort)
+                .arg(m_metricsListener.errorString()));
+        return;
+    }
+    qCInfo(lcServer).noquote() << u"metrics and probes on http://%1:%2 (/metrics, /readyz, /healthz)"_s
+                                      .arg(m_options.metricsHost.toString())
+                                      .arg(m_metricsListener.serverPort());
     m_healthTimer.start();
     // Retention: a minute after start (not in the way of the first calls), then daily.
     connect(&m_retentionTimer, &QTimer::timeout, this, &Server::purgeOldConversations);
@@ -301,6 +331,11 @@ void Server::listen()
 quint16 Server::port() const
 {
     return m_listener.serverPort();
+}
+
+quint16 Server::metricsPort() const
+{
+    return m_metricsListener.serverPort();
 }
 
 void Server::shutdown(int graceMs)
@@ -358,6 +393,7 @@ void Server::checkShutdown()
     m_graceTimer.stop();
     m_overdueTimer.stop();
     m_listener.close();
+    m_metricsListener.close();
     // The database thread runs jobs in order: once this ping is answered, every record write queued by the
     // calls before it has been done.
     if (!m_db) {

@@ -40,6 +40,10 @@ struct ServerOptions
     QString databaseUrl;
     QString dataDir = QStringLiteral("./data");
     QString dataKeyFile; // VAANI_DATA_KEY_FILE
+    // /metrics, /readyz (and /healthz) on their own listener, loopback by default; port 0: any free port.
+    QHostAddress metricsHost = QHostAddress::LocalHost;
+    quint16 metricsPort = 9464;
+    QString configError; // a setting that could not be used (the server refuses to start)
     bool seedDemoIfEmpty = true;
     bool forceDemo = false;
 
@@ -94,6 +98,7 @@ public:
     // Opens the database (migrate, seed) asynchronously, then listens. Emits ready() or failed().
     void start();
     quint16 port() const;
+    quint16 metricsPort() const;
     ServerContext *context() { return &m_ctx; }
     // Graceful shutdown (SIGTERM): /readyz answers 503 and new calls get the fallback TwiML at once (the
     // port stays open, so streams of calls already answered still connect); live calls go on for up to
@@ -135,6 +140,7 @@ private:
     std::unique_ptr<RateLimiter> m_failureLimiter;
     std::unique_ptr<CallRegistry> m_registry;
     Listener m_listener;
+    Listener m_metricsListener;
     std::vector<std::unique_ptr<QThread>> m_threads;
     std::vector<Worker *> m_workers; // deleted on their threads
     size_t m_next = 0;

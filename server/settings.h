@@ -5,6 +5,7 @@
 
 #include "httptimeouts.h"
 #include "realtimemessages.h"
+#include "trustedproxies.h"
 
 #include <QString>
 #include <QUrl>
@@ -79,6 +80,7 @@ struct ServerSettings
     StreamLimits streamLimits;
     http::Timeouts httpTimeouts;
     int maxHttpConnections = 4096; // open HTTP connections (streams not counted once upgraded)
+    TrustedProxies trustedProxies; // TRUSTED_PROXIES: whose X-Forwarded-For/-Proto are believed
 };
 
 } // namespace vaani

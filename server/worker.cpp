@@ -49,6 +49,7 @@ Worker::~Worker() = default;
 void Worker::init()
 {
     m_handler = [this](const http::Request &r, const QHostAddress &peer) { return route(r, peer); };
+    m_metricsHandler = [this](const http::Request &r, const QHostAddress &) { return routeMetrics(r); };
     m_refused = [this](int status, const QByteArray &reason, const QHostAddress &peer) {
         onRefused(status, reason, peer);
     };
@@ -61,7 +62,7 @@ void Worker::refreshModels()
         m_models->refresh();
 }
 
-void Worker::takeSocket(qintptr descriptor)
+void Worker::takeSocket(qintptr descriptor, Listener listener)
 {
     if (m_ctx->httpConnections.load(std::memory_order_relaxed) >= m_ctx->settings.maxHttpConnections) {
         // Every connection has a cost: past the limit, new ones are closed at once (calls in progress are not
@@ -72,8 +73,8 @@ void Worker::takeSocket(qintptr descriptor)
     }
     http::Limits limits;
     limits.maxBodyBytes = m_ctx->settings.maxBodyBytes;
-    new http::HttpConnection(int(descriptor), &m_handler, &m_refused, limits, m_ctx->settings.httpTimeouts,
-                             &m_ctx->httpConnections, this);
+    new http::HttpConnection(int(descriptor), listener == Listener::Metrics ? &m_metricsHandler : &m_handler,
+                             &m_refused, limits, m_ctx->settings.httpTimeouts, &m_ctx->httpConnections, this);
 }
 
 void Worker::onRefused(int status, const QByteArray &reason, const QHostAddress &peer)
@@ -98,6 +99,30 @@ void Worker::onRefused(int status, const QByteArray &reason, const QHostAddress 
     qCDebug(lcHttp) << "refused a request from" << peer.toString() << status << reason;
 }
 
+QHostAddress Worker::clientOf(const http::Request &request, const QHostAddress &peer) const
+{
+    return m_ctx->settings.trustedProxies.client(peer, request.head.values("X-Forwarded-For"));
+}
+
+http::Response Worker::routeMetrics(const http::Request &request)
+{
+    const QByteArray &path = request.path;
+    const bool get = request.method == "GET";
+    if (!get && (path == "/healthz" || path == "/readyz" || path == "/metrics")) {
+        http::Response r = http::Response::text(405, "Method not allowed\n");
+        r.headers.append({QByteArray("Allow"), QByteArray("GET")});
+        return r;
+    }
+    if (path == "/healthz")
+        return http::Response::text(200, "ok\n");
+    if (path == "/readyz")
+        return readyz();
+    if (path == "/metrics")
+        return http::Response::text(200, m_ctx->metrics->render(),
+                                    "text/plain; version=0.0.4; charset=utf-8");
+    return http::Response::text(404, "Not found (this listener serves /metrics, /readyz and /healthz)\n");
+}
+
 http::Response Worker::route(const http::Request &request, const QHostAddress &peer)
 {
     const QByteArray &path = request.path;
@@ -120,14 +145,7 @@ http::Response Worker::route(const http::Request &request, const QHostAddress &p
         m_ctx->metrics->webhookRequest(u"/healthz"_s, 200);
         return http::Response::text(200, "ok\n");
     }
-    if (path == "/readyz")
-        return get ? readyz() : methodNotAllowed("GET", u"/readyz"_s);
-    if (path == "/metrics") {
-        if (!get)
-            return methodNotAllowed("GET", u"/metrics"_s);
-        return http::Response::text(200, m_ctx->metrics->render(),
-                                    "text/plain; version=0.0.4; charset=utf-8");
-    }
+    // /metrics and /readyz are on the metrics listener only: the public port tells the internet nothing.
     m_ctx->metrics->webhookRequest(u"other"_s, 404);
     return http::Response::text(404, "Not found\n");
 }
@@ -144,7 +162,7 @@ http::Response Worker::mediaStreamUpgrade(const http::Request &request, const QH
     };
     if (!request.isUpgrade())
         return refuse(426, "WebSocket upgrade required");
-    if (!checkStreamSignature(request, peer.toString()))
+    if (!checkStreamSignature(request, peer))
         return refuse(403, "invalid or missing signature");
     QByteArray accept;
     int status = 0;
@@ -159,9 +177,10 @@ http::Response Worker::mediaStreamUpgrade(const http::Request &request, const QH
     return r;
 }
 
-QString Worker::webhookUrl(const http::Request &request, const QString &path) const
+QString Worker::webhookUrl(const http::Request &request, const QHostAddress &peer, const QString &path) const
 {
-    return webhookUrl(request.url(), request.value("X-Forwarded-Proto"), path);
+    return webhookUrl(request.url(),
+                      m_ctx->settings.trustedProxies.scheme(peer, request.value("X-Forwarded-Proto")), path);
 }
 
 QString Worker::webhookUrl(const QUrl &requestUrl, const QByteArray &forwardedProto,
@@ -188,9 +207,10 @@ QString Worker::webhookUrl(const QUrl &requestUrl, const QByteArray &forwardedPr
     return base + path + (query.isEmpty() ? QString() : u'?' + query);
 }
 
-QString Worker::streamUrl(const http::Request &request) const
+QString Worker::streamUrl(const http::Request &request, const QHostAddress &peer) const
 {
-    return streamUrl(request.url(), request.value("X-Forwarded-Proto"));
+    return streamUrl(request.url(),
+                     m_ctx->settings.trustedProxies.scheme(peer, request.value("X-Forwarded-Proto")));
 }
 
 QString Worker::streamUrl(const QUrl &requestUrl, const QByteArray &forwardedProto) const
@@ -220,16 +240,16 @@ bool Worker::signedByTwilio(const QString &url, const twilio::FormParams &params
             twilio::validateSignature(s.twilioAuthTokenSecondary, url, params, signature));
 }
 
-bool Worker::checkStreamSignature(const http::Request &request, const QString &peer) const
+bool Worker::checkStreamSignature(const http::Request &request, const QHostAddress &peer) const
 {
     if (secrets().twilioAuthToken.isEmpty())
         return true;
     const QByteArray signature = request.value("X-Twilio-Signature");
-    const bool ok = signedByTwilio(streamUrl(request), {}, signature);
+    const bool ok = signedByTwilio(streamUrl(request, peer), {}, signature);
     if (!ok) {
         m_ctx->metrics->signatureRejected(signature.isEmpty() ? u"media_stream_missing"_s
                                                               : u"media_stream"_s);
-        qCWarning(lcHttp) << "rejected Media Stream upgrade from" << peer
+        qCWarning(lcHttp) << "rejected Media Stream upgrade from" << clientOf(request, peer).toString()
                           << (signature.isEmpty() ? "(no signature)" : "(bad signature)");
     }
     return ok;
@@ -239,6 +259,8 @@ std::optional<http::Response> Worker::guard(const http::Request &request, const 
                                             const QString &route, twilio::FormParams *params)
 {
     const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    // Limits and logs are per client: behind a trusted proxy, the one it forwards for.
+    const QHostAddress client = clientOf(request, peer);
     auto reject = [&](const QByteArray &body, int status, const QString &kind) {
         m_ctx->metrics->webhookRequest(route, status);
         m_ctx->metrics->webhookError(kind);
@@ -252,7 +274,7 @@ std::optional<http::Response> Worker::guard(const http::Request &request, const 
     // The cheap checks come first, and what fails them is counted against the sender's failure budget only:
     // junk (even from behind a proxy that every client shares) never spends the budget of signed webhooks.
     auto refused = [&](const QByteArray &body, int status, const QString &kind) {
-        if (const int wait = m_ctx->failureLimiter->check(peer, now))
+        if (const int wait = m_ctx->failureLimiter->check(client, now))
             return tooMany(wait);
         return reject(body, status, kind);
     };
@@ -263,14 +285,14 @@ std::optional<http::Response> Worker::guard(const http::Request &request, const 
     *params = twilio::parseForm(request.body);
     if (!secrets().twilioAuthToken.isEmpty()) {
         const QByteArray signature = request.value("X-Twilio-Signature");
-        if (!signedByTwilio(webhookUrl(request, route), *params, signature)) {
+        if (!signedByTwilio(webhookUrl(request, peer, route), *params, signature)) {
             m_ctx->metrics->signatureRejected(route);
-            qCWarning(lcHttp) << "rejected" << route << "from" << peer.toString()
+            qCWarning(lcHttp) << "rejected" << route << "from" << client.toString()
                               << (signature.isEmpty() ? "(no signature)" : "(bad signature)");
             return refused("Forbidden: invalid Twilio signature\n", 403, u"signature"_s);
         }
     }
-    if (const int wait = m_ctx->rateLimiter->check(peer, now))
+    if (const int wait = m_ctx->rateLimiter->check(client, now))
         return tooMany(wait);
     return std::nullopt;
 }
@@ -292,7 +314,8 @@ http::Response Worker::incomingCall(const http::Request &request, const QHostAdd
     const QString human = m_ctx->settings.humanAgentNumber;
     const auto twimlFor = [&](const QString &token) {
         return http::Response::text(
-            200, twiml::connectStream(streamUrl(request), {{u"streamToken"_s, token}}, human), "text/xml");
+            200, twiml::connectStream(streamUrl(request, peer), {{u"streamToken"_s, token}}, human),
+            "text/xml");
     };
 
     // One CallSid, one call. A repeat (Twilio's retry, or a replay of a captured request) opens nothing new

@@ -38,15 +38,22 @@ public:
     void init(); // on the worker thread
     // An accepted descriptor from the listener: served by an http::HttpConnection on this thread (or closed
     // at once when the server holds its limit of open HTTP connections).
-    void takeSocket(qintptr descriptor);
+    // Public: what Twilio needs (/incoming-call, /call-status, /media-stream) and /healthz. Metrics:
+    // /metrics, /readyz, /healthz, on METRICS_HOST:METRICS_PORT (loopback by default).
+    enum class Listener { Public, Metrics };
+    void takeSocket(qintptr descriptor, Listener listener = Listener::Public);
+    // The client behind the connection: the peer, or — from a TRUSTED_PROXIES peer — what X-Forwarded-For
+    // says (trustedproxies.h).
+    QHostAddress clientOf(const http::Request &request, const QHostAddress &peer) const;
     int index() const { return m_index; }
 
     // URL Twilio signs for a webhook path, and the stream URL put into TwiML (both from PUBLIC_URL).
-    QString webhookUrl(const http::Request &request, const QString &path) const;
+    // The URL Twilio signed: PUBLIC_URL's, else the request's Host with the scheme a trusted proxy reports.
+    QString webhookUrl(const http::Request &request, const QHostAddress &peer, const QString &path) const;
     QString webhookUrl(const QUrl &requestUrl, const QByteArray &forwardedProto, const QString &path) const;
-    QString streamUrl(const http::Request &request) const;
+    QString streamUrl(const http::Request &request, const QHostAddress &peer) const;
     QString streamUrl(const QUrl &requestUrl, const QByteArray &forwardedProto) const;
-    bool checkStreamSignature(const http::Request &request, const QString &peer) const;
+    bool checkStreamSignature(const http::Request &request, const QHostAddress &peer) const;
     // Replaces this worker's warm model sessions (the API key changed). On the worker thread.
     void refreshModels();
     // The signature is Twilio's under TWILIO_AUTH_TOKEN or TWILIO_AUTH_TOKEN_SECONDARY.
@@ -57,6 +64,7 @@ private:
     // Routes match the path exactly as sent (never percent-decoded): /%69ncoming-call is not /incoming-call.
     SecretSet secrets() const; // current (they may be rotated while the server runs)
     http::Response route(const http::Request &request, const QHostAddress &peer);
+    http::Response routeMetrics(const http::Request &request);
     http::Response mediaStreamUpgrade(const http::Request &request, const QHostAddress &peer);
     void startStream(int fd, const QByteArray &alreadyRead);
     http::Response incomingCall(const http::Request &request, const QHostAddress &peer);
@@ -73,6 +81,7 @@ private:
     ServerContext *m_ctx;
     const int m_index;
     http::Handler m_handler;
+    http::Handler m_metricsHandler;
     http::RefusalObserver m_refused;
     std::unique_ptr<ModelProvider> m_models; // this worker's share of OPENAI_WARM_SESSIONS, else on demand
 };

@@ -28,6 +28,19 @@ const QList<SettingDef> &Config::table()
         {"PORT", "port", SettingType::Port, "8080",
          "TCP port for HTTP webhooks and the Media Streams WebSocket", S, 0, 65535},
         {"HOST", "host", SettingType::String, "0.0.0.0", "Address to listen on", S},
+        {"METRICS_HOST", "metrics-host", SettingType::String, "127.0.0.1",
+         "Address of the listener for /metrics, /readyz and /healthz (keep it private; the public port "
+         "serves "
+         "only Twilio's paths and /healthz)",
+         S},
+        {"METRICS_PORT", "metrics-port", SettingType::Port, "9464",
+         "Port of the metrics and probes listener (0 = any free port, logged at start)", S, 0, 65535},
+        {"TRUSTED_PROXIES", "trusted-proxies", SettingType::String, "",
+         "Load balancers (addresses or CIDR blocks, comma-separated) whose X-Forwarded-For and "
+         "X-Forwarded-Proto are believed, for rate limits, logs and signature URLs; from anyone else they "
+         "are "
+         "ignored",
+         S},
         {"PUBLIC_URL", "public-url", SettingType::Url, "",
          "The https URL Twilio reaches (stream URL and signatures derive from it); empty = derive from Host "
          "header",

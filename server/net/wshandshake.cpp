@@ -25,6 +25,16 @@ QByteArray HttpHead::value(QByteArrayView name) const
     return {};
 }
 
+QList<QByteArray> HttpHead::values(QByteArrayView name) const
+{
+    QList<QByteArray> out;
+    for (const auto &[k, v] : headers) {
+        if (QByteArrayView(k).compare(name, Qt::CaseInsensitive) == 0)
+            out.append(v);
+    }
+    return out;
+}
+
 bool HttpHead::hasToken(QByteArrayView name, QByteArrayView token) const
 {
     for (const auto &[k, v] : headers) {

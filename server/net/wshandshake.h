@@ -16,8 +16,9 @@ QByteArray acceptKey(QByteArrayView key);
 struct HttpHead
 {
     QByteArray startLine;
-    QList<QPair<QByteArray, QByteArray>> headers; // names as sent, values trimmed
-    QByteArray value(QByteArrayView name) const;  // first header of that name (case-insensitive)
+    QList<QPair<QByteArray, QByteArray>> headers;        // names as sent, values trimmed
+    QByteArray value(QByteArrayView name) const;         // first header of that name (case-insensitive)
+    QList<QByteArray> values(QByteArrayView name) const; // every header of that name, in order
     bool hasToken(QByteArrayView name, QByteArrayView token) const; // comma-separated, case-insensitive
 };
 // Parses a complete head (up to and including the blank line). False when malformed.

@@ -126,6 +126,7 @@ struct SpawnedServer
         env.insert(u"OPENAI_API_KEY"_s, u"sk-test-key"_s);
         env.insert(u"TWILIO_AUTH_TOKEN"_s, QString::fromLatin1(kToken));
         env.insert(u"MAX_CALLS"_s, u"100000"_s);
+        env.insert(u"METRICS_PORT"_s, u"0"_s);
         env.insert(u"RATE_LIMIT_PER_MINUTE"_s, u"0"_s);
         env.insert(u"LOG_LEVEL"_s, u"warning"_s);
         env.insert(u"WORKER_THREADS"_s, threads);

@@ -37,6 +37,7 @@ bool ServerHarness::start(const std::function<void(ServerOptions &)> &tweak)
     ServerOptions &o = options;
     o.host = QHostAddress::LocalHost;
     o.port = m_port;
+    o.metricsPort = 0; // any free port: tests run side by side
     o.workerThreads = 2;
     o.maxCalls = 50;
     o.rateLimitPerMinute = 10000;
@@ -65,6 +66,11 @@ bool ServerHarness::start(const std::function<void(ServerOptions &)> &tweak)
 QString ServerHarness::baseUrl() const
 {
     return u"http://127.0.0.1:%1"_s.arg(m_port);
+}
+
+QString ServerHarness::metricsUrl() const
+{
+    return u"http://127.0.0.1:%1"_s.arg(m_server ? m_server->metricsPort() : 0);
 }
 
 std::unique_ptr<TwilioSimulator> ServerHarness::newCall()
@@ -108,7 +114,9 @@ HttpResult ServerHarness::wait(QNetworkReply *reply)
 
 HttpResult ServerHarness::get(const QString &path, const QList<QPair<QByteArray, QByteArray>> &headers)
 {
-    QNetworkRequest req(QUrl(baseUrl() + path));
+    // Probes and metrics live on their own listener.
+    const bool probe = path == u"/metrics"_s || path == u"/readyz"_s;
+    QNetworkRequest req(QUrl(probe ? metricsUrl() + path : baseUrl() + path));
     for (const auto &[k, v] : headers)
         req.setRawHeader(k, v);
     return wait(m_nam.get(req));

@@ -35,6 +35,7 @@ public:
     bool start(const std::function<void(ServerOptions &)> &tweak = {});
     quint16 port() const { return m_port; }
     QString baseUrl() const;
+    QString metricsUrl() const; // http://127.0.0.1:<the metrics listener's port>
     Server *server() { return m_server.get(); }
     FakeRealtimeServer fake;
 
@@ -42,6 +43,7 @@ public:
     std::unique_ptr<TwilioSimulator> newCall();
     // newCall(), the webhook answered 200 and the stream connected; nullptr when either did not happen.
     std::unique_ptr<TwilioSimulator> connectCall();
+    // /metrics and /readyz go to the metrics listener, everything else to the public port.
     HttpResult get(const QString &path, const QList<QPair<QByteArray, QByteArray>> &headers = {});
     HttpResult post(const QString &path, const QByteArray &body,
                     const QList<QPair<QByteArray, QByteArray>> &headers = {});

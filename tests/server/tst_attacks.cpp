@@ -401,7 +401,7 @@ private Q_SLOTS:
         QTcpSocket s;
         QVERIFY(connectRaw(s, h->port()));
         s.write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\n\r\n"
-                "GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+                "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
         QByteArray all;
         QVERIFY(QTest::qWaitFor(
             [&] {
@@ -513,8 +513,9 @@ private Q_SLOTS:
         QTemporaryDir dir;
         QProcess server;
         server.setProgram(QCoreApplication::applicationDirPath() + u"/vaani-server"_s);
-        server.setArguments({u"--port"_s, u"0"_s, u"--host"_s, u"127.0.0.1"_s, u"--data-dir"_s, dir.path(),
-                             u"--openai-warm-sessions"_s, u"0"_s, u"--worker-threads"_s, u"1"_s});
+        server.setArguments({u"--port"_s, u"0"_s, u"--metrics-port"_s, u"0"_s, u"--host"_s, u"127.0.0.1"_s,
+                             u"--data-dir"_s, dir.path(), u"--openai-warm-sessions"_s, u"0"_s,
+                             u"--worker-threads"_s, u"1"_s});
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
         QFile envFile(dir.filePath(u"empty.env"_s));
         QVERIFY(envFile.open(QIODevice::WriteOnly));

@@ -5,6 +5,7 @@
 #include "server.h"
 #include "streamtokens.h"
 #include "tools.h"
+#include "trustedproxies.h"
 #include "twiliosimulator.h"
 #include "twiml.h"
 
@@ -18,6 +19,39 @@ class TestServerComponents : public QObject
 {
     Q_OBJECT
 private Q_SLOTS:
+    void trustedProxies()
+    {
+        QString error;
+        QVERIFY(!TrustedProxies::parse(u"10.0.0.0/8, not-an-ip"_s, &error));
+        QVERIFY(error.contains(u"not-an-ip"_s));
+        QVERIFY(!TrustedProxies::parse(u"10.0.0.0/99"_s, &error));
+        const auto t = *TrustedProxies::parse(u"10.0.0.0/8 127.0.0.1,::1"_s, &error);
+        QVERIFY(TrustedProxies::parse({}, &error)->isEmpty());
+        const QHostAddress lb(u"10.1.2.3"_s), stranger(u"198.51.100.7"_s);
+        QVERIFY(t.contains(lb));
+        QVERIFY(t.contains(QHostAddress(u"::ffff:10.9.9.9"_s))); // IPv4-mapped
+        QVERIFY(t.contains(QHostAddress(u"::1"_s)));
+        QVERIFY(!t.contains(stranger));
+        // From a stranger, X-Forwarded-For is its own claim.
+        QCOMPARE(t.client(stranger, {"1.2.3.4"}), stranger);
+        // From the balancer: the rightmost address that is not a trusted proxy.
+        QCOMPARE(t.client(lb, {"1.2.3.4"}), QHostAddress(u"1.2.3.4"_s));
+        QCOMPARE(t.client(lb, {"6.6.6.6, 1.2.3.4"}),
+                 QHostAddress(u"1.2.3.4"_s)); // the client's own XFF first
+        QCOMPARE(t.client(lb, {"1.2.3.4, 10.0.0.5"}), QHostAddress(u"1.2.3.4"_s));  // two proxies
+        QCOMPARE(t.client(lb, {"6.6.6.6", "1.2.3.4"}), QHostAddress(u"1.2.3.4"_s)); // two header lines
+        QCOMPARE(t.client(lb, {"1.2.3.4:5678"}), QHostAddress(u"1.2.3.4"_s));
+        QCOMPARE(t.client(lb, {"[2001:db8::1]:443"}), QHostAddress(u"2001:db8::1"_s));
+        QCOMPARE(t.client(lb, {"garbage, 1.2.3.4"}), QHostAddress(u"1.2.3.4"_s));
+        QCOMPARE(t.client(lb, {"1.2.3.4, garbage"}), lb); // a malformed last hop: nothing right of it to use
+        QCOMPARE(t.client(lb, {}), lb);
+        // X-Forwarded-Proto only from a trusted peer, and only http or https.
+        QCOMPARE(t.scheme(lb, "https"), QByteArray("https"));
+        QCOMPARE(t.scheme(lb, "HTTPS, http"), QByteArray("https"));
+        QCOMPARE(t.scheme(lb, "gopher"), QByteArray());
+        QCOMPARE(t.scheme(stranger, "https"), QByteArray());
+    }
+
     void streamTokens()
     {
         StreamTokens t("secret", 60);

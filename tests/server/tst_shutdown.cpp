@@ -105,8 +105,9 @@ private Q_SLOTS:
         const QString dir = tempDir(u"shutdown"_s);
         QProcess server;
         server.setProgram(QCoreApplication::applicationDirPath() + u"/vaani-server"_s);
-        server.setArguments({u"--port"_s, u"0"_s, u"--host"_s, u"127.0.0.1"_s, u"--data-dir"_s, dir,
-                             u"--shutdown-grace"_s, u"1"_s, u"--openai-warm-sessions"_s, u"0"_s});
+        server.setArguments({u"--port"_s, u"0"_s, u"--metrics-port"_s, u"0"_s, u"--host"_s, u"127.0.0.1"_s,
+                             u"--data-dir"_s, dir, u"--shutdown-grace"_s, u"1"_s, u"--openai-warm-sessions"_s,
+                             u"0"_s});
         server.setProcessChannelMode(QProcess::MergedChannels);
         server.start();
         QVERIFY(server.waitForStarted());
@@ -140,8 +141,9 @@ private Q_SLOTS:
         server.setProcessEnvironment(env);
         server.setProcessChannelMode(QProcess::MergedChannels);
         server.start(QCoreApplication::applicationDirPath() + u"/vaani-server"_s,
-                     {u"--port"_s, u"0"_s, u"--host"_s, u"127.0.0.1"_s, u"--data-dir"_s, dir,
-                      u"--shutdown-grace"_s, u"1"_s, u"--openai-warm-sessions"_s, u"0"_s});
+                     {u"--port"_s, u"0"_s, u"--metrics-port"_s, u"0"_s, u"--host"_s, u"127.0.0.1"_s,
+                      u"--data-dir"_s, dir, u"--shutdown-grace"_s, u"1"_s, u"--openai-warm-sessions"_s,
+                      u"0"_s});
         QVERIFY(server.waitForStarted());
         QByteArray log;
         QTRY_VERIFY_WITH_TIMEOUT((log += server.readAll()).contains("listening on"), 15000);
@@ -184,10 +186,10 @@ private Q_SLOTS:
                          u"0"_s};
         QString expected;
         if (why == u"port"_s) {
-            args << u"--port"_s << QString::number(taken.serverPort());
+            args << u"--port"_s << QString::number(taken.serverPort()) << u"--metrics-port"_s << u"0"_s;
             expected = u"cannot listen"_s;
         } else {
-            args << u"--port"_s << u"0"_s << u"--database-url"_s
+            args << u"--port"_s << u"0"_s << u"--metrics-port"_s << u"0"_s << u"--database-url"_s
                  << (why == u"url"_s ? u"postgresql://u:p@127.0.0.1:1/x?sslmode=sometimes"_s
                                      : u"postgresql://u:p@127.0.0.1:1/x?password=leak"_s);
             expected = why == u"url"_s ? u"sslmode must be one of"_s : u"unknown parameter 'password'"_s;

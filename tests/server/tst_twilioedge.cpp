@@ -1,9 +1,12 @@
 // Issue #4: the Twilio edge over real loopback sockets — webhook + TwiML, signatures, stream tokens, the
 // Media Streams WebSocket and its limits, status callbacks, probes, metrics, rate limits and call limits.
 #include "serverharness.h"
+#include "trustedproxies.h"
 
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
 #include <QSignalSpy>
 #include <QTcpSocket>
 #include <QTest>
@@ -359,6 +362,83 @@ private Q_SLOTS:
         const QJsonObject o = QJsonDocument::fromJson(ready.body).object();
         QCOMPARE(o.value(u"database"_s).toString(), u"ok"_s);
         QCOMPARE(o.value(u"accepting_calls"_s).toBool(), true);
+    }
+
+    // /metrics and /readyz answer only on the metrics listener; the public port (the one nginx forwards)
+    // serves Twilio's paths and /healthz, and the metrics listener serves nothing of Twilio's.
+    void metricsAndProbesOnTheirOwnListener()
+    {
+        QVERIFY(h->server()->metricsPort() != 0 && h->server()->metricsPort() != h->port());
+        QNetworkAccessManager nam;
+        auto status = [&](const QString &base, const QString &path) {
+            QNetworkReply *reply = nam.get(QNetworkRequest(QUrl(base + path)));
+            QSignalSpy done(reply, &QNetworkReply::finished);
+            if (!done.wait(5000))
+                return -1;
+            reply->deleteLater();
+            return reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+        };
+        QCOMPARE(status(h->baseUrl(), u"/metrics"_s), 404);
+        QCOMPARE(status(h->baseUrl(), u"/readyz"_s), 404);
+        QCOMPARE(status(h->baseUrl(), u"/healthz"_s), 200);
+        QCOMPARE(status(h->metricsUrl(), u"/metrics"_s), 200);
+        QCOMPARE(status(h->metricsUrl(), u"/readyz"_s), 200);
+        QCOMPARE(status(h->metricsUrl(), u"/healthz"_s), 200);
+        QCOMPARE(status(h->metricsUrl(), u"/incoming-call"_s), 404);
+        QCOMPARE(status(h->metricsUrl(), u"/media-stream"_s), 404);
+    }
+
+    // TRUSTED_PROXIES: behind a trusted balancer each client has its own rate limit (X-Forwarded-For), and
+    // the scheme it reports is the one Twilio signed; from an untrusted peer both headers are ignored.
+    void trustedProxies_data()
+    {
+        QTest::addColumn<bool>("trusted");
+        QTest::newRow("peer is a trusted proxy") << true;
+        QTest::newRow("peer is not trusted") << false;
+    }
+    void trustedProxies()
+    {
+        QFETCH(bool, trusted);
+        h = std::make_unique<ServerHarness>();
+        QVERIFY(h->start([&](ServerOptions &o) {
+            o.rateLimitPerMinute = 3;
+            o.settings.publicUrl =
+                QUrl(); // the signature URL comes from the request (and the proxy's scheme)
+            o.settings.trustedProxies =
+                *TrustedProxies::parse(trusted ? u"127.0.0.0/8, ::1"_s : u"10.0.0.0/8"_s, nullptr);
+        }));
+        int n = 0;
+        auto send = [&](const QByteArray &client, const QByteArray &scheme) {
+            const twilio::FormParams p =
+                webhookParams(u"CA%1"_s.arg(QString::number(++n).rightJustified(32, u'7')));
+            const QString signedUrl =
+                QString::fromLatin1(scheme) + u"://127.0.0.1:%1/incoming-call"_s.arg(h->port());
+            const QByteArray sig =
+                twilio::computeSignature(QString::fromLatin1(ServerHarness::kAuthToken), signedUrl, p);
+            return h
+                ->post(u"/incoming-call"_s, twilio::encodeForm(p),
+                       {{"X-Twilio-Signature", sig},
+                        {"X-Forwarded-For", "198.51.100.9, " + client},
+                        {"X-Forwarded-Proto", scheme}})
+                .status;
+        };
+        // Twilio reached the balancer over https and it says so.
+        const int first = send("203.0.113.1", "https");
+        QCOMPARE(first, trusted ? 200 : 403); // untrusted: the https claim is ignored, the signature fails
+        if (!trusted) {
+            // Signed for the scheme the request really came in on, it passes; and all senders share the
+            // connecting address's budget, whatever X-Forwarded-For says.
+            QCOMPARE(send("203.0.113.2", "http"), 200);
+            QCOMPARE(send("203.0.113.3", "http"), 200);
+            QCOMPARE(send("203.0.113.4", "http"), 200);
+            QCOMPARE(send("203.0.113.5", "http"), 429);
+            return;
+        }
+        // Three a minute per client: the fourth from one client is refused, another client still gets in.
+        QCOMPARE(send("203.0.113.1", "https"), 200);
+        QCOMPARE(send("203.0.113.1", "https"), 200);
+        QCOMPARE(send("203.0.113.1", "https"), 429);
+        QCOMPARE(send("203.0.113.2", "https"), 200);
     }
 
     void metricsScrapedAndParsed()

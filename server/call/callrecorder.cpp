@@ -14,6 +14,7 @@ void CallRecorder::open(const db::CallStart &start, QObject *context,
     if (m_opened)
         return;
     m_opened = true;
+    m_instance = start.serverInstance;
     // The row exists from the webhook; start() is idempotent and creates it when the stream came first. The
     // session owns the row only if it is new or still in progress.
     m_db->submit([start, id = m_callId, owned = m_ownsRecord](db::Repositories &r) {
@@ -32,7 +33,27 @@ void CallRecorder::open(const db::CallStart &start, QObject *context,
         });
 }
 
-void CallRecorder::write(std::function<db::DbResult<bool>(db::Repositories &, qint64)> fn)
+void CallRecorder::write(Write fn)
+{
+    if (!m_claimed) {
+        // A greeting's transcript and cost, at most: a few writes. Past the cap, something is wrong; drop.
+        if (m_held.size() < 256)
+            m_held.append(std::move(fn));
+        return;
+    }
+    submit(std::move(fn));
+}
+
+void CallRecorder::check(QObject *context, std::function<void(const db::DbResult<db::CallRecord> &)> seen)
+{
+    m_db->submit([sid = m_callSid](db::Repositories &r) { return r.calls.findBySid(sid); })
+        .then(context, [context, seen = std::move(seen)](db::DbResult<db::CallRecord> c) {
+            QMetaObject::invokeMethod(
+                context, [seen, c] { seen(c); }, Qt::QueuedConnection);
+        });
+}
+
+void CallRecorder::submit(Write fn)
 {
     m_db->submit([sid = m_callSid, id = m_callId, owned = m_ownsRecord,
                   fn = std::move(fn)](db::Repositories &r) -> db::DbResult<bool> {
@@ -54,11 +75,24 @@ void CallRecorder::write(std::function<db::DbResult<bool>(db::Repositories &, qi
 void CallRecorder::promptAndStream(const QString &streamSid, std::optional<qint64> promptId,
                                    std::optional<int> promptVersion)
 {
-    if (!promptId && streamSid.isEmpty())
+    if (promptId) {
+        m_promptId = promptId;
+        m_promptVersion = promptVersion;
+    }
+    if (m_claimed || streamSid.isEmpty()) {
+        if (m_claimed && (promptId || !streamSid.isEmpty()))
+            submit([streamSid, promptId, promptVersion](db::Repositories &r, qint64 id) {
+                return r.calls.setStream(id, streamSid, promptId, promptVersion);
+            });
         return;
-    write([streamSid, promptId, promptVersion](db::Repositories &r, qint64 id) {
-        return r.calls.setStream(id, streamSid, promptId, promptVersion);
-    });
+    }
+    // The stream is ours: claim the row, then what waited for it.
+    m_claimed = true;
+    submit([streamSid, instance = m_instance, p = m_promptId, v = m_promptVersion](
+               db::Repositories &r, qint64 id) { return r.calls.claim(id, streamSid, instance, p, v); });
+    for (Write &held : m_held)
+        submit(std::move(held));
+    m_held.clear();
 }
 
 void CallRecorder::transcript(const QString &speaker, const QString &said, const QString &agentItemId)
@@ -131,7 +165,21 @@ void CallRecorder::end(const QString &outcome, const QString &reason)
     end.reason = reason.left(500);
     end.firstAudioMs = m_firstAudioMs;
     end.turnLatenciesMs = m_turnLatencies;
-    write([end](db::Repositories &r, qint64 id) { return r.calls.end(id, end); });
+    if (m_claimed) {
+        submit([end](db::Repositories &r, qint64 id) { return r.calls.end(id, end); });
+        return;
+    }
+    // Never had the stream: end the row only if no server claimed it, and only then keep what was held (the
+    // greeting's cost was spent for this call).
+    end.onlyIfUnclaimed = true;
+    submit([end, held = std::exchange(m_held, {})](db::Repositories &r, qint64 id) -> db::DbResult<bool> {
+        auto ended = r.calls.end(id, end);
+        if (!ended.ok())
+            return ended.error.kind == db::DbError::Kind::NotFound ? db::DbResult<bool>(false) : ended;
+        for (const Write &w : held)
+            (void)w(r, id);
+        return true;
+    });
 }
 
 } // namespace vaani

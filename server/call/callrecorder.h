@@ -2,8 +2,10 @@
 // The call's record, written as the call happens: the row (claimed or found by CallSid), prompt and stream,
 // transcript lines (offsets from the stream's start), the agent lines a barge-in cut short, turn latencies,
 // tool calls, token usage with its cost, and the end. Writes are jobs on the database thread and run in the
-// order they were made; the row's id is resolved by the first and reused. A row that had already ended
-// before this session (a webhook replayed after the call, or after a restart) is never written again.
+// order they were made; the row's id is resolved by the first and reused. One call, one owner: the session
+// that has the Media Stream claims the row; writes made before (a pre-warmed greeting) wait for the claim,
+// and a session that never had the stream ends the row only if nobody claimed it. A row that had already
+// ended before this session (a webhook replayed after the call, or after a restart) is never written again.
 // Nothing is submitted before open(): constructing a recorder has no side effects.
 //
 // Threads: used on the session's thread; its jobs run on the database thread and share only the row id and
@@ -65,12 +67,24 @@ public:
     const QStringList &conversation() const { return m_conversation; }
     const QList<int> &turnLatencies() const { return m_turnLatencies; }
 
-    // Any other write: fn(repositories, row id) on the database thread, in order with the rest.
+    // Any other write: fn(repositories, row id) on the database thread, in order with the rest. Until the
+    // session has the stream (promptAndStream() with a stream SID claims the row), writes are held: a
+    // pre-warmed session whose stream went to another server never writes into that server's record.
     void write(std::function<db::DbResult<bool>(db::Repositories &, qint64)> fn);
+    bool claimed() const { return m_claimed; }
+    // The row as the database has it now (another server may have claimed it); `seen` runs on `context`.
+    void check(QObject *context, std::function<void(const db::DbResult<db::CallRecord> &)> seen);
 
 private:
+    using Write = std::function<db::DbResult<bool>(db::Repositories &, qint64)>;
+    void submit(Write fn);
     db::DbWorker *m_db;
     QString m_callSid;
+    QString m_instance; // this server's name (VAANI_INSTANCE), written by the claim
+    bool m_claimed = false;
+    QList<Write> m_held; // before the claim (bounded)
+    std::optional<qint64> m_promptId;
+    std::optional<int> m_promptVersion;
     Clock m_clock;
     bool m_opened = false;
     qint64 m_startedAt = -1;

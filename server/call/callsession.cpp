@@ -62,6 +62,8 @@ CallSession::CallSession(CallInfo info, ServerContext *context, ModelLeg *model,
         if (m_ctx->registry->removePrewarmed(m_info.callSid, this))
             finish(u"media stream never started"_s, u"no_stream"_s);
     });
+    m_claimPoll.setInterval(kClaimPollMs);
+    connect(&m_claimPoll, &QTimer::timeout, this, &CallSession::checkClaimedElsewhere);
     m_hangupDeadline.setSingleShot(true);
     connect(&m_hangupDeadline, &QTimer::timeout, this, &CallSession::hangUpNow);
     if (m_ctx->lifecycle)
@@ -114,6 +116,24 @@ void CallSession::armPrewarmExpiry(int timeoutMs)
     if (m_state == State::Created)
         setState(State::Prewarmed);
     m_prewarmExpiry.start(timeoutMs);
+    m_claimPoll.start();
+}
+
+void CallSession::checkClaimedElsewhere()
+{
+    if (m_attached || m_state == State::Finished) {
+        m_claimPoll.stop();
+        return;
+    }
+    m_record.check(this, [this](const db::DbResult<db::CallRecord> &c) {
+        if (m_attached || m_state == State::Finished || !c.ok())
+            return;
+        if (c.value.streamSid.isEmpty() && c.value.outcome == u"in_progress"_s)
+            return;
+        // Another server has the stream (or the call is over): our model session only costs money now.
+        if (m_ctx->registry->removePrewarmed(m_info.callSid, this))
+            finish(u"the stream went to server "_s + c.value.serverInstance, u"no_stream"_s);
+    });
 }
 
 const char *CallSession::stateName(State s)
@@ -184,6 +204,7 @@ void CallSession::attachStream(TelephonyLeg *leg)
     openRecord();
     m_attached = true;
     m_prewarmExpiry.stop();
+    m_claimPoll.stop();
     m_telephony = leg;
     m_record.startClock();
     setState(State::Active);
@@ -448,6 +469,7 @@ void CallSession::finish(const QString &reason, const QString &outcome)
         return;
     setState(State::Finished);
     m_prewarmExpiry.stop();
+    m_claimPoll.stop();
     m_hangupDeadline.stop();
     qCInfo(lcSession) << "call" << m_info.callSid << "ended:" << outcome << "-" << reason;
     m_model->close();

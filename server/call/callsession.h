@@ -65,6 +65,8 @@ public:
 
     static db::AgentPrompt builtInPrompt();
     static constexpr qint64 kMarkEveryBytes = PlaybackLedger::kMarkEveryBytes;
+    static constexpr int kClaimPollMs =
+        2000; // a pre-warmed session looks whether another server took the call
 
 Q_SIGNALS:
     void finished(const QString &reason, const QString &outcome);
@@ -147,6 +149,10 @@ private:
     bool m_endRequested = false;
     bool m_transferRequested = false;
     QTimer m_prewarmExpiry{this}; // parented: they must move with the session
+    // While pre-warmed: has another server claimed the call (its stream went there)? Then the model session
+    // is released at once instead of at the expiry.
+    QTimer m_claimPoll{this};
+    void checkClaimedElsewhere();
     QTimer m_hangupDeadline{this};
     std::optional<std::pair<QString, QString>> m_pendingEnd; // reason, outcome of a redirect under way
     QString m_endOnAttach; // shutdown reached this session between its hand-over and attachStream()

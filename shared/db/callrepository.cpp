@@ -209,12 +209,33 @@ DbResult<bool> CallRepository::addUsage(qint64 callId, const realtime::Usage &u,
     return affected(s, u"call"_s);
 }
 
+DbResult<bool> CallRepository::claim(qint64 callId, const QString &streamSid, const QString &instance,
+                                     std::optional<qint64> promptId, std::optional<int> promptVersion)
+{
+    Stmt s(m_db,
+           u"UPDATE calls SET stream_sid = ?, server_instance = COALESCE(NULLIF(?, ''), server_instance), "
+           "prompt_id = COALESCE(?, prompt_id), prompt_version = COALESCE(?, prompt_version), updated_at = ? "
+           "WHERE id = ? AND outcome = 'in_progress'"_s);
+    s.bind(streamSid)
+        .bind(instance)
+        .bind(nullable(promptId))
+        .bind(nullable(promptVersion))
+        .bind(detail::now());
+    s.bind(callId);
+    auto r = affected(s, u"call in progress"_s);
+    if (r.ok())
+        notifyCallChanged(m_db, callId);
+    return r;
+}
+
 DbResult<bool> CallRepository::end(qint64 callId, const CallEnd &e)
 {
     const QString ended = toDbTime(e.endedAt.isValid() ? e.endedAt : QDateTime::currentDateTimeUtc());
-    Stmt s(m_db, u"UPDATE calls SET ended_at = COALESCE(ended_at, ?), outcome = ?, end_reason = ?, "
-                 "first_audio_ms = COALESCE(?, first_audio_ms), turn_count = ?, turn_latency_p50_ms = ?, "
-                 "turn_latency_p95_ms = ?, updated_at = ? WHERE id = ?"_s);
+    Stmt s(m_db,
+           u"UPDATE calls SET ended_at = COALESCE(ended_at, ?), outcome = ?, end_reason = ?, "
+           "first_audio_ms = COALESCE(?, first_audio_ms), turn_count = ?, turn_latency_p50_ms = ?, "
+           "turn_latency_p95_ms = ?, updated_at = ? WHERE id = ?"_s +
+               (e.onlyIfUnclaimed ? u" AND stream_sid IS NULL AND outcome = 'in_progress'"_s : QString()));
     s.bind(ended).bind(e.outcome).bind(nullableText(e.reason)).bind(nullable(e.firstAudioMs));
     s.bind(int(e.turnLatenciesMs.size())).bind(nullable(percentile(e.turnLatenciesMs, 0.5)));
     s.bind(nullable(percentile(e.turnLatenciesMs, 0.95))).bind(ended).bind(callId);

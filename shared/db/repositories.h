@@ -142,6 +142,9 @@ struct CallEnd
     std::optional<int> firstAudioMs;
     QList<int> turnLatenciesMs;
     QDateTime endedAt;
+    // The ending session never had the stream (a pre-warmed session whose stream went elsewhere, or never
+    // came): the row is ended only if no server has claimed it, never over the owner's record.
+    bool onlyIfUnclaimed = false;
 };
 
 class CallRepository
@@ -158,6 +161,10 @@ public:
     DbResult<CallRecord> findBySid(const QString &callSid);
     DbResult<bool> setStream(qint64 callId, const QString &streamSid, std::optional<qint64> promptId,
                              std::optional<int> promptVersion);
+    // One call, one owner: the server whose session has the Media Stream claims the row (stream SID and its
+    // instance name). NotFound when the call has already ended.
+    DbResult<bool> claim(qint64 callId, const QString &streamSid, const QString &instance,
+                         std::optional<qint64> promptId, std::optional<int> promptVersion);
     DbResult<bool> addTranscript(const TranscriptEntry &e);
     DbResult<bool> markTruncated(qint64 callId, int seq);
     DbResult<bool> addToolInvocation(const ToolInvocation &t);

@@ -369,6 +369,36 @@ private Q_SLOTS:
 
     // A caller's erasure request: everything that identifies them goes, the orders stay anonymised, an audit
     // row says what was done (without the number).
+    // One call, one owner: the server with the stream claims the row; a session that never had the stream
+    // ends it only while nobody has claimed it.
+    void claimAndConditionalEnd()
+    {
+        auto start = [&](const QString &sid) {
+            CallStart s;
+            s.callSid = sid;
+            s.callerNumber = u"+919876543210"_s;
+            s.serverInstance = u"a"_s;
+            return r->calls.start(s).value.id;
+        };
+        const qint64 claimed = start(u"CA"_s + QString(32, u'1'));
+        QVERIFY(r->calls.claim(claimed, u"MZ1"_s, u"b"_s, {}, {}).ok());
+        CallEnd orphan{u"no_stream"_s, u"media stream never started"_s, {}, {}, {}, true};
+        const auto refused = r->calls.end(claimed, orphan);
+        QVERIFY(!refused.ok() && refused.error.kind == DbError::Kind::NotFound);
+        auto row = r->calls.get(claimed).value;
+        QCOMPARE(row.outcome, u"in_progress"_s);
+        QCOMPARE(row.serverInstance, u"b"_s);
+        QCOMPARE(row.streamSid, u"MZ1"_s);
+        QVERIFY(r->calls.end(claimed, {u"resolved"_s, {}, {}, {120, 240}, {}, false}).ok());
+        QCOMPARE(r->calls.get(claimed).value.outcome, u"resolved"_s);
+        QVERIFY(!r->calls.claim(claimed, u"MZ2"_s, u"c"_s, {}, {}).ok()); // ended: nobody claims it again
+
+        const qint64 unclaimed = start(u"CA"_s + QString(32, u'2'));
+        QVERIFY(r->calls.end(unclaimed, orphan).ok());
+        QCOMPARE(r->calls.get(unclaimed).value.outcome, u"no_stream"_s);
+        QCOMPARE(r->calls.get(unclaimed).value.serverInstance, u"a"_s);
+    }
+
     void eraseCaller()
     {
         auto count = [&](const QString &sql) {

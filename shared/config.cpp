@@ -76,7 +76,7 @@ const QList<SettingDef> &Config::table()
         {"DATABASE_URL", "database-url", SettingType::String, "",
          "Database: empty = vaani.db in the data dir; sqlite:///abs/path.db; "
          "postgresql://user:pass@host:port/db[?sslmode=verify-full&sslrootcert=/path/ca.pem&…] (libpq's TLS, "
-         "timeout and keepalive parameters)",
+         "timeout and keepalive parameters, and statement_timeout in ms, default 30000)",
          S | A},
         {"HUMAN_AGENT_NUMBER", "human-agent-number", SettingType::String, "",
          "E.164 number calls are transferred to", S},

@@ -135,6 +135,7 @@ DatabaseConfig DatabaseConfig::fromUrl(const QString &url, const QString &dataDi
         {u"target_session_attrs"_s, {u"any"_s, u"read-write"_s, u"read-only"_s, u"primary"_s, u"standby"_s}},
         {u"keepalives"_s, {u"0"_s, u"1"_s}},
         {u"keepalives_idle"_s, {}},
+        {u"statement_timeout"_s, {}},
     };
     // Values go into the driver's "key=value;…" option string: nothing that could end or quote one.
     static const QRegularExpression safe(u"^[A-Za-z0-9_./:+@-]{1,512}$"_s);
@@ -142,7 +143,8 @@ DatabaseConfig DatabaseConfig::fromUrl(const QString &url, const QString &dataDi
     const auto items = QUrlQuery(u).queryItems(QUrl::FullyDecoded);
     for (const auto &[key, value] : items) {
         const auto it = allowed.constFind(key);
-        const bool numeric = key == u"connect_timeout"_s || key == u"keepalives_idle"_s;
+        const bool numeric =
+            key == u"connect_timeout"_s || key == u"keepalives_idle"_s || key == u"statement_timeout"_s;
         bool isNumber = false;
         value.toInt(&isNumber);
         QString why;
@@ -151,8 +153,9 @@ DatabaseConfig DatabaseConfig::fromUrl(const QString &url, const QString &dataDi
                                                                 QStringList(allowed.keys()).join(u", "_s));
         else if (!it->isEmpty() && !it->contains(value))
             why = u"%1 must be one of %2"_s.arg(key, it->join(u", "_s));
-        else if (numeric && !isNumber)
-            why = u"%1 must be a number of seconds"_s.arg(key);
+        else if (numeric && (!isNumber || value.toInt() < 0))
+            why = key == u"statement_timeout"_s ? u"statement_timeout must be a number of milliseconds"_s
+                                                : u"%1 must be a number of seconds"_s.arg(key);
         else if (!safe.match(value).hasMatch())
             why = u"%1 has a value with characters a connection option cannot carry"_s.arg(key);
         if (!why.isEmpty()) {
@@ -162,6 +165,10 @@ DatabaseConfig DatabaseConfig::fromUrl(const QString &url, const QString &dataDi
             return c;
         }
         timeout = timeout || key == u"connect_timeout"_s;
+        if (key == u"statement_timeout"_s) {
+            c.statementTimeoutMs = value.toInt(); // set on the session after connecting
+            continue;
+        }
         c.options << key + u'=' + value;
     }
     if (!timeout)
@@ -237,6 +244,8 @@ QSqlDatabase Database::open(const DatabaseConfig &config, const QString &connect
     } else {
         QSqlQuery q(db);
         q.exec(u"SET client_min_messages TO WARNING"_s);
+        // One hung query must not stall the database thread (and every call's tools with it).
+        q.exec(u"SET statement_timeout = %1"_s.arg(config.statementTimeoutMs));
     }
     if (error)
         *error = {};

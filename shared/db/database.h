@@ -24,14 +24,15 @@ struct DatabaseConfig
     QString password;
     QString name;
     QStringList options; // libpq connection parameters from the URL's query ("sslmode=verify-full", …)
+    int statementTimeoutMs = 30000; // PostgreSQL: ?statement_timeout=<ms> (0 = none)
     // The data key(s) from VAANI_DATA_KEY_FILE (null: personal data stored in clear). Not part of the URL.
     std::shared_ptr<const class DataCipher> cipher;
 
     // url: "" (vaani.db in dataDir), "sqlite:///abs/path.db", "sqlite:relative.db",
     // "postgresql://user:pass@host:port/db?sslmode=verify-full&sslrootcert=/etc/ssl/db-ca.pem" (also
     // "postgres://"). Query parameters: sslmode, sslrootcert, sslcert, sslkey, sslcrl, connect_timeout
-    // (default 5), application_name, target_session_attrs, keepalives, keepalives_idle; anything else is an
-    // error.
+    // (default 5), application_name, target_session_attrs, keepalives, keepalives_idle, statement_timeout
+    // (milliseconds, default 30000, set on each session); anything else is an error.
     static DatabaseConfig fromUrl(const QString &url, const QString &dataDir, QString *error);
     // fromUrl() plus the data key(s) from dataKeyFile (empty: clear mode).
     static DatabaseConfig load(const QString &url, const QString &dataDir, const QString &dataKeyFile,

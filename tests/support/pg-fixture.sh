@@ -33,11 +33,18 @@ case "$action" in
     echo "$data" > "$dir/datadir"
     [ "$(id -u)" -eq 0 ] && chown postgres "$data"
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    # TLS on, as in production: a throw-away self-signed certificate for 127.0.0.1; DIR/ca.pem lets clients
+    # verify it (sslmode=verify-full&sslrootcert=DIR/ca.pem).
+    openssl req -new -x509 -days 2 -nodes -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" \
+      -keyout "$data/server.key" -out "$data/server.crt" >/dev/null 2>&1
+    chmod 600 "$data/server.key"
+    [ "$(id -u)" -eq 0 ] && chown postgres "$data/server.key" "$data/server.crt"
     as_pg "$bin/initdb -D $data/data -U postgres --auth-local=trust --auth-host=scram-sha-256 --no-sync -E UTF8 >$data/initdb.log 2>&1" || {
       cat "$data/initdb.log" >&2; exit 1; }
-    as_pg "$bin/pg_ctl -D $data/data -o \"-p $port -k $data -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200\" -l $data/pg.log -w start" >/dev/null || {
+    as_pg "$bin/pg_ctl -D $data/data -o \"-p $port -k $data -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200 -c ssl=on -c ssl_cert_file=$data/server.crt -c ssl_key_file=$data/server.key\" -l $data/pg.log -w start" >/dev/null || {
       cat "$data/pg.log" >&2; exit 1; }
     as_pg "$bin/psql -h $data -p $port -U postgres -q -c \"CREATE ROLE vaani LOGIN CREATEDB CREATEROLE PASSWORD 'vaani'\" -c \"CREATE DATABASE vaani OWNER vaani\""
+    cp "$data/server.crt" "$dir/ca.pem"
     echo "postgresql://vaani:vaani@127.0.0.1:$port/vaani" > "$dir/url.tmp"
     mv "$dir/url.tmp" "$dir/url"
     echo "PostgreSQL test cluster on 127.0.0.1:$port ($data)"

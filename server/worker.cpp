@@ -99,6 +99,33 @@ void Worker::onRefused(int status, const QByteArray &reason, const QHostAddress 
     qCDebug(lcHttp) << "refused a request from" << peer.toString() << status << reason;
 }
 
+QString Worker::instanceSlug(const QString &instance)
+{
+    // Lower-case letters, digits and '-' (what a URL path segment and an nginx upstream name both take).
+    QString out;
+    for (const QChar c : instance.toLower()) {
+        if ((c >= u'a' && c <= u'z') || (c >= u'0' && c <= u'9') || c == u'-')
+            out += c;
+        else if (c == u'.' || c == u'_')
+            out += u'-';
+        if (out.size() >= 63)
+            break;
+    }
+    return out;
+}
+
+bool Worker::isInstanceStreamPath(QByteArrayView path)
+{
+    static constexpr QByteArrayView prefix = "/media-stream/";
+    if (!path.startsWith(prefix) || path.size() == prefix.size() || path.size() > prefix.size() + 63)
+        return false;
+    for (const char c : path.sliced(prefix.size())) {
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+            return false;
+    }
+    return true;
+}
+
 QHostAddress Worker::clientOf(const http::Request &request, const QHostAddress &peer) const
 {
     return m_ctx->settings.trustedProxies.client(peer, request.head.values("X-Forwarded-For"));
@@ -133,7 +160,9 @@ http::Response Worker::route(const http::Request &request, const QHostAddress &p
         r.headers.append({"Allow", allow});
         return r;
     };
-    if (path == "/media-stream")
+    // "/media-stream/<instance>": the TwiML names the server that took the webhook, so that the balancer can
+    // send the stream there (to its pre-warmed session); any server accepts any instance's stream.
+    if (path == "/media-stream" || isInstanceStreamPath(path))
         return get ? mediaStreamUpgrade(request, peer) : methodNotAllowed("GET", u"/media-stream"_s);
     if (path == "/incoming-call")
         return post ? incomingCall(request, peer) : methodNotAllowed("POST", u"/incoming-call"_s);
@@ -215,7 +244,9 @@ QString Worker::streamUrl(const http::Request &request, const QHostAddress &peer
 
 QString Worker::streamUrl(const QUrl &requestUrl, const QByteArray &forwardedProto) const
 {
-    QString url = webhookUrl(requestUrl, forwardedProto, u"/media-stream"_s);
+    const QString slug = instanceSlug(m_ctx->settings.instance);
+    QString url = webhookUrl(requestUrl, forwardedProto,
+                             slug.isEmpty() ? u"/media-stream"_s : u"/media-stream/"_s + slug);
     if (const qsizetype q = url.indexOf(u'?'); q >= 0)
         url.truncate(q); // Twilio drops query strings on stream URLs; data travels as <Parameter>s
     if (url.startsWith(u"https://"_s))
@@ -245,7 +276,17 @@ bool Worker::checkStreamSignature(const http::Request &request, const QHostAddre
     if (secrets().twilioAuthToken.isEmpty())
         return true;
     const QByteArray signature = request.value("X-Twilio-Signature");
-    const bool ok = signedByTwilio(streamUrl(request, peer), {}, signature);
+    // Twilio signs the URL it connected to: the path as requested (with the instance segment, if any).
+    QString url = webhookUrl(request.url(),
+                             m_ctx->settings.trustedProxies.scheme(peer, request.value("X-Forwarded-Proto")),
+                             QString::fromLatin1(request.path));
+    if (const qsizetype q = url.indexOf(u'?'); q >= 0)
+        url.truncate(q);
+    if (url.startsWith(u"https://"_s))
+        url.replace(0, 5, u"wss"_s);
+    else if (url.startsWith(u"http://"_s))
+        url.replace(0, 4, u"ws"_s);
+    const bool ok = signedByTwilio(url, {}, signature);
     if (!ok) {
         m_ctx->metrics->signatureRejected(signature.isEmpty() ? u"media_stream_missing"_s
                                                               : u"media_stream"_s);

@@ -45,6 +45,10 @@ public:
     // The client behind the connection: the peer, or — from a TRUSTED_PROXIES peer — what X-Forwarded-For
     // says (trustedproxies.h).
     QHostAddress clientOf(const http::Request &request, const QHostAddress &peer) const;
+    // VAANI_INSTANCE as a path segment ("Vaani_01.prod" → "vaani-01-prod"); /media-stream/<that> is a stream
+    // path on every server.
+    static QString instanceSlug(const QString &instance);
+    static bool isInstanceStreamPath(QByteArrayView path);
     int index() const { return m_index; }
 
     // URL Twilio signs for a webhook path, and the stream URL put into TwiML (both from PUBLIC_URL).

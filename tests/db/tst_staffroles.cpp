@@ -419,7 +419,7 @@ private Q_SLOTS:
         };
         const QString server = QCoreApplication::applicationDirPath() + u"/vaani-server"_s;
         QProcess p;
-        p.setProcessEnvironment(QProcessEnvironment());
+        p.setProcessEnvironment(test::cleanEnvironment());
         p.start(server, {u"--migrate"_s, u"--database-url"_s, url(fresh.user, fresh.password)});
         QVERIFY(p.waitForFinished(60000));
         QString out = QString::fromUtf8(p.readAllStandardOutput() + p.readAllStandardError());

@@ -304,7 +304,7 @@ private Q_SLOTS:
         }
         const QString server = QCoreApplication::applicationDirPath() + u"/vaani-server"_s;
         QProcess p;
-        p.setProcessEnvironment(QProcessEnvironment());
+        p.setProcessEnvironment(test::cleanEnvironment());
         p.start(server, {u"--erase-caller"_s, u"+91 98765 43210"_s, u"--database-url"_s, url});
         QVERIFY(p.waitForFinished(30000));
         const QString out = QString::fromUtf8(p.readAllStandardOutput() + p.readAllStandardError());
@@ -400,7 +400,7 @@ private Q_SLOTS:
         // can leave the file.
         const QString server = QCoreApplication::applicationDirPath() + u"/vaani-server"_s;
         QProcess p;
-        p.setProcessEnvironment(QProcessEnvironment());
+        p.setProcessEnvironment(test::cleanEnvironment());
         const QString url = u"sqlite://"_s + h.databasePath();
         p.start(server, {u"--reencrypt"_s, u"--data-key-file"_s, keyFile, u"--database-url"_s, url});
         QVERIFY(p.waitForFinished(60000));

@@ -36,8 +36,9 @@ private Q_SLOTS:
         QTRY_VERIFY(a.fake.clientConnected()); // A pre-warmed a model session for this call
         QVERIFY(a.server()->context()->registry->hasPrewarmed(sim->callSid));
 
-        // The balancer sends the stream to B.
-        sim->twiml.streamUrl = u"ws://127.0.0.1:%1/media-stream"_s.arg(b.port());
+        // The TwiML names A; the balancer sends the stream to B anyway (A is busy or gone), and B takes it.
+        QCOMPARE(sim->twiml.streamUrl, u"ws://127.0.0.1:%1/media-stream/server-a"_s.arg(a.port()));
+        sim->twiml.streamUrl = u"ws://127.0.0.1:%1/media-stream/server-a"_s.arg(b.port());
         QSignalSpy connected(sim.get(), &TwilioSimulator::streamConnected);
         sim->openStream();
         QVERIFY(connected.wait(5000));

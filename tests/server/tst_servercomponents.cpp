@@ -8,6 +8,7 @@
 #include "trustedproxies.h"
 #include "twiliosimulator.h"
 #include "twiml.h"
+#include "worker.h"
 
 #include <QJsonDocument>
 #include <QTest>
@@ -125,6 +126,19 @@ private Q_SLOTS:
         QCOMPARE(rl.check(b, t), 0); // per source
         QCOMPARE(rl.check(a, t + 1000), 0);
         QCOMPARE(RateLimiter(0).check(a, 0), 0);
+    }
+
+    void streamPathsNameTheirServer()
+    {
+        QCOMPARE(Worker::instanceSlug(u"Vaani_01.prod"_s), u"vaani-01-prod"_s);
+        QCOMPARE(Worker::instanceSlug(u"ip-10-0-0-7"_s), u"ip-10-0-0-7"_s);
+        QCOMPARE(Worker::instanceSlug(u"../évil/"_s), u"--vil"_s);
+        QVERIFY(Worker::isInstanceStreamPath("/media-stream/server-a"));
+        for (const char *bad :
+             {"/media-stream/", "/media-stream/Server-A", "/media-stream/a/b", "/media-stream/a.b",
+              "/media-stream/%2e%2e", "/media-streamx/a", "/media-stream"})
+            QVERIFY2(!Worker::isInstanceStreamPath(bad), bad);
+        QVERIFY(!Worker::isInstanceStreamPath(QByteArray("/media-stream/" + QByteArray(64, 'a'))));
     }
 
     void twimlEscapesAndParses()

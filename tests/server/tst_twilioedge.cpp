@@ -89,7 +89,8 @@ private Q_SLOTS:
         QCOMPARE(sim->webhookStatus, 200);
         QVERIFY2(sim->twiml.valid, qPrintable(sim->twiml.error));
         QVERIFY(sim->twiml.hasConnect);
-        QCOMPARE(sim->twiml.streamUrl, u"ws://127.0.0.1:%1/media-stream"_s.arg(h->port()));
+        QCOMPARE(sim->twiml.streamUrl,
+                 u"ws://127.0.0.1:%1/media-stream/test"_s.arg(h->port())); // names its server
         QVERIFY(sim->twiml.parameters.value(u"streamToken"_s).contains(u'.'));
         // The numbers travel inside the signed token only: a stream cannot claim another caller.
         QCOMPARE(sim->twiml.parameters.keys(), QStringList{u"streamToken"_s});

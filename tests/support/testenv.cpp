@@ -35,6 +35,17 @@ bool postgresUrl(QString *url, QString *why)
     return !url->isEmpty();
 }
 
+QProcessEnvironment cleanEnvironment()
+{
+    QProcessEnvironment env;
+    const QProcessEnvironment here = QProcessEnvironment::systemEnvironment();
+    for (const QString &key : {u"ASAN_OPTIONS"_s, u"UBSAN_OPTIONS"_s, u"LSAN_OPTIONS"_s}) {
+        if (here.contains(key))
+            env.insert(key, here.value(key));
+    }
+    return env;
+}
+
 db::DatabaseConfig freshDatabase(const QString &engine, const QString &suite, QString *error)
 {
     error->clear();

@@ -5,6 +5,7 @@
 #include "db/database.h"
 
 #include <QList>
+#include <QProcessEnvironment>
 #include <QString>
 
 namespace vaani::test {
@@ -12,6 +13,9 @@ namespace vaani::test {
 QString tempDir(const QString &suite);
 // Fails the current test (QFAIL) if PostgreSQL was expected but is not available.
 bool postgresUrl(QString *url, QString *why);
+// An environment with nothing of this machine's configuration in it (so a program started by a test reads
+// only what the test gives it), except the sanitizers' options of the ASan build.
+QProcessEnvironment cleanEnvironment();
 // A fresh SQLite file, or a fresh PostgreSQL schema-less database (all tables dropped).
 db::DatabaseConfig freshDatabase(const QString &engine, const QString &suite, QString *error);
 

@@ -8,6 +8,7 @@
 #include "tools.h"
 #include "twiml.h"
 
+#include <cmath>
 #include <QDateTime>
 #include <QFile>
 #include <QJsonDocument>
@@ -415,8 +416,12 @@ void CallSession::onSpeechStarted()
 void CallSession::onResponseDone(const realtime::Event &e)
 {
     const double cost = m_ctx->settings.prices.cost(e.usage);
-    if (e.usage.totalTokens > 0 || e.usage.inputAudioTokens > 0 || e.usage.outputAudioTokens > 0)
+    if (e.usage.totalTokens > 0 || e.usage.inputAudioTokens > 0 || e.usage.outputAudioTokens > 0) {
         m_record.usage(e.usage, cost);
+        m_ctx->metrics->modelCostMicroUsd.fetch_add(quint64(std::llround(std::max(0.0, cost) * 1e6)));
+        m_ctx->metrics->audioTokensIn.fetch_add(quint64(std::max<qint64>(0, e.usage.inputAudioTokens)));
+        m_ctx->metrics->audioTokensOut.fetch_add(quint64(std::max<qint64>(0, e.usage.outputAudioTokens)));
+    }
     if (e.status == u"failed"_s)
         qCWarning(lcRealtime) << "response failed:" << e.errorType << e.errorCode;
     m_gate.done(e.responseId);

@@ -36,6 +36,10 @@ public:
     std::atomic<quint64> framesIn{0};
     std::atomic<quint64> framesOut{0};
     std::atomic<quint64> marksOut{0};
+    // What the model cost so far, in millionths of a US dollar (priced with the PRICE_* settings).
+    std::atomic<quint64> modelCostMicroUsd{0};
+    std::atomic<quint64> audioTokensIn{0};
+    std::atomic<quint64> audioTokensOut{0};
     std::atomic<quint64> clearsOut{0};
     std::atomic<quint64> callerFramesDropped{0};
     std::atomic<quint64> retentionPurgedLines{0};     // transcript lines deleted by RETENTION_DAYS

@@ -215,6 +215,7 @@ Server::Server(ServerOptions options, QObject *parent)
         QMetaObject::invokeMethod(
             w, [w, fd] { w->takeSocket(fd, Worker::Listener::Metrics); }, Qt::QueuedConnection);
     };
+    connect(&m_heartbeatTimer, &QTimer::timeout, this, &Server::heartbeat);
     m_healthTimer.setInterval(5000);
     connect(&m_healthTimer, &QTimer::timeout, this, [this] {
         // After a burst of calls, hand freed memory back to the system so RSS returns to its baseline.
@@ -279,6 +280,8 @@ void Server::start()
             return;
         }
         qCInfo(lcDb) << "schema version" << r.value;
+        heartbeat(); // at once: calls a killed earlier run of this server left behind are closed first
+        m_heartbeatTimer.start(m_ctx.settings.heartbeatMs);
         listen();
     });
 }
@@ -400,6 +403,9 @@ void Server::checkShutdown()
         Q_EMIT stopped();
         return;
     }
+    m_heartbeatTimer.stop();
+    m_db->submit(
+        [instance = m_ctx.settings.instance](db::Repositories &r) { return r.calls.forget(instance); });
     m_db->ping().then(this, [this](db::DbResult<bool>) {
         qCInfo(lcServer) << "shut down: every call record is complete";
         Q_EMIT stopped();
@@ -599,6 +605,54 @@ bool Server::reloadDataKeys(const QString &dataKeyFile)
            "move older values to it"_s.arg(ids.join(u", "_s), cipher->currentKeyId());
     m_dataKeyIds = ids;
     return true;
+}
+
+void Server::heartbeat()
+{
+    struct Beat
+    {
+        QString twinSeenAt; // empty: our row is written
+        int recovered = 0;
+    };
+    const QString instance = m_ctx.settings.instance;
+    const QDateTime started = m_processStarted;
+    const qint64 staleMs = m_ctx.settings.serverStaleMs;
+    const QString lastTwin = m_twinSeenAt;
+    m_db->submit([instance, started, staleMs, lastTwin](db::Repositories &r) -> db::DbResult<Beat> {
+            auto beat = r.calls.beat(instance, started, staleMs);
+            // The other row under our name did not move since the last beat: an earlier run of this server
+            // that was killed (and we are its restart), not a live twin. Take the name over.
+            if (beat.ok() && !beat.value.isEmpty() && beat.value == lastTwin)
+                beat = r.calls.beat(instance, started, staleMs, true);
+            if (!beat.ok())
+                return beat.error;
+            Beat b{beat.value, 0};
+            if (b.twinSeenAt.isEmpty()) {
+                auto recovered = r.calls.recoverOrphans(instance, started, staleMs);
+                if (!recovered.ok())
+                    return recovered.error;
+                b.recovered = recovered.value;
+            }
+            return b;
+        })
+        .then(this, [this, instance, lastTwin](db::DbResult<Beat> r) {
+            if (!r.ok())
+                return; // the database is away: the health timer says so
+            m_twinSeenAt = r.value.twinSeenAt;
+            // The other row moved between two beats: a live process under our name.
+            if (!r.value.twinSeenAt.isEmpty() && !lastTwin.isEmpty() && r.value.twinSeenAt != lastTwin &&
+                !m_twinWarned) {
+                m_twinWarned = true;
+                qCWarning(lcServer).noquote()
+                    << u"another running server uses VAANI_INSTANCE=%1: give each server its own name (call "
+                       "records, stream routing and crash recovery depend on it)"_s.arg(instance);
+            }
+            if (r.value.recovered > 0) {
+                m_metrics->callsRecovered.fetch_add(quint64(r.value.recovered));
+                qCWarning(lcServer) << r.value.recovered
+                                    << "call(s) left in progress by a stopped server marked interrupted";
+            }
+        });
 }
 
 void Server::purgeOldConversations()

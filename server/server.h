@@ -134,6 +134,12 @@ private:
     ServerContext m_ctx;
     std::unique_ptr<db::DbWorker> m_db;
     QStringList m_dataKeyIds; // VAANI_DATA_KEY_FILE's keys now in use (first: sealing)
+    // Liveness in a shared database: this process's heartbeat, and recovery of dead servers' calls.
+    void heartbeat();
+    QTimer m_heartbeatTimer;
+    QDateTime m_processStarted = QDateTime::currentDateTimeUtc();
+    bool m_twinWarned = false;
+    QString m_twinSeenAt; // the other row's seen_at at the last beat: unchanged next time = it is dead
     std::unique_ptr<Metrics> m_metrics;
     std::unique_ptr<StreamTokens> m_tokens;
     std::unique_ptr<RateLimiter> m_rateLimiter;

@@ -81,6 +81,8 @@ struct ServerSettings
     http::Timeouts httpTimeouts;
     int maxHttpConnections = 4096; // open HTTP connections (streams not counted once upgraded)
     TrustedProxies trustedProxies; // TRUSTED_PROXIES: whose X-Forwarded-For/-Proto are believed
+    int heartbeatMs = 5000;        // this server's row in server_heartbeats is written this often
+    int serverStaleMs = 20000;     // a server not seen this long is dead: its calls are marked 'interrupted'
 };
 
 } // namespace vaani

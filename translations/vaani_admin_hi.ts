@@ -37,32 +37,32 @@
         <translation>कब</translation>
     </message>
     <message>
-        <location filename="../gui/admin/auditpage.cpp" line="19"/>
+        <location filename="../gui/admin/auditpage.cpp" line="22"/>
         <source>Who</source>
         <translation>किसने</translation>
     </message>
     <message>
-        <location filename="../gui/admin/auditpage.cpp" line="20"/>
+        <location filename="../gui/admin/auditpage.cpp" line="23"/>
         <source>Action</source>
         <translation>कार्य</translation>
     </message>
     <message>
-        <location filename="../gui/admin/auditpage.cpp" line="21"/>
+        <location filename="../gui/admin/auditpage.cpp" line="24"/>
         <source>Record</source>
         <translation>रिकॉर्ड</translation>
     </message>
     <message>
-        <location filename="../gui/admin/auditpage.cpp" line="22"/>
+        <location filename="../gui/admin/auditpage.cpp" line="25"/>
         <source>Change (old → new)</source>
         <translation>बदलाव (पुराना → नया)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/auditpage.cpp" line="26"/>
+        <location filename="../gui/admin/auditpage.cpp" line="29"/>
         <source>Filter by person, action or record</source>
         <translation>व्यक्ति, कार्य या रिकॉर्ड से छाँटें</translation>
     </message>
     <message numerus="yes">
-        <location filename="../gui/admin/auditpage.cpp" line="50"/>
+        <location filename="../gui/admin/auditpage.cpp" line="53"/>
         <source>%n entries (newest first, up to 2,000).</source>
         <translation>
             <numerusform>%n प्रविष्टि (नई पहले, 2,000 तक)।</numerusform>
@@ -562,42 +562,47 @@
         <translation>सर्वर बंद होने से समाप्त</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="84"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="76"/>
+        <source>Interrupted (the server stopped)</source>
+        <translation>बीच में रुकी (सर्वर बंद हो गया)</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/mainwindow.cpp" line="86"/>
         <source>database owner</source>
         <translation>डेटाबेस स्वामी</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="85"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="87"/>
         <source>owner of the local file</source>
         <translation>स्थानीय फ़ाइल के स्वामी</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="87"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="89"/>
         <source>admin</source>
         <translation>एडमिन</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="89"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="91"/>
         <source>supervisor</source>
         <translation>सुपरवाइज़र</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="91"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="93"/>
         <source>agent</source>
         <translation>एजेंट</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="93"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="95"/>
         <source>the server&apos;s account</source>
         <translation>सर्वर का खाता</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="95"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="97"/>
         <source>no Vaani role</source>
         <translation>कोई Vaani भूमिका नहीं</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="105"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="107"/>
         <source>Needs the %1 role (you are signed in as %2).</source>
         <translation>इसके लिए %1 भूमिका चाहिए (आप %2 के रूप में साइन इन हैं)।</translation>
     </message>
@@ -661,177 +666,177 @@
 <context>
     <name>vaani::admin::MainWindow</name>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="118"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="120"/>
         <source>Vaani admin</source>
         <translation>वाणी एडमिन</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="138"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="140"/>
         <source>Dashboard</source>
         <translation>डैशबोर्ड</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="139"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="141"/>
         <source>Live calls</source>
         <translation>चालू कॉल</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="140"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="142"/>
         <source>Call logs</source>
         <translation>कॉल लॉग</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="141"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="143"/>
         <source>Orders</source>
         <translation>ऑर्डर</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="142"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="144"/>
         <source>Customers</source>
         <translation>ग्राहक</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="143"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="145"/>
         <source>Tickets</source>
         <translation>टिकट</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="144"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="146"/>
         <source>Agent prompts</source>
         <translation>एजेंट प्रॉम्प्ट</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="145"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="147"/>
         <source>Audit log</source>
         <translation>ऑडिट लॉग</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="146"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="148"/>
         <source>Staff accounts</source>
         <translation>स्टाफ़ खाते</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="154"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="156"/>
         <source>Staff accounts exist on PostgreSQL. On this computer, access is the database file&apos;s permissions (only its owner can open it).</source>
         <translation>स्टाफ़ खाते PostgreSQL पर होते हैं। इस कंप्यूटर पर पहुँच डेटाबेस फ़ाइल की अनुमतियों से तय होती है (केवल उसका स्वामी उसे खोल सकता है)।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="156"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="159"/>
         <source>The staff roles are not set up on this database (see docs/security.md).</source>
         <translation>इस डेटाबेस पर स्टाफ़ भूमिकाएँ सेट नहीं हैं (docs/security.md देखें)।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="203"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="206"/>
         <source>&amp;File</source>
         <translation>फ़ाइल(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="204"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="207"/>
         <source>&amp;Export table as CSV…</source>
         <translation>तालिका CSV में निर्यात करें…(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="206"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="209"/>
         <source>Export CSV</source>
         <translation>CSV निर्यात</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="206"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="209"/>
         <source>CSV files (*.csv)</source>
         <translation>CSV फ़ाइलें (*.csv)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="211"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="214"/>
         <source>Could not export: %1</source>
         <translation>निर्यात नहीं हो सका: %1</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="213"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="216"/>
         <source>Exported to %1</source>
         <translation>%1 में निर्यात किया गया</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="219"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="223"/>
         <source>Exports: %1</source>
         <translation>निर्यात: %1</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="222"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="226"/>
         <source>&amp;Connect to database…</source>
         <translation>डेटाबेस से जुड़ें…(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="226"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="230"/>
         <source>Restart vaani-admin to use %1 (it is now remembered as the default).</source>
         <translation>%1 इस्तेमाल करने के लिए vaani-admin दोबारा शुरू करें (अब यह डिफ़ॉल्ट के रूप में याद रखा गया है)।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="229"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="233"/>
         <source>&amp;Quit</source>
         <translation>बंद करें(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="230"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="234"/>
         <source>&amp;View</source>
         <translation>देखें(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="232"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="236"/>
         <source>&amp;Refresh</source>
         <translation>रीफ़्रेश(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="238"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="242"/>
         <source>&amp;Settings</source>
         <translation>सेटिंग्स(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="239"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="243"/>
         <source>&amp;Language</source>
         <translation>भाषा(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="250"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="254"/>
         <source>The language changes the next time vaani-admin starts.</source>
         <translation>भाषा अगली बार vaani-admin शुरू होने पर बदलेगी।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="254"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="259"/>
         <source>Signed in as %1 · %2</source>
         <translation>%1 के रूप में साइन इन · %2</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="259"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="264"/>
         <source>Database: %1</source>
         <translation>डेटाबेस: %1</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="261"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="267"/>
         <source>%1 has no Vaani staff role on this database, so it will refuse most of what this app shows. Ask an admin for an account (agent, supervisor or admin).</source>
         <translation>%1 की इस डेटाबेस पर कोई Vaani स्टाफ़ भूमिका नहीं है, इसलिए यह ऐप जो दिखाता है उसका अधिकांश डेटाबेस अस्वीकार करेगा। किसी एडमिन से खाता माँगें (एजेंट, सुपरवाइज़र या एडमिन)।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="310"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="317"/>
         <source>The export was not recorded in the audit log: %1</source>
         <translation>निर्यात ऑडिट लॉग में दर्ज नहीं हुआ: %1</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="348"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="355"/>
         <source>Connect to database</source>
         <translation>डेटाबेस से जुड़ें</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="360"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="367"/>
         <source>sqlite:///path/to/vaani.db or postgresql://user@host:5432/vaani (TLS: add ?sslmode=verify-full&amp;sslrootcert=/path/to/ca.pem)</source>
         <translation>sqlite:///path/to/vaani.db या postgresql://user@host:5432/vaani (TLS के लिए जोड़ें: ?sslmode=verify-full&amp;sslrootcert=/path/to/ca.pem)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="364"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="371"/>
         <source>Database</source>
         <translation>डेटाबेस</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="365"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="372"/>
         <source>Password</source>
         <translation>पासवर्ड</translation>
     </message>
@@ -1122,72 +1127,72 @@ Choose another one with File → Connect to database, or set DATABASE_URL.</sour
         <translation>साइन इन कर सकते हैं</translation>
     </message>
     <message>
-        <location filename="../gui/admin/staffpage.cpp" line="37"/>
+        <location filename="../gui/admin/staffpage.cpp" line="38"/>
         <source>yes</source>
         <translation>हाँ</translation>
     </message>
     <message>
-        <location filename="../gui/admin/staffpage.cpp" line="37"/>
+        <location filename="../gui/admin/staffpage.cpp" line="38"/>
         <source>no (disabled)</source>
         <translation>नहीं (बंद)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/staffpage.cpp" line="42"/>
+        <location filename="../gui/admin/staffpage.cpp" line="43"/>
         <source>e.g. priya.s</source>
         <translation>जैसे priya.s</translation>
     </message>
     <message>
-        <location filename="../gui/admin/staffpage.cpp" line="50"/>
+        <location filename="../gui/admin/staffpage.cpp" line="51"/>
         <source>at least 12 characters; empty keeps the current one</source>
         <translation>कम से कम 12 अक्षर; खाली छोड़ें तो मौजूदा पासवर्ड रहेगा</translation>
     </message>
     <message>
-        <location filename="../gui/admin/staffpage.cpp" line="51"/>
+        <location filename="../gui/admin/staffpage.cpp" line="52"/>
         <source>&amp;Save account</source>
         <translation>खाता &amp;सहेजें</translation>
     </message>
     <message>
-        <location filename="../gui/admin/staffpage.cpp" line="53"/>
+        <location filename="../gui/admin/staffpage.cpp" line="54"/>
         <source>&amp;Disable sign-in</source>
         <translation>साइन इन &amp;बंद करें</translation>
     </message>
     <message>
-        <location filename="../gui/admin/staffpage.cpp" line="55"/>
+        <location filename="../gui/admin/staffpage.cpp" line="56"/>
         <source>&amp;Enable sign-in</source>
         <translation>साइन इन &amp;चालू करें</translation>
     </message>
     <message>
-        <location filename="../gui/admin/staffpage.cpp" line="59"/>
+        <location filename="../gui/admin/staffpage.cpp" line="60"/>
         <source>&lt;b&gt;Agent&lt;/b&gt;: orders and tickets, numbers masked, no transcripts or prompts.&lt;br&gt;&lt;b&gt;Supervisor&lt;/b&gt;: + full numbers, transcripts, order status, prompt drafts.&lt;br&gt;&lt;b&gt;Admin&lt;/b&gt;: + activating prompts, staff accounts, exports, the audit log.</source>
         <translation>&lt;b&gt;एजेंट&lt;/b&gt;: ऑर्डर और टिकट, नंबर छिपे हुए, ट्रांसक्रिप्ट या प्रॉम्प्ट नहीं।&lt;br&gt;&lt;b&gt;सुपरवाइज़र&lt;/b&gt;: + पूरे नंबर, ट्रांसक्रिप्ट, ऑर्डर की स्थिति, प्रॉम्प्ट ड्राफ़्ट।&lt;br&gt;&lt;b&gt;एडमिन&lt;/b&gt;: + प्रॉम्प्ट सक्रिय करना, स्टाफ़ खाते, निर्यात, ऑडिट लॉग।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/staffpage.cpp" line="67"/>
+        <location filename="../gui/admin/staffpage.cpp" line="69"/>
         <source>&amp;Login</source>
         <translation>&amp;लॉगिन</translation>
     </message>
     <message>
-        <location filename="../gui/admin/staffpage.cpp" line="68"/>
+        <location filename="../gui/admin/staffpage.cpp" line="70"/>
         <source>&amp;Role</source>
         <translation>&amp;भूमिका</translation>
     </message>
     <message>
-        <location filename="../gui/admin/staffpage.cpp" line="69"/>
+        <location filename="../gui/admin/staffpage.cpp" line="71"/>
         <source>&amp;Password</source>
         <translation>&amp;पासवर्ड</translation>
     </message>
     <message>
-        <location filename="../gui/admin/staffpage.cpp" line="120"/>
+        <location filename="../gui/admin/staffpage.cpp" line="123"/>
         <source>Saved %1.</source>
         <translation>%1 सहेजा गया।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/staffpage.cpp" line="132"/>
+        <location filename="../gui/admin/staffpage.cpp" line="135"/>
         <source>%1 may sign in again.</source>
         <translation>%1 फिर से साइन इन कर सकते हैं।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/staffpage.cpp" line="132"/>
+        <location filename="../gui/admin/staffpage.cpp" line="136"/>
         <source>%1 can no longer sign in.</source>
         <translation>%1 अब साइन इन नहीं कर सकते।</translation>
     </message>

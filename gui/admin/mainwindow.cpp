@@ -72,7 +72,8 @@ QString outcomeLabel(const QString &o)
         {u"failed"_s, QT_TRANSLATE_NOOP("vaani::admin::Labels", "Failed")},
         {u"rejected"_s, QT_TRANSLATE_NOOP("vaani::admin::Labels", "Rejected (busy)")},
         {u"no_stream"_s, QT_TRANSLATE_NOOP("vaani::admin::Labels", "Never connected")},
-        {u"shutdown"_s, QT_TRANSLATE_NOOP("vaani::admin::Labels", "Ended by a server shutdown")}};
+        {u"shutdown"_s, QT_TRANSLATE_NOOP("vaani::admin::Labels", "Ended by a server shutdown")},
+        {u"interrupted"_s, QT_TRANSLATE_NOOP("vaani::admin::Labels", "Interrupted (the server stopped)")}};
     return translatedName(names, o);
 }
 

@@ -50,6 +50,7 @@ GRANT SELECT ON schema_migrations, customers, orders, agent_prompts, tickets, ti
                transcript_entries, tool_invocations, call_turns TO vaani_server;
 GRANT INSERT, UPDATE ON calls, transcript_entries, tool_invocations, call_turns TO vaani_server;
 GRANT DELETE ON transcript_entries TO vaani_server;
+GRANT SELECT, INSERT, UPDATE, DELETE ON server_heartbeats TO vaani_server;
 GRANT INSERT ON tickets, ticket_events, audit_log TO vaani_server;
 GRANT UPDATE (summary, updated_at, row_version) ON tickets TO vaani_server;
 GRANT UPDATE (note) ON ticket_events TO vaani_server;

@@ -8,10 +8,10 @@
 #include "tools.h"
 #include "twiml.h"
 
-#include <cmath>
 #include <QDateTime>
 #include <QFile>
 #include <QJsonDocument>
+#include <cmath>
 
 using namespace Qt::StringLiterals;
 

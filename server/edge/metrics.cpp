@@ -147,10 +147,13 @@ QByteArray Metrics::render() const
     renderScalar(out, "vaani_media_frames_out_total", "Agent media frames sent to Twilio.", "counter",
                  double(framesOut.load()));
     renderScalar(out, "vaani_marks_out_total", "Marks sent to Twilio.", "counter", double(marksOut.load()));
-    renderScalar(out, "vaani_model_cost_usd_total", "Model usage cost in US dollars (PRICE_* settings).", "counter",
-                 double(modelCostMicroUsd.load()) / 1e6);
-    renderScalar(out, "vaani_model_audio_input_tokens_total", "Audio input tokens billed by the model.", "counter",
-                 double(audioTokensIn.load()));
+    renderScalar(out, "vaani_calls_recovered_total",
+                 "Calls a stopped server left in progress, marked interrupted by this one.", "counter",
+                 double(callsRecovered.load()));
+    renderScalar(out, "vaani_model_cost_usd_total", "Model usage cost in US dollars (PRICE_* settings).",
+                 "counter", double(modelCostMicroUsd.load()) / 1e6);
+    renderScalar(out, "vaani_model_audio_input_tokens_total", "Audio input tokens billed by the model.",
+                 "counter", double(audioTokensIn.load()));
     renderScalar(out, "vaani_model_audio_output_tokens_total", "Audio output tokens billed by the model.",
                  "counter", double(audioTokensOut.load()));
     renderScalar(out, "vaani_clears_out_total", "Clear (barge-in) messages sent to Twilio.", "counter",

@@ -36,6 +36,7 @@ public:
     std::atomic<quint64> framesIn{0};
     std::atomic<quint64> framesOut{0};
     std::atomic<quint64> marksOut{0};
+    std::atomic<quint64> callsRecovered{0}; // left in progress by a stopped server, marked interrupted
     // What the model cost so far, in millionths of a US dollar (priced with the PRICE_* settings).
     std::atomic<quint64> modelCostMicroUsd{0};
     std::atomic<quint64> audioTokensIn{0};

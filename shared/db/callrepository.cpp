@@ -314,6 +314,80 @@ DbResult<QList<CallRecord>> CallRepository::active()
     return out;
 }
 
+DbResult<QString> CallRepository::beat(const QString &instance, const QDateTime &processStarted,
+                                       qint64 staleMs, bool takeOver)
+{
+    const QString started = toDbTime(processStarted);
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    {
+        Stmt other(m_db, u"SELECT started_at, seen_at FROM server_heartbeats WHERE instance = ?"_s);
+        other.bind(instance);
+        if (auto e = other.exec())
+            return e;
+        if (other.next() && !takeOver && other.text("started_at") != started &&
+            other.time("seen_at") >= now.addMSecs(-staleMs))
+            return other.text("seen_at"); // not overwritten: the other process's row stays its own
+    }
+    Stmt up(m_db, u"UPDATE server_heartbeats SET started_at = ?, seen_at = ? WHERE instance = ?"_s);
+    up.bind(started).bind(toDbTime(now)).bind(instance);
+    if (auto e = up.exec())
+        return e;
+    if (up.numRowsAffected() == 0) {
+        Stmt in(m_db, u"INSERT INTO server_heartbeats (instance, started_at, seen_at) VALUES (?, ?, ?)"_s);
+        in.bind(instance).bind(started).bind(toDbTime(now));
+        if (auto e = in.exec(); e && e.kind != DbError::Kind::Constraint) // a twin's insert won the race
+            return e;
+    }
+    return QString();
+}
+
+DbResult<bool> CallRepository::forget(const QString &instance)
+{
+    Stmt s(m_db, u"DELETE FROM server_heartbeats WHERE instance = ?"_s);
+    s.bind(instance);
+    if (auto e = s.exec())
+        return e;
+    return true;
+}
+
+DbResult<int> CallRepository::recoverOrphans(const QString &instance, const QDateTime &processStarted,
+                                             qint64 staleMs)
+{
+    const QString now = detail::now();
+    const QString cutoff = toDbTime(QDateTime::currentDateTimeUtc().addMSecs(-staleMs));
+    int marked = 0;
+    // Servers that stopped beating: their calls end at their last sign of life.
+    {
+        Stmt s(
+            m_db,
+            u"UPDATE calls SET outcome = 'interrupted', end_reason = 'server ' || server_instance || "
+            "' stopped without ending the call', ended_at = COALESCE(ended_at, (SELECT h.seen_at FROM "
+            "server_heartbeats h WHERE h.instance = calls.server_instance)), updated_at = ? WHERE outcome = "
+            "'in_progress' AND server_instance IN (SELECT instance FROM server_heartbeats WHERE seen_at < ?)"_s);
+        s.bind(now).bind(cutoff);
+        if (auto e = s.exec())
+            return e;
+        marked += std::max(0, s.numRowsAffected());
+        Stmt gone(m_db, u"DELETE FROM server_heartbeats WHERE seen_at < ?"_s);
+        gone.bind(cutoff);
+        if (auto e = gone.exec())
+            return e;
+    }
+    // This instance's previous run (killed, then restarted under the same name).
+    {
+        Stmt s(
+            m_db,
+            u"UPDATE calls SET outcome = 'interrupted', end_reason = 'server ' || server_instance || "
+            "' restarted during the call', ended_at = COALESCE(ended_at, ?), updated_at = ? WHERE outcome = "
+            "'in_progress' AND server_instance = ? AND started_at < ?"_s);
+        s.bind(toDbTime(processStarted)).bind(now).bind(instance).bind(toDbTime(processStarted));
+        if (auto e = s.exec())
+            return e;
+        marked += std::max(0, s.numRowsAffected());
+    }
+    return marked;
+}
+
 DbResult<QList<TranscriptEntry>> CallRepository::transcript(qint64 callId)
 {
     Stmt s(m_db, u"SELECT * FROM transcript_entries WHERE call_id = ? ORDER BY seq"_s);

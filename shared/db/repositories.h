@@ -176,6 +176,18 @@ public:
                                       std::optional<int> durationS);
     DbResult<QList<CallRecord>> list(const CallFilter &f);
     DbResult<QList<CallRecord>> active();
+
+    // Liveness of the servers sharing the database (resources/migrations/0006). beat() writes this server's
+    // row (instance, when this process started, now). When another process's row under the same name was seen
+    // within staleMs, it is left alone and its seen_at returned (empty: written) — unless `takeOver`, for a
+    // row that stopped moving (a killed earlier run, not a live twin).
+    DbResult<QString> beat(const QString &instance, const QDateTime &processStarted, qint64 staleMs,
+                           bool takeOver = false);
+    DbResult<bool> forget(const QString &instance); // a clean stop
+    // Marks 'interrupted' the calls still in progress on servers that stopped beating (seen before now -
+    // staleMs), and those this instance's earlier run left (started before processStarted); ended_at is the
+    // dead server's last sign of life. Returns how many calls were marked.
+    DbResult<int> recoverOrphans(const QString &instance, const QDateTime &processStarted, qint64 staleMs);
     DbResult<QList<TranscriptEntry>> transcript(qint64 callId);
     DbResult<QList<ToolInvocation>> tools(qint64 callId);
     DbResult<QList<CallTurn>> turns(qint64 callId);

@@ -399,6 +399,44 @@ private Q_SLOTS:
         QCOMPARE(r->calls.get(unclaimed).value.serverInstance, u"a"_s);
     }
 
+    // Server liveness: a beating server keeps its calls; one that stops beating has them marked
+    // 'interrupted' at its last sign of life; a restart under the same name closes its earlier run's calls;
+    // a live twin under the same name is left alone (and said to be one).
+    void heartbeatsAndRecovery()
+    {
+        const QDateTime t0 = QDateTime::currentDateTimeUtc().addSecs(-60);
+        auto start = [&](const QString &sid, const QString &instance) {
+            CallStart s;
+            s.callSid = sid;
+            s.callerNumber = u"+919876543210"_s;
+            s.serverInstance = instance;
+            s.startedAt = t0;
+            return r->calls.start(s).value.id;
+        };
+        const qint64 onA = start(u"CA"_s + QString(32, u'3'), u"a"_s);
+        const qint64 onB = start(u"CA"_s + QString(32, u'4'), u"b"_s);
+        const QDateTime aStarted = t0.addSecs(-10), bStarted = t0.addSecs(-5);
+        QCOMPARE(r->calls.beat(u"a"_s, aStarted, 20000).value, QString());
+        QCOMPARE(r->calls.beat(u"b"_s, bStarted, 20000).value, QString());
+        QCOMPARE(r->calls.recoverOrphans(u"b"_s, bStarted, 20000).value, 0); // everyone alive
+        // A twin: another process under "a" — not written, told the other's last beat.
+        QVERIFY(!r->calls.beat(u"a"_s, QDateTime::currentDateTimeUtc(), 20000).value.isEmpty());
+        // A stops beating: with a short staleness, B's recovery ends A's call (not B's own).
+        QTest::qWait(50);
+        QVERIFY(r->calls.beat(u"b"_s, bStarted, 20000).ok());
+        QCOMPARE(r->calls.recoverOrphans(u"b"_s, bStarted, 30).value, 1);
+        QCOMPARE(r->calls.get(onA).value.outcome, u"interrupted"_s);
+        QVERIFY(r->calls.get(onA).value.endedAt.isValid());
+        QCOMPARE(r->calls.get(onB).value.outcome, u"in_progress"_s);
+        // B restarts (a new process start time): its earlier run's call is closed at once.
+        const QDateTime bAgain = QDateTime::currentDateTimeUtc();
+        QCOMPARE(r->calls.beat(u"b"_s, bAgain, 20000, true).value, QString());
+        QCOMPARE(r->calls.recoverOrphans(u"b"_s, bAgain, 20000).value, 1);
+        QCOMPARE(r->calls.get(onB).value.outcome, u"interrupted"_s);
+        QVERIFY(r->calls.get(onB).value.endReason.contains(u"restarted"_s));
+        QVERIFY(r->calls.forget(u"b"_s).ok());
+    }
+
     void eraseCaller()
     {
         auto count = [&](const QString &sql) {

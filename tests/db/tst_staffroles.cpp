@@ -398,6 +398,9 @@ private Q_SLOTS:
         auto purged =
             r.privacy.purgeConversationsBefore(QDateTime::currentDateTimeUtc().addDays(-20), u"retention"_s);
         QVERIFY2(purged.ok(), qPrintable(purged.error.message));
+        QVERIFY(r.calls.beat(u"srv"_s, QDateTime::currentDateTimeUtc(), 20000).ok());
+        QVERIFY(r.calls.recoverOrphans(u"srv"_s, QDateTime::currentDateTimeUtc(), 20000).ok());
+        QVERIFY(r.calls.forget(u"srv"_s).ok());
         auto erased = r.privacy.eraseCaller(u"+917465355495"_s, u"vaani-server --erase-caller"_s);
         QVERIFY2(erased.ok(), qPrintable(erased.error.message));
         QVERIFY(erased.value.found);

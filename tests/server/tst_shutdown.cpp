@@ -2,6 +2,7 @@
 // TwiML) but lets live calls go on for SHUTDOWN_GRACE, then ends them with a goodbye (or a transfer),
 // completes every record and exits 0. In process (Server::shutdown) and as a real process sent SIGTERM.
 #include "callregistry.h"
+#include "db/dbworker.h"
 #include "serverharness.h"
 #include "testenv.h"
 
@@ -161,6 +162,81 @@ private Q_SLOTS:
         QVERIFY(server.waitForFinished(15000));
         log += server.readAll();
         QVERIFY2(server.exitCode() == 0, log.constData());
+    }
+
+    // SIGKILL leaves calls in progress; they do not stay so: a server still running marks them 'interrupted'
+    // once the dead one's heartbeat is stale (ended at its last sign of life), and a server that restarts
+    // under the same name does so at once for its own earlier run. Both with the real program killed.
+    void killedServersCallsAreRecovered()
+    {
+        const QString dir = tempDir(u"killed"_s);
+        const QString url = u"sqlite://"_s + dir + u"/v.db"_s;
+        auto spawn = [&](QProcess &p, const QString &instance) {
+            p.setProcessChannelMode(QProcess::MergedChannels);
+            p.setProcessEnvironment(cleanEnvironment());
+            p.start(QCoreApplication::applicationDirPath() + u"/vaani-server"_s,
+                    {u"--port"_s, u"0"_s, u"--metrics-port"_s, u"0"_s, u"--host"_s, u"127.0.0.1"_s,
+                     u"--database-url"_s, url, u"--instance"_s, instance, u"--openai-warm-sessions"_s,
+                     u"0"_s});
+            QByteArray log;
+            QTRY_VERIFY_WITH_TIMEOUT((log += p.readAll(), log.contains("listening on")), 15000);
+        };
+        QString error;
+        db::DbWorker db(db::DatabaseConfig::fromUrl(url, {}, &error));
+        auto callOn = [&](const QString &instance, const QString &sid) {
+            return db
+                .submit([=](db::Repositories &r) {
+                    db::CallStart s;
+                    s.callSid = sid;
+                    s.callerNumber = u"+919876543210"_s;
+                    s.serverInstance = instance;
+                    return r.calls.start(s);
+                })
+                .result()
+                .value.id;
+        };
+        auto call = [&](qint64 id) {
+            return db.submit([id](db::Repositories &r) { return r.calls.get(id); }).result().value;
+        };
+
+        // A dies; B, alive, notices.
+        QProcess a;
+        spawn(a, u"vaani-a"_s);
+        QVERIFY(!QTest::currentTestFailed());
+        QVERIFY(db.initialise(false, false).result().ok());
+        const qint64 onA = callOn(u"vaani-a"_s, u"CA"_s + QString(32, u'a'));
+        auto b = std::make_unique<ServerHarness>();
+        QVERIFY(b->start([&](ServerOptions &o) {
+            o.databaseUrl = url;
+            o.settings.instance = u"vaani-b"_s;
+            o.settings.heartbeatMs = 200;
+            o.settings.serverStaleMs = 1500;
+        }));
+        QTest::qWait(2500); // A beats every 5 s; 1.5 s without one is stale to B, so give A a beat in between
+        // A's row was written at its start and keeps moving every 5 s; B must not take a live server's calls.
+        ::kill(pid_t(a.processId()), SIGKILL);
+        QVERIFY(a.waitForFinished(5000));
+        const QDateTime killedAt = QDateTime::currentDateTimeUtc();
+        QTRY_COMPARE_WITH_TIMEOUT(call(onA).outcome, u"interrupted"_s, 10000);
+        const db::CallRecord recovered = call(onA);
+        QVERIFY2(recovered.endReason.contains(u"vaani-a stopped"_s), qPrintable(recovered.endReason));
+        QVERIFY(recovered.endedAt.isValid() && recovered.endedAt <= killedAt);
+        QVERIFY(b->metric(u"vaani_calls_recovered_total"_s) >= 1);
+        b.reset(); // the next case has no survivor
+
+        // C is killed and comes back under its own name: its earlier run's call is closed at start.
+        QProcess c1;
+        spawn(c1, u"vaani-c"_s);
+        const qint64 onC = callOn(u"vaani-c"_s, u"CA"_s + QString(32, u'c'));
+        ::kill(pid_t(c1.processId()), SIGKILL);
+        QVERIFY(c1.waitForFinished(5000));
+        QProcess c2;
+        spawn(c2, u"vaani-c"_s);
+        QTRY_COMPARE_WITH_TIMEOUT(call(onC).outcome, u"interrupted"_s,
+                                  12000); // its second beat (5 s) takes the name over, long before 20 s stale
+        QVERIFY(call(onC).endReason.contains(u"restarted"_s));
+        ::kill(pid_t(c2.processId()), SIGTERM);
+        QVERIFY(c2.waitForFinished(15000));
     }
 
     // A server that cannot start says why and exits 1 — also when it fails before its event loop runs (a

@@ -412,21 +412,40 @@ void Server::checkShutdown()
     });
 }
 
-int eraseCaller(const ServerOptions &options, const QString &number)
+namespace {
+// The one-shot commands (--erase-caller, --reencrypt, --migrate): the configured database, migrated, or null
+// after saying why on stderr. `check` may refuse the configuration first (an error message, or empty).
+std::unique_ptr<db::DbWorker>
+openForCommand(const ServerOptions &options, bool seedDemo, int *schemaVersion,
+               const std::function<QString(const db::DatabaseConfig &)> &check = {})
 {
     QString error;
     const db::DatabaseConfig config =
         db::DatabaseConfig::load(options.databaseUrl, options.dataDir, options.dataKeyFile, &error);
+    if (error.isEmpty() && check)
+        error = check(config);
     if (!error.isEmpty()) {
         std::fprintf(stderr, "vaani-server: %s\n", qPrintable(error));
-        return 1;
+        return nullptr;
     }
-    db::DbWorker worker(config);
-    if (const auto init = worker.initialise(false, false).result(); !init.ok()) {
+    auto worker = std::make_unique<db::DbWorker>(config);
+    const auto init = worker->initialise(false, seedDemo).result();
+    if (!init.ok()) {
         std::fprintf(stderr, "vaani-server: %s\n", qPrintable(init.error.message));
-        return 1;
+        return nullptr;
     }
-    const auto r = worker
+    if (schemaVersion)
+        *schemaVersion = init.value;
+    return worker;
+}
+} // namespace
+
+int eraseCaller(const ServerOptions &options, const QString &number)
+{
+    const auto worker = openForCommand(options, false, nullptr);
+    if (!worker)
+        return 1;
+    const auto r = (*worker)
                        .submit([number](db::Repositories &repos) -> db::DbResult<db::ErasureReport> {
                            auto report = repos.privacy.eraseCaller(number, u"vaani-server --erase-caller"_s);
                            if (report.ok() && report.value.found) {
@@ -458,21 +477,15 @@ int eraseCaller(const ServerOptions &options, const QString &number)
 
 int reencrypt(const ServerOptions &options)
 {
-    QString error;
-    const db::DatabaseConfig config =
-        db::DatabaseConfig::load(options.databaseUrl, options.dataDir, options.dataKeyFile, &error);
-    if (error.isEmpty() && (!config.cipher || !config.cipher->enabled()))
-        error = u"--reencrypt needs VAANI_DATA_KEY_FILE (the key to seal with is its first line)"_s;
-    if (!error.isEmpty()) {
-        std::fprintf(stderr, "vaani-server: %s\n", qPrintable(error));
+    const auto worker = openForCommand(options, false, nullptr, [](const db::DatabaseConfig &config) {
+        return config.cipher && config.cipher->enabled()
+                   ? QString()
+                   : u"--reencrypt needs VAANI_DATA_KEY_FILE (the key to seal with is its first line)"_s;
+    });
+    if (!worker)
         return 1;
-    }
-    db::DbWorker worker(config);
-    if (const auto init = worker.initialise(false, false).result(); !init.ok()) {
-        std::fprintf(stderr, "vaani-server: %s\n", qPrintable(init.error.message));
-        return 1;
-    }
-    const auto r = worker
+    const db::DatabaseConfig &config = worker->config();
+    const auto r = (*worker)
                        .submit([](db::Repositories &repos) -> db::DbResult<db::ReencryptReport> {
                            auto report = repos.privacy.reencrypt();
                            if (report.ok() && (report.value.values > 0 || report.value.hashes > 0)) {
@@ -489,7 +502,7 @@ int reencrypt(const ServerOptions &options)
         return 1;
     }
     worker
-        .submit([&r](db::Repositories &repos) {
+        ->submit([&r](db::Repositories &repos) {
             return repos.privacy.addAudit(
                 u"vaani-server --reencrypt"_s, u"reencrypt"_s, u"key "_s + repos.cipher->currentKeyId(),
                 u"%1 values sealed, %2 number hashes, %3 left (key not loaded)"_s.arg(r.value.values)
@@ -513,21 +526,13 @@ int reencrypt(const ServerOptions &options)
 
 int migrateOnly(const ServerOptions &options)
 {
-    QString error;
-    const db::DatabaseConfig config =
-        db::DatabaseConfig::load(options.databaseUrl, options.dataDir, options.dataKeyFile, &error);
-    if (!error.isEmpty()) {
-        std::fprintf(stderr, "vaani-server: %s\n", qPrintable(error));
+    int version = 0;
+    const auto worker = openForCommand(options, options.forceDemo, &version);
+    if (!worker)
         return 1;
-    }
-    db::DbWorker worker(config);
-    const auto init = worker.initialise(false, options.forceDemo).result();
-    if (!init.ok()) {
-        std::fprintf(stderr, "vaani-server: %s\n", qPrintable(init.error.message));
-        return 1;
-    }
-    const auto access = worker.access().result();
-    std::printf("Schema version %d on %s.\n", init.value, qPrintable(config.describe()));
+    const db::DatabaseConfig &config = worker->config();
+    const auto access = worker->access().result();
+    std::printf("Schema version %d on %s.\n", version, qPrintable(config.describe()));
     if (config.isPostgres())
         std::printf(
             access.value.rolesInstalled

@@ -242,11 +242,13 @@ QString Worker::streamUrl(const http::Request &request, const QHostAddress &peer
                      m_ctx->settings.trustedProxies.scheme(peer, request.value("X-Forwarded-Proto")));
 }
 
-QString Worker::streamUrl(const QUrl &requestUrl, const QByteArray &forwardedProto) const
+QString Worker::streamUrl(const QUrl &requestUrl, const QByteArray &forwardedProto, const QString &path) const
 {
     const QString slug = instanceSlug(m_ctx->settings.instance);
     QString url = webhookUrl(requestUrl, forwardedProto,
-                             slug.isEmpty() ? u"/media-stream"_s : u"/media-stream/"_s + slug);
+                             !path.isEmpty()  ? path
+                             : slug.isEmpty() ? u"/media-stream"_s
+                                              : u"/media-stream/"_s + slug);
     if (const qsizetype q = url.indexOf(u'?'); q >= 0)
         url.truncate(q); // Twilio drops query strings on stream URLs; data travels as <Parameter>s
     if (url.startsWith(u"https://"_s))
@@ -277,15 +279,9 @@ bool Worker::checkStreamSignature(const http::Request &request, const QHostAddre
         return true;
     const QByteArray signature = request.value("X-Twilio-Signature");
     // Twilio signs the URL it connected to: the path as requested (with the instance segment, if any).
-    QString url = webhookUrl(request.url(),
-                             m_ctx->settings.trustedProxies.scheme(peer, request.value("X-Forwarded-Proto")),
-                             QString::fromLatin1(request.path));
-    if (const qsizetype q = url.indexOf(u'?'); q >= 0)
-        url.truncate(q);
-    if (url.startsWith(u"https://"_s))
-        url.replace(0, 5, u"wss"_s);
-    else if (url.startsWith(u"http://"_s))
-        url.replace(0, 4, u"ws"_s);
+    const QString url = streamUrl(
+        request.url(), m_ctx->settings.trustedProxies.scheme(peer, request.value("X-Forwarded-Proto")),
+        QString::fromLatin1(request.path));
     const bool ok = signedByTwilio(url, {}, signature);
     if (!ok) {
         m_ctx->metrics->signatureRejected(signature.isEmpty() ? u"media_stream_missing"_s

@@ -56,7 +56,10 @@ public:
     QString webhookUrl(const http::Request &request, const QHostAddress &peer, const QString &path) const;
     QString webhookUrl(const QUrl &requestUrl, const QByteArray &forwardedProto, const QString &path) const;
     QString streamUrl(const http::Request &request, const QHostAddress &peer) const;
-    QString streamUrl(const QUrl &requestUrl, const QByteArray &forwardedProto) const;
+    // path: the stream path as requested (signature checks); empty: this server's own
+    // (/media-stream/<instance>).
+    QString streamUrl(const QUrl &requestUrl, const QByteArray &forwardedProto,
+                      const QString &path = {}) const;
     bool checkStreamSignature(const http::Request &request, const QHostAddress &peer) const;
     // Replaces this worker's warm model sessions (the API key changed). On the worker thread.
     void refreshModels();

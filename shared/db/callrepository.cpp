@@ -56,7 +56,7 @@ std::optional<int> percentile(QList<int> v, double p)
 // Admin desktops on PostgreSQL LISTEN on this channel to update live calls at once.
 void notifyCallChanged(const QSqlDatabase &db, qint64 callId)
 {
-    if (db.driverName() != u"QPSQL"_s)
+    if (!detail::isPostgres(db))
         return;
     Stmt n(db, u"SELECT pg_notify('vaani_calls', ?)"_s);
     n.bind(QString::number(callId));

@@ -330,7 +330,7 @@ QString readResource(const QString &path)
 
 bool isPg(const QSqlDatabase &db)
 {
-    return db.driverName() == u"QPSQL"_s;
+    return detail::isPostgres(db);
 }
 } // namespace
 

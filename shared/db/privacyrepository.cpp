@@ -217,7 +217,7 @@ DbResult<ReencryptReport> PrivacyRepository::reencrypt(int batch)
         qint64 after = 0;
         for (;;) {
             auto done = detail::inTransaction<int>(m_db, [&]() -> DbResult<int> {
-                if (m_db.driverName() == u"QPSQL"_s) {
+                if (detail::isPostgres(m_db)) {
                     // Same values, new seal: the audit trigger leaves these rows out (one audit row says it).
                     QSqlQuery quiet(m_db);
                     if (!quiet.exec(u"SET LOCAL vaani.resealing = 'on'"_s))

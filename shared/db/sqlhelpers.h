@@ -88,6 +88,12 @@ template<typename T, typename F> DbResult<T> inTransaction(QSqlDatabase &db, F f
     return r;
 }
 
+// PostgreSQL (else SQLite): for the few statements the engines write differently.
+inline bool isPostgres(const QSqlDatabase &db)
+{
+    return db.driverName() == QLatin1String("QPSQL");
+}
+
 inline QString now()
 {
     return toDbTime(QDateTime::currentDateTimeUtc());

@@ -12,12 +12,7 @@ namespace vaani::db {
 
 using detail::Stmt;
 
-namespace {
-bool isPg(const QSqlDatabase &db)
-{
-    return db.driverName() == u"QPSQL"_s;
-}
-} // namespace
+using detail::isPostgres;
 
 QString StaffRepository::scramVerifier(const QString &password, const QByteArray &salt, int iterations)
 {
@@ -38,7 +33,7 @@ QString StaffRepository::scramVerifier(const QString &password, const QByteArray
 DbResult<QList<StaffMember>> StaffRepository::list()
 {
     QList<StaffMember> out;
-    if (!isPg(m_db))
+    if (!isPostgres(m_db))
         return out;
     Stmt s(m_db,
            u"SELECT r.rolname AS login, substr(g.rolname, 7) AS role, r.rolcanlogin AS can_login "
@@ -54,7 +49,7 @@ DbResult<QList<StaffMember>> StaffRepository::list()
 
 DbResult<bool> StaffRepository::save(const QString &login, const QString &role, const QString &password)
 {
-    if (!isPg(m_db))
+    if (!isPostgres(m_db))
         return DbError::make(
             DbError::Kind::Invalid,
             u"staff accounts exist on PostgreSQL; on SQLite access is the file's permissions"_s);
@@ -75,7 +70,7 @@ DbResult<bool> StaffRepository::save(const QString &login, const QString &role, 
 
 DbResult<bool> StaffRepository::setCanLogin(const QString &login, bool canLogin)
 {
-    if (!isPg(m_db))
+    if (!isPostgres(m_db))
         return DbError::make(DbError::Kind::Invalid, u"staff accounts exist on PostgreSQL"_s);
     Stmt s(m_db, u"SELECT vaani_staff_set_login(?, ?)"_s);
     s.bind(login).bind(QVariant(canLogin));
@@ -86,7 +81,7 @@ DbResult<bool> StaffRepository::setCanLogin(const QString &login, bool canLogin)
 
 DbResult<bool> StaffRepository::recordExport(const QString &what, int rows)
 {
-    if (isPg(m_db)) {
+    if (isPostgres(m_db)) {
         Stmt s(m_db, u"SELECT vaani_record_export(?, ?)"_s);
         s.bind(what.left(80)).bind(rows);
         if (auto e = s.exec())

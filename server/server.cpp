@@ -3,6 +3,7 @@
 #include "callregistry.h"
 #include "config.h"
 #include "db/dbworker.h"
+#include "deployment.h"
 #include "epolldispatcher.h"
 #include "logging.h"
 #include "metrics.h"
@@ -126,6 +127,8 @@ ServerOptions ServerOptions::fromConfig(const Config &c)
     o.databaseUrl = c.string(u"DATABASE_URL"_s);
     o.dataDir = c.string(u"VAANI_DATA_DIR"_s);
     o.dataKeyFile = c.string(u"VAANI_DATA_KEY_FILE"_s);
+    o.redisUrl = c.string(u"REDIS_URL"_s);
+    o.redisTimeoutMs = c.integer(u"REDIS_TIMEOUT_MS"_s);
     o.forceDemo = c.boolean(u"SEED_DEMO"_s);
     // Demo data only where asked: the embedded default database gets it when empty (a first `scripts/vaani
     // run`); a database named by DATABASE_URL (production PostgreSQL, say) only with SEED_DEMO.
@@ -192,6 +195,25 @@ Server::Server(ServerOptions options, QObject *parent)
     m_ctx.failureLimiter = m_failureLimiter.get();
     m_ctx.registry = m_registry.get();
     m_ctx.lifecycle = &m_lifecycle;
+    if (!m_options.redisUrl.isEmpty()) {
+        QString error;
+        if (auto address = cluster::RedisAddress::parse(m_options.redisUrl, &error)) {
+            cluster::DeploymentOptions d;
+            d.instance = set.instance;
+            d.maxCalls = m_options.maxCalls;
+            d.ratePerMinute = m_options.rateLimitPerMinute;
+            d.heartbeatMs = set.heartbeatMs;
+            d.redis.commandTimeoutMs = m_options.redisTimeoutMs;
+            d.redis.connectTimeoutMs = std::max(2000, m_options.redisTimeoutMs);
+            m_deployment =
+                std::make_unique<cluster::Deployment>(*address, d, m_metrics.get(), m_registry.get());
+            m_ctx.deployment = m_deployment.get();
+            // Ends of calls leave the deployment's count at once (not only at expiry).
+            m_registry->setOnRelease([d = m_deployment.get()](const QString &sid) { d->releaseCall(sid); });
+        } else {
+            m_configError = error;
+        }
+    }
     if (!m_ctx.modelProvider) {
         // OPENAI_WARM_SESSIONS shared out over the workers; without an API key none are kept warm.
         m_ctx.modelProvider = [this](int index) -> std::unique_ptr<ModelProvider> {
@@ -274,6 +296,12 @@ void Server::start()
         qCWarning(lcServer)
             << "PUBLIC_URL is not set: stream URLs and signatures derive from the Host header";
     qCInfo(lcDb) << "database:" << m_db->config().describe();
+    if (m_deployment) {
+        qCInfo(lcServer).noquote() << "deployment state in Redis at"
+                                   << m_deployment->findChild<cluster::RedisClient *>()->address().display()
+                                   << "as instance" << m_ctx.settings.instance;
+        m_deployment->start();
+    }
     m_db->initialise(m_options.seedDemoIfEmpty, m_options.forceDemo).then(this, [this](db::DbResult<int> r) {
         if (!r.ok()) {
             Q_EMIT failed(u"database: "_s + r.error.message);
@@ -397,6 +425,8 @@ void Server::checkShutdown()
     m_overdueTimer.stop();
     m_listener.close();
     m_metricsListener.close();
+    if (m_deployment)
+        m_deployment->leave(); // the other servers see one server fewer at once
     // The database thread runs jobs in order: once this ping is answered, every record write queued by the
     // calls before it has been done.
     if (!m_db) {

@@ -25,6 +25,9 @@ class CallRegistry;
 class Metrics;
 class RateLimiter;
 class StreamTokens;
+namespace cluster {
+class Deployment;
+}
 namespace db {
 class DbWorker;
 }
@@ -40,6 +43,8 @@ struct ServerOptions
     QString databaseUrl;
     QString dataDir = QStringLiteral("./data");
     QString dataKeyFile; // VAANI_DATA_KEY_FILE
+    QString redisUrl;    // REDIS_URL: empty = one server
+    int redisTimeoutMs = 500;
     // /metrics, /readyz (and /healthz) on their own listener, loopback by default; port 0: any free port.
     QHostAddress metricsHost = QHostAddress::LocalHost;
     quint16 metricsPort = 9464;
@@ -145,6 +150,7 @@ private:
     std::unique_ptr<RateLimiter> m_rateLimiter;
     std::unique_ptr<RateLimiter> m_failureLimiter;
     std::unique_ptr<CallRegistry> m_registry;
+    std::unique_ptr<cluster::Deployment> m_deployment; // REDIS_URL
     Listener m_listener;
     Listener m_metricsListener;
     std::vector<std::unique_ptr<QThread>> m_threads;

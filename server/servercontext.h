@@ -25,6 +25,9 @@ class CallRegistry;
 class ModelLeg;
 class SecretStore;
 class ModelProvider;
+namespace cluster {
+class Deployment;
+}
 
 // Server-wide announcements to every call, wherever it lives: sessions connect to these at construction and
 // Qt queues each emission to the session's current thread (sessions move between workers).
@@ -45,6 +48,7 @@ struct ServerContext
     RateLimiter *failureLimiter =
         nullptr; // refused webhook requests per address: junk never spends the above
     CallRegistry *registry = nullptr;
+    cluster::Deployment *deployment = nullptr; // REDIS_URL set: what the servers share (null: one server)
     std::atomic<bool> databaseHealthy{true};
     std::atomic<bool> draining{false};    // shutting down: /readyz 503, new calls get the fallback
     std::atomic<bool> endingCalls{false}; // the grace is over: a stream that attaches now is ended at once

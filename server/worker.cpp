@@ -3,6 +3,7 @@
 #include "callregistry.h"
 #include "callsession.h"
 #include "db/dbworker.h"
+#include "deployment.h"
 #include "logging.h"
 #include "mediastream.h"
 #include "metrics.h"
@@ -298,22 +299,14 @@ std::optional<http::Response> Worker::guard(const http::Request &request, const 
     const qint64 now = QDateTime::currentMSecsSinceEpoch();
     // Limits and logs are per client: behind a trusted proxy, the one it forwards for.
     const QHostAddress client = clientOf(request, peer);
-    auto reject = [&](const QByteArray &body, int status, const QString &kind) {
-        m_ctx->metrics->webhookRequest(route, status);
-        m_ctx->metrics->webhookError(kind);
-        return std::optional<http::Response>(http::Response::text(status, body));
-    };
-    auto tooMany = [&](int wait) {
-        auto r = reject("Too many requests\n", 429, u"rate_limited"_s);
-        r->headers.append({"Retry-After", QByteArray::number(wait)});
-        return r;
-    };
     // The cheap checks come first, and what fails them is counted against the sender's failure budget only:
     // junk (even from behind a proxy that every client shares) never spends the budget of signed webhooks.
     auto refused = [&](const QByteArray &body, int status, const QString &kind) {
         if (const int wait = m_ctx->failureLimiter->check(client, now))
-            return tooMany(wait);
-        return reject(body, status, kind);
+            return std::optional<http::Response>(tooManyRequests(route, wait));
+        m_ctx->metrics->webhookRequest(route, status);
+        m_ctx->metrics->webhookError(kind);
+        return std::optional<http::Response>(http::Response::text(status, body));
     };
     if (request.body.size() > m_ctx->settings.maxBodyBytes) // the parser refuses these already (413)
         return refused("Request body too large\n", 413, u"body_too_large"_s);
@@ -329,9 +322,52 @@ std::optional<http::Response> Worker::guard(const http::Request &request, const 
             return refused("Forbidden: invalid Twilio signature\n", 403, u"signature"_s);
         }
     }
-    if (const int wait = m_ctx->rateLimiter->check(client, now))
-        return tooMany(wait);
     return std::nullopt;
+}
+
+http::Response Worker::tooManyRequests(const QString &route, int waitS)
+{
+    m_ctx->metrics->webhookRequest(route, 429);
+    m_ctx->metrics->webhookError(u"rate_limited"_s);
+    auto r = http::Response::text(429, "Too many requests\n");
+    r.headers.append({QByteArray("Retry-After"), QByteArray::number(waitS)});
+    return r;
+}
+
+http::Response Worker::withinRateLimit(const QString &route, const QHostAddress &client, Answer answer)
+{
+    cluster::Deployment *deployment = m_ctx->deployment;
+    auto local = [this, route, client]() -> std::optional<http::Response> {
+        if (const int wait = m_ctx->rateLimiter->check(client, QDateTime::currentMSecsSinceEpoch()))
+            return tooManyRequests(route, wait);
+        return std::nullopt;
+    };
+    if (!deployment || !deployment->isUp()) {
+        if (deployment)
+            m_ctx->metrics->redisFallback(u"rate_limit"_s);
+        if (auto limited = local())
+            return std::move(*limited);
+        http::Response out;
+        answer(false, [&out](http::Response r) { out = std::move(r); });
+        return out;
+    }
+    // The deployment's limit, counted in Redis: the answer waits for it (never longer than
+    // REDIS_TIMEOUT_MS; then this server's own limiter decides).
+    http::Response deferred;
+    deferred.defer = [this, deployment, route, client, local, answer](http::Response::Responder respond) {
+        deployment->allowRequest(
+            client.toString(), this,
+            [this, route, local, answer, respond](cluster::Deployment::Verdict v, int wait) {
+                if (v == cluster::Deployment::Verdict::No)
+                    return respond(tooManyRequests(route, wait));
+                if (v == cluster::Deployment::Verdict::Unknown) {
+                    if (auto limited = local())
+                        return respond(std::move(*limited));
+                }
+                answer(true, respond);
+            });
+    };
+    return deferred;
 }
 
 http::Response Worker::incomingCall(const http::Request &request, const QHostAddress &peer)
@@ -340,66 +376,94 @@ http::Response Worker::incomingCall(const http::Request &request, const QHostAdd
     twilio::FormParams params;
     if (auto rejected = guard(request, peer, route, &params))
         return std::move(*rejected);
-    const QString callSid = param(params, u"CallSid"_s);
+    IncomingCall call{param(params, u"CallSid"_s), param(params, u"From"_s), param(params, u"To"_s),
+                      request.value("I-Twilio-Idempotency-Token"), streamUrl(request, peer)};
+    return withinRateLimit(route, clientOf(request, peer),
+                           [this, call](bool mayWait, http::Response::Responder respond) {
+                               answerCall(call, mayWait, std::move(respond));
+                           });
+}
+
+void Worker::answerCall(const IncomingCall &call, bool mayWait, http::Response::Responder respond)
+{
+    const QString route = u"/incoming-call"_s;
+    const QString &callSid = call.callSid;
     if (!plausibleSid(callSid)) {
         m_ctx->metrics->webhookRequest(route, 400);
         m_ctx->metrics->webhookError(u"bad_request"_s);
-        return http::Response::text(400, "Missing or malformed CallSid\n");
+        return respond(http::Response::text(400, "Missing or malformed CallSid\n"));
     }
-    const QString caller = param(params, u"From"_s);
-    const QString called = param(params, u"To"_s);
     const QString human = m_ctx->settings.humanAgentNumber;
-    const auto twimlFor = [&](const QString &token) {
-        return http::Response::text(
-            200, twiml::connectStream(streamUrl(request, peer), {{u"streamToken"_s, token}}, human),
-            "text/xml");
+    const auto answerWithStream = [this, call, human, route, respond] {
+        qCInfo(lcHttp) << "incoming call" << call.callSid << "from" << Redactor::maskPhone(call.caller);
+        const QString token = m_ctx->tokens->mint(call.callSid, {call.caller, call.called},
+                                                  QDateTime::currentMSecsSinceEpoch());
+        m_ctx->metrics->webhookRequest(route, 200);
+        respond(http::Response::text(
+            200, twiml::connectStream(call.streamUrl, {{u"streamToken"_s, token}}, human), "text/xml"));
     };
 
     // One CallSid, one call. A repeat (Twilio's retry, or a replay of a captured request) opens nothing new
     // and writes nothing: while the call waits for its stream it keeps its session; once a stream started
     // (or ended), the answer's token cannot start another one (onStreamStarted refuses it).
-    const bool repeat = m_ctx->registry->hasPrewarmed(callSid) ||
-                        m_ctx->registry->streamState(callSid) != CallRegistry::StreamState::None ||
-                        !m_ctx->registry->firstDelivery(request.value("I-Twilio-Idempotency-Token"),
-                                                        QDateTime::currentMSecsSinceEpoch());
+    const bool repeat =
+        m_ctx->registry->hasPrewarmed(callSid) ||
+        m_ctx->registry->streamState(callSid) != CallRegistry::StreamState::None ||
+        !m_ctx->registry->firstDelivery(call.idempotencyKey, QDateTime::currentMSecsSinceEpoch());
     if (repeat) {
         qCInfo(lcHttp) << "repeated webhook for call" << callSid << "- answered without a new session";
         m_ctx->metrics->webhookError(u"repeat"_s);
-    } else {
-        const bool draining = m_ctx->draining.load();
-        if (draining || !m_ctx->registry->tryReserve()) {
-            if (draining)
-                qCInfo(lcHttp) << "shutting down: answering call" << callSid << "with the fallback";
-            else
-                qCWarning(lcHttp) << "at the call limit (" << m_ctx->registry->limit()
-                                  << "): answering with the fallback";
-            m_ctx->metrics->webhookRequest(route, 200);
-            m_ctx->metrics->webhookError(draining ? u"shutting_down"_s : u"call_limit"_s);
-            m_ctx->metrics->callEnded(u"rejected"_s);
-            db::CallStart s{callSid, caller, called, m_ctx->settings.instance, {}, {}, {}};
-            const QString reason = draining ? u"server shutting down"_s : u"call limit reached"_s;
-            m_ctx->db->submit([s, reason](db::Repositories &r) -> db::DbResult<bool> {
-                auto c = r.calls.start(s);
-                if (!c.ok())
-                    return c.error;
-                if (c.value.outcome != u"in_progress"_s)
-                    return true; // a record of this call exists already: never overwritten
-                return r.calls.end(c.value.id, {u"rejected"_s, reason, {}, {}, {}});
-            });
-            return http::Response::text(200, twiml::fallback(human), "text/xml");
+        return answerWithStream();
+    }
+    const auto refuse = [this, call, human, route, respond](bool draining) {
+        if (draining)
+            qCInfo(lcHttp) << "shutting down: answering call" << call.callSid << "with the fallback";
+        else
+            qCWarning(lcHttp) << "at the call limit (" << m_ctx->registry->limit()
+                              << (m_ctx->deployment ? "for the deployment" : "")
+                              << "): answering with the fallback";
+        m_ctx->metrics->webhookRequest(route, 200);
+        m_ctx->metrics->webhookError(draining ? u"shutting_down"_s : u"call_limit"_s);
+        m_ctx->metrics->callEnded(u"rejected"_s);
+        db::CallStart s{call.callSid, call.caller, call.called, m_ctx->settings.instance, {}, {}, {}};
+        const QString reason = draining ? u"server shutting down"_s : u"call limit reached"_s;
+        m_ctx->db->submit([s, reason](db::Repositories &r) -> db::DbResult<bool> {
+            auto c = r.calls.start(s);
+            if (!c.ok())
+                return c.error;
+            if (c.value.outcome != u"in_progress"_s)
+                return true; // a record of this call exists already: never overwritten
+            return r.calls.end(c.value.id, {u"rejected"_s, reason, {}, {}, {}});
+        });
+        respond(http::Response::text(200, twiml::fallback(human), "text/xml"));
+    };
+    if (m_ctx->draining.load())
+        return refuse(true);
+    const auto open = [this, call, refuse, answerWithStream] {
+        if (!m_ctx->registry->tryReserve(call.callSid)) {
+            if (m_ctx->deployment) // granted by the deployment, but over this server's own limit
+                m_ctx->deployment->releaseCall(call.callSid);
+            return refuse(false);
         }
-        CallSession *session = createSession(callSid, caller, called);
-        if (!m_ctx->registry->addPrewarmed(callSid, session)) {
+        CallSession *session = createSession(call.callSid, call.caller, call.called);
+        if (!m_ctx->registry->addPrewarmed(call.callSid, session)) {
             // Lost a race with a concurrent retry of the same webhook on another worker.
             session->streamLost(u"duplicate webhook"_s);
         } else {
             session->armPrewarmExpiry(m_ctx->settings.prewarmTimeoutMs);
         }
+        answerWithStream();
+    };
+    if (!mayWait || !m_ctx->deployment || !m_ctx->deployment->isUp()) {
+        if (m_ctx->deployment)
+            m_ctx->metrics->redisFallback(u"call_limit"_s);
+        return open();
     }
-    qCInfo(lcHttp) << "incoming call" << callSid << "from" << Redactor::maskPhone(caller);
-    const QString token = m_ctx->tokens->mint(callSid, {caller, called}, QDateTime::currentMSecsSinceEpoch());
-    m_ctx->metrics->webhookRequest(route, 200);
-    return twimlFor(token);
+    m_ctx->deployment->reserveCall(callSid, this, [open, refuse](cluster::Deployment::Verdict v) {
+        if (v == cluster::Deployment::Verdict::No)
+            return refuse(false);
+        open(); // Yes, or Unknown: this server's share decides
+    });
 }
 
 CallSession *Worker::createSession(const QString &callSid, const QString &caller, const QString &called)
@@ -423,6 +487,16 @@ http::Response Worker::callStatus(const http::Request &request, const QHostAddre
     twilio::FormParams params;
     if (auto rejected = guard(request, peer, route, &params))
         return std::move(*rejected);
+    const QByteArray idempotencyKey = request.value("I-Twilio-Idempotency-Token");
+    return withinRateLimit(route, clientOf(request, peer),
+                           [this, params, idempotencyKey](bool, http::Response::Responder respond) {
+                               respond(applyCallStatus(params, idempotencyKey));
+                           });
+}
+
+http::Response Worker::applyCallStatus(const twilio::FormParams &params, const QByteArray &idempotencyKey)
+{
+    const QString route = u"/call-status"_s;
     const QString callSid = param(params, u"CallSid"_s);
     const QString status = param(params, u"CallStatus"_s);
     static const QStringList known = {u"queued"_s,      u"initiated"_s, u"ringing"_s,
@@ -433,8 +507,7 @@ http::Response Worker::callStatus(const http::Request &request, const QHostAddre
         m_ctx->metrics->webhookError(u"bad_request"_s);
         return http::Response::text(400, "Missing CallSid or unknown CallStatus\n");
     }
-    if (!m_ctx->registry->firstDelivery(request.value("I-Twilio-Idempotency-Token"),
-                                        QDateTime::currentMSecsSinceEpoch())) {
+    if (!m_ctx->registry->firstDelivery(idempotencyKey, QDateTime::currentMSecsSinceEpoch())) {
         m_ctx->metrics->webhookError(u"repeat"_s);
         m_ctx->metrics->webhookRequest(route, 204);
         return http::Response::text(204, {}); // applied already
@@ -486,6 +559,34 @@ void Worker::startStream(int fd, const QByteArray &alreadyRead)
 
 void Worker::onStreamStarted(MediaStream *stream, const twilio::StartInfo &start)
 {
+    cluster::Deployment *deployment = m_ctx->deployment;
+    if (!deployment || !deployment->isUp()) {
+        if (deployment)
+            m_ctx->metrics->redisFallback(u"stream_token"_s);
+        acceptStream(stream, start);
+        return;
+    }
+    // Single use across the deployment: the token's nonce is taken in Redis first (the caller's audio waits
+    // in the stream's pre-attach buffer meanwhile). A token used on another server is a replay.
+    QPointer<MediaStream> guarded(stream);
+    const StreamTokens::Ticket ticket = stream->verifiedTicket();
+    deployment->useStreamToken(ticket.nonce, ticket.expiresAtMs, this,
+                               [this, guarded, start](cluster::Deployment::Verdict v) {
+                                   if (!guarded)
+                                       return;
+                                   if (v == cluster::Deployment::Verdict::No) {
+                                       qCWarning(lcStream) << "refused a stream for call" << start.callSid
+                                                           << ": its token was used on another server";
+                                       m_ctx->metrics->signatureRejected(u"stream_token_replayed"_s);
+                                       guarded->refuse(u"stream token replayed"_s, u"stream_token"_s);
+                                       return;
+                                   }
+                                   acceptStream(guarded.data(), start);
+                               });
+}
+
+void Worker::acceptStream(MediaStream *stream, const twilio::StartInfo &start)
+{
     // One CallSid, one stream: a second one (a replayed webhook's token) is refused, live or after the end.
     const qint64 now = QDateTime::currentMSecsSinceEpoch();
     if (!m_ctx->registry->beginStream(start.callSid, now)) {
@@ -498,15 +599,34 @@ void Worker::onStreamStarted(MediaStream *stream, const twilio::StartInfo &start
     });
     CallSession *session = m_ctx->registry->takePrewarmed(start.callSid);
     if (!session) {
-        // No pre-warmed session (webhook handled elsewhere or expired): start one now.
-        if (!m_ctx->registry->tryReserve()) {
-            stream->close(u"call limit reached"_s);
+        // No pre-warmed session (webhook handled elsewhere or expired): start one now, holding the call's
+        // place in the deployment (taken over from the server that answered the webhook).
+        QPointer<MediaStream> guarded(stream);
+        auto open = [this, guarded, start] {
+            if (!guarded)
+                return;
+            if (!m_ctx->registry->tryReserve(start.callSid)) {
+                guarded->close(u"call limit reached"_s);
+                return;
+            }
+            // The numbers come from the signed webhook through the verified token, never from `start`.
+            const StreamTokens::Bound &numbers = guarded->verifiedNumbers();
+            CallSession *fresh = createSession(start.callSid, numbers.caller, numbers.called);
+            fresh->attachStream(guarded.data());
+        };
+        cluster::Deployment *deployment = m_ctx->deployment;
+        if (!deployment || !deployment->isUp()) {
+            open();
             return;
         }
-        // The numbers come from the signed webhook through the verified token, never from `start`.
-        const StreamTokens::Bound &numbers = stream->verifiedNumbers();
-        CallSession *fresh = createSession(start.callSid, numbers.caller, numbers.called);
-        fresh->attachStream(stream);
+        deployment->reserveCall(start.callSid, this, [guarded, open](cluster::Deployment::Verdict v) {
+            if (v == cluster::Deployment::Verdict::No) {
+                if (guarded)
+                    guarded->close(u"call limit reached"_s);
+                return;
+            }
+            open();
+        });
         return;
     }
     if (session->thread() == thread()) {

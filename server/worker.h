@@ -76,11 +76,31 @@ private:
     void startStream(int fd, const QByteArray &alreadyRead);
     http::Response incomingCall(const http::Request &request, const QHostAddress &peer);
     http::Response callStatus(const http::Request &request, const QHostAddress &peer);
+    // What the voice webhook needs once it passed its checks (answerCall may run after the request's
+    // handler returned).
+    struct IncomingCall
+    {
+        QString callSid;
+        QString caller;
+        QString called;
+        QByteArray idempotencyKey;
+        QString streamUrl;
+    };
+    // `mayWait`: the answer is deferred already, so asking Redis costs the caller nothing more.
+    void answerCall(const IncomingCall &call, bool mayWait, http::Response::Responder respond);
+    http::Response applyCallStatus(const twilio::FormParams &params, const QByteArray &idempotencyKey);
+    // The webhook rate limit, then `answer`: this server's limiter (answer runs at once, mayWait false and
+    // must respond at once), or with REDIS_URL and Redis up the deployment's (a deferred response; mayWait
+    // true).
+    using Answer = std::function<void(bool mayWait, http::Response::Responder respond)>;
+    http::Response withinRateLimit(const QString &route, const QHostAddress &client, Answer answer);
+    http::Response tooManyRequests(const QString &route, int waitS);
     http::Response readyz();
     void onStreamStarted(MediaStream *stream, const twilio::StartInfo &start);
+    void acceptStream(MediaStream *stream, const twilio::StartInfo &start); // its token checked
     CallSession *createSession(const QString &callSid, const QString &caller, const QString &called);
-    // Common checks for Twilio's POSTs: size, content type, signature, then the rate limit. Returns a
-    // response when rejected.
+    // Common checks for Twilio's POSTs: size, content type, signature (the rate limit comes after, in
+    // withinRateLimit). Returns a response when rejected.
     std::optional<http::Response> guard(const http::Request &request, const QHostAddress &peer,
                                         const QString &route, twilio::FormParams *params);
     void onRefused(int status, const QByteArray &reason, const QHostAddress &peer);

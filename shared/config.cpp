@@ -19,7 +19,8 @@ constexpr unsigned P = App::Softphone;
 
 bool Config::hasFileVariant(const SettingDef &d)
 {
-    return d.type == SettingType::Secret || qstrcmp(d.key, "DATABASE_URL") == 0;
+    return d.type == SettingType::Secret || qstrcmp(d.key, "DATABASE_URL") == 0 ||
+           qstrcmp(d.key, "REDIS_URL") == 0;
 }
 
 const QList<SettingDef> &Config::table()
@@ -78,10 +79,23 @@ const QList<SettingDef> &Config::table()
          "postgresql://user:pass@host:port/db[?sslmode=verify-full&sslrootcert=/path/ca.pem&…] (libpq's TLS, "
          "timeout and keepalive parameters, and statement_timeout in ms, default 30000)",
          S | A},
+        {"REDIS_URL", "redis-url", SettingType::String, "",
+         "Redis shared by several servers behind one load balancer: "
+         "redis://[[user]:password@]host[:port][/db]; "
+         "stream tokens single-use, MAX_CALLS and the webhook rate limits deployment-wide, a registry of "
+         "live "
+         "servers and calls; empty = one server, everything in this process",
+         S},
+        {"REDIS_TIMEOUT_MS", "redis-timeout-ms", SettingType::Int, "500",
+         "Milliseconds a Redis answer may take before this server decides alone (rate limits by its own "
+         "limiter, calls by its share of MAX_CALLS, stream tokens by its own memory) and reconnects",
+         S, 50, 60000},
         {"HUMAN_AGENT_NUMBER", "human-agent-number", SettingType::String, "",
          "E.164 number calls are transferred to", S},
         {"MAX_CALLS", "max-calls", SettingType::Int, "1000",
-         "Concurrent call limit; above it callers get the fallback", S, 1, 100000},
+         "Concurrent call limit (with REDIS_URL: for all servers together); above it callers get the "
+         "fallback",
+         S, 1, 100000},
         {"WORKER_THREADS", "worker-threads", SettingType::Int, "0", "Call worker threads (0 = one per core)",
          S, 0, 256},
         {"OPENAI_WARM_SESSIONS", "openai-warm-sessions", SettingType::Int, "2",
@@ -118,7 +132,8 @@ const QList<SettingDef> &Config::table()
         {"STREAM_TOKEN_TTL", "stream-token-ttl", SettingType::Int, "60",
          "Seconds a stream token from the webhook stays valid", S, 5, 3600},
         {"RATE_LIMIT_PER_MINUTE", "rate-limit", SettingType::Int, "120",
-         "Webhook requests per source IP per minute (0 = off)", S, 0, 1000000},
+         "Webhook requests per source IP per minute (with REDIS_URL: for all servers together; 0 = off)", S,
+         0, 1000000},
         {"PRICE_AUDIO_IN_PER_MTOK", "price-audio-in", SettingType::Double, "32",
          "USD per million audio input tokens", S, 0, 1e6},
         {"PRICE_AUDIO_OUT_PER_MTOK", "price-audio-out", SettingType::Double, "64",
@@ -503,9 +518,11 @@ QStringList Config::secrets() const
             out << v;
     }
     // Passwords inside a database URL are secrets too.
-    const QUrl db(m_values.value(u"DATABASE_URL"_s));
-    if (db.isValid() && !db.password().isEmpty())
-        out << db.password();
+    for (const QString &key : {u"DATABASE_URL"_s, u"REDIS_URL"_s}) {
+        const QUrl url(m_values.value(key));
+        if (url.isValid() && !url.password().isEmpty())
+            out << url.password();
+    }
     return out;
 }
 

@@ -2,27 +2,54 @@
 
 namespace vaani {
 
-bool CallRegistry::tryReserve()
+bool CallRegistry::tryReserve(const QString &callSid)
 {
     QMutexLocker lock(&m_mutex);
     if (m_active >= m_max)
         return false;
     ++m_active;
+    ++m_reserved[callSid];
     return true;
 }
 
-void CallRegistry::release()
+void CallRegistry::release(const QString &callSid)
 {
     bool idle = false;
+    bool released = false;
     {
         QMutexLocker lock(&m_mutex);
-        if (m_active > 0) {
+        auto it = m_reserved.find(callSid);
+        if (it != m_reserved.end() && m_active > 0) {
             --m_active;
             idle = m_active == 0;
+            if (--it.value() == 0) {
+                m_reserved.erase(it);
+                released = true;
+            }
         }
     }
+    if (released && m_onRelease)
+        m_onRelease(callSid);
     if (idle && m_onIdle)
         m_onIdle();
+}
+
+QStringList CallRegistry::liveCallSids() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_reserved.keys();
+}
+
+void CallRegistry::setLimit(int maxCalls)
+{
+    QMutexLocker lock(&m_mutex);
+    m_max = maxCalls;
+}
+
+int CallRegistry::limit() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_max;
 }
 
 int CallRegistry::active() const

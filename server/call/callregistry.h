@@ -23,13 +23,20 @@ public:
     explicit CallRegistry(int maxCalls)
         : m_max(maxCalls)
     {}
-    bool tryReserve(); // one more call, if under the limit
-    void release();    // a reserved call ended
+    // One more call, if under the limit; the CallSid is remembered until release().
+    bool tryReserve(const QString &callSid);
+    void release(const QString &callSid); // a reserved call ended
     int active() const;
+    QStringList liveCallSids() const; // the calls reserved here now
+    // REDIS_URL: the deployment decides the limit while Redis answers; this server's share when it does not.
+    void setLimit(int maxCalls);
+    // Called (on the releasing thread, outside the lock) with each released CallSid. Set before the workers
+    // start.
+    void setOnRelease(std::function<void(const QString &)> onRelease) { m_onRelease = std::move(onRelease); }
     // Called (on the releasing thread, outside the lock) whenever the last active call ends. Set before the
     // workers start.
     void setOnIdle(std::function<void()> onIdle) { m_onIdle = std::move(onIdle); }
-    int limit() const { return m_max; }
+    int limit() const;
     bool atLimit() const;
 
     bool addPrewarmed(const QString &callSid, CallSession *session); // false if one exists already
@@ -51,10 +58,12 @@ public:
 
 private:
     void prune(qint64 nowMs);
-    const int m_max;
+    int m_max;
     mutable QMutex m_mutex;
     int m_active = 0;
+    QHash<QString, int> m_reserved; // CallSid -> reservations (one, unless a CallSid came twice)
     std::function<void()> m_onIdle;
+    std::function<void(const QString &)> m_onRelease;
     QHash<QString, CallSession *> m_prewarmed;
     struct Streamed
     {

@@ -485,7 +485,7 @@ void CallSession::finish(const QString &reason, const QString &outcome)
     if (m_counted)
         m_ctx->metrics->callsActive.fetch_sub(1);
     m_ctx->metrics->callEnded(outcome);
-    m_ctx->registry->release();
+    m_ctx->registry->release(m_info.callSid);
     Q_EMIT finished(reason, outcome);
     deleteLater();
 }

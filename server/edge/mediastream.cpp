@@ -130,8 +130,8 @@ void MediaStream::onText(QByteArrayView utf8)
         }
         m_startDeadline.stop();
         const QString token = m.start.customParameters.value(u"streamToken"_s);
-        const StreamTokens::Verdict v =
-            m_tokens->verify(token, m.start.callSid, QDateTime::currentMSecsSinceEpoch(), &m_numbers);
+        const StreamTokens::Verdict v = m_tokens->verify(
+            token, m.start.callSid, QDateTime::currentMSecsSinceEpoch(), &m_numbers, &m_ticket);
         if (v != StreamTokens::Verdict::Ok) {
             m_metrics->signatureRejected(u"stream_token_"_s + StreamTokens::verdictName(v));
             fail(ws::PolicyViolated, u"stream token "_s + StreamTokens::verdictName(v), u"stream_token"_s);

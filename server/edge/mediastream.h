@@ -54,6 +54,7 @@ public:
     // The caller and called numbers of the signed webhook, from the verified stream token (never from the
     // stream's own parameters, which anyone holding a token could set).
     const StreamTokens::Bound &verifiedNumbers() const { return m_numbers; }
+    const StreamTokens::Ticket &verifiedTicket() const { return m_ticket; }
     // Replays caller audio received since `start` (held until a session attached), then forwards live.
     void beginForwarding() override;
 
@@ -83,6 +84,7 @@ private:
     TwilioAccount m_account;
     std::function<QString()> m_currentToken;
     StreamTokens::Bound m_numbers;
+    StreamTokens::Ticket m_ticket;
     bool m_started = false;
     bool m_attached = false;
     bool m_finished = false;

@@ -115,6 +115,11 @@ void Metrics::signatureRejected(const QString &where)
     bump(m_signatureRejections, where);
 }
 
+void Metrics::redisFallback(const QString &kind)
+{
+    bump(m_redisFallbacks, kind);
+}
+
 void Metrics::realtimeError(const QString &kind)
 {
     bump(m_realtimeErrors, kind);
@@ -141,6 +146,22 @@ QByteArray Metrics::render() const
                        m_signatureRejections);
         renderLabelled(out, "vaani_realtime_errors_total", "OpenAI Realtime errors, by kind.", "counter",
                        "kind", m_realtimeErrors);
+        if (redisUp.load() >= 0)
+            renderLabelled(
+                out, "vaani_redis_fallbacks_total",
+                "Deployment-wide decisions taken by this server alone because Redis was unreachable, "
+                "by kind.",
+                "counter", "kind", m_redisFallbacks);
+    }
+    if (const int up = redisUp.load(); up >= 0) {
+        renderScalar(out, "vaani_redis_up", "1 when this server's Redis connection (REDIS_URL) is up.",
+                     "gauge", double(up));
+        renderScalar(out, "vaani_deployment_calls_active",
+                     "Calls in progress on all servers, as counted in Redis at the last heartbeat.", "gauge",
+                     double(std::max<qint64>(0, deploymentCalls.load())));
+        renderScalar(out, "vaani_deployment_servers",
+                     "Live servers registered in Redis at the last heartbeat.", "gauge",
+                     double(std::max<qint64>(0, deploymentServers.load())));
     }
     renderScalar(out, "vaani_media_frames_in_total", "Caller media frames received from Twilio.", "counter",
                  double(framesIn.load()));

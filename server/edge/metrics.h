@@ -37,6 +37,10 @@ public:
     std::atomic<quint64> framesOut{0};
     std::atomic<quint64> marksOut{0};
     std::atomic<quint64> callsRecovered{0}; // left in progress by a stopped server, marked interrupted
+    // REDIS_URL: -1 not configured, 0 unreachable, 1 connected.
+    std::atomic<int> redisUp{-1};
+    std::atomic<qint64> deploymentCalls{-1}; // the deployment's calls, as Redis counted them at the last look
+    std::atomic<qint64> deploymentServers{-1};
     // What the model cost so far, in millionths of a US dollar (priced with the PRICE_* settings).
     std::atomic<quint64> modelCostMicroUsd{0};
     std::atomic<quint64> audioTokensIn{0};
@@ -55,6 +59,7 @@ public:
     void streamError(const QString &kind);
     void signatureRejected(const QString &where);
     void realtimeError(const QString &kind);
+    void redisFallback(const QString &kind); // a decision taken locally because Redis was unreachable
 
     QByteArray render() const;
 
@@ -67,6 +72,7 @@ private:
     QHash<QString, quint64> m_streamErrors;
     QHash<QString, quint64> m_signatureRejections;
     QHash<QString, quint64> m_realtimeErrors;
+    QHash<QString, quint64> m_redisFallbacks;
 };
 
 } // namespace vaani

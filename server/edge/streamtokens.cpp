@@ -68,7 +68,7 @@ QString StreamTokens::mint(const QString &callSid, const Bound &numbers, qint64 
 }
 
 StreamTokens::Verdict StreamTokens::verify(const QString &token, const QString &callSid, qint64 nowMs,
-                                           Bound *numbers)
+                                           Bound *numbers, Ticket *ticket)
 {
     if (token.size() > 1024)
         return Verdict::Malformed;
@@ -123,6 +123,8 @@ StreamTokens::Verdict StreamTokens::verify(const QString &token, const QString &
     m_used.insert(parts.at(2), expiry);
     if (numbers)
         *numbers = std::move(bound);
+    if (ticket)
+        *ticket = {parts.at(2), expiry};
     return Verdict::Ok;
 }
 

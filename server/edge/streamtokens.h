@@ -24,6 +24,14 @@ public:
         QString called; // Twilio's To
     };
 
+    // What makes a token single-use across servers (REDIS_URL): its random nonce (signed, base64url) and
+    // expiry.
+    struct Ticket
+    {
+        QByteArray nonce;
+        qint64 expiresAtMs = 0;
+    };
+
     // `previousSecret`: a key rotated out, still accepted for verification (empty: none).
     StreamTokens(const QByteArray &secret, const QByteArray &previousSecret, int ttlSeconds);
     StreamTokens(const QByteArray &secret, int ttlSeconds)
@@ -32,8 +40,10 @@ public:
     // A new key (and the one it replaces, still accepted); from any thread. An empty secret changes nothing.
     void rekey(const QByteArray &secret, const QByteArray &previousSecret);
     QString mint(const QString &callSid, const Bound &numbers, qint64 nowMs);
-    // Ok: *numbers (when given) holds what the token was minted with.
-    Verdict verify(const QString &token, const QString &callSid, qint64 nowMs, Bound *numbers = nullptr);
+    // Ok: *numbers (when given) holds what the token was minted with, *ticket its nonce and expiry. A nonce
+    // seen before by this process is Replayed (other servers: see cluster/deployment.h).
+    Verdict verify(const QString &token, const QString &callSid, qint64 nowMs, Bound *numbers = nullptr,
+                   Ticket *ticket = nullptr);
     static QString verdictName(Verdict v);
 
 private:

@@ -3,6 +3,7 @@
 #include "logging.h"
 #include "sendqueue.h"
 
+#include <QPointer>
 #include <QSocketNotifier>
 
 #include <cerrno>
@@ -140,6 +141,10 @@ void HttpConnection::armDeadline()
             m_deadline.start(m_servedOne ? m_timeouts.keepAliveMs : m_timeouts.firstRequestMs);
         }
         return;
+    case Phase::Answering:
+        m_headDeadline.stop();
+        m_deadline.start(m_timeouts.answerMs);
+        return;
     case Phase::Writing:
         m_headDeadline.stop();
         m_deadline.start(m_timeouts.writeMs);
@@ -166,6 +171,14 @@ void HttpConnection::onDeadline()
             finish(); // idle
         }
         return;
+    case Phase::Answering: {
+        qCWarning(lcHttp) << "no answer for" << m_peer.toString() << "within" << m_timeouts.answerMs << "ms";
+        ++m_answerId;
+        Response r = Response::text(503, "Service unavailable: no answer in time\n");
+        r.close = true;
+        respond(r, false);
+        return;
+    }
     case Phase::Writing:
         qCDebug(lcHttp) << "client" << m_peer.toString() << "did not take the response in time";
         finish();
@@ -257,6 +270,11 @@ void HttpConnection::processPending()
                 armDeadline();
             return;
         }
+        if (response.defer) {
+            m_pending = rest.toByteArray();
+            answerLater(std::move(response), request.keepAlive());
+            return;
+        }
         respond(response, request.keepAlive());
     }
     if (!rest.isEmpty() && m_phase == Phase::Writing)
@@ -276,6 +294,20 @@ void HttpConnection::respond(const Response &response, bool keepAlive)
         onWritable(); // all out: continue at once
     else
         armDeadline();
+}
+
+void HttpConnection::answerLater(Response deferred, bool keepAlive)
+{
+    m_phase = Phase::Answering;
+    m_readNotifier->setEnabled(false); // pipelined requests wait in the socket until this one is answered
+    armDeadline();
+    const quint64 id = ++m_answerId;
+    QPointer<HttpConnection> self(this);
+    deferred.defer([self, id, keepAlive](Response response) {
+        if (!self || self->m_phase != Phase::Answering || self->m_answerId != id)
+            return; // too late: answered 503, or the connection is gone
+        self->respond(response, keepAlive);
+    });
 }
 
 void HttpConnection::refuse(int status, const QByteArray &reason)

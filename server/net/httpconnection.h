@@ -39,6 +39,12 @@ struct Response
     // bytes the client sent after the request) go to `upgradeTo`, and this connection ends.
     QByteArray raw;
     std::function<void(int fd, const QByteArray &pending)> upgradeTo;
+    // The answer needs something asynchronous (Redis): the connection calls `defer` with a responder and
+    // waits — reading nothing more — until the responder is called on the connection's thread with the real
+    // answer, or Timeouts::answerMs passes (503, and a later answer is dropped). Calling the responder after
+    // the connection ended is harmless.
+    using Responder = std::function<void(Response)>;
+    std::function<void(Responder)> defer;
 
     static Response text(int status, const QByteArray &body, const QByteArray &contentType = {});
     QByteArray serialize(bool keepAlive) const;
@@ -63,11 +69,12 @@ public:
     ~HttpConnection() override;
 
 private:
-    enum class Phase { Reading, Writing, Lingering, Done };
+    enum class Phase { Reading, Answering, Writing, Lingering, Done };
     void onReadable();
     void onWritable();
     void processPending();
     void respond(const Response &response, bool keepAlive);
+    void answerLater(Response deferred, bool keepAlive);
     void refuse(int status, const QByteArray &reason);
     bool writeOut(); // false when the connection failed
     void startLinger();
@@ -88,7 +95,8 @@ private:
     bool m_closeAfterWrite = false;
     bool m_sentContinue = false;
     bool m_servedOne = false;
-    Response m_upgrade; // set while a 101 is being written
+    quint64 m_answerId = 0; // the deferred answer awaited (a late one from before carries another id)
+    Response m_upgrade;     // set while a 101 is being written
     Phase m_phase = Phase::Reading;
     QSocketNotifier *m_readNotifier = nullptr;
     QSocketNotifier *m_writeNotifier = nullptr;

@@ -11,6 +11,7 @@ struct Timeouts
     int keepAliveMs = 30000;
     int writeMs = 10000;
     int lingerMs = 2000; // reading and discarding after our answer, before the descriptor closes
+    int answerMs = 5000; // a deferred answer (Response::defer) must come within this, else 503
 };
 
 } // namespace vaani::http

@@ -92,7 +92,7 @@ class TestCallSession : public QObject
     {
         *model = new LoopModel;
         auto *s = new CallSession({sid, u"+919876543210"_s, u"+918000000000"_s}, &ctx, *model);
-        registry->tryReserve();
+        registry->tryReserve(sid);
         s->start(CallSession::builtInPrompt());
         return s;
     }
@@ -149,7 +149,7 @@ private Q_SLOTS:
                 .ok();
         };
         QVERIFY(!rows());
-        registry->tryReserve();
+        registry->tryReserve(u"CAquiet"_s);
         QVERIFY(registry->addPrewarmed(u"CAquiet"_s, s));
         s->armPrewarmExpiry(60000);
         QTRY_VERIFY(rows());

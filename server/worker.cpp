@@ -437,8 +437,21 @@ void Worker::answerCall(const IncomingCall &call, bool mayWait, http::Response::
         });
         respond(http::Response::text(200, twiml::fallback(human), "text/xml"));
     };
-    if (m_ctx->draining.load())
+    if (m_ctx->draining.load()) {
+        // Behind a balancer with other live servers: 503, so the balancer hands this webhook to one of them
+        // (the shipped nginx site retries webhooks on 503); alone, the caller gets the fallback.
+        cluster::Deployment *deployment = m_ctx->deployment;
+        if (deployment && deployment->isUp() && deployment->liveServers() > 1) {
+            qCInfo(lcHttp) << "shutting down: call" << callSid << "left to the other servers (503)";
+            m_ctx->metrics->webhookRequest(route, 503);
+            m_ctx->metrics->webhookError(u"shutting_down"_s);
+            auto r = http::Response::text(503, "Shutting down: try another server\n");
+            r.headers.append({QByteArray("Retry-After"), QByteArray("1")});
+            r.close = true;
+            return respond(r);
+        }
         return refuse(true);
+    }
     const auto open = [this, call, refuse, answerWithStream] {
         if (!m_ctx->registry->tryReserve(call.callSid)) {
             if (m_ctx->deployment) // granted by the deployment, but over this server's own limit

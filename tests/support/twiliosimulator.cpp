@@ -99,6 +99,9 @@ void TwilioSimulator::placeCall()
     QNetworkRequest req(webhookUrl);
     req.setHeader(QNetworkRequest::ContentTypeHeader, u"application/x-www-form-urlencoded"_s);
     req.setRawHeader("User-Agent", "TwilioProxy/1.1");
+    req.setAttribute(QNetworkRequest::Http2AllowedAttribute, false); // Twilio's webhooks are HTTP/1.1
+    if (!tls.isNull())
+        req.setSslConfiguration(tls);
     if (signRequests && !authToken.isEmpty())
         req.setRawHeader("X-Twilio-Signature",
                          twilio::computeSignature(authToken, webhookUrl.toString(), params));
@@ -120,6 +123,8 @@ void TwilioSimulator::openStream(const QString &overrideToken)
     QNetworkRequest req{QUrl(twiml.streamUrl)};
     if (signRequests && !authToken.isEmpty())
         req.setRawHeader("x-twilio-signature", twilio::computeSignature(authToken, twiml.streamUrl));
+    if (!tls.isNull())
+        m_ws.setSslConfiguration(tls);
     m_ws.open(req);
 }
 

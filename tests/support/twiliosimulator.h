@@ -14,6 +14,7 @@
 #include <QHash>
 #include <QNetworkAccessManager>
 #include <QObject>
+#include <QSslConfiguration>
 #include <QTimer>
 #include <QUrl>
 #include <QWebSocket>
@@ -39,6 +40,7 @@ public:
     QString callSid;
     QString accountSid = QStringLiteral("AC00000000000000000000000000000001");
     bool signRequests = true;
+    QSslConfiguration tls; // https:// and wss:// (e.g. trusting a test certificate); null: Qt's defaults
 
     // Step 1: POST the webhook. Emits webhookAnswered(status, body).
     void placeCall();

@@ -7,6 +7,8 @@
 #include "metrics.h"
 #include "redisclient.h"
 #include "redisprocess.h"
+#include "server.h"
+#include "serverharness.h"
 #include "testenv.h"
 
 #include <QSignalSpy>
@@ -315,6 +317,71 @@ private Q_SLOTS:
         QCOMPARE(a.reserve(u"CA2"_s), V::Yes);
         QTRY_COMPARE_WITH_TIMEOUT(redis.cli({u"HGET"_s, u"vaani:call-owners"_s, u"CA1"_s}), u"server-a"_s,
                                   5000);
+    }
+
+    // Through the server: the webhook rate limit is Redis's (a deferred HTTP answer); when Redis hangs, a
+    // live call goes on untouched and a new call is answered within REDIS_TIMEOUT_MS by this server alone
+    // (its own limiter, its share of MAX_CALLS), with a warning and vaani_redis_fallbacks_total; when Redis
+    // answers again the deployment decides again.
+    void serverDecidesAloneWhileRedisHangs()
+    {
+        RedisProcess redis(m_dir);
+        QString why;
+        QVERIFY2(redis.start(&why), qPrintable(why));
+        ServerHarness server;
+        server.fake.greetingAudioMs = 400;
+        server.fake.turns = {FakeTurn{u"Mera order kahan hai"_s, {}, {}, u"Order ID bataiye"_s, 300},
+                             FakeTurn{u"ABC123"_s, {}, {}, u"Mil gaya"_s, 300}};
+        QVERIFY(server.start([&](ServerOptions &o) {
+            o.redisUrl = redis.url();
+            o.redisTimeoutMs = 300;
+            o.rateLimitPerMinute = 3;
+            o.maxCalls = 40;
+            o.settings.instance = u"solo"_s;
+        }));
+        Deployment *deployment = server.server()->context()->deployment;
+        QVERIFY(deployment);
+        QTRY_VERIFY(deployment->isUp());
+        QTRY_COMPARE(server.metric(u"vaani_redis_up"_s), 1.0);
+
+        auto live = server.connectCall(); // webhook 1 of 3 this minute
+        QVERIFY(live);
+        QTRY_VERIFY_WITH_TIMEOUT(live->agentBytesPlayed >= 8 * 400, 8000);
+        QCOMPARE(redis.cli({u"HGET"_s, u"vaani:call-owners"_s, live->callSid}), u"solo"_s);
+        QCOMPARE(redis.cli({u"GET"_s, u"vaani:rate:127.0.0.1"_s}), u"1"_s);
+        // Redis counts the webhooks: the 4th this minute is refused, with the window's remaining time.
+        const twilio::FormParams status{{u"CallSid"_s, live->callSid}, {u"CallStatus"_s, u"ringing"_s}};
+        QCOMPARE(server.postSigned(u"/call-status"_s, status).status, 204);
+        QCOMPARE(server.postSigned(u"/call-status"_s, status).status, 204);
+        const HttpResult limited = server.postSigned(u"/call-status"_s, status);
+        QCOMPARE(limited.status, 429);
+        const int retry = limited.headers.value("retry-after").toInt();
+        QVERIFY2(retry >= 1 && retry <= 60, limited.headers.value("retry-after").constData());
+        redis.cli({u"DEL"_s, u"vaani:rate:127.0.0.1"_s}); // a new minute
+
+        // Redis hangs.
+        redis.pause();
+        QElapsedTimer clock;
+        clock.start();
+        auto fresh = server.connectCall();
+        QVERIFY(fresh);
+        QVERIFY2(clock.elapsed() < 3000, qPrintable(QString::number(clock.elapsed())));
+        QTRY_VERIFY(server.metric(u"vaani_redis_fallbacks_total{kind=\"rate_limit\"}"_s) >= 1);
+        QTRY_COMPARE(server.metric(u"vaani_redis_up"_s), 0.0);
+        // The live call never noticed.
+        live->queueCallerAudio(TwilioSimulator::loudSpeech(600));
+        QTRY_VERIFY_WITH_TIMEOUT(live->agentBytesPlayed >= 8 * (400 + 300), 8000);
+        QCOMPARE(server.server()->context()->registry->limit(), 40); // MAX_CALLS over the 1 server last seen
+
+        redis.resume();
+        QTRY_VERIFY_WITH_TIMEOUT(deployment->isUp(), 8000);
+        QTRY_COMPARE(server.metric(u"vaani_redis_up"_s), 1.0);
+        // Both calls are back in the deployment's registry (re-asserted by the heartbeat after the outage).
+        deployment->beat();
+        QTRY_COMPARE(redis.cli({u"HGET"_s, u"vaani:call-owners"_s, fresh->callSid}), u"solo"_s);
+        live->hangUp();
+        fresh->hangUp();
+        QTRY_COMPARE(redis.cli({u"ZCARD"_s, u"vaani:calls"_s}), u"0"_s);
     }
 };
 

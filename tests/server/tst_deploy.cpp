@@ -161,8 +161,8 @@ private Q_SLOTS:
     void nginxSite()
     {
         const QString site = read(u"deploy/nginx/vaani.conf"_s);
-        // (tests/integration/tst_deployment runs nginx -t and nginx itself on this file.) A regular expression
-        // with braces must be quoted in nginx, or the brace opens a block.
+        // (tests/integration/tst_deployment runs nginx -t and nginx itself on this file.) A regular
+        // expression with braces must be quoted in nginx, or the brace opens a block.
         QVERIFY(site.contains(uR"(location ~ "^/media-stream/(?<vaani_instance>[a-z0-9-]{1,63})$" {)"_s));
         QVERIFY(site.contains(u"proxy_next_upstream error timeout http_502 http_503 non_idempotent;"_s));
         QVERIFY(site.contains(u"proxy_pass http://vaani_$vaani_instance;"_s));

@@ -1,6 +1,7 @@
 // Unit tests of the server's building blocks: stream tokens, rate limiter, TwiML, tool schemas, prices.
 #include "callsession.h"
 #include "config.h"
+#include "httpconnection.h"
 #include "ratelimiter.h"
 #include "server.h"
 #include "streamtokens.h"
@@ -11,7 +12,10 @@
 #include "worker.h"
 
 #include <QJsonDocument>
+#include <QLocalSocket>
 #include <QTest>
+
+#include <sys/socket.h>
 
 using namespace vaani;
 using namespace Qt::StringLiterals;
@@ -20,6 +24,58 @@ class TestServerComponents : public QObject
 {
     Q_OBJECT
 private Q_SLOTS:
+    // A handler that answers later (Redis): the connection waits, reads nothing more (a pipelined request
+    // is handled after the deferred one is answered, answers stay in order), and answers 503 and closes when
+    // the answer does not come within Timeouts::answerMs; a late answer is dropped.
+    void deferredAnswers()
+    {
+        int fds[2];
+        QVERIFY(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
+        std::atomic<int> open{0};
+        http::Response::Responder pending;
+        QByteArrayList handled;
+        const http::Handler handler = [&](const http::Request &r, const QHostAddress &) {
+            handled << r.path;
+            http::Response out;
+            if (r.path == "/later")
+                out.defer = [&](http::Response::Responder respond) { pending = std::move(respond); };
+            else if (r.path == "/never")
+                out.defer = [](http::Response::Responder) {};
+            else
+                out = http::Response::text(200, "now\n");
+            return out;
+        };
+        const http::RefusalObserver refused;
+        http::Timeouts timeouts;
+        timeouts.answerMs = 300;
+        QPointer<http::HttpConnection> connection =
+            new http::HttpConnection(fds[0], &handler, &refused, {}, timeouts, &open, nullptr);
+        QLocalSocket client;
+        QVERIFY(client.setSocketDescriptor(fds[1]));
+        QByteArray received;
+        connect(&client, &QLocalSocket::readyRead, this, [&] { received += client.readAll(); });
+
+        client.write("GET /later HTTP/1.1\r\nHost: x\r\n\r\nGET /now HTTP/1.1\r\nHost: x\r\n\r\n");
+        QTRY_VERIFY(pending);
+        QCOMPARE(handled, QByteArrayList{"/later"}); // /now waits behind the unanswered /later
+        QVERIFY(received.isEmpty());
+        pending(http::Response::text(200, "later\n"));
+        QTRY_VERIFY(received.contains("now\n"));
+        QVERIFY(received.indexOf("later\n") < received.indexOf("now\n"));
+        QCOMPARE(handled, (QByteArrayList{"/later", "/now"}));
+        pending(http::Response::text(200, "twice\n")); // answered already: nothing happens
+        received.clear();
+
+        QElapsedTimer clock;
+        clock.start();
+        client.write("GET /never HTTP/1.1\r\nHost: x\r\n\r\n");
+        QTRY_VERIFY(received.startsWith("HTTP/1.1 503"));
+        QVERIFY(clock.elapsed() >= 250);
+        QTRY_VERIFY(!connection); // closed (and gone) after the 503
+        QCOMPARE(open.load(), 0);
+        QVERIFY(received.contains("Connection: close"));
+    }
+
     void trustedProxies()
     {
         QString error;

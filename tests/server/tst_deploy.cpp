@@ -40,6 +40,8 @@ private Q_SLOTS:
         m.signatureRejected(u"/incoming-call"_s);
         m.realtimeError(u"server_error"_s);
         m.turnLatencyMs.observe(800);
+        m.redisUp.store(1); // a server with REDIS_URL exports the deployment's metrics too
+        m.redisFallback(u"rate_limit"_s);
         const QString text = QString::fromUtf8(m.render());
         QSet<QString> names;
         QHash<QString, QSet<QString>> labels;

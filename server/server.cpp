@@ -151,6 +151,11 @@ ServerOptions ServerOptions::fromConfig(const Config &c)
     s.realtime.model = c.string(u"OPENAI_MODEL"_s);
     s.realtime.apiKey = c.string(u"OPENAI_API_KEY"_s);
     s.realtime.azure = c.string(u"OPENAI_PROVIDER"_s) == u"azure"_s;
+    if (const QString caFile = c.string(u"OPENAI_CA_FILE"_s); !caFile.isEmpty()) {
+        s.realtime.extraCaCertificates = QSslCertificate::fromPath(caFile, QSsl::Pem);
+        if (s.realtime.extraCaCertificates.isEmpty())
+            o.configError = u"OPENAI_CA_FILE: no PEM certificate could be read from %1"_s.arg(caFile);
+    }
     s.prices = {c.number(u"PRICE_AUDIO_IN_PER_MTOK"_s), c.number(u"PRICE_AUDIO_OUT_PER_MTOK"_s),
                 c.number(u"PRICE_TEXT_IN_PER_MTOK"_s), c.number(u"PRICE_TEXT_OUT_PER_MTOK"_s),
                 c.number(u"PRICE_CACHED_IN_PER_MTOK"_s)};

@@ -7,6 +7,8 @@
 #include "realtimemessages.h"
 #include "trustedproxies.h"
 
+#include <QList>
+#include <QSslCertificate>
 #include <QString>
 #include <QUrl>
 
@@ -34,6 +36,7 @@ struct RealtimeEndpoint
     int handshakeTimeoutMs = 10000; // socket open + session.created + session.updated
     // When set, asked at each connect instead of apiKey (the key may be rotated while the server runs).
     std::function<QString()> currentApiKey;
+    QList<QSslCertificate> extraCaCertificates; // OPENAI_CA_FILE: trusted besides the system's
 };
 
 // Twilio's REST API (edge/twiliorest.h).

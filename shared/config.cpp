@@ -50,6 +50,10 @@ const QList<SettingDef> &Config::table()
         {"OPENAI_REALTIME_URL", "openai-realtime-url", SettingType::Url, "wss://api.openai.com/v1/realtime",
          "Realtime WebSocket endpoint (Azure: wss://<res>.openai.azure.com/openai/v1/realtime)", S, 0, 0,
          "ws,wss"},
+        {"OPENAI_CA_FILE", "openai-ca-file", SettingType::Path, "",
+         "PEM file of extra certificate authorities trusted for OPENAI_REALTIME_URL (a private endpoint or a "
+         "TLS-inspecting proxy), besides the system's",
+         S},
         {"OPENAI_MODEL", "openai-model", SettingType::String, "gpt-realtime",
          "Realtime model (Azure: deployment)", S},
         {"OPENAI_PROVIDER", "openai-provider", SettingType::Choice, "openai",

@@ -74,6 +74,9 @@ void BenchCall::start()
     QNetworkRequest req(url);
     req.setHeader(QNetworkRequest::ContentTypeHeader, u"application/x-www-form-urlencoded"_s);
     req.setRawHeader("X-Twilio-Signature", twilio::computeSignature(m_token, url.toString(), params));
+    req.setAttribute(QNetworkRequest::Http2AllowedAttribute, false); // Twilio's webhooks are HTTP/1.1
+    if (!m_tls.isNull())
+        req.setSslConfiguration(m_tls);
     QNetworkReply *reply = m_nam->post(req, twilio::encodeForm(params));
     connect(reply, &QNetworkReply::finished, this, [this, reply] {
         reply->deleteLater();

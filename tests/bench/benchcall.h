@@ -8,6 +8,7 @@
 #include <QHash>
 #include <QNetworkAccessManager>
 #include <QObject>
+#include <QSslConfiguration>
 #include <QUrl>
 
 #include "websocket.h"
@@ -35,6 +36,12 @@ class BenchCall : public QObject
 public:
     BenchCall(int index, QUrl server, QString authToken, int durationMs, QNetworkAccessManager *nam,
               QObject *parent = nullptr);
+    // https:// and wss:// (the production-shaped mode): whom to trust. Before start().
+    void setTls(const QSslConfiguration &tls)
+    {
+        m_tls = tls;
+        m_ws.setSslConfiguration(tls);
+    }
     void start();
     // Sends every frame due by `nowNs`; returns false once the call is over.
     bool pump(qint64 nowNs);
@@ -55,6 +62,7 @@ private:
     QString m_token;
     int m_durationMs;
     QNetworkAccessManager *m_nam;
+    QSslConfiguration m_tls;
     ws::WebSocket m_ws{this}; // the server's own lean WebSocket: the harness should not be the bottleneck
     QString m_callSid;
     QString m_streamSid;

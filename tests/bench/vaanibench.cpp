@@ -5,6 +5,7 @@
 #include "echorealtime.h"
 #include "epolldispatcher.h"
 #include "fakerealtime.h"
+#include "nginxsite.h"
 #include "procstats.h"
 #include "twiliosimulator.h"
 
@@ -19,7 +20,9 @@
 #include <QNetworkReply>
 #include <QProcess>
 #include <QRandomGenerator>
+#include <QSslCertificate>
 #include <QTcpServer>
+#include <QTemporaryDir>
 #include <QThread>
 #include <QTimer>
 
@@ -44,7 +47,8 @@ public:
     std::atomic<int> active{0};
     std::atomic<int> finished{0};
 
-    void begin(const QUrl &server, const QList<QPair<int, qint64>> &schedule, int durationMs, qint64 t0)
+    void begin(const QUrl &server, const QList<QPair<int, qint64>> &schedule, int durationMs, qint64 t0,
+               const QSslConfiguration &tls)
     {
         nam = new QNetworkAccessManager(this);
         timer = new QTimer(this);
@@ -52,6 +56,8 @@ public:
         timer->setInterval(2);
         for (const auto &[index, startOffsetNs] : schedule) {
             auto *c = new BenchCall(index, server, QString::fromLatin1(kToken), durationMs, nam, this);
+            if (!tls.isNull())
+                c->setTls(tls);
             calls << c;
             const qint64 delayMs = std::max<qint64>(0, (t0 + startOffsetNs - BenchCall::nowNs()) / 1'000'000);
             QTimer::singleShot(int(delayMs), this, [this, c] {
@@ -88,14 +94,17 @@ quint16 freePort()
     return s.serverPort();
 }
 
-bool waitHealthy(const QUrl &base, int timeoutMs)
+bool waitHealthy(const QUrl &base, int timeoutMs, const QSslConfiguration &tls = {})
 {
     QNetworkAccessManager nam;
     QElapsedTimer t;
     t.start();
     while (t.elapsed() < timeoutMs) {
         QEventLoop loop;
-        QNetworkReply *r = nam.get(QNetworkRequest(QUrl(base.toString() + u"/healthz"_s)));
+        QNetworkRequest request(QUrl(base.toString() + u"/healthz"_s));
+        if (!tls.isNull())
+            request.setSslConfiguration(tls);
+        QNetworkReply *r = nam.get(request);
         QObject::connect(r, &QNetworkReply::finished, &loop, &QEventLoop::quit);
         loop.exec();
         const bool ok = r->error() == QNetworkReply::NoError;
@@ -111,16 +120,24 @@ struct SpawnedServer
     QProcess process;
     QUrl base;
     QString dataDir;
-    bool start(const QString &realtimeUrl, const QString &threads, int warmSessions = -1)
+    // `publicUrl` (TLS mode): nginx in front, whose address is trusted; `caFile`: the model leg's CA.
+    bool start(const QString &realtimeUrl, const QString &threads, int warmSessions = -1, quint16 port = 0,
+               const QString &publicUrl = {}, const QString &caFile = {})
     {
-        const quint16 port = freePort();
+        if (!port)
+            port = freePort();
         base = QUrl(u"http://127.0.0.1:%1"_s.arg(port));
         dataDir = QDir::tempPath() + u"/vaani-bench-%1"_s.arg(QCoreApplication::applicationPid());
         QDir().mkpath(dataDir);
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
         env.insert(u"PORT"_s, QString::number(port));
         env.insert(u"HOST"_s, u"127.0.0.1"_s);
-        env.insert(u"PUBLIC_URL"_s, base.toString());
+        env.insert(u"PUBLIC_URL"_s, publicUrl.isEmpty() ? base.toString() : publicUrl);
+        env.insert(u"VAANI_INSTANCE"_s, u"vaani-a"_s);
+        if (!publicUrl.isEmpty())
+            env.insert(u"TRUSTED_PROXIES"_s, u"127.0.0.1"_s);
+        if (!caFile.isEmpty())
+            env.insert(u"OPENAI_CA_FILE"_s, caFile);
         env.insert(u"VAANI_DATA_DIR"_s, dataDir);
         env.insert(u"OPENAI_REALTIME_URL"_s, realtimeUrl);
         env.insert(u"OPENAI_API_KEY"_s, u"sk-test-key"_s);
@@ -302,6 +319,10 @@ int main(int argc, char **argv)
                  u"300"_s});
     p.addOption(
         {u"gap"_s, u"latency: time between the webhook and the stream's start (ms)."_s, u"ms"_s, u"800"_s});
+    p.addOption(
+        {u"tls"_s,
+         u"Production shape: Twilio's side through nginx with the shipped site over TLS (https, wss), "
+         "and the model leg over wss:// (nginx terminating TLS in front of the echo fake)."_s});
     p.addOption({u"warm-sessions"_s, u"OPENAI_WARM_SESSIONS for the spawned server (default: its default)."_s,
                  u"n"_s});
     p.process(app);
@@ -335,7 +356,54 @@ int main(int argc, char **argv)
             fakePort = quint16(fake->url().port());
         },
         Qt::BlockingQueuedConnection);
-    const QString realtimeUrl = u"ws://127.0.0.1:%1/v1/realtime"_s.arg(fakePort);
+    QString realtimeUrl = u"ws://127.0.0.1:%1/v1/realtime"_s.arg(fakePort);
+
+    // TLS mode: one nginx with the shipped site for Twilio's side and a TLS front for the fake (as the real
+    // model is reached: wss:// with certificate verification).
+    const bool tls = p.isSet(u"tls"_s);
+    QTemporaryDir tlsDir;
+    test::NginxProcess nginx;
+    QSslConfiguration trust;
+    quint16 serverPort = 0;
+    QString publicUrl;
+    if (tls) {
+        QString why;
+        if (p.isSet(u"target"_s) || !test::makeTestCertificate(tlsDir.path(), &why)) {
+            std::fprintf(stderr, "vaani-bench: --tls needs a spawned server and openssl: %s\n",
+                         qPrintable(why));
+            return 2;
+        }
+        trust = QSslConfiguration::defaultConfiguration();
+        trust.setCaCertificates(QSslCertificate::fromPath(tlsDir.filePath(u"cert.pem"_s)));
+        serverPort = freePort();
+        const quint16 nginxPort = freePort(), modelPort = freePort();
+        test::NginxSite site;
+        site.dir = tlsDir.path();
+        site.sourceDir = QStringLiteral(VAANI_SOURCE_DIR);
+        site.listenPort = nginxPort;
+        site.serverA = serverPort;
+        site.extraServers = uR"(  server {
+    listen 127.0.0.1:%1 ssl;
+    ssl_certificate %2/cert.pem;
+    ssl_certificate_key %2/key.pem;
+    location / {
+      proxy_pass http://127.0.0.1:%3;
+      proxy_http_version 1.1;
+      proxy_set_header Upgrade $http_upgrade;
+      proxy_set_header Connection "upgrade";
+      proxy_read_timeout 3600s;
+      proxy_buffering off;
+    }
+  })"_s.arg(modelPort)
+                                .arg(tlsDir.path())
+                                .arg(fakePort);
+        if (!nginx.start(site, &why)) {
+            std::fprintf(stderr, "vaani-bench: %s\n", qPrintable(why));
+            return 1;
+        }
+        realtimeUrl = u"wss://127.0.0.1:%1/v1/realtime"_s.arg(modelPort);
+        publicUrl = u"https://127.0.0.1:%1"_s.arg(nginxPort);
+    }
 
     // The server.
     SpawnedServer server;
@@ -344,17 +412,19 @@ int main(int argc, char **argv)
     if (p.isSet(u"target"_s)) {
         base = QUrl(p.value(u"target"_s));
     } else {
-        if (!server.start(realtimeUrl, p.value(u"server-threads"_s))) {
+        if (!server.start(realtimeUrl, p.value(u"server-threads"_s), -1, serverPort, publicUrl,
+                          tls ? tlsDir.filePath(u"cert.pem"_s) : QString())) {
             std::fprintf(stderr, "vaani-bench: cannot start vaani-server\n");
             return 1;
         }
-        base = server.base;
+        base = tls ? QUrl(publicUrl) : server.base;
         serverPid = server.process.processId();
     }
-    std::printf("vaani-bench: %d calls × %d s (ramp %d s), server %s (pid %lld), fake Realtime %s\n", calls,
-                durationS, rampS, qPrintable(base.toString()), serverPid, qPrintable(realtimeUrl));
+    std::printf("vaani-bench: %d calls × %d s (ramp %d s), server %s (pid %lld), fake Realtime %s%s\n", calls,
+                durationS, rampS, qPrintable(base.toString()), serverPid, qPrintable(realtimeUrl),
+                tls ? " (TLS on both legs through nginx)" : "");
     std::fflush(stdout);
-    if (!waitHealthy(base, 15000)) {
+    if (!waitHealthy(base, 15000, trust)) {
         std::fprintf(stderr, "vaani-bench: server not healthy\n");
         return 1;
     }
@@ -379,8 +449,9 @@ int main(int argc, char **argv)
         QRandomGenerator phase(quint32(4242 + t));
         for (int i = t; i < calls; i += loadThreads)
             schedule.append({i, qint64(i) * rampS * 1'000'000'000LL / calls + phase.bounded(20'000'000)});
-        QMetaObject::invokeMethod(
-            l, [l, base, schedule, durationS, t0] { l->begin(base, schedule, durationS * 1000, t0); });
+        QMetaObject::invokeMethod(l, [l, base, schedule, durationS, t0, trust] {
+            l->begin(base, schedule, durationS * 1000, t0, trust);
+        });
         loads.push_back(l);
         threads.push_back(std::move(th));
     }
@@ -444,6 +515,7 @@ int main(int argc, char **argv)
     const double rssPerCallKb = double(peak.rssKb - before.rssKb) / calls;
     QJsonObject report{
         {u"calls"_s, calls},
+        {u"tls"_s, tls},
         {u"duration_s"_s, durationS},
         {u"calls_ok"_s, ok},
         {u"calls_failed"_s, calls - ok},

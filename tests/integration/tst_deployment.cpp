@@ -13,6 +13,7 @@
 // Nothing lost, no duplicate rows.
 #include "db/dbworker.h"
 #include "fakerealtime.h"
+#include "nginxsite.h"
 #include "redisprocess.h"
 #include "testenv.h"
 #include "twiliosimulator.h"
@@ -51,16 +52,6 @@ quint16 freePort()
     return probe.serverPort();
 }
 
-bool run(const QString &program, const QStringList &args, QString *output)
-{
-    QProcess p;
-    p.setProcessChannelMode(QProcess::MergedChannels);
-    p.start(program, args);
-    const bool ok = p.waitForFinished(60000) && p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0;
-    *output = QString::fromUtf8(p.readAll());
-    return ok;
-}
-
 struct Instance
 {
     explicit Instance(const QString &instance)
@@ -85,7 +76,7 @@ class TestDeployment : public QObject
     db::DatabaseConfig m_dbConfig;
     std::unique_ptr<db::DbWorker> m_db;
     quint16 m_nginxPort = 0;
-    std::unique_ptr<QProcess> m_nginx;
+    NginxProcess m_nginx;
     QSslConfiguration m_tls;
     Instance m_a{u"vaani-a"_s};
     Instance m_b{u"vaani-b"_s};
@@ -128,50 +119,6 @@ class TestDeployment : public QObject
         if (!s.log.contains("listening on"))
             qWarning().noquote() << s.name << "did not start:" << s.log;
         return s.log.contains("listening on");
-    }
-
-    // The shipped site with this machine's ports, certificate and upstream addresses; every substitution
-    // must apply (the test fails when the shipped file changes shape without this test following).
-    bool writeNginxConfig(QString *why)
-    {
-        QFile shipped(QStringLiteral(VAANI_SOURCE_DIR) + u"/deploy/nginx/vaani.conf"_s);
-        if (!shipped.open(QIODevice::ReadOnly)) {
-            *why = u"cannot read deploy/nginx/vaani.conf"_s;
-            return false;
-        }
-        QString site = QString::fromUtf8(shipped.readAll());
-        const QList<std::pair<QString, QString>> replace = {
-            {u"10.0.0.11:8080"_s, u"127.0.0.1:%1"_s.arg(m_a.port)},
-            {u"10.0.0.12:8080"_s, u"127.0.0.1:%1"_s.arg(m_b.port)},
-            {u"listen 443 ssl http2;"_s, u"listen 127.0.0.1:%1 ssl http2;"_s.arg(m_nginxPort)},
-            {u"listen [::]:443 ssl http2;"_s, QString()},
-            {u"listen 80;"_s, u"listen 127.0.0.1:%1;"_s.arg(freePort())},
-            {u"listen [::]:80;"_s, QString()},
-            {u"/etc/letsencrypt/live/vaani.example.in/fullchain.pem"_s, m_dir + u"/cert.pem"_s},
-            {u"/etc/letsencrypt/live/vaani.example.in/privkey.pem"_s, m_dir + u"/key.pem"_s},
-        };
-        for (const auto &[from, to] : replace) {
-            if (!site.contains(from)) {
-                *why = u"deploy/nginx/vaani.conf no longer contains "_s + from;
-                return false;
-            }
-            site.replace(from, to);
-        }
-        QFile siteFile(m_dir + u"/vaani.conf"_s);
-        QFile main(m_dir + u"/nginx.conf"_s);
-        if (!siteFile.open(QIODevice::WriteOnly) || !main.open(QIODevice::WriteOnly))
-            return false;
-        siteFile.write(site.toUtf8());
-        QDir().mkpath(m_dir + u"/nginx-tmp"_s);
-        const QString t = m_dir + u"/nginx-tmp"_s;
-        main.write(
-            u"daemon off;\nworker_processes 1;\npid %1/nginx.pid;\nerror_log %1/nginx-error.log info;\n"
-            "events { worker_connections 1024; }\n"
-            "http {\n  access_log %1/nginx-access.log;\n  client_body_temp_path %2/body;\n"
-            "  proxy_temp_path %2/proxy;\n  fastcgi_temp_path %2/fastcgi;\n  uwsgi_temp_path %2/uwsgi;\n"
-            "  scgi_temp_path %2/scgi;\n  include %1/vaani.conf;\n}\n"_s.arg(m_dir, t)
-                .toUtf8());
-        return true;
     }
 
     std::unique_ptr<TwilioSimulator> newCall()
@@ -268,13 +215,7 @@ private Q_SLOTS:
         }
         m_dir = tempDir(u"deployment"_s);
         QString out;
-        QVERIFY2(run(u"openssl"_s,
-                     {u"req"_s, u"-new"_s, u"-x509"_s, u"-days"_s, u"2"_s, u"-nodes"_s, u"-subj"_s,
-                      u"/CN=127.0.0.1"_s, u"-addext"_s, u"subjectAltName=IP:127.0.0.1"_s, u"-newkey"_s,
-                      u"ec"_s, u"-pkeyopt"_s, u"ec_paramgen_curve:prime256v1"_s, u"-keyout"_s,
-                      m_dir + u"/key.pem"_s, u"-out"_s, m_dir + u"/cert.pem"_s},
-                     &out),
-                 qPrintable(out));
+        QVERIFY2(makeTestCertificate(m_dir, &out), qPrintable(out));
         m_tls = QSslConfiguration::defaultConfiguration();
         m_tls.setCaCertificates(QSslCertificate::fromPath(m_dir + u"/cert.pem"_s));
 
@@ -307,22 +248,13 @@ private Q_SLOTS:
         QVERIFY(startServer(m_b));
         QVERIFY(m_db->initialise(false, false).result().ok());
 
-        QVERIFY2(writeNginxConfig(&why), qPrintable(why));
-        const QString nginx = QStandardPaths::findExecutable(u"nginx"_s, {u"/usr/sbin"_s});
-        const QStringList args{u"-p"_s, m_dir, u"-c"_s, m_dir + u"/nginx.conf"_s};
-        QVERIFY2(run(nginx, QStringList{u"-t"_s} + args, &out),
-                 qPrintable(out)); // what an operator runs first
-        m_nginx = std::make_unique<QProcess>();
-        m_nginx->setProcessChannelMode(QProcess::ForwardedChannels);
-        m_nginx->start(nginx, args);
-        QVERIFY(m_nginx->waitForStarted(5000));
-        QTRY_VERIFY_WITH_TIMEOUT(
-            [&] {
-                QTcpSocket s;
-                s.connectToHost(QHostAddress::LocalHost, m_nginxPort);
-                return s.waitForConnected(200);
-            }(),
-            10000);
+        NginxSite site;
+        site.dir = m_dir;
+        site.sourceDir = QStringLiteral(VAANI_SOURCE_DIR);
+        site.listenPort = m_nginxPort;
+        site.serverA = m_a.port;
+        site.serverB = m_b.port;
+        QVERIFY2(m_nginx.start(site, &why), qPrintable(why));
         QTRY_COMPARE_WITH_TIMEOUT(m_redis->cli({u"ZCARD"_s, u"vaani:servers"_s}), u"2"_s, 15000);
     }
 
@@ -341,10 +273,7 @@ private Q_SLOTS:
 
     void cleanupTestCase()
     {
-        if (m_nginx) {
-            m_nginx->terminate();
-            m_nginx->waitForFinished(5000);
-        }
+        m_nginx.stop();
         for (Instance *s : {&m_a, &m_b}) {
             if (s->process && s->process->state() != QProcess::NotRunning) {
                 s->process->terminate();

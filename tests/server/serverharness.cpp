@@ -46,7 +46,7 @@ bool ServerHarness::start(const std::function<void(ServerOptions &)> &tweak)
     s.publicUrl = QUrl(baseUrl());
     s.twilioAuthToken = QString::fromLatin1(kAuthToken);
     s.twilio = {QUrl(), QString::fromLatin1(kAccountSid), s.twilioAuthToken};
-    s.realtime = {fake.url(), u"gpt-realtime"_s, u"sk-test-key"_s, false, 5000, {}};
+    s.realtime = {fake.url(), u"gpt-realtime"_s, u"sk-test-key"_s, false, 5000, {}, {}};
     s.instance = u"test"_s;
     s.streamLimits.startDeadlineMs = 2000;
     s.streamLimits.idleTimeoutMs = 10000;

@@ -43,6 +43,10 @@ void WebSocket::open(const QUrl &url, const QList<QPair<QByteArray, QByteArray>>
     if (tls) {
         m_tls = new QSslSocket(this);
         m_tls->setSslConfiguration(m_ssl);
+        // No Nagle on the audio path (as on the plain sockets): small frames go out at once instead of
+        // waiting for the peer's delayed ACK.
+        connect(m_tls, &QSslSocket::connected, m_tls,
+                [tls = m_tls] { tls->setSocketOption(QAbstractSocket::LowDelayOption, 1); });
         connect(m_tls, &QSslSocket::encrypted, this, &WebSocket::onTransportOpen);
         connect(m_tls, &QSslSocket::readyRead, this, &WebSocket::onReadable);
         connect(m_tls, &QSslSocket::errorOccurred, this, [this](QAbstractSocket::SocketError) {

@@ -92,8 +92,9 @@ const QList<SettingDef> &Config::table()
          S},
         {"REDIS_TIMEOUT_MS", "redis-timeout-ms", SettingType::Int, "500",
          "Milliseconds a Redis answer may take before this server decides alone (rate limits by its own "
-         "limiter, calls by its share of MAX_CALLS, stream tokens by its own memory) and reconnects",
-         S, 50, 60000},
+         "limiter, calls by its share of MAX_CALLS, stream tokens by its own memory) and reconnects (at most "
+         "4000: a webhook waits for it)",
+         S, 50, 4000},
         {"HUMAN_AGENT_NUMBER", "human-agent-number", SettingType::String, "",
          "E.164 number calls are transferred to", S},
         {"MAX_CALLS", "max-calls", SettingType::Int, "1000",

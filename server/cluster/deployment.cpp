@@ -106,7 +106,7 @@ Deployment::~Deployment() = default;
 
 void Deployment::start()
 {
-    // Until Redis answers, this server takes only its share: it cannot know how many others there are.
+    // Until Redis answers, this server decides alone, with all of MAX_CALLS (it has seen no other server yet).
     m_registry->setLimit(fallbackShare());
     m_redis.open();
     m_beatTimer.start();

@@ -106,7 +106,8 @@ Deployment::~Deployment() = default;
 
 void Deployment::start()
 {
-    // Until Redis answers, this server decides alone, with all of MAX_CALLS (it has seen no other server yet).
+    // Until Redis answers, this server decides alone, with all of MAX_CALLS (it has seen no other server
+    // yet).
     m_registry->setLimit(fallbackShare());
     m_redis.open();
     m_beatTimer.start();

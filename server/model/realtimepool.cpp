@@ -30,6 +30,7 @@ RealtimePool::~RealtimePool()
 
 RealtimeClient *RealtimePool::take()
 {
+    recycle(); // never hand out a session older than m_maxAgeMs (the recycle timer may not have run yet)
     if (m_entries.isEmpty())
         return nullptr;
     // The warm one first; otherwise the one that started connecting earliest.
@@ -104,7 +105,7 @@ void RealtimePool::recycle()
 {
     bool replaced = false;
     for (qsizetype i = m_entries.size() - 1; i >= 0; --i) {
-        if (m_entries[i].client->isWarm() && m_entries[i].age.elapsed() >= kMaxIdleMs) {
+        if (m_entries[i].client->isWarm() && m_entries[i].age.elapsed() >= m_maxAgeMs) {
             RealtimeClient *old = m_entries.takeAt(i).client;
             old->disconnect(this);
             old->close();

@@ -3,8 +3,9 @@
 // waiting for session.created takes a few hundred milliseconds; a call that takes a warm session only sends
 // its session.update, so the greeting can be ready when Twilio's stream starts. Sessions that fail are
 // replaced with a back-off (5 s doubling to 60 s, one warning per failure streak); idle ones are replaced
-// after kMaxIdleMs, well inside the API's session lifetime. Size 0: every call connects on demand. Lives on
-// the worker's thread; owned by the worker (as its ModelProvider).
+// after kMaxIdleMs, well inside the API's session lifetime (60 minutes), and a session that old is never
+// handed to a call (take() replaces it first), so every call has at least 50 minutes of session. Size 0:
+// every call connects on demand. Lives on the worker's thread; owned by the worker (as its ModelProvider).
 
 #include <QElapsedTimer>
 #include <QObject>
@@ -29,6 +30,7 @@ public:
     ModelLeg *takeModel() override;
     // The API key changed: warm sessions are closed and replaced (connecting with the new key).
     void refresh() override;
+    void setMaxAgeMs(int ms) { m_maxAgeMs = ms; } // tests; default kMaxIdleMs
 
 private:
     struct Entry
@@ -48,6 +50,7 @@ private:
     QTimer m_recycle{this};
     int m_backoffMs = 0;
     bool m_warned = false;
+    int m_maxAgeMs = kMaxIdleMs;
 };
 
 } // namespace vaani

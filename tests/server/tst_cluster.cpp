@@ -258,14 +258,14 @@ private Q_SLOTS:
         RedisProcess redis(m_dir);
         QString why;
         QVERIFY2(redis.start(&why), qPrintable(why));
-        auto a = std::make_unique<Node>(redis.url(), u"server-a"_s, 2, 120, 200);
-        Node b(redis.url(), u"server-b"_s, 2, 120, 200);
+        auto a = std::make_unique<Node>(redis.url(), u"server-a"_s, 2, 120, 500);
+        Node b(redis.url(), u"server-b"_s, 2, 120, 500);
         QTRY_VERIFY(a->deployment->isUp() && b.deployment->isUp());
         using V = Deployment::Verdict;
         QCOMPARE(a->reserve(u"CA1"_s), V::Yes);
         QCOMPARE(b.reserve(u"CB1"_s), V::Yes);
         // Heartbeats keep both calls alive well past their expiry of 3 beats.
-        QTest::qWait(3 * 200 * Deployment::kExpiryBeats);
+        QTest::qWait(2 * 500 * Deployment::kExpiryBeats);
         QCOMPARE(b.reserve(u"CB2"_s), V::No);
         QTRY_COMPARE(b.deployment->liveServers(), 2);
         // Server a dies without a word (no release, no leave): its call and its registration expire.

@@ -1,8 +1,11 @@
 // Unit tests of the server's building blocks: stream tokens, rate limiter, TwiML, tool schemas, prices.
 #include "callsession.h"
 #include "config.h"
+#include "fakerealtime.h"
 #include "httpconnection.h"
+#include "metrics.h"
 #include "ratelimiter.h"
+#include "realtimepool.h"
 #include "server.h"
 #include "streamtokens.h"
 #include "tools.h"
@@ -24,6 +27,36 @@ class TestServerComponents : public QObject
 {
     Q_OBJECT
 private Q_SLOTS:
+    // A warm session is never handed to a call once it is older than the pool's maximum age (the API caps a
+    // session at 60 minutes; an old warm session would leave the call little of it): take() replaces it and
+    // the call gets a fresh connection.
+    void warmSessionsAreNeverHandedOutStale()
+    {
+        test::FakeRealtimeServer fake;
+        QVERIFY(fake.listen());
+        Metrics metrics;
+        RealtimeEndpoint endpoint{fake.url(), u"gpt-realtime"_s, u"sk-test-key"_s, false, 5000, {}, {}};
+        RealtimePool pool(endpoint, &metrics, 1);
+        pool.setMaxAgeMs(400);
+        QTRY_COMPARE(fake.connections, 1);
+        // Young: handed out warm, and a replacement starts.
+        RealtimeClient *young = pool.take();
+        QVERIFY(young);
+        QTRY_VERIFY(young->isWarm());
+        QTRY_VERIFY(fake.connections >= 2);
+        young->close();
+        young->deleteLater();
+        // The replacement gets old: not handed out; a fresh session is connecting instead.
+        QTest::qWait(600); // let the pool's session age past 400 ms
+        RealtimeClient *fresh = pool.take();
+        QVERIFY(fresh);
+        QVERIFY(!fresh->isWarm()); // the stale warm one was closed, this one only now connects
+        QTRY_VERIFY(fake.connections >= 3);
+        QTRY_VERIFY(fresh->isWarm());
+        fresh->close();
+        fresh->deleteLater();
+    }
+
     // A handler that answers later (Redis): the connection waits, reads nothing more (a pipelined request
     // is handled after the deferred one is answered, answers stay in order), and answers 503 and closes when
     // the answer does not come within Timeouts::answerMs; a late answer is dropped.

@@ -165,6 +165,7 @@ ServerOptions ServerOptions::fromConfig(const Config &c)
     s.prewarmTimeoutMs = s.streamTokenTtlS * 1000;
     s.warmSessions = c.integer(u"OPENAI_WARM_SESSIONS"_s);
     s.shutdownGraceMs = c.integer(u"SHUTDOWN_GRACE"_s) * 1000;
+    s.maxCallMs = c.integer(u"MAX_CALL_MINUTES"_s) * 60 * 1000;
     return o;
 }
 

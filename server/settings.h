@@ -79,7 +79,8 @@ struct ServerSettings
     int callerBufferFrames = 500;     // caller audio held until the model session is ready (10 s)
     qint64 agentBufferBytes = 240000; // agent audio held until the stream starts (30 s)
     int hangupDrainTimeoutMs = 10000;
-    int shutdownGraceMs = 30000; // SHUTDOWN_GRACE: live calls go on this long after SIGTERM
+    int shutdownGraceMs = 30000;    // SHUTDOWN_GRACE: live calls go on this long after SIGTERM
+    int maxCallMs = 30 * 60 * 1000; // MAX_CALL_MINUTES (0: no limit)
     StreamLimits streamLimits;
     http::Timeouts httpTimeouts;
     int maxHttpConnections = 4096; // open HTTP connections (streams not counted once upgraded)

@@ -101,6 +101,10 @@ const QList<SettingDef> &Config::table()
          "Concurrent call limit (with REDIS_URL: for all servers together); above it callers get the "
          "fallback",
          S, 1, 100000},
+        {"MAX_CALL_MINUTES", "max-call-minutes", SettingType::Int, "30",
+         "Longest call: 20 s before it the agent tells the caller, in their language, that the call must end "
+         "and says goodbye; at the limit the call is hung up (outcome time_limit). 0 = no limit",
+         S, 0, 1440},
         {"WORKER_THREADS", "worker-threads", SettingType::Int, "0", "Call worker threads (0 = one per core)",
          S, 0, 256},
         {"OPENAI_WARM_SESSIONS", "openai-warm-sessions", SettingType::Int, "2",

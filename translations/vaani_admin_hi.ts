@@ -567,42 +567,47 @@
         <translation>बीच में रुकी (सर्वर बंद हो गया)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="86"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="77"/>
+        <source>Ended at the call time limit</source>
+        <translation>कॉल की समय-सीमा पर समाप्त</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/mainwindow.cpp" line="87"/>
         <source>database owner</source>
         <translation>डेटाबेस स्वामी</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="87"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="88"/>
         <source>owner of the local file</source>
         <translation>स्थानीय फ़ाइल के स्वामी</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="89"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="90"/>
         <source>admin</source>
         <translation>एडमिन</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="91"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="92"/>
         <source>supervisor</source>
         <translation>सुपरवाइज़र</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="93"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="94"/>
         <source>agent</source>
         <translation>एजेंट</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="95"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="96"/>
         <source>the server&apos;s account</source>
         <translation>सर्वर का खाता</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="97"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="98"/>
         <source>no Vaani role</source>
         <translation>कोई Vaani भूमिका नहीं</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="107"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="108"/>
         <source>Needs the %1 role (you are signed in as %2).</source>
         <translation>इसके लिए %1 भूमिका चाहिए (आप %2 के रूप में साइन इन हैं)।</translation>
     </message>
@@ -666,177 +671,177 @@
 <context>
     <name>vaani::admin::MainWindow</name>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="120"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="121"/>
         <source>Vaani admin</source>
         <translation>वाणी एडमिन</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="140"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="141"/>
         <source>Dashboard</source>
         <translation>डैशबोर्ड</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="141"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="142"/>
         <source>Live calls</source>
         <translation>चालू कॉल</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="142"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="143"/>
         <source>Call logs</source>
         <translation>कॉल लॉग</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="143"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="144"/>
         <source>Orders</source>
         <translation>ऑर्डर</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="144"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="145"/>
         <source>Customers</source>
         <translation>ग्राहक</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="145"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="146"/>
         <source>Tickets</source>
         <translation>टिकट</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="146"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="147"/>
         <source>Agent prompts</source>
         <translation>एजेंट प्रॉम्प्ट</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="147"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="148"/>
         <source>Audit log</source>
         <translation>ऑडिट लॉग</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="148"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="149"/>
         <source>Staff accounts</source>
         <translation>स्टाफ़ खाते</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="156"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="157"/>
         <source>Staff accounts exist on PostgreSQL. On this computer, access is the database file&apos;s permissions (only its owner can open it).</source>
         <translation>स्टाफ़ खाते PostgreSQL पर होते हैं। इस कंप्यूटर पर पहुँच डेटाबेस फ़ाइल की अनुमतियों से तय होती है (केवल उसका स्वामी उसे खोल सकता है)।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="159"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="160"/>
         <source>The staff roles are not set up on this database (see docs/security.md).</source>
         <translation>इस डेटाबेस पर स्टाफ़ भूमिकाएँ सेट नहीं हैं (docs/security.md देखें)।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="206"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="207"/>
         <source>&amp;File</source>
         <translation>फ़ाइल(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="207"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="208"/>
         <source>&amp;Export table as CSV…</source>
         <translation>तालिका CSV में निर्यात करें…(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="209"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="210"/>
         <source>Export CSV</source>
         <translation>CSV निर्यात</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="209"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="210"/>
         <source>CSV files (*.csv)</source>
         <translation>CSV फ़ाइलें (*.csv)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="214"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="215"/>
         <source>Could not export: %1</source>
         <translation>निर्यात नहीं हो सका: %1</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="216"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="217"/>
         <source>Exported to %1</source>
         <translation>%1 में निर्यात किया गया</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="223"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="224"/>
         <source>Exports: %1</source>
         <translation>निर्यात: %1</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="226"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="227"/>
         <source>&amp;Connect to database…</source>
         <translation>डेटाबेस से जुड़ें…(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="230"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="231"/>
         <source>Restart vaani-admin to use %1 (it is now remembered as the default).</source>
         <translation>%1 इस्तेमाल करने के लिए vaani-admin दोबारा शुरू करें (अब यह डिफ़ॉल्ट के रूप में याद रखा गया है)।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="233"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="234"/>
         <source>&amp;Quit</source>
         <translation>बंद करें(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="234"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="235"/>
         <source>&amp;View</source>
         <translation>देखें(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="236"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="237"/>
         <source>&amp;Refresh</source>
         <translation>रीफ़्रेश(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="242"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="243"/>
         <source>&amp;Settings</source>
         <translation>सेटिंग्स(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="243"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="244"/>
         <source>&amp;Language</source>
         <translation>भाषा(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="254"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="255"/>
         <source>The language changes the next time vaani-admin starts.</source>
         <translation>भाषा अगली बार vaani-admin शुरू होने पर बदलेगी।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="259"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="260"/>
         <source>Signed in as %1 · %2</source>
         <translation>%1 के रूप में साइन इन · %2</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="264"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="265"/>
         <source>Database: %1</source>
         <translation>डेटाबेस: %1</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="267"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="268"/>
         <source>%1 has no Vaani staff role on this database, so it will refuse most of what this app shows. Ask an admin for an account (agent, supervisor or admin).</source>
         <translation>%1 की इस डेटाबेस पर कोई Vaani स्टाफ़ भूमिका नहीं है, इसलिए यह ऐप जो दिखाता है उसका अधिकांश डेटाबेस अस्वीकार करेगा। किसी एडमिन से खाता माँगें (एजेंट, सुपरवाइज़र या एडमिन)।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="317"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="318"/>
         <source>The export was not recorded in the audit log: %1</source>
         <translation>निर्यात ऑडिट लॉग में दर्ज नहीं हुआ: %1</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="355"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="356"/>
         <source>Connect to database</source>
         <translation>डेटाबेस से जुड़ें</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="367"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="368"/>
         <source>sqlite:///path/to/vaani.db or postgresql://user@host:5432/vaani (TLS: add ?sslmode=verify-full&amp;sslrootcert=/path/to/ca.pem)</source>
         <translation>sqlite:///path/to/vaani.db या postgresql://user@host:5432/vaani (TLS के लिए जोड़ें: ?sslmode=verify-full&amp;sslrootcert=/path/to/ca.pem)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="371"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="372"/>
         <source>Database</source>
         <translation>डेटाबेस</translation>
     </message>
     <message>
-        <location filename="../gui/admin/mainwindow.cpp" line="372"/>
+        <location filename="../gui/admin/mainwindow.cpp" line="373"/>
         <source>Password</source>
         <translation>पासवर्ड</translation>
     </message>

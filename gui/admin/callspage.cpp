@@ -49,7 +49,7 @@ CallsPage::CallsPage(AdminContext *ctx, QWidget *parent)
     m_outcome->setObjectName(u"callsOutcome"_s);
     m_outcome->addItem(tr("Any outcome"), QString());
     for (const QString &o : {u"in_progress"_s, u"resolved"_s, u"transferred"_s, u"dropped"_s, u"failed"_s,
-                             u"rejected"_s, u"no_stream"_s})
+                             u"rejected"_s, u"no_stream"_s, u"shutdown"_s, u"interrupted"_s, u"time_limit"_s})
         m_outcome->addItem(outcomeLabel(o), o);
     m_hasTicket = new QComboBox(this);
     m_hasTicket->setObjectName(u"callsHasTicket"_s);

@@ -73,7 +73,8 @@ QString outcomeLabel(const QString &o)
         {u"rejected"_s, QT_TRANSLATE_NOOP("vaani::admin::Labels", "Rejected (busy)")},
         {u"no_stream"_s, QT_TRANSLATE_NOOP("vaani::admin::Labels", "Never connected")},
         {u"shutdown"_s, QT_TRANSLATE_NOOP("vaani::admin::Labels", "Ended by a server shutdown")},
-        {u"interrupted"_s, QT_TRANSLATE_NOOP("vaani::admin::Labels", "Interrupted (the server stopped)")}};
+        {u"interrupted"_s, QT_TRANSLATE_NOOP("vaani::admin::Labels", "Interrupted (the server stopped)")},
+        {u"time_limit"_s, QT_TRANSLATE_NOOP("vaani::admin::Labels", "Ended at the call time limit")}};
     return translatedName(names, o);
 }
 

@@ -11,6 +11,7 @@
 #include <QDateTime>
 #include <QFile>
 #include <QJsonDocument>
+#include <QJsonObject>
 #include <cmath>
 
 using namespace Qt::StringLiterals;
@@ -67,8 +68,44 @@ CallSession::CallSession(CallInfo info, ServerContext *context, ModelLeg *model,
     connect(&m_claimPoll, &QTimer::timeout, this, &CallSession::checkClaimedElsewhere);
     m_hangupDeadline.setSingleShot(true);
     connect(&m_hangupDeadline, &QTimer::timeout, this, &CallSession::hangUpNow);
+    m_durationLimit.setSingleShot(true);
+    connect(&m_durationLimit, &QTimer::timeout, this, &CallSession::onDurationLimit);
     if (m_ctx->lifecycle)
         connect(m_ctx->lifecycle, &Lifecycle::endCalls, this, &CallSession::endForShutdown);
+}
+
+int CallSession::wrapUpLeadMs() const
+{
+    return std::min(kWrapUpLeadMs, m_ctx->settings.maxCallMs / 3);
+}
+
+void CallSession::onDurationLimit()
+{
+    if (m_state != State::Active)
+        return; // ending already
+    const int minutes = m_ctx->settings.maxCallMs / 60000;
+    if (!m_wrappingUp) {
+        // The agent says goodbye in the caller's language (after whatever it is saying now), then the call is
+        // cut at the limit.
+        m_wrappingUp = true;
+        qCInfo(lcSession) << "call" << m_info.callSid << "reaches MAX_CALL_MINUTES in" << wrapUpLeadMs()
+                          << "ms: the agent says goodbye";
+        m_ctx->metrics->callsTimeLimited.fetch_add(1, std::memory_order_relaxed);
+        m_gate.request(QJsonObject{
+            {u"instructions"_s,
+             u"The call has reached its maximum length and will end in a few seconds. In the language the "
+             "caller is using, tell them politely that the call has to end now, that they are welcome to "
+             "call "
+             "again, and say goodbye. Be brief and do not ask anything."_s}});
+        m_durationLimit.start(wrapUpLeadMs());
+        return;
+    }
+    setState(State::HangingUp);
+    m_hangupDeadline.stop();
+    endWithTwiml(twiml::hangup(),
+                 minutes > 0 ? u"call reached MAX_CALL_MINUTES (%1 min)"_s.arg(minutes)
+                             : u"call reached MAX_CALL_MINUTES (%1 ms)"_s.arg(m_ctx->settings.maxCallMs),
+                 u"time_limit"_s);
 }
 
 void CallSession::openRecord()
@@ -227,6 +264,8 @@ void CallSession::attachStream(TelephonyLeg *leg)
         endForShutdown(m_endOnAttach.isEmpty() ? u"server shutting down"_s : m_endOnAttach);
         return;
     }
+    if (const int limit = m_ctx->settings.maxCallMs; limit > 0)
+        m_durationLimit.start(limit - wrapUpLeadMs());
     // Greeting audio prepared while Twilio was connecting goes out first.
     auto backlog = std::exchange(m_agentBacklog, {});
     m_agentBacklogBytes = 0;

@@ -65,6 +65,7 @@ public:
 
     static db::AgentPrompt builtInPrompt();
     static constexpr qint64 kMarkEveryBytes = PlaybackLedger::kMarkEveryBytes;
+    static constexpr int kWrapUpLeadMs = 20000;
     static constexpr int kClaimPollMs =
         2000; // a pre-warmed session looks whether another server took the call
 
@@ -154,6 +155,12 @@ private:
     QTimer m_claimPoll{this};
     void checkClaimedElsewhere();
     QTimer m_hangupDeadline{this};
+    // MAX_CALL_MINUTES: the agent is asked to wrap up kWrapUpLeadMs before the limit; at the limit the call
+    // is hung up.
+    QTimer m_durationLimit{this};
+    bool m_wrappingUp = false;
+    void onDurationLimit();
+    int wrapUpLeadMs() const;
     std::optional<std::pair<QString, QString>> m_pendingEnd; // reason, outcome of a redirect under way
     QString m_endOnAttach; // shutdown reached this session between its hand-over and attachStream()
 

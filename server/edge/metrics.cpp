@@ -171,6 +171,9 @@ QByteArray Metrics::render() const
     renderScalar(out, "vaani_calls_recovered_total",
                  "Calls a stopped server left in progress, marked interrupted by this one.", "counter",
                  double(callsRecovered.load()));
+    renderScalar(out, "vaani_calls_time_limited_total",
+                 "Calls that reached MAX_CALL_MINUTES (the agent said goodbye, then the call was cut).",
+                 "counter", double(callsTimeLimited.load()));
     renderScalar(out, "vaani_model_cost_usd_total", "Model usage cost in US dollars (PRICE_* settings).",
                  "counter", double(modelCostMicroUsd.load()) / 1e6);
     renderScalar(out, "vaani_model_audio_input_tokens_total", "Audio input tokens billed by the model.",

@@ -394,6 +394,38 @@ private Q_SLOTS:
         QCOMPARE(h->fake.receivedOfType(u"response.create"_s).size(), 1); // no reply after end_call
     }
 
+    // MAX_CALL_MINUTES: before the limit the agent is asked (response.create with instructions) to tell the
+    // caller the call must end and to say goodbye; the goodbye is played; at the limit the call is hung up
+    // through Twilio, recorded as time_limit, counted.
+    void callTimeLimitSaysGoodbyeThenHangsUp()
+    {
+        h->fake.greetingAudioMs = 300;
+        QVERIFY(startHarness([](ServerOptions &o) { o.settings.maxCallMs = 3000; })); // wrap-up at 2 s
+        QElapsedTimer clock;
+        clock.start();
+        auto sim = connectCall();
+        QVERIFY(sim);
+        QTRY_VERIFY_WITH_TIMEOUT(sim->agentBytesPlayed >= 8 * 300, 5000);
+        QCOMPARE(h->fake.receivedOfType(u"response.create"_s).size(), 1); // the greeting only
+        QTRY_COMPARE_WITH_TIMEOUT(h->fake.receivedOfType(u"response.create"_s).size(), 2, 5000);
+        QVERIFY2(clock.elapsed() >= 1800, qPrintable(QString::number(clock.elapsed())));
+        const QJsonObject wrapUp = h->fake.receivedOfType(u"response.create"_s).at(1);
+        QVERIFY(wrapUp.value(u"response"_s)
+                    .toObject()
+                    .value(u"instructions"_s)
+                    .toString()
+                    .contains(u"maximum length"_s));
+        const qint64 beforeGoodbye = sim->agentBytesPlayed;
+        QSignalSpy updated(rest.get(), &FakeTwilioRest::callUpdated);
+        QVERIFY(updated.wait(5000));
+        QCOMPARE(rest->updates.first().twiml(), u"<Response><Hangup/></Response>"_s);
+        QVERIFY(sim->agentBytesPlayed > beforeGoodbye); // the goodbye was heard before the cut
+        QTRY_COMPARE(h->repos().calls.findBySid(sim->callSid).value.outcome, u"time_limit"_s);
+        QVERIFY(h->repos().calls.findBySid(sim->callSid).value.endReason.contains(u"MAX_CALL_MINUTES"_s));
+        QCOMPARE(h->metric(u"vaani_calls_time_limited_total"_s), 1.0);
+        QCOMPARE(h->metric(u"vaani_calls_total{outcome=\"time_limit\"}"_s), 1.0);
+    }
+
     // The Auth Token rotated (SIGHUP) during a call: the hang-up through Twilio's REST API uses the new one.
     void hangUpAfterATokenRotationUsesTheNewToken()
     {

@@ -166,6 +166,7 @@ ServerOptions ServerOptions::fromConfig(const Config &c)
     s.warmSessions = c.integer(u"OPENAI_WARM_SESSIONS"_s);
     s.shutdownGraceMs = c.integer(u"SHUTDOWN_GRACE"_s) * 1000;
     s.maxCallMs = c.integer(u"MAX_CALL_MINUTES"_s) * 60 * 1000;
+    s.dailySpendCapUsd = c.number(u"DAILY_SPEND_CAP_USD"_s);
     return o;
 }
 
@@ -244,6 +245,7 @@ Server::Server(ServerOptions options, QObject *parent)
             w, [w, fd] { w->takeSocket(fd, Worker::Listener::Metrics); }, Qt::QueuedConnection);
     };
     connect(&m_heartbeatTimer, &QTimer::timeout, this, &Server::heartbeat);
+    connect(&m_spendTimer, &QTimer::timeout, this, &Server::refreshSpend);
     m_healthTimer.setInterval(5000);
     connect(&m_healthTimer, &QTimer::timeout, this, [this] {
         // After a burst of calls, hand freed memory back to the system so RSS returns to its baseline.
@@ -316,6 +318,10 @@ void Server::start()
         qCInfo(lcDb) << "schema version" << r.value;
         heartbeat(); // at once: calls a killed earlier run of this server left behind are closed first
         m_heartbeatTimer.start(m_ctx.settings.heartbeatMs);
+        if (m_ctx.settings.dailySpendCapUsd > 0) {
+            refreshSpend();
+            m_spendTimer.start(m_ctx.settings.spendRefreshMs);
+        }
         listen();
     });
 }
@@ -646,6 +652,31 @@ bool Server::reloadDataKeys(const QString &dataKeyFile)
            "move older values to it"_s.arg(ids.join(u", "_s), cipher->currentKeyId());
     m_dataKeyIds = ids;
     return true;
+}
+
+void Server::refreshSpend()
+{
+    // Midnight in the server's time zone (TZ): the business's day.
+    const QDateTime since = QDateTime(QDate::currentDate(), QTime(0, 0)).toUTC();
+    m_db->submit([since](db::Repositories &r) { return r.calls.costSince(since); })
+        .then(this, [this](db::DbResult<double> r) {
+            if (!r.ok()) {
+                // Unknown spend: keep the last figure (a database outage must not open or close the gate).
+                qCWarning(lcDb) << "today's spend not read:" << r.error.message;
+                return;
+            }
+            m_ctx.spentTodayMicroUsd.store(qint64(std::llround(r.value * 1e6)));
+            m_metrics->spendTodayMicroUsd.store(qint64(std::llround(r.value * 1e6)));
+            const bool over = m_ctx.overSpendCap();
+            if (over && !m_spendCapWarned)
+                qCWarning(lcServer).noquote() << u"DAILY_SPEND_CAP_USD reached: $%1 spent today (cap $%2); "
+                                                 u"new calls get the fallback until "
+                                                 "midnight or a higher cap"_s.arg(r.value, 0, 'f', 2)
+                                                     .arg(m_ctx.settings.dailySpendCapUsd, 0, 'f', 2);
+            else if (!over && m_spendCapWarned)
+                qCInfo(lcServer) << "under DAILY_SPEND_CAP_USD again: taking calls";
+            m_spendCapWarned = over;
+        });
 }
 
 void Server::heartbeat()

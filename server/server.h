@@ -141,6 +141,10 @@ private:
     QStringList m_dataKeyIds; // VAANI_DATA_KEY_FILE's keys now in use (first: sealing)
     // Liveness in a shared database: this process's heartbeat, and recovery of dead servers' calls.
     void heartbeat();
+    // DAILY_SPEND_CAP_USD: reads today's spend into the context (every spendRefreshMs).
+    void refreshSpend();
+    QTimer m_spendTimer;
+    bool m_spendCapWarned = false;
     QTimer m_heartbeatTimer;
     QDateTime m_processStarted = QDateTime::currentDateTimeUtc();
     bool m_twinWarned = false;

@@ -50,6 +50,15 @@ struct ServerContext
     CallRegistry *registry = nullptr;
     cluster::Deployment *deployment = nullptr; // REDIS_URL set: what the servers share (null: one server)
     std::atomic<bool> databaseHealthy{true};
+    // Today's model spend (all servers on the database), in millionths of a dollar, read every
+    // spendRefreshMs; -1 until first read.
+    std::atomic<qint64> spentTodayMicroUsd{-1};
+    bool overSpendCap() const
+    {
+        const qint64 spent = spentTodayMicroUsd.load(std::memory_order_relaxed);
+        return settings.dailySpendCapUsd > 0 && spent >= 0 &&
+               double(spent) >= settings.dailySpendCapUsd * 1e6;
+    }
     std::atomic<bool> draining{false};    // shutting down: /readyz 503, new calls get the fallback
     std::atomic<bool> endingCalls{false}; // the grace is over: a stream that attaches now is ended at once
     Lifecycle *lifecycle = nullptr;

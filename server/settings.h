@@ -81,6 +81,8 @@ struct ServerSettings
     int hangupDrainTimeoutMs = 10000;
     int shutdownGraceMs = 30000;    // SHUTDOWN_GRACE: live calls go on this long after SIGTERM
     int maxCallMs = 30 * 60 * 1000; // MAX_CALL_MINUTES (0: no limit)
+    double dailySpendCapUsd = 0;    // DAILY_SPEND_CAP_USD (0: none)
+    int spendRefreshMs = 30000;     // how often today's spend is read from the database
     StreamLimits streamLimits;
     http::Timeouts httpTimeouts;
     int maxHttpConnections = 4096; // open HTTP connections (streams not counted once upgraded)

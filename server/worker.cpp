@@ -415,18 +415,33 @@ void Worker::answerCall(const IncomingCall &call, bool mayWait, http::Response::
         m_ctx->metrics->webhookError(u"repeat"_s);
         return answerWithStream();
     }
-    const auto refuse = [this, call, human, route, respond](bool draining) {
-        if (draining)
+    enum class Refusal { Draining, CallLimit, SpendCap };
+    const auto refuse = [this, call, human, route, respond](Refusal why) {
+        QString kind, reason;
+        switch (why) {
+        case Refusal::Draining:
             qCInfo(lcHttp) << "shutting down: answering call" << call.callSid << "with the fallback";
-        else
+            kind = u"shutting_down"_s;
+            reason = u"server shutting down"_s;
+            break;
+        case Refusal::CallLimit:
             qCWarning(lcHttp) << "at the call limit (" << m_ctx->registry->limit()
                               << (m_ctx->deployment ? "for the deployment" : "")
                               << "): answering with the fallback";
+            kind = u"call_limit"_s;
+            reason = u"call limit reached"_s;
+            break;
+        case Refusal::SpendCap:
+            qCWarning(lcHttp) << "over DAILY_SPEND_CAP_USD: answering call" << call.callSid
+                              << "with the fallback";
+            kind = u"spend_cap"_s;
+            reason = u"daily spend cap reached"_s;
+            break;
+        }
         m_ctx->metrics->webhookRequest(route, 200);
-        m_ctx->metrics->webhookError(draining ? u"shutting_down"_s : u"call_limit"_s);
+        m_ctx->metrics->webhookError(kind);
         m_ctx->metrics->callEnded(u"rejected"_s);
         db::CallStart s{call.callSid, call.caller, call.called, m_ctx->settings.instance, {}, {}, {}};
-        const QString reason = draining ? u"server shutting down"_s : u"call limit reached"_s;
         m_ctx->db->submit([s, reason](db::Repositories &r) -> db::DbResult<bool> {
             auto c = r.calls.start(s);
             if (!c.ok())
@@ -450,13 +465,15 @@ void Worker::answerCall(const IncomingCall &call, bool mayWait, http::Response::
             r.close = true;
             return respond(r);
         }
-        return refuse(true);
+        return refuse(Refusal::Draining);
     }
+    if (m_ctx->overSpendCap())
+        return refuse(Refusal::SpendCap);
     const auto open = [this, call, refuse, answerWithStream] {
         if (!m_ctx->registry->tryReserve(call.callSid)) {
             if (m_ctx->deployment) // granted by the deployment, but over this server's own limit
                 m_ctx->deployment->releaseCall(call.callSid);
-            return refuse(false);
+            return refuse(Refusal::CallLimit);
         }
         CallSession *session = createSession(call.callSid, call.caller, call.called);
         if (!m_ctx->registry->addPrewarmed(call.callSid, session)) {
@@ -474,7 +491,7 @@ void Worker::answerCall(const IncomingCall &call, bool mayWait, http::Response::
     }
     m_ctx->deployment->reserveCall(callSid, this, [open, refuse](cluster::Deployment::Verdict v) {
         if (v == cluster::Deployment::Verdict::No)
-            return refuse(false);
+            return refuse(Refusal::CallLimit);
         open(); // Yes, or Unknown: this server's share decides
     });
 }

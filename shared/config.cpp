@@ -105,6 +105,11 @@ const QList<SettingDef> &Config::table()
          "Longest call: 20 s before it the agent tells the caller, in their language, that the call must end "
          "and says goodbye; at the limit the call is hung up (outcome time_limit). 0 = no limit",
          S, 0, 1440},
+        {"DAILY_SPEND_CAP_USD", "daily-spend-cap-usd", SettingType::Double, "0",
+         "Model spend per day (all servers on the database, priced with the PRICE_* settings; the day runs "
+         "from midnight in the server's time zone) beyond which new calls go straight to the fallback "
+         "(apology, then HUMAN_AGENT_NUMBER or a hang-up); calls in progress go on. 0 = no cap",
+         S, 0, 1e9},
         {"WORKER_THREADS", "worker-threads", SettingType::Int, "0", "Call worker threads (0 = one per core)",
          S, 0, 256},
         {"OPENAI_WARM_SESSIONS", "openai-warm-sessions", SettingType::Int, "2",

@@ -174,6 +174,10 @@ QByteArray Metrics::render() const
     renderScalar(out, "vaani_calls_time_limited_total",
                  "Calls that reached MAX_CALL_MINUTES (the agent said goodbye, then the call was cut).",
                  "counter", double(callsTimeLimited.load()));
+    if (const qint64 spent = spendTodayMicroUsd.load(); spent >= 0)
+        renderScalar(out, "vaani_spend_today_usd",
+                     "Model spend today on every server sharing the database (DAILY_SPEND_CAP_USD).", "gauge",
+                     double(spent) / 1e6);
     renderScalar(out, "vaani_model_cost_usd_total", "Model usage cost in US dollars (PRICE_* settings).",
                  "counter", double(modelCostMicroUsd.load()) / 1e6);
     renderScalar(out, "vaani_model_audio_input_tokens_total", "Audio input tokens billed by the model.",

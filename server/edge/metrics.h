@@ -38,6 +38,8 @@ public:
     std::atomic<quint64> marksOut{0};
     std::atomic<quint64> callsRecovered{0};   // left in progress by a stopped server, marked interrupted
     std::atomic<quint64> callsTimeLimited{0}; // reached MAX_CALL_MINUTES (told to wrap up, then cut)
+    std::atomic<qint64> spendTodayMicroUsd{
+        -1}; // DAILY_SPEND_CAP_USD: today's spend as last read (-1: no cap)
     // REDIS_URL: -1 not configured, 0 unreachable, 1 connected.
     std::atomic<int> redisUp{-1};
     std::atomic<qint64> deploymentCalls{-1}; // the deployment's calls, as Redis counted them at the last look

@@ -314,6 +314,15 @@ DbResult<QList<CallRecord>> CallRepository::active()
     return out;
 }
 
+DbResult<double> CallRepository::costSince(const QDateTime &since)
+{
+    Stmt s(m_db, u"SELECT COALESCE(SUM(cost_usd), 0) AS total FROM calls WHERE started_at >= ?"_s);
+    s.bind(toDbTime(since));
+    if (auto e = s.exec())
+        return e;
+    return s.next() ? s.value("total").toDouble() : 0.0;
+}
+
 DbResult<QString> CallRepository::beat(const QString &instance, const QDateTime &processStarted,
                                        qint64 staleMs, bool takeOver)
 {

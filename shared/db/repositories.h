@@ -176,6 +176,8 @@ public:
                                       std::optional<int> durationS);
     DbResult<QList<CallRecord>> list(const CallFilter &f);
     DbResult<QList<CallRecord>> active();
+    // What the calls started since `since` cost so far (in-progress calls included), in US dollars.
+    DbResult<double> costSince(const QDateTime &since);
 
     // Liveness of the servers sharing the database (resources/migrations/0006). beat() writes this server's
     // row (instance, when this process started, now). When another process's row under the same name was seen

@@ -426,6 +426,48 @@ private Q_SLOTS:
         QCOMPARE(h->metric(u"vaani_calls_total{outcome=\"time_limit\"}"_s), 1.0);
     }
 
+    // DAILY_SPEND_CAP_USD: once today's spend (read from the database, so every server's calls count) reaches
+    // the cap, new calls get the fallback straight away (recorded as rejected, with the reason); calls in
+    // progress go on.
+    void dailySpendCapSendsNewCallsToTheFallback()
+    {
+        h->fake.greetingAudioMs = 300;
+        QVERIFY(startHarness([](ServerOptions &o) {
+            o.settings.dailySpendCapUsd = 0.05;
+            o.settings.spendRefreshMs = 200;
+            o.settings.humanAgentNumber = u"+911140000000"_s;
+        }));
+        QTRY_COMPARE(h->metric(u"vaani_spend_today_usd"_s), 0.0);
+        auto live = connectCall(); // under the cap: served
+        QVERIFY(live);
+        QTRY_VERIFY_WITH_TIMEOUT(live->agentBytesPlayed >= 8 * 300, 5000);
+
+        // Another server's calls today cost 6 cents.
+        db::CallStart other;
+        other.callSid = u"CA"_s + QString(32, u'e');
+        other.callerNumber = u"+919000000001"_s;
+        other.serverInstance = u"elsewhere"_s;
+        const qint64 id = h->repos().calls.start(other).value.id;
+        QVERIFY(h->repos().calls.addUsage(id, {}, 0.06).ok());
+        QTRY_VERIFY(h->metric(u"vaani_spend_today_usd"_s) >= 0.06);
+
+        auto refused = h->newCall();
+        QSignalSpy answered(refused.get(), &TwilioSimulator::webhookAnswered);
+        refused->placeCall();
+        QVERIFY(answered.wait(5000));
+        QCOMPARE(refused->webhookStatus, 200);
+        QVERIFY2(refused->twiml.streamUrl.isEmpty(), refused->webhookBody.constData());
+        QVERIFY(refused->webhookBody.contains("<Dial"));
+        QVERIFY(refused->webhookBody.contains("+911140000000"));
+        QTRY_COMPARE(h->repos().calls.findBySid(refused->callSid).value.outcome, u"rejected"_s);
+        QCOMPARE(h->repos().calls.findBySid(refused->callSid).value.endReason, u"daily spend cap reached"_s);
+        QCOMPARE(h->metric(u"vaani_webhook_errors_total{kind=\"spend_cap\"}"_s), 1.0);
+
+        // The call in progress was not touched.
+        QVERIFY(live->streamOpen);
+        QCOMPARE(h->repos().calls.findBySid(live->callSid).value.outcome, u"in_progress"_s);
+    }
+
     // The Auth Token rotated (SIGHUP) during a call: the hang-up through Twilio's REST API uses the new one.
     void hangUpAfterATokenRotationUsesTheNewToken()
     {

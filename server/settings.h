@@ -82,6 +82,7 @@ struct ServerSettings
     int shutdownGraceMs = 30000;    // SHUTDOWN_GRACE: live calls go on this long after SIGTERM
     int maxCallMs = 30 * 60 * 1000; // MAX_CALL_MINUTES (0: no limit)
     double dailySpendCapUsd = 0;    // DAILY_SPEND_CAP_USD (0: none)
+    int maxCallsPerCaller = 3;      // MAX_CALLS_PER_CALLER (0: no limit)
     int spendRefreshMs = 30000;     // how often today's spend is read from the database
     StreamLimits streamLimits;
     http::Timeouts httpTimeouts;

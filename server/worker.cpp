@@ -16,6 +16,8 @@
 #include <QDateTime>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QMessageAuthenticationCode>
+#include <QRandomGenerator>
 #include <QRegularExpression>
 #include <unistd.h>
 
@@ -415,7 +417,7 @@ void Worker::answerCall(const IncomingCall &call, bool mayWait, http::Response::
         m_ctx->metrics->webhookError(u"repeat"_s);
         return answerWithStream();
     }
-    enum class Refusal { Draining, CallLimit, SpendCap };
+    enum class Refusal { Draining, CallLimit, SpendCap, CallerBusy };
     const auto refuse = [this, call, human, route, respond](Refusal why) {
         QString kind, reason;
         switch (why) {
@@ -430,6 +432,13 @@ void Worker::answerCall(const IncomingCall &call, bool mayWait, http::Response::
                               << "): answering with the fallback";
             kind = u"call_limit"_s;
             reason = u"call limit reached"_s;
+            break;
+        case Refusal::CallerBusy:
+            qCWarning(lcHttp) << "caller" << Redactor::maskPhone(call.caller) << "already has"
+                              << m_ctx->settings.maxCallsPerCaller << "calls in progress: answering call"
+                              << call.callSid << "with the fallback";
+            kind = u"caller_busy"_s;
+            reason = u"caller already has the most calls allowed in progress"_s;
             break;
         case Refusal::SpendCap:
             qCWarning(lcHttp) << "over DAILY_SPEND_CAP_USD: answering call" << call.callSid
@@ -469,11 +478,15 @@ void Worker::answerCall(const IncomingCall &call, bool mayWait, http::Response::
     }
     if (m_ctx->overSpendCap())
         return refuse(Refusal::SpendCap);
-    const auto open = [this, call, refuse, answerWithStream] {
-        if (!m_ctx->registry->tryReserve(call.callSid)) {
+    const QByteArray callerKey = callerKeyOf(call.caller);
+    const int perCaller = m_ctx->settings.maxCallsPerCaller;
+    const auto open = [this, call, refuse, answerWithStream, callerKey, perCaller] {
+        const auto reserved = m_ctx->registry->reserve(call.callSid, callerKey, perCaller);
+        if (reserved != CallRegistry::Reservation::Ok) {
             if (m_ctx->deployment) // granted by the deployment, but over this server's own limit
                 m_ctx->deployment->releaseCall(call.callSid);
-            return refuse(Refusal::CallLimit);
+            return refuse(reserved == CallRegistry::Reservation::CallerBusy ? Refusal::CallerBusy
+                                                                            : Refusal::CallLimit);
         }
         CallSession *session = createSession(call.callSid, call.caller, call.called);
         if (!m_ctx->registry->addPrewarmed(call.callSid, session)) {
@@ -489,11 +502,40 @@ void Worker::answerCall(const IncomingCall &call, bool mayWait, http::Response::
             m_ctx->metrics->redisFallback(u"call_limit"_s);
         return open();
     }
-    m_ctx->deployment->reserveCall(callSid, this, [open, refuse](cluster::Deployment::Verdict v) {
-        if (v == cluster::Deployment::Verdict::No)
-            return refuse(Refusal::CallLimit);
-        open(); // Yes, or Unknown: this server's share decides
-    });
+    m_ctx->deployment->reserveCall(
+        callSid, this,
+        [open, refuse](cluster::Deployment::Verdict v) {
+            if (v == cluster::Deployment::Verdict::No)
+                return refuse(Refusal::CallLimit);
+            if (v == cluster::Deployment::Verdict::CallerBusy)
+                return refuse(Refusal::CallerBusy);
+            open(); // Yes, or Unknown: this server's own counts decide
+        },
+        callerKey, perCaller);
+}
+
+QByteArray Worker::callerKeyOf(const QString &caller) const
+{
+    // Only real numbers are limited: withheld callers ("anonymous", "Restricted", …) share one From value.
+    static const QRegularExpression e164(u"^\\+[1-9][0-9]{6,14}$"_s);
+    // The numbers Twilio puts in From for anonymous, restricted, blocked and unknown callers.
+    static const QStringList withheld = {u"+266696687"_s, u"+7378742833"_s, u"+2562533"_s, u"+8656696"_s};
+    if (m_ctx->settings.maxCallsPerCaller <= 0 || !e164.match(caller).hasMatch() || withheld.contains(caller))
+        return {};
+    // Never the number itself: a keyed hash, the same on every server (the stream-token secret is).
+    QByteArray key = secrets().streamTokenSecret();
+    if (key.isEmpty()) {
+        static const QByteArray processKey = [] {
+            QByteArray k(32, Qt::Uninitialized);
+            QRandomGenerator::system()->generate(reinterpret_cast<quint32 *>(k.data()),
+                                                 reinterpret_cast<quint32 *>(k.data() + k.size()));
+            return k;
+        }();
+        key = processKey;
+    }
+    return QMessageAuthenticationCode::hash("caller|" + caller.toUtf8(), key, QCryptographicHash::Sha256)
+        .toHex()
+        .left(32);
 }
 
 CallSession *Worker::createSession(const QString &callSid, const QString &caller, const QString &called)

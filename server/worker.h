@@ -99,6 +99,8 @@ private:
     void onStreamStarted(MediaStream *stream, const twilio::StartInfo &start);
     void acceptStream(MediaStream *stream, const twilio::StartInfo &start); // its token checked
     CallSession *createSession(const QString &callSid, const QString &caller, const QString &called);
+    // MAX_CALLS_PER_CALLER: the key a caller's calls are counted under (empty: not limited).
+    QByteArray callerKeyOf(const QString &caller) const;
     // Common checks for Twilio's POSTs: size, content type, signature (the rate limit comes after, in
     // withinRateLimit). Returns a response when rejected.
     std::optional<http::Response> guard(const http::Request &request, const QHostAddress &peer,

@@ -105,6 +105,11 @@ const QList<SettingDef> &Config::table()
          "Longest call: 20 s before it the agent tells the caller, in their language, that the call must end "
          "and says goodbye; at the limit the call is hung up (outcome time_limit). 0 = no limit",
          S, 0, 1440},
+        {"MAX_CALLS_PER_CALLER", "max-calls-per-caller", SettingType::Int, "3",
+         "Calls one phone number may have in progress at once (with REDIS_URL: on all servers together); "
+         "beyond it the caller gets the fallback. Withheld or non-E.164 numbers are not limited. 0 = no "
+         "limit",
+         S, 0, 1000},
         {"DAILY_SPEND_CAP_USD", "daily-spend-cap-usd", SettingType::Double, "0",
          "Model spend per day (all servers on the database, priced with the PRICE_* settings; the day runs "
          "from midnight in the server's time zone) beyond which new calls go straight to the fallback "

@@ -2,14 +2,22 @@
 
 namespace vaani {
 
-bool CallRegistry::tryReserve(const QString &callSid)
+CallRegistry::Reservation CallRegistry::reserve(const QString &callSid, const QByteArray &callerKey,
+                                                int perCaller)
 {
     QMutexLocker lock(&m_mutex);
     if (m_active >= m_max)
-        return false;
+        return Reservation::AtLimit;
+    const bool limited = perCaller > 0 && !callerKey.isEmpty() && !m_callerOf.contains(callSid);
+    if (limited && m_callsOfCaller.value(callerKey) >= perCaller)
+        return Reservation::CallerBusy;
     ++m_active;
     ++m_reserved[callSid];
-    return true;
+    if (limited) {
+        m_callerOf.insert(callSid, callerKey);
+        ++m_callsOfCaller[callerKey];
+    }
+    return Reservation::Ok;
 }
 
 void CallRegistry::release(const QString &callSid)
@@ -25,6 +33,10 @@ void CallRegistry::release(const QString &callSid)
             if (--it.value() == 0) {
                 m_reserved.erase(it);
                 released = true;
+                if (const QByteArray caller = m_callerOf.take(callSid); !caller.isEmpty()) {
+                    if (--m_callsOfCaller[caller] <= 0)
+                        m_callsOfCaller.remove(caller);
+                }
             }
         }
     }

@@ -24,7 +24,11 @@ public:
         : m_max(maxCalls)
     {}
     // One more call, if under the limit; the CallSid is remembered until release().
-    bool tryReserve(const QString &callSid);
+    bool tryReserve(const QString &callSid) { return reserve(callSid, {}, 0) == Reservation::Ok; }
+    // The same, and at most `perCaller` calls (0: any number) for the caller behind `callerKey` (a keyed hash
+    // of the number; empty: not limited).
+    enum class Reservation { Ok, AtLimit, CallerBusy };
+    Reservation reserve(const QString &callSid, const QByteArray &callerKey, int perCaller);
     void release(const QString &callSid); // a reserved call ended
     int active() const;
     QStringList liveCallSids() const; // the calls reserved here now
@@ -61,7 +65,9 @@ private:
     int m_max;
     mutable QMutex m_mutex;
     int m_active = 0;
-    QHash<QString, int> m_reserved; // CallSid -> reservations (one, unless a CallSid came twice)
+    QHash<QString, int> m_reserved;         // CallSid -> reservations (one, unless a CallSid came twice)
+    QHash<QString, QByteArray> m_callerOf;  // CallSid -> caller key (limited callers only)
+    QHash<QByteArray, int> m_callsOfCaller; // caller key -> calls reserved
     std::function<void()> m_onIdle;
     std::function<void(const QString &)> m_onRelease;
     QHash<QString, CallSession *> m_prewarmed;

@@ -27,27 +27,44 @@ const QByteArray kServers = "vaani:servers";
 // Drops calls whose holder stopped refreshing them (a dead server's).
 #define VAANI_LUA_PRUNE_CALLS                                                                                \
     "local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)\n"                                    \
-    "for _, sid in ipairs(expired) do redis.call('HDEL', KEYS[2], sid) end\n"                                \
+    "for _, sid in ipairs(expired) do\n"                                                                     \
+    "  redis.call('HDEL', KEYS[2], sid)\n"                                                                   \
+    "  redis.call('HDEL', 'vaani:call-callers', sid)\n"                                                      \
+    "end\n"                                                                                                  \
     "if #expired > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now) end\n"
 
-// KEYS: calls, owners. ARGV: CallSid, instance, max calls, ttl ms. Returns {granted 0/1, calls now}.
-const QByteArray kReserveScript =
-    VAANI_LUA_NOW VAANI_LUA_PRUNE_CALLS "local ttl = tonumber(ARGV[4])\n"
-                                        "if redis.call('ZSCORE', KEYS[1], ARGV[1]) then\n"
-                                        "  redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])\n"
-                                        "  redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])\n"
-                                        "  return {1, redis.call('ZCARD', KEYS[1])}\n"
-                                        "end\n"
-                                        "local n = redis.call('ZCARD', KEYS[1])\n"
-                                        "if n >= tonumber(ARGV[3]) then return {0, n} end\n"
-                                        "redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])\n"
-                                        "redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])\n"
-                                        "return {1, n + 1}\n";
+// KEYS: calls, owners, call-callers, caller:<key> (any name when not limited). ARGV: CallSid, instance, max
+// calls, ttl ms, caller key ('' = not limited), calls per caller. Returns {1 granted / 0 full / 2 caller
+// busy, calls now}.
+const QByteArray kReserveScript = VAANI_LUA_NOW VAANI_LUA_PRUNE_CALLS
+    "local ttl = tonumber(ARGV[4])\n"
+    "if redis.call('ZSCORE', KEYS[1], ARGV[1]) then\n"
+    "  redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])\n"
+    "  redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])\n"
+    "  return {1, redis.call('ZCARD', KEYS[1])}\n"
+    "end\n"
+    "local n = redis.call('ZCARD', KEYS[1])\n"
+    "if n >= tonumber(ARGV[3]) then return {0, n} end\n"
+    "if ARGV[5] ~= '' and tonumber(ARGV[6]) > 0 then\n"
+    "  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)\n"
+    "  if redis.call('ZCARD', KEYS[4]) >= tonumber(ARGV[6]) then return {2, n} end\n"
+    "  redis.call('ZADD', KEYS[4], now + ttl, ARGV[1])\n"
+    "  redis.call('PEXPIRE', KEYS[4], ttl)\n"
+    "  redis.call('HSET', KEYS[3], ARGV[1], ARGV[5])\n"
+    "end\n"
+    "redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])\n"
+    "redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])\n"
+    "return {1, n + 1}\n";
 
 // KEYS: calls, owners. ARGV: CallSid, instance. Removes the call only when this server holds it.
 const QByteArray kReleaseScript = "if redis.call('HGET', KEYS[2], ARGV[1]) == ARGV[2] then\n"
                                   "  redis.call('ZREM', KEYS[1], ARGV[1])\n"
                                   "  redis.call('HDEL', KEYS[2], ARGV[1])\n"
+                                  "  local caller = redis.call('HGET', 'vaani:call-callers', ARGV[1])\n"
+                                  "  if caller then\n"
+                                  "    redis.call('ZREM', 'vaani:caller:' .. caller, ARGV[1])\n"
+                                  "    redis.call('HDEL', 'vaani:call-callers', ARGV[1])\n"
+                                  "  end\n"
                                   "  return 1\n"
                                   "end\n"
                                   "return 0\n";
@@ -77,6 +94,11 @@ const QByteArray kBeatScript = VAANI_LUA_NOW VAANI_LUA_PRUNE_CALLS
     "  if (not owner) or owner == ARGV[1] then\n"
     "    redis.call('ZADD', KEYS[1], now + ttl, ARGV[i])\n"
     "    redis.call('HSET', KEYS[2], ARGV[i], ARGV[1])\n"
+    "    local caller = redis.call('HGET', 'vaani:call-callers', ARGV[i])\n"
+    "    if caller then\n"
+    "      redis.call('ZADD', 'vaani:caller:' .. caller, now + ttl, ARGV[i])\n"
+    "      redis.call('PEXPIRE', 'vaani:caller:' .. caller, ttl)\n"
+    "    end\n"
     "  end\n"
     "end\n"
     "return {redis.call('ZCARD', KEYS[3]), redis.call('ZCARD', KEYS[1])}\n";
@@ -185,15 +207,19 @@ void Deployment::allowRequest(const QString &clientAddress, QObject *context,
     });
 }
 
-void Deployment::reserveCall(const QString &callSid, QObject *context, Answer answer)
+void Deployment::reserveCall(const QString &callSid, QObject *context, Answer answer,
+                             const QByteArray &callerKey, int perCaller)
 {
     QPointer<QObject> guard(context);
-    run([this, callSid, guard, answer = std::move(answer)]() mutable {
+    run([this, callSid, guard, answer = std::move(answer), callerKey, perCaller]() mutable {
         if (!guard)
             return;
         const QByteArray ttl = QByteArray::number(qint64(m_options.heartbeatMs) * kExpiryBeats);
-        m_redis.command({"EVAL", kReserveScript, "2", kCalls, kOwners, callSid.toUtf8(),
-                         m_options.instance.toUtf8(), QByteArray::number(m_options.maxCalls), ttl},
+        m_redis.command({"EVAL", kReserveScript, "4", kCalls, kOwners, "vaani:call-callers",
+                         "vaani:caller:" + (callerKey.isEmpty() ? QByteArray("-") : callerKey),
+                         callSid.toUtf8(), m_options.instance.toUtf8(),
+                         QByteArray::number(m_options.maxCalls), ttl, callerKey,
+                         QByteArray::number(perCaller)},
                         [this, guard, answer](const RedisReply &r) {
                             if (!guard)
                                 return;
@@ -203,7 +229,10 @@ void Deployment::reserveCall(const QString &callSid, QObject *context, Answer an
                                 return;
                             }
                             m_metrics->deploymentCalls.store(r.elements.at(1).integer);
-                            const Verdict v = r.elements.at(0).integer == 1 ? Verdict::Yes : Verdict::No;
+                            const qint64 granted = r.elements.at(0).integer;
+                            const Verdict v = granted == 1   ? Verdict::Yes
+                                              : granted == 2 ? Verdict::CallerBusy
+                                                             : Verdict::No;
                             answerOn(guard, [answer, v] { answer(v); });
                         });
     });

@@ -20,8 +20,9 @@
 // Threads: lives on the main thread (the Redis connection is there); the public asks may be called from any
 // thread and answer on `context`'s thread (not at all when `context` is gone by then).
 //
-// Keys (all under "vaani:"): token:<nonce>, rate:<address>, calls (zset), call-owners (hash), servers (zset),
-// server:<instance> (hash).
+// Keys (all under "vaani:"): token:<nonce>, rate:<address>, calls (zset), call-owners (hash), call-callers
+// (hash CallSid → caller key), caller:<key> (zset of that caller's calls), servers (zset), server:<instance>
+// (hash). Standalone Redis (the scripts name some keys themselves, so not Redis Cluster).
 
 #include "redisclient.h"
 
@@ -51,7 +52,9 @@ class Deployment : public QObject
 {
     Q_OBJECT
 public:
-    enum class Verdict { Yes, No, Unknown }; // Unknown: Redis could not say — decide locally
+    // Unknown: Redis could not say — decide locally. CallerBusy (reserveCall only): this caller holds
+    // MAX_CALLS_PER_CALLER calls already.
+    enum class Verdict { Yes, No, Unknown, CallerBusy };
     Deployment(RedisAddress address, DeploymentOptions options, Metrics *metrics, CallRegistry *registry,
                QObject *parent = nullptr);
     ~Deployment() override;
@@ -67,8 +70,10 @@ public:
     void allowRequest(const QString &clientAddress, QObject *context,
                       std::function<void(Verdict, int retryAfterS)> answer);
     // One more call for the deployment (idempotent per CallSid: the same call reserved again by the server
-    // its stream reached moves the call there).
-    void reserveCall(const QString &callSid, QObject *context, Answer answer);
+    // its stream reached moves the call there), and at most `perCaller` calls (0: any) for the caller behind
+    // `callerKey` (a keyed hash of the number, never the number; empty: not limited).
+    void reserveCall(const QString &callSid, QObject *context, Answer answer,
+                     const QByteArray &callerKey = {}, int perCaller = 0);
     // The call ended here (only the holder's reservation is removed).
     void releaseCall(const QString &callSid);
     // Yes: first use of this stream token in the deployment; No: used before (a replay).

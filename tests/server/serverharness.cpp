@@ -48,6 +48,9 @@ bool ServerHarness::start(const std::function<void(ServerOptions &)> &tweak)
     s.twilio = {QUrl(), QString::fromLatin1(kAccountSid), s.twilioAuthToken};
     s.realtime = {fake.url(), u"gpt-realtime"_s, u"sk-test-key"_s, false, 5000, {}, {}};
     s.instance = u"test"_s;
+    // Every simulated call comes from the same number unless a test says otherwise; the per-caller limit is
+    // tested where it is meant (tst_callflow, tst_cluster, and tst_deployment runs with the default).
+    s.maxCallsPerCaller = 0;
     s.streamLimits.startDeadlineMs = 2000;
     s.streamLimits.idleTimeoutMs = 10000;
     if (tweak)

@@ -468,6 +468,49 @@ private Q_SLOTS:
         QCOMPARE(h->repos().calls.findBySid(live->callSid).value.outcome, u"in_progress"_s);
     }
 
+    // MAX_CALLS_PER_CALLER: one number may hold at most N calls at once; the next gets the fallback (recorded
+    // with the reason); another number is not affected; when one of the calls ends the number may call again.
+    // Withheld numbers are not limited.
+    void callsPerCallerAreLimited()
+    {
+        h->fake.greetingAudioMs = 200;
+        QVERIFY(startHarness([](ServerOptions &o) { o.settings.maxCallsPerCaller = 2; }));
+        auto first = connectCall();
+        auto second = connectCall();
+        QVERIFY(first && second);
+        auto third = h->newCall();
+        QSignalSpy answered(third.get(), &TwilioSimulator::webhookAnswered);
+        third->placeCall();
+        QVERIFY(answered.wait(5000));
+        QVERIFY2(third->twiml.streamUrl.isEmpty(), third->webhookBody.constData());
+        QTRY_COMPARE(h->repos().calls.findBySid(third->callSid).value.outcome, u"rejected"_s);
+        QVERIFY(h->repos().calls.findBySid(third->callSid).value.endReason.contains(u"caller already has"_s));
+        QCOMPARE(h->metric(u"vaani_webhook_errors_total{kind=\"caller_busy\"}"_s), 1.0);
+
+        auto otherNumber = h->newCall();
+        otherNumber->from = u"+919094009492"_s;
+        QSignalSpy otherAnswered(otherNumber.get(), &TwilioSimulator::webhookAnswered);
+        otherNumber->placeCall();
+        QVERIFY(otherAnswered.wait(5000));
+        QVERIFY(!otherNumber->twiml.streamUrl.isEmpty());
+        std::vector<std::unique_ptr<TwilioSimulator>> hidden;
+        for (const QString &withheld : {u"anonymous"_s, u"+266696687"_s}) {
+            for (int i = 0; i < 3; ++i) { // more than the limit: withheld numbers are many different callers
+                hidden.push_back(h->newCall());
+                hidden.back()->from = withheld;
+                QSignalSpy hiddenAnswered(hidden.back().get(), &TwilioSimulator::webhookAnswered);
+                hidden.back()->placeCall();
+                QVERIFY(hiddenAnswered.wait(5000));
+                QVERIFY2(!hidden.back()->twiml.streamUrl.isEmpty(), qPrintable(withheld));
+            }
+        }
+
+        first->hangUp();
+        QTRY_COMPARE(h->repos().calls.findBySid(first->callSid).value.outcome, u"dropped"_s);
+        auto again = connectCall();
+        QVERIFY(again); // a place came free
+    }
+
     // The Auth Token rotated (SIGHUP) during a call: the hang-up through Twilio's REST API uses the new one.
     void hangUpAfterATokenRotationUsesTheNewToken()
     {

@@ -71,11 +71,11 @@ struct Node
         registry.setOnRelease([d = deployment.get()](const QString &sid) { d->releaseCall(sid); });
         deployment->start();
     }
-    Deployment::Verdict reserve(const QString &sid)
+    Deployment::Verdict reserve(const QString &sid, const QByteArray &caller = {}, int perCaller = 0)
     {
-        const auto v =
-            verdictOf([&](QObject *c, Deployment::Answer a) { deployment->reserveCall(sid, c, a); });
-        if (v != Deployment::Verdict::No)
+        const auto v = verdictOf(
+            [&](QObject *c, Deployment::Answer a) { deployment->reserveCall(sid, c, a, caller, perCaller); });
+        if (v == Deployment::Verdict::Yes || v == Deployment::Verdict::Unknown)
             registry.tryReserve(sid);
         return v;
     }
@@ -251,6 +251,36 @@ private Q_SLOTS:
         a.deployment->leave();
         QTRY_COMPARE(redis.cli({u"ZCARD"_s, u"vaani:servers"_s}), u"1"_s);
         QCOMPARE(redis.cli({u"EXISTS"_s, u"vaani:server:server-a"_s}), u"0"_s);
+    }
+
+    // MAX_CALLS_PER_CALLER across servers: a caller's calls are counted under a keyed hash of the number
+    // wherever they run; the place comes free when one ends; the number never reaches Redis.
+    void callsPerCallerAcrossServers()
+    {
+        RedisProcess redis(m_dir);
+        QString why;
+        QVERIFY2(redis.start(&why), qPrintable(why));
+        Node a(redis.url(), u"server-a"_s, 10);
+        Node b(redis.url(), u"server-b"_s, 10);
+        QTRY_VERIFY(a.deployment->isUp() && b.deployment->isUp());
+        using V = Deployment::Verdict;
+        const QByteArray priya = "5f0c1e9a7b3d2c4e8a6b1d0f9e2c3a4b",
+                         rohan = "0a1b2c3d4e5f60718293a4b5c6d7e8f9";
+        QCOMPARE(a.reserve(u"CA1"_s, priya, 2), V::Yes);
+        QCOMPARE(b.reserve(u"CA2"_s, priya, 2), V::Yes);
+        QCOMPARE(a.reserve(u"CA3"_s, priya, 2), V::CallerBusy);
+        QCOMPARE(b.reserve(u"CA3"_s, priya, 2), V::CallerBusy);
+        QCOMPARE(b.reserve(u"CA4"_s, rohan, 2), V::Yes);
+        QCOMPARE(a.reserve(u"CA5"_s), V::Yes); // a withheld number: not limited
+        QCOMPARE(redis.cli({u"ZCARD"_s, u"vaani:caller:"_s + QString::fromLatin1(priya)}), u"2"_s);
+        // The stream of Priya's first call lands on b: the same call, not a third one.
+        QCOMPARE(b.reserve(u"CA1"_s, priya, 2), V::Yes);
+        a.registry.release(u"CA1"_s); // a let go of it: nothing changes
+        QCOMPARE(a.reserve(u"CA6"_s, priya, 2), V::CallerBusy);
+        b.registry.release(u"CA2"_s); // one of Priya's calls ends
+        QTRY_COMPARE(redis.cli({u"ZCARD"_s, u"vaani:caller:"_s + QString::fromLatin1(priya)}), u"1"_s);
+        QCOMPARE(a.reserve(u"CA6"_s, priya, 2), V::Yes);
+        QCOMPARE(redis.cli({u"HGET"_s, u"vaani:call-callers"_s, u"CA6"_s}), QString::fromLatin1(priya));
     }
 
     void deadServersCallsExpire()

@@ -45,13 +45,6 @@ namespace {
 const QString kAuthToken = u"integration-auth-token-0123456789ab"_s;
 constexpr int kMaxCalls = 50;
 
-quint16 freePort()
-{
-    QTcpServer probe;
-    probe.listen(QHostAddress::LocalHost, 0);
-    return probe.serverPort();
-}
-
 struct Instance
 {
     explicit Instance(const QString &instance)

@@ -1,5 +1,7 @@
 #include "nginxsite.h"
 
+#include "testenv.h"
+
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
@@ -21,13 +23,6 @@ bool run(const QString &program, const QStringList &args, QString *output)
     const bool ok = p.waitForFinished(60000) && p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0;
     *output = QString::fromUtf8(p.readAll());
     return ok;
-}
-
-quint16 freePort()
-{
-    QTcpServer probe;
-    probe.listen(QHostAddress::LocalHost, 0);
-    return probe.serverPort();
 }
 
 bool render(const NginxSite &site, QString *why)

@@ -1,5 +1,7 @@
 #include "redisprocess.h"
 
+#include "testenv.h"
+
 #include <QDir>
 #include <QElapsedTimer>
 #include <QStandardPaths>
@@ -10,16 +12,6 @@
 using namespace Qt::StringLiterals;
 
 namespace vaani::test {
-
-namespace {
-quint16 freePort()
-{
-    QTcpServer probe;
-    if (!probe.listen(QHostAddress::LocalHost, 0))
-        return 0;
-    return probe.serverPort();
-}
-} // namespace
 
 RedisProcess::RedisProcess(const QString &dir, const QString &password)
     : m_dir(dir)

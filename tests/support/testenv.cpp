@@ -1,13 +1,22 @@
 #include "testenv.h"
+#include <QTcpServer>
 
 #include <QDir>
 #include <QFile>
 #include <QSqlQuery>
+#include <QTcpServer>
 #include <QUuid>
 
 using namespace Qt::StringLiterals;
 
 namespace vaani::test {
+
+quint16 freePort()
+{
+    QTcpServer probe;
+    probe.listen(QHostAddress::LocalHost, 0);
+    return probe.serverPort();
+}
 
 QString tempDir(const QString &suite)
 {

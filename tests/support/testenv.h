@@ -11,6 +11,8 @@
 namespace vaani::test {
 
 QString tempDir(const QString &suite);
+// A loopback port free right now (for programs that must be told their port before they start).
+quint16 freePort();
 // Fails the current test (QFAIL) if PostgreSQL was expected but is not available.
 bool postgresUrl(QString *url, QString *why);
 // An environment with nothing of this machine's configuration in it (so a program started by a test reads

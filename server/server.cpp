@@ -9,11 +9,14 @@
 #include "metrics.h"
 #include "ratelimiter.h"
 #include "realtimepool.h"
+#include "recordjournal.h"
 #include "secrets.h"
 #include "streamtokens.h"
 #include "worker.h"
 
+#include <QDir>
 #include <QHostInfo>
+#include <QRegularExpression>
 
 #include <cerrno>
 #include <fcntl.h>
@@ -127,6 +130,8 @@ ServerOptions ServerOptions::fromConfig(const Config &c)
     o.dataDir = c.string(u"VAANI_DATA_DIR"_s);
     o.dataKeyFile = c.string(u"VAANI_DATA_KEY_FILE"_s);
     o.redisUrl = c.string(u"REDIS_URL"_s);
+    o.journalDir = c.string(u"JOURNAL_DIR"_s);
+    o.journalMaxBytes = qint64(c.integer(u"JOURNAL_MAX_MB"_s)) * 1024 * 1024;
     o.redisTimeoutMs = c.integer(u"REDIS_TIMEOUT_MS"_s);
     o.forceDemo = c.boolean(u"SEED_DEMO"_s);
     // Demo data only where asked: the embedded default database gets it when empty (a first `scripts/vaani
@@ -196,6 +201,26 @@ Server::Server(ServerOptions options, QObject *parent)
     m_ctx.secrets = m_secrets.get();
     m_ctx.settings.realtime.currentApiKey = [store = m_secrets.get()] { return store->get().openaiApiKey; };
     m_ctx.db = m_db.get();
+    {
+        RecordJournal::Options j;
+        QString instance = set.instance;
+        instance.replace(QRegularExpression(u"[^A-Za-z0-9._-]"_s), u"_"_s);
+        j.dir = !m_options.journalDir.isEmpty()
+                    ? m_options.journalDir
+                    : QDir(m_options.dataDir.isEmpty() ? u"./data"_s : m_options.dataDir)
+                          .absoluteFilePath(u"journal/"_s + instance);
+        j.maxBytes = m_options.journalMaxBytes;
+        j.cipher = dbConfig.cipher;
+        m_journal = std::make_unique<RecordJournal>(m_db.get(), j);
+        m_journalDir = j.dir;
+    }
+    m_ctx.journal = m_journal.get();
+    m_metrics->journal = [j = m_journal.get()] {
+        const RecordJournal::Status s = j->status();
+        return Metrics::JournalFigures{s.backlog,      s.backlogBytes, s.oldestAgeMs, s.databaseTakesWrites,
+                                       s.fileWritable, s.applied,      s.replayed,    s.dropped,
+                                       s.rejected,     s.fileErrors};
+    };
     m_ctx.metrics = m_metrics.get();
     m_ctx.tokens = m_tokens.get();
     m_ctx.rateLimiter = m_rateLimiter.get();
@@ -316,6 +341,14 @@ void Server::start()
             return;
         }
         qCInfo(lcDb) << "schema version" << r.value;
+        // The journal after the migrations (its writes need the schema); what an earlier run left is applied
+        // before this run's own writes.
+        QString journalError;
+        if (!m_journal->open(&journalError)) {
+            Q_EMIT failed(u"journal: "_s + journalError);
+            return;
+        }
+        qCInfo(lcDb).noquote() << "call-record journal in" << m_journalDir;
         heartbeat(); // at once: calls a killed earlier run of this server left behind are closed first
         m_heartbeatTimer.start(m_ctx.settings.heartbeatMs);
         if (m_ctx.settings.dailySpendCapUsd > 0) {
@@ -448,9 +481,23 @@ void Server::checkShutdown()
     m_heartbeatTimer.stop();
     m_db->submit(
         [instance = m_ctx.settings.instance](db::Repositories &r) { return r.calls.forget(instance); });
-    m_db->ping().then(this, [this](db::DbResult<bool>) {
-        qCInfo(lcServer) << "shut down: every call record is complete";
-        Q_EMIT stopped();
+    // Every record write queued by the calls is tried once more; what the database does not take now stays
+    // in the journal, fsynced, for the next start.
+    m_journal->whenTried([this] {
+        QMetaObject::invokeMethod(
+            this,
+            [this] {
+                const RecordJournal::Status s = m_journal->status();
+                if (s.backlog == 0)
+                    qCInfo(lcServer) << "shut down: every call record is complete";
+                else
+                    qCWarning(lcServer).noquote() << u"shut down: %1 call-record write(s) wait in the "
+                                                     u"journal (%2) for the database; the "
+                                                     "next start applies them"_s.arg(s.backlog)
+                                                         .arg(m_journalDir);
+                Q_EMIT stopped();
+            },
+            Qt::QueuedConnection);
     });
 }
 
@@ -518,6 +565,7 @@ bool Server::reloadDataKeys(const QString &dataKeyFile)
         return false;
     }
     m_db->setCipher(cipher);
+    m_journal->setCipher(cipher);
     qCInfo(lcServer).noquote()
         << u"data keys reloaded: %1 (sealing with %2); run vaani-server --reencrypt to "
            "move older values to it"_s.arg(ids.join(u", "_s), cipher->currentKeyId());
@@ -561,7 +609,10 @@ void Server::heartbeat()
     const QDateTime started = m_processStarted;
     const qint64 staleMs = m_ctx.settings.serverStaleMs;
     const QString lastTwin = m_twinSeenAt;
-    m_db->submit([instance, started, staleMs, lastTwin](db::Repositories &r) -> db::DbResult<Beat> {
+    // Calls an earlier run of this server left open are marked interrupted only once the writes it journaled
+    // have been tried (the end of a call that did finish is in there).
+    const bool sweep = m_journal->replayDone();
+    m_db->submit([instance, started, staleMs, lastTwin, sweep](db::Repositories &r) -> db::DbResult<Beat> {
             auto beat = r.calls.beat(instance, started, staleMs);
             // The other row under our name did not move since the last beat: an earlier run of this server
             // that was killed (and we are its restart), not a live twin. Take the name over.
@@ -570,7 +621,7 @@ void Server::heartbeat()
             if (!beat.ok())
                 return beat.error;
             Beat b{beat.value, 0};
-            if (b.twinSeenAt.isEmpty()) {
+            if (b.twinSeenAt.isEmpty() && sweep) {
                 auto recovered = r.calls.recoverOrphans(instance, started, staleMs);
                 if (!recovered.ok())
                     return recovered.error;

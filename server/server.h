@@ -25,6 +25,7 @@ class CallRegistry;
 class Metrics;
 class RateLimiter;
 class StreamTokens;
+class RecordJournal;
 namespace cluster {
 class Deployment;
 }
@@ -44,6 +45,8 @@ struct ServerOptions
     QString dataDir = QStringLiteral("./data");
     QString dataKeyFile; // VAANI_DATA_KEY_FILE
     QString redisUrl;    // REDIS_URL: empty = one server
+    QString journalDir;  // JOURNAL_DIR: empty = <dataDir>/journal/<instance>
+    qint64 journalMaxBytes = 256LL * 1024 * 1024;
     int redisTimeoutMs = 500;
     // /metrics, /readyz (and /healthz) on their own listener, loopback by default; port 0: any free port.
     QHostAddress metricsHost = QHostAddress::LocalHost;
@@ -138,6 +141,8 @@ private:
     ServerOptions m_options;
     ServerContext m_ctx;
     std::unique_ptr<db::DbWorker> m_db;
+    std::unique_ptr<RecordJournal> m_journal; // after m_db: destroyed first
+    QString m_journalDir;
     QStringList m_dataKeyIds; // VAANI_DATA_KEY_FILE's keys now in use (first: sealing)
     // Liveness in a shared database: this process's heartbeat, and recovery of dead servers' calls.
     void heartbeat();

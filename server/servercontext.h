@@ -25,6 +25,7 @@ class CallRegistry;
 class ModelLeg;
 class SecretStore;
 class ModelProvider;
+class RecordJournal;
 namespace cluster {
 class Deployment;
 }
@@ -42,6 +43,7 @@ struct ServerContext
 {
     ServerSettings settings;
     db::DbWorker *db = nullptr;
+    RecordJournal *journal = nullptr; // every call-record write goes through it (then to db)
     Metrics *metrics = nullptr;
     StreamTokens *tokens = nullptr;
     RateLimiter *rateLimiter = nullptr; // signed (or, without a token, all) webhook requests per address

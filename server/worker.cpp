@@ -8,6 +8,7 @@
 #include "mediastream.h"
 #include "metrics.h"
 #include "ratelimiter.h"
+#include "recordjournal.h"
 #include "secrets.h"
 #include "streamtokens.h"
 #include "twiliosignature.h"
@@ -302,7 +303,23 @@ http::Response Worker::readyz()
                      {u"max_calls"_s, m_ctx->registry->limit()}};
     if (draining)
         body.insert(u"shutting_down"_s, true);
-    const int status = db && capacity ? 200 : 503;
+    // Call records: a database that answers pings but refuses writes (a full disk, a read-only file), a
+    // journal that cannot be written or is full — each makes this server not ready, with the backlog shown.
+    bool records = true;
+    if (RecordJournal *journal = m_ctx->journal) {
+        const RecordJournal::Status j = journal->status();
+        records = j.databaseTakesWrites && j.fileWritable && !j.full;
+        QJsonObject jo{{u"backlog"_s, j.backlog},
+                       {u"oldest_seconds"_s, double(j.oldestAgeMs / 100) / 10.0},
+                       {u"database_writes"_s, j.databaseTakesWrites ? u"ok"_s : u"failing"_s},
+                       {u"file"_s, j.fileWritable ? u"ok"_s : u"failing"_s}};
+        if (j.full)
+            jo.insert(u"full"_s, true);
+        if (!j.lastError.isEmpty())
+            jo.insert(u"last_error"_s, j.lastError.left(200));
+        body.insert(u"journal"_s, jo);
+    }
+    const int status = db && capacity && records ? 200 : 503;
     m_ctx->metrics->webhookRequest(u"/readyz"_s, status);
     return http::Response::text(status, QJsonDocument(body).toJson(QJsonDocument::Compact) + '\n',
                                 "application/json");

@@ -10,11 +10,13 @@
 #include "logging.h"
 #include "metrics.h"
 #include "ratelimiter.h"
+#include "recordjournal.h"
 #include "secrets.h"
 #include "streamtokens.h"
 #include "twiml.h"
 
 #include <QDateTime>
+#include <QJsonObject>
 #include <QMessageAuthenticationCode>
 #include <QRandomGenerator>
 #include <QRegularExpression>
@@ -194,15 +196,14 @@ void Worker::answerCall(const IncomingCall &call, bool mayWait, http::Response::
         m_ctx->metrics->webhookRequest(route, 200);
         m_ctx->metrics->webhookError(kind);
         m_ctx->metrics->callEnded(u"rejected"_s);
-        db::CallStart s{call.callSid, call.caller, call.called, m_ctx->settings.instance, {}, {}, {}};
-        m_ctx->db->submit([s, reason](db::Repositories &r) -> db::DbResult<bool> {
-            auto c = r.calls.start(s);
-            if (!c.ok())
-                return c.error;
-            if (c.value.outcome != u"in_progress"_s)
-                return true; // a record of this call exists already: never overwritten
-            return r.calls.end(c.value.id, {u"rejected"_s, reason, {}, {}, {}});
-        });
+        // A record of this call that exists already is never overwritten (see RecordJournal).
+        m_ctx->journal->append({{u"t"_s, u"reject"_s},
+                                {u"sid"_s, call.callSid},
+                                {u"caller"_s, call.caller.left(32)},
+                                {u"called"_s, call.called.left(32)},
+                                {u"inst"_s, m_ctx->settings.instance},
+                                {u"reason"_s, reason},
+                                {u"at"_s, double(QDateTime::currentMSecsSinceEpoch())}});
         respond(http::Response::text(200, twiml::fallback(human), "text/xml"));
     };
     if (m_ctx->draining.load()) {
@@ -316,12 +317,13 @@ http::Response Worker::applyCallStatus(const twilio::FormParams &params, const Q
     bool ok = false;
     const int duration = param(params, u"CallDuration"_s).toInt(&ok);
     const std::optional<int> durationS = ok && duration >= 0 ? std::optional<int>(duration) : std::nullopt;
-    m_ctx->db->submit([callSid, status, durationS](db::Repositories &r) {
-        auto res = r.calls.updateTwilioStatus(callSid, status, durationS);
-        if (!res.ok() && res.error.kind != db::DbError::Kind::NotFound)
-            qCWarning(lcDb) << "status callback not recorded:" << res.error.message;
-        return res;
-    });
+    QJsonObject op{{u"t"_s, u"status"_s},
+                   {u"sid"_s, callSid},
+                   {u"status"_s, status},
+                   {u"at"_s, double(QDateTime::currentMSecsSinceEpoch())}};
+    if (durationS)
+        op.insert(u"dur"_s, *durationS);
+    m_ctx->journal->append(std::move(op));
     m_ctx->metrics->webhookRequest(route, 204);
     return http::Response::text(204, {});
 }

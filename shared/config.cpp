@@ -83,6 +83,15 @@ const QList<SettingDef> &Config::table()
          "postgresql://user:pass@host:port/db[?sslmode=verify-full&sslrootcert=/path/ca.pem&…] (libpq's TLS, "
          "timeout and keepalive parameters, and statement_timeout in ms, default 30000)",
          S | A},
+        {"JOURNAL_DIR", "journal-dir", SettingType::Path, "",
+         "Directory of this server's call-record journal: every record write is fsynced there first and "
+         "applied to the database in order, later if the database is away, and replayed after a crash; "
+         "empty = <VAANI_DATA_DIR>/journal/<VAANI_INSTANCE>. Local disk, one per server",
+         S},
+        {"JOURNAL_MAX_MB", "journal-max-mb", SettingType::Int, "256",
+         "Call-record writes that may wait for the database (in memory and in the journal) before new ones "
+         "are dropped (logged, counted in vaani_journal_dropped_total, /readyz 503)",
+         S, 1, 100000},
         {"REDIS_URL", "redis-url", SettingType::String, "",
          "Redis shared by several servers behind one load balancer: "
          "redis://[[user]:password@]host[:port][/db]; "

@@ -3,10 +3,29 @@
 #include "db/dbworker.h"
 #include "logging.h"
 #include "pii.h"
+#include "recordjournal.h"
 
 using namespace Qt::StringLiterals;
 
 namespace vaani {
+
+namespace {
+void putPrompt(QJsonObject &op, std::optional<qint64> promptId, std::optional<int> promptVersion)
+{
+    if (promptId)
+        op.insert(u"pid"_s, double(*promptId));
+    if (promptVersion)
+        op.insert(u"pv"_s, *promptVersion);
+}
+} // namespace
+
+CallRecorder::CallRecorder(RecordJournal *journal, db::DbWorker *db, QString callSid, Clock clock)
+    : m_journal(journal)
+    , m_db(db)
+    , m_callSid(std::move(callSid))
+    , m_writer(RecordJournal::newWriterId())
+    , m_clock(std::move(clock))
+{}
 
 void CallRecorder::open(const db::CallStart &start, QObject *context,
                         std::function<void(const db::DbResult<db::CallRecord> &)> checked)
@@ -15,61 +34,51 @@ void CallRecorder::open(const db::CallStart &start, QObject *context,
         return;
     m_opened = true;
     m_instance = start.serverInstance;
-    // The row exists from the webhook; start() is idempotent and creates it when the stream came first. The
-    // session owns the row only if it is new or still in progress.
-    m_db->submit([start, id = m_callId, owned = m_ownsRecord](db::Repositories &r) {
-            auto c = r.calls.start(start);
-            if (c.ok()) {
-                *id = c.value.id;
-                *owned = c.value.outcome == u"in_progress"_s;
-            }
-            return c;
-        })
-        .then(context, [context, checked = std::move(checked)](db::DbResult<db::CallRecord> c) {
-            // Always from the event loop: a continuation attached to a finished job runs at once, inside
-            // open(), before the caller has finished what it was doing.
-            QMetaObject::invokeMethod(
-                context, [checked, c] { checked(c); }, Qt::QueuedConnection);
-        });
+    // The row exists from the webhook; the start is idempotent and creates it when the stream came first. The
+    // journal applies the start (the writes that follow belong to this row only if it is new or still in
+    // progress); the session asks the database what it has now.
+    QJsonObject op{
+        {u"t"_s, u"start"_s},
+        {u"caller"_s, start.callerNumber.left(32)},
+        {u"called"_s, start.calledNumber.left(32)},
+        {u"inst"_s, start.serverInstance},
+        {u"at"_s, double((start.startedAt.isValid() ? start.startedAt : QDateTime::currentDateTimeUtc())
+                             .toMSecsSinceEpoch())}};
+    putPrompt(op, start.promptId, start.promptVersion);
+    submit(std::move(op));
+    check(context, std::move(checked));
 }
 
-void CallRecorder::write(Write fn)
+void CallRecorder::write(QJsonObject op)
 {
     if (!m_claimed) {
         // A greeting's transcript and cost, at most: a few writes. Past the cap, something is wrong; drop.
-        if (m_held.size() < 256)
-            m_held.append(std::move(fn));
+        if (m_held.size() < 256) {
+            op.insert(u"sid"_s, m_callSid);
+            op.insert(u"w"_s, m_writer);
+            m_held.append(op);
+        }
         return;
     }
-    submit(std::move(fn));
+    submit(std::move(op));
 }
 
 void CallRecorder::check(QObject *context, std::function<void(const db::DbResult<db::CallRecord> &)> seen)
 {
     m_db->submit([sid = m_callSid](db::Repositories &r) { return r.calls.findBySid(sid); })
         .then(context, [context, seen = std::move(seen)](db::DbResult<db::CallRecord> c) {
+            // Always from the event loop: a continuation attached to a finished job runs at once, inside
+            // the caller, before it has finished what it was doing.
             QMetaObject::invokeMethod(
                 context, [seen, c] { seen(c); }, Qt::QueuedConnection);
         });
 }
 
-void CallRecorder::submit(Write fn)
+void CallRecorder::submit(QJsonObject op)
 {
-    m_db->submit([sid = m_callSid, id = m_callId, owned = m_ownsRecord,
-                  fn = std::move(fn)](db::Repositories &r) -> db::DbResult<bool> {
-        if (!*owned)
-            return false; // another call's record (see open()): never written
-        if (*id == 0) {
-            auto c = r.calls.findBySid(sid);
-            if (!c.ok())
-                return c.error;
-            *id = c.value.id;
-        }
-        auto result = fn(r, *id);
-        if (!result.ok())
-            qCWarning(lcDb) << "call record not updated:" << result.error.message;
-        return result;
-    });
+    op.insert(u"sid"_s, m_callSid);
+    op.insert(u"w"_s, m_writer);
+    m_journal->append(std::move(op));
 }
 
 void CallRecorder::promptAndStream(const QString &streamSid, std::optional<qint64> promptId,
@@ -80,19 +89,21 @@ void CallRecorder::promptAndStream(const QString &streamSid, std::optional<qint6
         m_promptVersion = promptVersion;
     }
     if (m_claimed || streamSid.isEmpty()) {
-        if (m_claimed && (promptId || !streamSid.isEmpty()))
-            submit([streamSid, promptId, promptVersion](db::Repositories &r, qint64 id) {
-                return r.calls.setStream(id, streamSid, promptId, promptVersion);
-            });
+        if (m_claimed && (promptId || !streamSid.isEmpty())) {
+            QJsonObject op{{u"t"_s, u"stream"_s}, {u"stream"_s, streamSid}};
+            putPrompt(op, promptId, promptVersion);
+            submit(std::move(op));
+        }
         return;
     }
     // The stream is ours: claim the row, then what waited for it.
     m_claimed = true;
-    submit([streamSid, instance = m_instance, p = m_promptId, v = m_promptVersion](
-               db::Repositories &r, qint64 id) { return r.calls.claim(id, streamSid, instance, p, v); });
-    for (Write &held : m_held)
-        submit(std::move(held));
-    m_held.clear();
+    QJsonObject op{{u"t"_s, u"claim"_s}, {u"stream"_s, streamSid}, {u"inst"_s, m_instance}};
+    putPrompt(op, m_promptId, m_promptVersion);
+    submit(std::move(op));
+    for (const QJsonValue &held : std::as_const(m_held))
+        m_journal->append(held.toObject());
+    m_held = {};
 }
 
 void CallRecorder::transcript(const QString &speaker, const QString &said, const QString &agentItemId)
@@ -103,18 +114,17 @@ void CallRecorder::transcript(const QString &speaker, const QString &said, const
                        : speaker == u"caller"_s ? u"Caller: "_s
                                                 : u"System: "_s) +
                           text;
-    const db::TranscriptEntry entry{0, 0, seq, speaker, text, offsetMs(), false};
-    write([entry](db::Repositories &r, qint64 id) {
-        db::TranscriptEntry e = entry;
-        e.callId = id;
-        return r.calls.addTranscript(e);
-    });
+    write({{u"t"_s, u"line"_s},
+           {u"seq"_s, seq},
+           {u"who"_s, speaker},
+           {u"text"_s, text.left(16000)},
+           {u"off"_s, double(offsetMs())}});
     if (agentItemId.isEmpty())
         return;
     m_agentItemSeq.insert(agentItemId, seq);
     if (agentItemId == m_pendingTruncation) {
         m_pendingTruncation.clear();
-        write([seq](db::Repositories &r, qint64 id) { return r.calls.markTruncated(id, seq); });
+        write({{u"t"_s, u"cut"_s}, {u"seq"_s, seq}});
     }
 }
 
@@ -125,61 +135,67 @@ void CallRecorder::truncated(const QString &agentItemId)
         m_pendingTruncation = agentItemId;
         return;
     }
-    const int seq = *it;
-    write([seq](db::Repositories &r, qint64 id) { return r.calls.markTruncated(id, seq); });
+    write({{u"t"_s, u"cut"_s}, {u"seq"_s, *it}});
 }
 
 void CallRecorder::turn(int latencyMs)
 {
     m_turnLatencies << latencyMs;
-    const db::CallTurn turn{0, int(m_turnLatencies.size()), latencyMs, offsetMs()};
-    write([turn](db::Repositories &r, qint64 id) {
-        db::CallTurn t = turn;
-        t.callId = id;
-        return r.calls.addTurn(t);
-    });
+    write({{u"t"_s, u"turn"_s},
+           {u"seq"_s, int(m_turnLatencies.size())},
+           {u"ms"_s, latencyMs},
+           {u"off"_s, double(offsetMs())}});
 }
 
 void CallRecorder::usage(const realtime::Usage &usage, double cost)
 {
-    write([usage, cost](db::Repositories &r, qint64 id) { return r.calls.addUsage(id, usage, cost); });
+    m_usage.inputTextTokens += usage.inputTextTokens;
+    m_usage.inputAudioTokens += usage.inputAudioTokens;
+    m_usage.inputCachedTokens += usage.inputCachedTokens;
+    m_usage.outputTextTokens += usage.outputTextTokens;
+    m_usage.outputAudioTokens += usage.outputAudioTokens;
+    m_cost += cost;
+    write({{u"t"_s, u"usage"_s},
+           {u"ti"_s, double(m_usage.inputTextTokens)},
+           {u"ai"_s, double(m_usage.inputAudioTokens)},
+           {u"tc"_s, double(m_usage.inputCachedTokens)},
+           {u"to"_s, double(m_usage.outputTextTokens)},
+           {u"ao"_s, double(m_usage.outputAudioTokens)},
+           {u"cost"_s, m_cost}});
 }
 
 void CallRecorder::tool(const QString &name, const QString &arguments, const QString &result, int durationMs,
                         bool ok)
 {
-    const db::ToolInvocation inv{
-        0,  0, name.left(64), pii::redact(arguments.left(16000)), pii::redact(result.left(16000)), durationMs,
-        ok, {}};
-    write([inv](db::Repositories &r, qint64 id) {
-        db::ToolInvocation i = inv;
-        i.callId = id;
-        return r.calls.addToolInvocation(i);
-    });
+    write({{u"t"_s, u"tool"_s},
+           {u"seq"_s, ++m_toolSeq},
+           {u"name"_s, name.left(64)},
+           {u"args"_s, pii::redact(arguments.left(16000))},
+           {u"res"_s, pii::redact(result.left(16000))},
+           {u"ms"_s, durationMs},
+           {u"ok"_s, ok},
+           {u"at"_s, double(QDateTime::currentMSecsSinceEpoch())}});
 }
 
 void CallRecorder::end(const QString &outcome, const QString &reason)
 {
-    db::CallEnd end;
-    end.outcome = outcome;
-    end.reason = reason.left(500);
-    end.firstAudioMs = m_firstAudioMs;
-    end.turnLatenciesMs = m_turnLatencies;
-    if (m_claimed) {
-        submit([end](db::Repositories &r, qint64 id) { return r.calls.end(id, end); });
-        return;
+    QJsonArray latencies;
+    for (int l : std::as_const(m_turnLatencies))
+        latencies.append(l);
+    QJsonObject op{{u"t"_s, u"end"_s},
+                   {u"outcome"_s, outcome},
+                   {u"reason"_s, reason.left(500)},
+                   {u"lat"_s, latencies},
+                   {u"at"_s, double(QDateTime::currentMSecsSinceEpoch())}};
+    if (m_firstAudioMs)
+        op.insert(u"fa"_s, *m_firstAudioMs);
+    if (!m_claimed) {
+        // Never had the stream: the row is ended only if no server claimed it, and only then is what was held
+        // kept (the greeting's cost was spent for this call).
+        op.insert(u"unclaimed"_s, true);
+        op.insert(u"held"_s, std::exchange(m_held, {}));
     }
-    // Never had the stream: end the row only if no server claimed it, and only then keep what was held (the
-    // greeting's cost was spent for this call).
-    end.onlyIfUnclaimed = true;
-    submit([end, held = std::exchange(m_held, {})](db::Repositories &r, qint64 id) -> db::DbResult<bool> {
-        auto ended = r.calls.end(id, end);
-        if (!ended.ok())
-            return ended.error.kind == db::DbError::Kind::NotFound ? db::DbResult<bool>(false) : ended;
-        for (const Write &w : held)
-            (void)w(r, id);
-        return true;
-    });
+    submit(std::move(op));
 }
 
 } // namespace vaani

@@ -49,7 +49,7 @@ CallSession::CallSession(CallInfo info, ServerContext *context, ModelLeg *model,
     , m_model(model)
     , m_playback(clock)
     , m_gate([this](const QByteArray &event) { m_model->send(event); })
-    , m_record(context->db, m_info.callSid, clock)
+    , m_record(context->journal, context->db, m_info.callSid, clock)
     , m_clock(clock)
 {
     m_model->setParent(this);

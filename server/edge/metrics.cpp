@@ -194,6 +194,37 @@ QByteArray Metrics::render() const
     renderScalar(out, "vaani_retention_purged_tool_calls_total",
                  "Tool calls whose arguments and results were cleared by RETENTION_DAYS.", "counter",
                  double(retentionPurgedToolCalls.load()));
+    if (journal) {
+        const JournalFigures j = journal();
+        renderScalar(out, "vaani_journal_backlog",
+                     "Call-record writes waiting in the journal for the database.", "gauge",
+                     double(j.backlog));
+        renderScalar(out, "vaani_journal_backlog_bytes",
+                     "Bytes of call-record writes waiting in the journal.", "gauge", double(j.backlogBytes));
+        renderScalar(out, "vaani_journal_oldest_seconds",
+                     "Seconds the oldest write in the journal has waited for the database.", "gauge",
+                     double(j.oldestAgeMs) / 1000.0);
+        renderScalar(out, "vaani_journal_database_ok",
+                     "1 while the database takes call-record writes, 0 while they wait in the journal.",
+                     "gauge", j.databaseTakesWrites ? 1 : 0);
+        renderScalar(
+            out, "vaani_journal_file_ok",
+            "1 while the journal file can be written (0: disk full or failing; writes in memory only).",
+            "gauge", j.fileWritable ? 1 : 0);
+        renderScalar(out, "vaani_journal_applied_total", "Call-record writes applied to the database.",
+                     "counter", double(j.applied));
+        renderScalar(out, "vaani_journal_replayed_total",
+                     "Call-record writes an earlier run left in the journal, applied at this start.",
+                     "counter", double(j.replayed));
+        renderScalar(out, "vaani_journal_dropped_total",
+                     "Call-record writes dropped because the journal was full (JOURNAL_MAX_MB).", "counter",
+                     double(j.dropped));
+        renderScalar(out, "vaani_journal_rejected_total",
+                     "Call-record writes the database refused for good (logged).", "counter",
+                     double(j.rejected));
+        renderScalar(out, "vaani_journal_file_errors_total", "Failed appends or fsyncs of the journal file.",
+                     "counter", double(j.fileErrors));
+    }
     turnLatencyMs.render(out, "vaani_turn_latency_ms",
                          "Caller stops speaking to first agent audio sent to Twilio, in milliseconds.");
     firstAudioMs.render(out, "vaani_first_audio_ms",

@@ -9,6 +9,7 @@
 #include <QString>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 
 namespace vaani {
@@ -52,6 +53,14 @@ public:
     std::atomic<quint64> callerFramesDropped{0};
     std::atomic<quint64> retentionPurgedLines{0};     // transcript lines deleted by RETENTION_DAYS
     std::atomic<quint64> retentionPurgedToolCalls{0}; // tool calls whose arguments and results were cleared
+    // The call-record journal (RecordJournal), read when /metrics is rendered; unset: not rendered.
+    struct JournalFigures
+    {
+        qint64 backlog = 0, backlogBytes = 0, oldestAgeMs = 0;
+        bool databaseTakesWrites = true, fileWritable = true;
+        quint64 applied = 0, replayed = 0, dropped = 0, rejected = 0, fileErrors = 0;
+    };
+    std::function<JournalFigures()> journal;
     Histogram turnLatencyMs;
     Histogram firstAudioMs;
     Histogram toolDurationMs;

@@ -173,8 +173,8 @@ DbResult<bool> CallRepository::markTruncated(qint64 callId, int seq)
 DbResult<bool> CallRepository::addToolInvocation(const ToolInvocation &t)
 {
     Stmt s(m_db,
-           u"INSERT INTO tool_invocations (call_id, tool, arguments, result, duration_ms, ok, created_at) "
-           "VALUES (?, ?, ?, ?, ?, ?, ?)"_s);
+           u"INSERT INTO tool_invocations (call_id, tool, arguments, result, duration_ms, ok, created_at, "
+           "seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"_s);
     s.bind(t.callId)
         .bind(t.tool)
         .bind(m_cipher->seal(t.arguments, "tool_invocations.arguments"))
@@ -182,6 +182,7 @@ DbResult<bool> CallRepository::addToolInvocation(const ToolInvocation &t)
         .bind(t.durationMs)
         .bind(t.ok ? 1 : 0);
     s.bind(toDbTime(t.createdAt.isValid() ? t.createdAt : QDateTime::currentDateTimeUtc()));
+    s.bind(nullable(t.seq));
     if (auto e = s.exec())
         return e;
     return true;
@@ -196,13 +197,11 @@ DbResult<bool> CallRepository::addTurn(const CallTurn &t)
     return true;
 }
 
-DbResult<bool> CallRepository::addUsage(qint64 callId, const realtime::Usage &u, double costUsd)
+DbResult<bool> CallRepository::setUsage(qint64 callId, const realtime::Usage &u, double costUsd)
 {
     Stmt s(m_db,
-           u"UPDATE calls SET input_tokens = input_tokens + ?, output_tokens = output_tokens + ?, "
-           "audio_input_tokens = audio_input_tokens + ?, audio_output_tokens = audio_output_tokens + ?, "
-           "cached_input_tokens = cached_input_tokens + ?, cost_usd = cost_usd + ?, updated_at = ? "
-           "WHERE id = ?"_s);
+           u"UPDATE calls SET input_tokens = ?, output_tokens = ?, audio_input_tokens = ?, "
+           "audio_output_tokens = ?, cached_input_tokens = ?, cost_usd = ?, updated_at = ? WHERE id = ?"_s);
     s.bind(u.inputTextTokens + u.inputAudioTokens).bind(u.outputTextTokens + u.outputAudioTokens);
     s.bind(u.inputAudioTokens).bind(u.outputAudioTokens).bind(u.inputCachedTokens).bind(costUsd);
     s.bind(detail::now()).bind(callId);
@@ -246,14 +245,14 @@ DbResult<bool> CallRepository::end(qint64 callId, const CallEnd &e)
 }
 
 DbResult<bool> CallRepository::updateTwilioStatus(const QString &callSid, const QString &status,
-                                                  std::optional<int> durationS)
+                                                  std::optional<int> durationS, const QDateTime &at)
 {
     // Terminal Twilio statuses end the call if the session did not (e.g. the caller hung up before the
     // stream).
     static const QStringList terminal = {u"completed"_s, u"busy"_s, u"failed"_s, u"no-answer"_s,
                                          u"canceled"_s};
     const bool isTerminal = terminal.contains(status);
-    const QString now = detail::now();
+    const QString now = at.isValid() ? toDbTime(at) : detail::now();
     Stmt s(m_db, u"UPDATE calls SET twilio_status = ?, duration_s = COALESCE(?, duration_s), "
                  "ended_at = CASE WHEN ? = 1 THEN COALESCE(ended_at, ?) ELSE ended_at END, "
                  "outcome = CASE WHEN ? = 1 AND outcome = 'in_progress' THEN ? ELSE outcome END, "

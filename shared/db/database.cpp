@@ -24,6 +24,20 @@ using namespace Qt::StringLiterals;
 
 namespace vaani::db {
 
+namespace {
+// SQLite's (extended) result codes have at most 4 digits; PostgreSQL's SQLSTATEs always 5 characters.
+bool sqliteUnavailable(const QString &code)
+{
+    bool ok = false;
+    const int n = code.size() <= 4 ? code.toInt(&ok) : 0;
+    if (!ok)
+        return false;
+    const int primary = n & 0xff;
+    return primary == 8 /* READONLY */ || primary == 10 /* IOERR */ || primary == 13 /* FULL */ ||
+           primary == 14 /* CANTOPEN */;
+}
+} // namespace
+
 DbError DbError::from(const QSqlError &e)
 {
     if (e.type() == QSqlError::NoError)
@@ -41,7 +55,11 @@ DbError DbError::from(const QSqlError &e)
     else if (code == u"5"_s || code == u"6"_s || code == u"40001"_s || code == u"40P01"_s)
         k = Kind::Conflict;
     else if (e.type() == QSqlError::ConnectionError || code.startsWith(u"08"_s) || code == u"57P01"_s ||
-             text.contains(u"server closed the connection"_s) ||
+             // The database cannot take writes now, though it may later: PostgreSQL out of disk or memory
+             // (class 53), a statement cancelled by its timeout, an I/O error (class 58); SQLite's disk
+             // full, I/O errors, a read-only or unopenable file (primary codes 13, 10, 8, 14).
+             code.startsWith(u"53"_s) || code == u"57014"_s || code.startsWith(u"58"_s) ||
+             sqliteUnavailable(code) || text.contains(u"server closed the connection"_s) ||
              text.contains(u"no connection to the server"_s) ||
              text.contains(u"could not connect"_s, Qt::CaseInsensitive))
         k = Kind::Unreachable;

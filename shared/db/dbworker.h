@@ -45,6 +45,19 @@ public:
         return future;
     }
 
+    // A job that must run even when the database cannot be opened: `job(repos, openError)` on the database
+    // thread, repos null when the connection could not be made (openError says why). A returned error of kind
+    // Unreachable drops the connection (reopened by the next job). Thread-safe; in order with submit().
+    void execute(std::function<DbError(Repositories *repos, const DbError &openError)> job)
+    {
+        post([this, job = std::move(job)] {
+            DbError openError;
+            Repositories *repos = session(&openError);
+            if (job(repos, openError).kind == DbError::Kind::Unreachable && repos)
+                resetSession();
+        });
+    }
+
     // Open, migrate, and load demo data into an empty database (or always, with forceDemo).
     QFuture<DbResult<int>> initialise(bool seedIfEmpty, bool forceDemo);
     QFuture<DbResult<bool>> ping();

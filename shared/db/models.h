@@ -147,6 +147,8 @@ struct ToolInvocation
     int durationMs = 0;
     bool ok = false;
     QDateTime createdAt;
+    std::optional<int>
+        seq; // the call's n-th tool call (unique per call: a replayed write is not stored twice)
 };
 
 struct CallTurn

@@ -169,11 +169,13 @@ public:
     DbResult<bool> markTruncated(qint64 callId, int seq);
     DbResult<bool> addToolInvocation(const ToolInvocation &t);
     DbResult<bool> addTurn(const CallTurn &t);
-    DbResult<bool> addUsage(qint64 callId, const realtime::Usage &u, double costUsd);
+    // The call's token usage and cost so far (totals, not increments: writing them again changes nothing).
+    DbResult<bool> setUsage(qint64 callId, const realtime::Usage &total, double costUsd);
     DbResult<bool> end(qint64 callId, const CallEnd &e);
     // Twilio status callback: authoritative end of the call.
+    // `at`: when the callback arrived (a journaled one is applied later); invalid = now.
     DbResult<bool> updateTwilioStatus(const QString &callSid, const QString &status,
-                                      std::optional<int> durationS);
+                                      std::optional<int> durationS, const QDateTime &at = {});
     DbResult<QList<CallRecord>> list(const CallFilter &f);
     DbResult<QList<CallRecord>> active();
     // What the calls started since `since` cost so far (in-progress calls included), in US dollars.

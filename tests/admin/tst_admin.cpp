@@ -261,12 +261,13 @@ private Q_SLOTS:
                                        u"{\"ok\":true,\"found\":true}"_s,
                                        3,
                                        true,
-                                       {}});
+                                       {},
+                                       1});
             r.calls.addTurn({c.value.id, 1, 640, 3100});
             realtime::Usage u;
             u.inputAudioTokens = 500;
             u.outputAudioTokens = 300;
-            r.calls.addUsage(c.value.id, u, 0.0352);
+            r.calls.setUsage(c.value.id, u, 0.0352);
             db::NewTicket t{std::nullopt, c.value.customerId, c.value.id, u"delivery"_s,
                             u"high"_s,    u"Late delivery"_s, u"agent"_s};
             r.tickets.create(t);

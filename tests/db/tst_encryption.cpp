@@ -106,7 +106,8 @@ private Q_SLOTS:
                                                           u"{\"status\":\"shipped\"}"_s,
                                                           5,
                                                           true,
-                                                          {}});
+                                                          {},
+                                                          1});
                     }).ok());
             auto ticket = run(w, [id](Repositories &r) {
                 NewTicket t;

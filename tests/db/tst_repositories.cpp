@@ -282,16 +282,27 @@ private Q_SLOTS:
                                         u"{\"status\":\"shipped\"}"_s,
                                         4,
                                         true,
-                                        {}})
+                                        {},
+                                        1})
                     .ok());
+        // A tool call's number makes a journaled write applied twice a constraint, not a second row.
+        QCOMPARE(
+            r->calls.addToolInvocation({0, c.value.id, u"lookup_order"_s, {}, {}, 4, true, {}, 1}).error.kind,
+            DbError::Kind::Constraint);
         QVERIFY(r->calls.addTurn({c.value.id, 1, 420, 3000}).ok());
         QVERIFY(r->calls.addTurn({c.value.id, 2, 610, 9000}).ok());
         realtime::Usage u;
         u.inputAudioTokens = 1000;
         u.outputAudioTokens = 500;
         u.inputTextTokens = 200;
-        QVERIFY(r->calls.addUsage(c.value.id, u, 0.064).ok());
-        QVERIFY(r->calls.addUsage(c.value.id, u, 0.064).ok());
+        QVERIFY(r->calls.setUsage(c.value.id, u, 0.064).ok());
+        // Totals, not increments: the second response's usage brings the call to twice the first; a journaled
+        // write applied again changes nothing.
+        u.inputAudioTokens = 2000;
+        u.outputAudioTokens = 1000;
+        u.inputTextTokens = 400;
+        QVERIFY(r->calls.setUsage(c.value.id, u, 0.128).ok());
+        QVERIFY(r->calls.setUsage(c.value.id, u, 0.128).ok());
         QCOMPARE(r->calls.active().value.size(), 1);
         QVERIFY(r->calls.end(c.value.id, {u"resolved"_s, u"caller said bye"_s, 180, {420, 610}, {}}).ok());
         QVERIFY(r->calls.updateTwilioStatus(s.callSid, u"completed"_s, 42).ok());

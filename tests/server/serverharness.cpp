@@ -2,6 +2,7 @@
 
 #include "testenv.h"
 
+#include <QFileInfo>
 #include <QEventLoop>
 #include <QRegularExpression>
 #include <QSignalSpy>
@@ -42,6 +43,7 @@ bool ServerHarness::start(const std::function<void(ServerOptions &)> &tweak)
     o.maxCalls = 50;
     o.rateLimitPerMinute = 10000;
     o.databaseUrl = u"sqlite://"_s + m_dbPath;
+    o.dataDir = QFileInfo(m_dbPath).absolutePath(); // the journal's too: <dir>/journal/<instance>
     ServerSettings &s = o.settings;
     s.publicUrl = QUrl(baseUrl());
     s.twilioAuthToken = QString::fromLatin1(kAuthToken);

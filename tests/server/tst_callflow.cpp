@@ -448,7 +448,7 @@ private Q_SLOTS:
         other.callerNumber = u"+919000000001"_s;
         other.serverInstance = u"elsewhere"_s;
         const qint64 id = h->repos().calls.start(other).value.id;
-        QVERIFY(h->repos().calls.addUsage(id, {}, 0.06).ok());
+        QVERIFY(h->repos().calls.setUsage(id, {}, 0.06).ok());
         QTRY_VERIFY(h->metric(u"vaani_spend_today_usd"_s) >= 0.06);
 
         auto refused = h->newCall();

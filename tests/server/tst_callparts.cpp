@@ -5,6 +5,7 @@
 #include "callrecorder.h"
 #include "db/dbworker.h"
 #include "playbackledger.h"
+#include "recordjournal.h"
 #include "responsegate.h"
 #include "testenv.h"
 
@@ -245,17 +246,19 @@ private Q_SLOTS:
         db::DbWorker worker(db::DatabaseConfig::fromUrl(
             u"sqlite://"_s + test::tempDir(u"callparts"_s) + u"/r.db"_s, {}, &error));
         QVERIFY(worker.initialise(false, false).result().ok());
+        RecordJournal journal(&worker, {});
+        QVERIFY(journal.open(&error));
         auto count = [&] {
             return worker.submit([](db::Repositories &r) { return r.calls.list({}); }).result().value.size();
         };
         FakeClock t;
         {
-            CallRecorder idle(&worker, u"CAidle"_s, t.clock());
+            CallRecorder idle(&journal, &worker, u"CAidle"_s, t.clock());
             Q_UNUSED(idle); // constructing one writes nothing
         }
         QCOMPARE(count(), 0);
 
-        CallRecorder rec(&worker, u"CArec"_s, t.clock());
+        CallRecorder rec(&journal, &worker, u"CArec"_s, t.clock());
         QObject context;
         std::optional<db::DbResult<db::CallRecord>> checked;
         rec.open({u"CArec"_s, u"+919876543210"_s, u"+918000000000"_s, u"test"_s, {}, {}, {}}, &context,
@@ -331,7 +334,9 @@ private Q_SLOTS:
                     .result()
                     .ok());
         FakeClock t;
-        CallRecorder rec(&worker, u"CAold"_s, t.clock());
+        RecordJournal journal(&worker, {});
+        QVERIFY(journal.open(&error));
+        CallRecorder rec(&journal, &worker, u"CAold"_s, t.clock());
         QObject context;
         std::optional<db::DbResult<db::CallRecord>> checked;
         rec.open({u"CAold"_s, u"+919876543210"_s, u"+918000000000"_s, u"b"_s, {}, {}, {}}, &context,

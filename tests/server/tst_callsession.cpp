@@ -5,6 +5,7 @@
 #include "callsession.h"
 #include "db/dbworker.h"
 #include "metrics.h"
+#include "recordjournal.h"
 #include "testenv.h"
 
 #include <QJsonDocument>
@@ -84,6 +85,7 @@ class TestCallSession : public QObject
 {
     Q_OBJECT
     std::unique_ptr<db::DbWorker> worker;
+    std::unique_ptr<RecordJournal> journal;
     std::unique_ptr<Metrics> metrics;
     std::unique_ptr<CallRegistry> registry;
     ServerContext ctx;
@@ -125,6 +127,10 @@ private Q_SLOTS:
         metrics = std::make_unique<Metrics>();
         registry = std::make_unique<CallRegistry>(10);
         ctx.db = worker.get();
+        journal = std::make_unique<RecordJournal>(worker.get(), RecordJournal::Options{});
+        QString journalError;
+        QVERIFY(journal->open(&journalError));
+        ctx.journal = journal.get();
         ctx.metrics = metrics.get();
         ctx.registry = registry.get();
         ctx.settings.hangupDrainTimeoutMs = 500;
@@ -132,6 +138,7 @@ private Q_SLOTS:
     void cleanup()
     {
         QTest::qWait(50); // let deleteLater run
+        journal.reset();
         worker.reset();
     }
 

@@ -59,7 +59,11 @@ DbError DbError::from(const QSqlError &e)
              // (class 53), a statement cancelled by its timeout, an I/O error (class 58); SQLite's disk
              // full, I/O errors, a read-only or unopenable file (primary codes 13, 10, 8, 14).
              code.startsWith(u"53"_s) || code == u"57014"_s || code.startsWith(u"58"_s) ||
-             sqliteUnavailable(code) || text.contains(u"server closed the connection"_s) ||
+             sqliteUnavailable(code) || code.startsWith(u"57P0"_s) ||
+             text.contains(u"server closed the connection"_s) ||
+             // A server shutting down (57P01), as QPSQL reports it without the code.
+             text.contains(u"terminating connection"_s) || text.contains(u"could not receive data"_s) ||
+             text.contains(u"could not send data"_s) || text.contains(u"SSL connection has been closed"_s) ||
              text.contains(u"no connection to the server"_s) ||
              text.contains(u"could not connect"_s, Qt::CaseInsensitive))
         k = Kind::Unreachable;

@@ -5,6 +5,8 @@
 # really checked); the fixture's own set-up uses the trusted Unix socket. vaani owns the databases and may
 # create roles (the staff roles), as the documented owner account does.
 #   pg-fixture.sh stop DIR
+#   pg-fixture.sh pause DIR / resume DIR   stops the server (fast shutdown: connections cut) and starts it again
+#                                          on the same port with the same data (outage tests)
 # The cluster itself lives in a fresh directory under /tmp (the postgres user may not be able to enter the
 # build tree, e.g. under /root); DIR/datadir remembers where.
 set -euo pipefail
@@ -24,6 +26,11 @@ stop_cluster() {
   fi
   rm -rf "$dir"
 }
+start_server() {
+  local data=$1 port=$2
+  as_pg "$bin/pg_ctl -D $data/data -o \"-p $port -k $data -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200 -c ssl=on -c ssl_cert_file=$data/server.crt -c ssl_key_file=$data/server.key\" -l $data/pg.log -w start" >/dev/null || {
+    cat "$data/pg.log" >&2; exit 1; }
+}
 case "$action" in
   start)
     stop_cluster
@@ -41,8 +48,8 @@ case "$action" in
     [ "$(id -u)" -eq 0 ] && chown postgres "$data/server.key" "$data/server.crt"
     as_pg "$bin/initdb -D $data/data -U postgres --auth-local=trust --auth-host=scram-sha-256 --no-sync -E UTF8 >$data/initdb.log 2>&1" || {
       cat "$data/initdb.log" >&2; exit 1; }
-    as_pg "$bin/pg_ctl -D $data/data -o \"-p $port -k $data -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200 -c ssl=on -c ssl_cert_file=$data/server.crt -c ssl_key_file=$data/server.key\" -l $data/pg.log -w start" >/dev/null || {
-      cat "$data/pg.log" >&2; exit 1; }
+    echo "$port" > "$dir/port"
+    start_server "$data" "$port"
     as_pg "$bin/psql -h $data -p $port -U postgres -q -c \"CREATE ROLE vaani LOGIN CREATEDB CREATEROLE PASSWORD 'vaani'\" -c \"CREATE DATABASE vaani OWNER vaani\""
     cp "$data/server.crt" "$dir/ca.pem"
     echo "postgresql://vaani:vaani@127.0.0.1:$port/vaani" > "$dir/url.tmp"
@@ -51,5 +58,13 @@ case "$action" in
     ;;
   stop)
     stop_cluster
+    ;;
+  pause)
+    data=$(cat "$dir/datadir")
+    as_pg "$bin/pg_ctl -D $data/data -m fast -w stop" >/dev/null
+    ;;
+  resume)
+    data=$(cat "$dir/datadir")
+    start_server "$data" "$(cat "$dir/port")"
     ;;
 esac

@@ -153,6 +153,8 @@ http::Response Worker::route(const http::Request &request, const QHostAddress &p
         return post ? incomingCall(request, peer) : methodNotAllowed("POST", u"/incoming-call"_s);
     if (path == "/call-status")
         return post ? callStatus(request, peer) : methodNotAllowed("POST", u"/call-status"_s);
+    if (path == "/fallback-menu")
+        return post ? fallbackMenu(request, peer) : methodNotAllowed("POST", u"/fallback-menu"_s);
     if (path == "/healthz") {
         if (!get)
             return methodNotAllowed("GET", u"/healthz"_s);

@@ -76,6 +76,8 @@ private:
     void startStream(int fd, const QByteArray &alreadyRead);
     http::Response incomingCall(const http::Request &request, const QHostAddress &peer);
     http::Response callStatus(const http::Request &request, const QHostAddress &peer);
+    // A key pressed in the fallback's menu (Twilio's <Gather> action): a callback ticket or a transfer.
+    http::Response fallbackMenu(const http::Request &request, const QHostAddress &peer);
     // What the voice webhook needs once it passed its checks (answerCall may run after the request's
     // handler returned).
     struct IncomingCall
@@ -85,6 +87,7 @@ private:
         QString called;
         QByteArray idempotencyKey;
         QString streamUrl;
+        QString menuUrl; // the fallback's keypad menu (POST /fallback-menu)
     };
     // `mayWait`: the answer is deferred already, so asking Redis costs the caller nothing more.
     void answerCall(const IncomingCall &call, bool mayWait, http::Response::Responder respond);

@@ -124,8 +124,9 @@ http::Response Worker::incomingCall(const http::Request &request, const QHostAdd
     twilio::FormParams params;
     if (auto rejected = guard(request, peer, route, &params))
         return std::move(*rejected);
-    IncomingCall call{param(params, u"CallSid"_s), param(params, u"From"_s), param(params, u"To"_s),
-                      request.value("I-Twilio-Idempotency-Token"), streamUrl(request, peer)};
+    IncomingCall call{param(params, u"CallSid"_s), param(params, u"From"_s),
+                      param(params, u"To"_s),      request.value("I-Twilio-Idempotency-Token"),
+                      streamUrl(request, peer),    webhookUrl(request, peer, u"/fallback-menu"_s)};
     return withinRateLimit(route, clientOf(request, peer),
                            [this, call](bool mayWait, http::Response::Responder respond) {
                                answerCall(call, mayWait, std::move(respond));
@@ -148,7 +149,8 @@ void Worker::answerCall(const IncomingCall &call, bool mayWait, http::Response::
                                                   QDateTime::currentMSecsSinceEpoch());
         m_ctx->metrics->webhookRequest(route, 200);
         respond(http::Response::text(
-            200, twiml::connectStream(call.streamUrl, {{u"streamToken"_s, token}}, human), "text/xml"));
+            200, twiml::connectStream(call.streamUrl, {{u"streamToken"_s, token}}, human, call.menuUrl),
+            "text/xml"));
     };
 
     // One CallSid, one call. A repeat (Twilio's retry, or a replay of a captured request) opens nothing new
@@ -204,7 +206,7 @@ void Worker::answerCall(const IncomingCall &call, bool mayWait, http::Response::
                                 {u"inst"_s, m_ctx->settings.instance},
                                 {u"reason"_s, reason},
                                 {u"at"_s, double(QDateTime::currentMSecsSinceEpoch())}});
-        respond(http::Response::text(200, twiml::fallback(human), "text/xml"));
+        respond(http::Response::text(200, twiml::fallback(human, call.menuUrl), "text/xml"));
     };
     if (m_ctx->draining.load()) {
         // Behind a balancer with other live servers: 503, so the balancer hands this webhook to one of them
@@ -294,6 +296,45 @@ http::Response Worker::callStatus(const http::Request &request, const QHostAddre
                            [this, params, idempotencyKey](bool, http::Response::Responder respond) {
                                respond(applyCallStatus(params, idempotencyKey));
                            });
+}
+
+http::Response Worker::fallbackMenu(const http::Request &request, const QHostAddress &peer)
+{
+    const QString route = u"/fallback-menu"_s;
+    twilio::FormParams params;
+    if (auto rejected = guard(request, peer, route, &params))
+        return std::move(*rejected);
+    const QString callSid = param(params, u"CallSid"_s);
+    if (!plausibleSid(callSid)) {
+        m_ctx->metrics->webhookRequest(route, 400);
+        m_ctx->metrics->webhookError(u"bad_request"_s);
+        return http::Response::text(400, "Missing CallSid\n");
+    }
+    const QString digits = param(params, u"Digits"_s).left(8);
+    const QString caller = param(params, u"From"_s).left(32);
+    const QString human = m_ctx->settings.humanAgentNumber;
+    // A callback needs a number to call: E.164 (a withheld caller arrives as "anonymous" or the like).
+    static const QRegularExpression e164(u"^\\+[1-9][0-9]{6,14}$"_s);
+    const bool callbackPossible = e164.match(caller).hasMatch();
+    const QString choice = digits == u"2"_s && !human.isEmpty()                         ? u"transfer"_s
+                           : (digits == u"1"_s || digits == u"2"_s) && callbackPossible ? u"callback"_s
+                                                                                        : QString();
+    if (!choice.isEmpty()) {
+        // The record says what the caller chose; a callback becomes a ticket (once per call, even when Twilio
+        // repeats the request or the database is away for a while: see RecordJournal).
+        m_ctx->journal->append({{u"t"_s, u"menu"_s},
+                                {u"sid"_s, callSid},
+                                {u"choice"_s, choice},
+                                {u"caller"_s, caller},
+                                {u"inst"_s, m_ctx->settings.instance},
+                                {u"at"_s, double(QDateTime::currentMSecsSinceEpoch())}});
+        m_ctx->metrics->fallbackMenu(choice);
+        qCInfo(lcHttp) << "fallback menu: call" << callSid << "chose" << choice;
+    }
+    m_ctx->metrics->webhookRequest(route, 200);
+    return http::Response::text(
+        200, twiml::fallbackMenuAnswer(digits, human, webhookUrl(request, peer, route), callbackPossible),
+        "text/xml");
 }
 
 http::Response Worker::applyCallStatus(const twilio::FormParams &params, const QByteArray &idempotencyKey)

@@ -35,6 +35,8 @@ TwimlDocument TwimlDocument::parse(const QByteArray &xml)
                 d.verbsAfterConnect
                     << u"Dial:"_s + r.readElementText(QXmlStreamReader::IncludeChildElements).trimmed();
             } else if (name != u"Number"_s) {
+                if (name == u"Gather"_s && d.gatherAction.isEmpty())
+                    d.gatherAction = r.attributes().value(u"action"_s).toString();
                 d.verbsAfterConnect << name;
             }
         } else if (r.isEndElement() && r.name() == u"Connect"_s) {

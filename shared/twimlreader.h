@@ -17,6 +17,7 @@ struct TwimlDocument
     QString streamUrl;
     QHash<QString, QString> parameters;
     QStringList verbsAfterConnect; // "Say", "Dial:+91…", "Hangup", … (all verbs when there is no <Connect>)
+    QString gatherAction;          // the first <Gather>'s action URL (the keypad menu's), if any
     static TwimlDocument parse(const QByteArray &xml);
 };
 

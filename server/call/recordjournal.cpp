@@ -497,6 +497,41 @@ Applied RecordJournal::State::apply(db::Repositories &r, const QJsonObject &op, 
         // Not found: the call is not (yet) in this database, or the status was applied already.
         return outcome(res.error, res.error.kind == DbError::Kind::NotFound);
     }
+    if (t == u"menu"_s) {
+        // The caller's choice in the fallback's menu: noted on the call's record, and a callback becomes a
+        // ticket (one per call, whatever Twilio repeats or the journal replays).
+        db::CallStart s{sid, text(op, u"caller"_s, 32), {}, text(op, u"inst"_s, 64), {}, {}, timeOf(op)};
+        auto c = r.calls.start(s); // found (the webhook made it), or made now
+        if (!c.ok())
+            return outcome(c.error);
+        const QString choice = text(op, u"choice"_s, 16);
+        const QString note = choice == u"transfer"_s ? u"caller pressed 2 in the fallback menu: transferred"_s
+                                                     : u"caller pressed 1 in the fallback menu: callback"_s;
+        if (!c.value.endReason.contains(note)) {
+            auto noted = r.calls.noteEndReason(c.value.id, note);
+            if (!noted.ok())
+                return outcome(noted.error);
+        }
+        if (choice != u"callback"_s)
+            return Applied::Yes;
+        auto tickets = r.tickets.forCall(c.value.id);
+        if (!tickets.ok())
+            return outcome(tickets.error);
+        for (const db::Ticket &tk : std::as_const(tickets.value))
+            if (tk.category == u"callback"_s)
+                return Applied::Yes;
+        db::NewTicket nt;
+        nt.customerId = c.value.customerId;
+        nt.callId = c.value.id;
+        nt.category = u"callback"_s;
+        nt.priority = u"high"_s;
+        nt.summary = u"Call back %1: the agent could not take the call (%2) and the caller asked for a "
+                     u"callback."_s.arg(text(op, u"caller"_s, 32), c.value.endReason.isEmpty()
+                                                                       ? u"model unavailable"_s
+                                                                       : c.value.endReason.left(200));
+        nt.author = u"vaani-server"_s;
+        return outcome(r.tickets.create(nt).error);
+    }
     const QString w = text(op, u"w"_s, 32);
     if (t == u"start"_s) {
         db::CallStart s{sid,

@@ -120,6 +120,11 @@ void Metrics::redisFallback(const QString &kind)
     bump(m_redisFallbacks, kind);
 }
 
+void Metrics::fallbackMenu(const QString &choice)
+{
+    bump(m_fallbackMenu, choice);
+}
+
 void Metrics::realtimeError(const QString &kind)
 {
     bump(m_realtimeErrors, kind);
@@ -152,6 +157,9 @@ QByteArray Metrics::render() const
                 "Deployment-wide decisions taken by this server alone because Redis was unreachable, "
                 "by kind.",
                 "counter", "kind", m_redisFallbacks);
+        renderLabelled(out, "vaani_fallback_menu_total",
+                       "Choices made in the fallback's keypad menu (callback ticket, transfer).", "counter",
+                       "choice", m_fallbackMenu);
     }
     if (const int up = redisUp.load(); up >= 0) {
         renderScalar(out, "vaani_redis_up", "1 when this server's Redis connection (REDIS_URL) is up.",

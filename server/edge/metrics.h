@@ -71,7 +71,8 @@ public:
     void streamError(const QString &kind);
     void signatureRejected(const QString &where);
     void realtimeError(const QString &kind);
-    void redisFallback(const QString &kind); // a decision taken locally because Redis was unreachable
+    void redisFallback(const QString &kind);  // a decision taken locally because Redis was unreachable
+    void fallbackMenu(const QString &choice); // a caller's choice in the fallback's keypad menu
 
     QByteArray render() const;
 
@@ -85,6 +86,7 @@ private:
     QHash<QString, quint64> m_signatureRejections;
     QHash<QString, quint64> m_realtimeErrors;
     QHash<QString, quint64> m_redisFallbacks;
+    QHash<QString, quint64> m_fallbackMenu;
 };
 
 } // namespace vaani

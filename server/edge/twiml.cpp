@@ -7,8 +7,27 @@ namespace vaani::twiml {
 namespace {
 const QString kHeader = u"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"_s;
 
-QString fallbackVerbs(const QString &human)
+const QString kSayHi = u"  <Say language=\"hi-IN\">"_s;
+
+QString menuGather(const QString &human, const QString &menuUrl)
 {
+    QString say = u"Hum aapko isi number par wapas call karein, iske liye ek dabaiye."_s;
+    if (!human.isEmpty())
+        say += u" Hamare saathi se abhi baat karne ke liye do dabaiye."_s;
+    return u"  <Gather input=\"dtmf\" numDigits=\"1\" timeout=\"6\" method=\"POST\" action=\""_s +
+           escapeXml(menuUrl) + u"\">\n  "_s + kSayHi + say + u"</Say>\n  </Gather>\n"_s;
+}
+
+QString fallbackVerbs(const QString &human, const QString &menuUrl = {})
+{
+    if (!menuUrl.isEmpty()) {
+        QString x = kSayHi + u"Maaf kijiye, abhi hamara system aapki madad nahi kar pa raha hai.</Say>\n"_s +
+                    menuGather(human, menuUrl);
+        if (!human.isEmpty())
+            return x + kSayHi + u"Main aapko hamare ek saathi se jod rahi hoon.</Say>\n  <Dial>"_s +
+                   escapeXml(human) + u"</Dial>\n  <Hangup/>\n"_s;
+        return x + kSayHi + u"Kripya thodi der mein dobara call kijiye. Dhanyavaad.</Say>\n  <Hangup/>\n"_s;
+    }
     if (!human.isEmpty())
         return u"  <Say language=\"en-IN\">Maaf kijiye, main aapko hamare ek saathi se jod rahi hoon. Please "
                u"hold.</Say>\n"
@@ -51,20 +70,43 @@ QString escapeXml(const QString &s)
 }
 
 QByteArray connectStream(const QString &streamUrl, const QList<QPair<QString, QString>> &parameters,
-                         const QString &humanAgentNumber)
+                         const QString &humanAgentNumber, const QString &menuUrl)
 {
     QString x =
         kHeader + u"<Response>\n  <Connect>\n    <Stream url=\""_s + escapeXml(streamUrl) + u"\">\n"_s;
     for (const auto &[name, value] : parameters)
         x += u"      <Parameter name=\""_s + escapeXml(name) + u"\" value=\""_s + escapeXml(value.left(499)) +
              u"\"/>\n"_s;
-    x += u"    </Stream>\n  </Connect>\n"_s + fallbackVerbs(humanAgentNumber) + u"</Response>\n"_s;
+    x += u"    </Stream>\n  </Connect>\n"_s + fallbackVerbs(humanAgentNumber, menuUrl) + u"</Response>\n"_s;
     return x.toUtf8();
 }
 
-QByteArray fallback(const QString &humanAgentNumber)
+QByteArray fallback(const QString &humanAgentNumber, const QString &menuUrl)
 {
-    return (kHeader + u"<Response>\n"_s + fallbackVerbs(humanAgentNumber) + u"</Response>\n"_s).toUtf8();
+    return (kHeader + u"<Response>\n"_s + fallbackVerbs(humanAgentNumber, menuUrl) + u"</Response>\n"_s)
+        .toUtf8();
+}
+
+QByteArray fallbackMenuAnswer(const QString &digit, const QString &human, const QString &menuUrl,
+                              bool callbackPossible)
+{
+    QString x = kHeader + u"<Response>\n"_s;
+    if (digit == u"2"_s && !human.isEmpty()) {
+        x += kSayHi + u"Ek moment, main aapko hamare saathi se jod rahi hoon.</Say>\n  <Dial>"_s +
+             escapeXml(human) + u"</Dial>\n"_s;
+    } else if (digit == u"1"_s || digit == u"2"_s) {
+        if (digit == u"2"_s)
+            x += kSayHi + u"Abhi koi saathi uplabdh nahi hai.</Say>\n"_s;
+        x +=
+            callbackPossible
+                ? kSayHi + u"Dhanyavaad. Aapka callback request darj ho gaya hai, hum jald hi isi number par "
+                           u"call karenge.</Say>\n"_s
+                : kSayHi + u"Aapka number chhupa hua hai, isliye hum wapas call nahi kar sakte. Kripya thodi "
+                           u"der mein dobara call kijiye.</Say>\n"_s;
+    } else {
+        x += menuGather(human, menuUrl) + kSayHi + u"Dhanyavaad.</Say>\n"_s;
+    }
+    return (x + u"  <Hangup/>\n</Response>\n"_s).toUtf8();
 }
 
 QByteArray transfer(const QString &humanAgentNumber, const QString &callerId)

@@ -244,6 +244,17 @@ DbResult<bool> CallRepository::end(qint64 callId, const CallEnd &e)
     return r;
 }
 
+DbResult<bool> CallRepository::noteEndReason(qint64 callId, const QString &note)
+{
+    Stmt s(m_db, u"UPDATE calls SET end_reason = CASE WHEN end_reason IS NULL OR end_reason = '' THEN ? ELSE "
+                 "end_reason || '; ' || ? END, updated_at = ? WHERE id = ?"_s);
+    s.bind(note).bind(note).bind(detail::now()).bind(callId);
+    auto r = affected(s, u"call"_s);
+    if (r.ok())
+        notifyCallChanged(m_db, callId);
+    return r;
+}
+
 DbResult<bool> CallRepository::updateTwilioStatus(const QString &callSid, const QString &status,
                                                   std::optional<int> durationS, const QDateTime &at)
 {

@@ -172,6 +172,9 @@ public:
     // The call's token usage and cost so far (totals, not increments: writing them again changes nothing).
     DbResult<bool> setUsage(qint64 callId, const realtime::Usage &total, double costUsd);
     DbResult<bool> end(qint64 callId, const CallEnd &e);
+    // Adds "; <note>" to the call's end reason (what the caller did after the agent, e.g. in the fallback
+    // menu).
+    DbResult<bool> noteEndReason(qint64 callId, const QString &note);
     // Twilio status callback: authoritative end of the call.
     // `at`: when the callback arrived (a journaled one is applied later); invalid = now.
     DbResult<bool> updateTwilioStatus(const QString &callSid, const QString &status,

@@ -94,8 +94,11 @@ private Q_SLOTS:
         QVERIFY(sim->twiml.parameters.value(u"streamToken"_s).contains(u'.'));
         // The numbers travel inside the signed token only: a stream cannot claim another caller.
         QCOMPARE(sim->twiml.parameters.keys(), QStringList{u"streamToken"_s});
-        // Never dead air: the stream failing leads to an apology and a hang-up.
-        QCOMPARE(sim->twiml.verbsAfterConnect, QStringList({u"Say"_s, u"Hangup"_s}));
+        // Never dead air: the stream failing leads to a Hinglish apology, a keypad menu (1: a callback)
+        // posted back to this server, and a goodbye.
+        QCOMPARE(sim->twiml.verbsAfterConnect,
+                 QStringList({u"Say"_s, u"Gather"_s, u"Say"_s, u"Say"_s, u"Hangup"_s}));
+        QCOMPARE(sim->twiml.gatherAction, h->baseUrl() + u"/fallback-menu"_s);
         // The call is recorded, with a masked caller.
         QTRY_VERIFY(h->repos().calls.findBySid(sim->callSid).ok());
         QCOMPARE(h->repos().calls.findBySid(sim->callSid).value.callerMasked, u"+********3210"_s);
@@ -112,7 +115,9 @@ private Q_SLOTS:
         QCOMPARE(r.status, 200);
         QVERIFY(r.headers.value("content-type").startsWith("text/xml"));
         const TwimlDocument d = TwimlDocument::parse(r.body);
-        QCOMPARE(d.verbsAfterConnect, QStringList({u"Say"_s, u"Dial:+911140000000"_s, u"Hangup"_s}));
+        QCOMPARE(d.verbsAfterConnect, QStringList({u"Say"_s, u"Gather"_s, u"Say"_s, u"Say"_s,
+                                                   u"Dial:+911140000000"_s, u"Hangup"_s}));
+        QVERIFY(r.body.contains("do dabaiye")); // 2: a human now
     }
 
     void forgedSignaturesRejected_data()
@@ -498,7 +503,7 @@ private Q_SLOTS:
         QCOMPARE(second.status, 200);
         const TwimlDocument d = TwimlDocument::parse(second.body);
         QVERIFY(!d.hasConnect);
-        QCOMPARE(d.verbsAfterConnect, QStringList({u"Say"_s, u"Hangup"_s}));
+        QCOMPARE(d.verbsAfterConnect, QStringList({u"Say"_s, u"Gather"_s, u"Say"_s, u"Say"_s, u"Hangup"_s}));
         QCOMPARE(h->get(u"/readyz"_s).status, 503);
         QTRY_COMPARE(h->repos().calls.findBySid(u"CA66666666666666666666666666666662"_s).value.outcome,
                      u"rejected"_s);

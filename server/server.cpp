@@ -155,6 +155,7 @@ ServerOptions ServerOptions::fromConfig(const Config &c)
     s.realtime.model = c.string(u"OPENAI_MODEL"_s);
     s.realtime.apiKey = c.string(u"OPENAI_API_KEY"_s);
     s.realtime.azure = c.string(u"OPENAI_PROVIDER"_s) == u"azure"_s;
+    s.realtime.handshakeTimeoutMs = c.integer(u"MODEL_CONNECT_TIMEOUT_MS"_s);
     if (const QString caFile = c.string(u"OPENAI_CA_FILE"_s); !caFile.isEmpty()) {
         s.realtime.extraCaCertificates = QSslCertificate::fromPath(caFile, QSsl::Pem);
         if (s.realtime.extraCaCertificates.isEmpty())

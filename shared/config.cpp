@@ -104,6 +104,12 @@ const QList<SettingDef> &Config::table()
          "limiter, calls by its share of MAX_CALLS, stream tokens by its own memory) and reconnects (at most "
          "4000: a webhook waits for it)",
          S, 50, 4000},
+        {"MODEL_CONNECT_TIMEOUT_MS", "model-connect-timeout-ms", SettingType::Int, "4000",
+         "Milliseconds the model may take to accept a call's session (connect, session.created, "
+         "session.updated); past it, or at once when it refuses (401, 429, 5xx, connection refused), the "
+         "caller hears the fallback: a Hinglish apology and a keypad menu (1: a callback ticket, 2: "
+         "HUMAN_AGENT_NUMBER)",
+         S, 500, 30000},
         {"HUMAN_AGENT_NUMBER", "human-agent-number", SettingType::String, "",
          "E.164 number calls are transferred to", S},
         {"MAX_CALLS", "max-calls", SettingType::Int, "1000",

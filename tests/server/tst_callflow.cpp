@@ -11,6 +11,7 @@
 #include <QJsonObject>
 #include <QSignalSpy>
 #include <QTcpServer>
+#include <QTcpSocket>
 #include <QTest>
 
 using namespace vaani;
@@ -321,19 +322,48 @@ private Q_SLOTS:
     void unreachableOrSlowModelEndsInFallback_data()
     {
         QTest::addColumn<QString>("kind");
-        QTest::newRow("connection refused") << u"refused"_s;
-        QTest::newRow("handshake deadline") << u"slow"_s;
+        QTest::addColumn<QString>("reason"); // what the record's end reason names
+        QTest::newRow("connection refused") << u"refused"_s << u"refused"_s;
+        QTest::newRow("handshake deadline") << u"slow"_s << u"not ready within 800 ms"_s;
+        // The upgrade answered with an HTTP error, as the API does (a JSON error body).
+        QTest::newRow("401 bad key") << u"401 Unauthorized"_s << u"401"_s;
+        QTest::newRow("429 rate limited") << u"429 Too Many Requests"_s << u"429"_s;
+        QTest::newRow("500 server error") << u"500 Internal Server Error"_s << u"500"_s;
+        QTest::newRow("503 overloaded") << u"503 Service Unavailable"_s << u"503"_s;
     }
+    // The model unavailable at call start: the caller hears the fallback at once (or at
+    // MODEL_CONNECT_TIMEOUT_MS): a Hinglish apology and a keypad menu; 2 puts them through to a human, 1
+    // leaves a callback ticket with their number; the record says why.
     void unreachableOrSlowModelEndsInFallback()
     {
         QFETCH(QString, kind);
+        QFETCH(QString, reason);
         h->fake.connectDelayMs = 3000; // only matters for "slow"
+        // A model endpoint that answers the upgrade with an HTTP error.
+        QTcpServer refusing;
+        QVERIFY(refusing.listen(QHostAddress::LocalHost, 0));
+        connect(&refusing, &QTcpServer::newConnection, this, [&refusing, kind] {
+            while (QTcpSocket *s = refusing.nextPendingConnection()) {
+                connect(s, &QTcpSocket::readyRead, s, [s, kind] {
+                    if (!s->peek(8192).contains("\r\n\r\n"))
+                        return;
+                    s->readAll();
+                    const QByteArray body = R"({"error":{"type":"invalid_request_error","message":"no"}})";
+                    s->write("HTTP/1.1 " + kind.toLatin1() + "\r\nContent-Type: application/json\r\n" +
+                             "Content-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body);
+                    s->disconnectFromHost();
+                });
+            }
+        });
         QVERIFY(startHarness([&](ServerOptions &o) {
             o.settings.realtime.handshakeTimeoutMs = 800;
+            o.settings.humanAgentNumber = u"+911140000000"_s;
             if (kind == u"refused"_s) {
                 QTcpServer closed;
                 closed.listen(QHostAddress::LocalHost, 0);
                 o.settings.realtime.url = QUrl(u"ws://127.0.0.1:%1/v1/realtime"_s.arg(closed.serverPort()));
+            } else if (kind != u"slow"_s) {
+                o.settings.realtime.url = QUrl(u"ws://127.0.0.1:%1/v1/realtime"_s.arg(refusing.serverPort()));
             }
         }));
         auto sim = h->newCall();
@@ -345,6 +375,45 @@ private Q_SLOTS:
         sim->openStream();
         QVERIFY(closed.wait(5000)); // no session: the stream is handed to the fallback at once
         QCOMPARE(sim->agentBytesReceived, 0);
+        const db::CallRecord failed = h->repos().calls.findBySid(sim->callSid).value;
+        QVERIFY2(failed.endReason.contains(u"model unavailable"_s) && failed.endReason.contains(reason),
+                 qPrintable(failed.endReason));
+
+        // What Twilio plays next: the apology and the menu, in a Hindi voice, posting to this server.
+        QCOMPARE(sim->twiml.verbsAfterConnect, QStringList({u"Say"_s, u"Gather"_s, u"Say"_s, u"Say"_s,
+                                                            u"Dial:+911140000000"_s, u"Hangup"_s}));
+        QVERIFY(sim->webhookBody.contains("<Say language=\"hi-IN\">Maaf kijiye"));
+        QCOMPARE(sim->twiml.gatherAction, h->baseUrl() + u"/fallback-menu"_s);
+        auto press = [&](const QString &digit) {
+            return h->postSigned(u"/fallback-menu"_s, {{u"CallSid"_s, sim->callSid},
+                                                       {u"AccountSid"_s, QString::fromLatin1(h->kAccountSid)},
+                                                       {u"From"_s, sim->from},
+                                                       {u"To"_s, sim->to},
+                                                       {u"Digits"_s, digit}});
+        };
+        // 2: a human now.
+        HttpResult r = press(u"2"_s);
+        QCOMPARE(r.status, 200);
+        QCOMPARE(TwimlDocument::parse(r.body).verbsAfterConnect,
+                 QStringList({u"Say"_s, u"Dial:+911140000000"_s, u"Hangup"_s}));
+        // 1: a callback ticket with the caller's number, linked to the call, once (Twilio may repeat).
+        r = press(u"1"_s);
+        QCOMPARE(r.status, 200);
+        QVERIFY(r.body.contains("callback request darj"));
+        QCOMPARE(press(u"1"_s).status, 200);
+        QTRY_COMPARE(h->repos().tickets.forCall(failed.id).value.size(), 1);
+        const db::Ticket ticket = h->repos().tickets.forCall(failed.id).value.first();
+        QCOMPARE(ticket.category, u"callback"_s);
+        QCOMPARE(ticket.priority, u"high"_s);
+        QVERIFY2(ticket.summary.contains(sim->from), qPrintable(ticket.summary));
+        QTRY_VERIFY(h->repos().calls.findBySid(sim->callSid).value.endReason.contains(u"callback"_s));
+        QVERIFY(h->repos().calls.findBySid(sim->callSid).value.endReason.contains(u"transferred"_s));
+        QCOMPARE(h->metric(u"vaani_fallback_menu_total{choice=\"callback\"}"_s), 2.0);
+        // Anything else: the menu once more. Unsigned: refused.
+        r = press(u"7"_s);
+        QCOMPARE(TwimlDocument::parse(r.body).gatherAction, h->baseUrl() + u"/fallback-menu"_s);
+        QCOMPARE(h->post(u"/fallback-menu"_s, "CallSid=" + sim->callSid.toLatin1() + "&Digits=1").status,
+                 403);
     }
 
     void callerAudioHeldUntilSessionReadyAndNothingLost()

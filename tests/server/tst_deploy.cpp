@@ -175,6 +175,12 @@ private Q_SLOTS:
         QVERIFY(!site.contains(u"location /metrics"_s) && !site.contains(u"location = /metrics"_s));
         QVERIFY(!site.contains(u"location = /readyz"_s) && !site.contains(u"location /readyz"_s));
         QVERIFY(site.contains(u"return 404;"_s));
+        // Every webhook Twilio calls reaches the servers (everything else is 404): the call, its status, and
+        // the fallback's keypad menu.
+        static const QRegularExpression webhooks(u"location ~ \\^/\\(([a-z|-]+)\\)\\$ \\{"_s);
+        const QStringList routed = webhooks.match(site).captured(1).split(u'|');
+        for (const QString &route : {u"incoming-call"_s, u"call-status"_s, u"fallback-menu"_s})
+            QVERIFY2(routed.contains(route), qPrintable(route + u" is not routed by the nginx site"_s));
     }
 };
 

@@ -102,7 +102,7 @@ TicketsPage::TicketsPage(AdminContext *ctx, QWidget *parent)
     m_newCategory = new QComboBox(create);
     m_newCategory->setObjectName(u"newTicketCategory"_s);
     for (const QString &c : {u"delivery"_s, u"damaged_item"_s, u"wrong_item"_s, u"refund"_s, u"payment"_s,
-                             u"return"_s, u"cancellation"_s, u"other"_s})
+                             u"return"_s, u"cancellation"_s, u"callback"_s, u"other"_s})
         m_newCategory->addItem(c, c);
     m_newPriority = new QComboBox(create);
     m_newPriority->setObjectName(u"newTicketPriority"_s);

@@ -1,6 +1,7 @@
 #pragma once
 // CPU time and resident memory of a process, from /proc (all threads).
 
+#include <QDir>
 #include <QFile>
 #include <QString>
 
@@ -12,6 +13,7 @@ struct ProcStats
 {
     double cpuSeconds = 0; // user + system
     qint64 rssKb = 0;
+    int openFds = 0; // descriptors the process has open
     bool ok = false;
 
     static ProcStats read(qint64 pid)
@@ -35,6 +37,8 @@ struct ProcStats
                     s.rssKb = l.mid(6).trimmed().split(' ').first().toLongLong();
             }
         }
+        s.openFds =
+            int(QDir(base + QStringLiteral("/fd")).entryList(QDir::NoDotAndDotDot | QDir::AllEntries).size());
         s.ok = true;
         return s;
     }

@@ -2,6 +2,7 @@
 // targets a running one), runs the fake Realtime API in echo mode on its own thread, and N simulated Twilio
 // calls with real-time pacing spread over load threads. Prints a table and JSON. See docs/performance.md.
 #include "benchcall.h"
+#include "db/dbworker.h"
 #include "echorealtime.h"
 #include "epolldispatcher.h"
 #include "fakerealtime.h"
@@ -20,6 +21,8 @@
 #include <QNetworkReply>
 #include <QProcess>
 #include <QRandomGenerator>
+#include <QSqlError>
+#include <QSqlQuery>
 #include <QSslCertificate>
 #include <QTcpServer>
 #include <QTemporaryDir>
@@ -462,6 +465,16 @@ int main(int argc, char **argv)
     const qint64 steadyFromNs = t0 + qint64(rampS + 1) * 1'000'000'000LL;
     const qint64 steadyToNs = t0 + qint64(durationS) * 1'000'000'000LL;
     int maxActive = 0;
+    // The soak's figures: the server's memory and descriptors once a minute (printed as they come).
+    struct MinuteSample
+    {
+        int minute;
+        qint64 rssKb;
+        int fds;
+        int active;
+    };
+    QList<MinuteSample> minutes;
+    qint64 nextMinuteNs = t0 + 60'000'000'000LL;
     QTimer sampler;
     QEventLoop runLoop;
     sampler.setInterval(250);
@@ -476,6 +489,13 @@ int main(int argc, char **argv)
             done += l->finished;
         }
         maxActive = std::max(maxActive, active);
+        if (now >= nextMinuteNs) {
+            nextMinuteNs += 60'000'000'000LL;
+            minutes.append({int(minutes.size()) + 1, s.rssKb, s.openFds, active});
+            std::printf("minute %3d: server RSS %lld KB, %d descriptors open, %d calls active\n",
+                        int(minutes.size()), s.rssKb, s.openFds, active);
+            std::fflush(stdout);
+        }
         if (!steadyStart.ok && now >= steadyFromNs)
             steadyStart = s;
         if (!steadyEnd.ok && now >= steadyToNs)
@@ -543,6 +563,52 @@ int main(int argc, char **argv)
              {u"p99"_s, percentile(lag, 0.99)},
              {u"max"_s, lag.empty() ? 0.0 : double(*std::max_element(lag.begin(), lag.end())) / 1e6}}},
         {u"errors"_s, QJsonArray::fromStringList(errors)}};
+    // Soak (runs of 3 minutes or more): growth of RSS and descriptors from minute 2 (after warm-up) to the
+    // last minute with every call still active, per call-hour.
+    if (minutes.size() >= 3) {
+        const MinuteSample &from = minutes.at(1);
+        const MinuteSample *to = &from;
+        for (const MinuteSample &m : std::as_const(minutes))
+            if (m.active >= calls && m.minute > from.minute)
+                to = &m;
+        const double callHours = double(calls) * double(to->minute - from.minute) / 60.0;
+        QJsonArray samples;
+        for (const MinuteSample &m : std::as_const(minutes))
+            samples.append(QJsonObject{
+                {u"minute"_s, m.minute}, {u"rss_kb"_s, m.rssKb}, {u"fds"_s, m.fds}, {u"active"_s, m.active}});
+        const double growth = callHours > 0 ? double(to->rssKb - from.rssKb) / callHours : 0;
+        report.insert(u"soak"_s, QJsonObject{{u"minutes"_s, samples},
+                                             {u"rss_growth_kb_per_call_hour"_s, growth},
+                                             {u"fd_growth"_s, to->fds - from.fds},
+                                             {u"from_minute"_s, from.minute},
+                                             {u"to_minute"_s, to->minute}});
+        std::printf("%-34s %.3f KB per call-hour (minute %d → %d), descriptors %+d\n", "soak: RSS growth",
+                    growth, from.minute, to->minute, to->fds - from.fds);
+    }
+    // The records the spawned server wrote (its own SQLite file): one per call, none left in progress.
+    if (!server.dataDir.isEmpty()) {
+        QString dbError;
+        db::DbWorker records(
+            db::DatabaseConfig::fromUrl(u"sqlite://"_s + server.dataDir + u"/vaani.db"_s, {}, &dbError));
+        auto counts =
+            records
+                .submit([](db::Repositories &r) -> db::DbResult<QPair<int, int>> {
+                    QSqlQuery q(r.db);
+                    if (!q.exec(
+                            u"SELECT COUNT(*), SUM(CASE WHEN outcome = 'in_progress' OR ended_at "
+                            "IS NULL THEN 1 ELSE 0 END) FROM calls WHERE server_instance = 'vaani-a'"_s) ||
+                        !q.next())
+                        return db::DbError::from(q.lastError());
+                    return qMakePair(q.value(0).toInt(), q.value(1).toInt());
+                })
+                .result();
+        if (counts.ok()) {
+            report.insert(u"records"_s,
+                          QJsonObject{{u"rows"_s, counts.value.first}, {u"open"_s, counts.value.second}});
+            std::printf("%-34s %d rows (this run's), %d not ended\n", "call records", counts.value.first,
+                        counts.value.second);
+        }
+    }
     const QJsonObject r = report;
     std::printf("\n%-34s %s\n", "calls ok / failed",
                 qPrintable(u"%1 / %2 (max %3 active)"_s.arg(ok).arg(calls - ok).arg(maxActive)));

@@ -2,7 +2,10 @@
 
 #include "logging.h"
 
+#include <QFile>
 #include <QUuid>
+
+#include <sys/stat.h>
 
 using namespace Qt::StringLiterals;
 
@@ -37,6 +40,28 @@ void DbWorker::post(std::function<void()> job)
 
 Repositories *DbWorker::session(DbError *error)
 {
+    if (m_config.engine == DatabaseConfig::Engine::Sqlite && m_sqliteKnown) {
+        struct stat st;
+        const bool same = ::stat(QFile::encodeName(m_config.sqlitePath).constData(), &st) == 0 &&
+                          quint64(st.st_dev) == m_sqliteDev && quint64(st.st_ino) == m_sqliteIno;
+        if (!same) {
+            if (!m_sqliteGone)
+                qCCritical(lcDb).noquote()
+                    << u"the SQLite database file %1 was deleted or replaced while the server ran: the "
+                       u"database "
+                       "is unreachable for this process (call records wait in the journal); move the file "
+                       "back, "
+                       "or restart the server to use whatever file is there then"_s.arg(m_config.sqlitePath);
+            m_sqliteGone = true;
+            resetSession();
+            *error = {DbError::Kind::Unreachable,
+                      u"SQLite database file %1 was deleted or replaced"_s.arg(m_config.sqlitePath)};
+            return nullptr;
+        }
+        if (m_sqliteGone)
+            qCInfo(lcDb) << "the SQLite database file is back";
+        m_sqliteGone = false;
+    }
     if (m_session && m_session->db.isOpen())
         return m_session.get();
     resetSession();
@@ -48,6 +73,14 @@ Repositories *DbWorker::session(DbError *error)
         db = QSqlDatabase();
         QSqlDatabase::removeDatabase(m_connectionName);
         return nullptr;
+    }
+    if (m_config.engine == DatabaseConfig::Engine::Sqlite && !m_sqliteKnown) {
+        struct stat st;
+        if (::stat(QFile::encodeName(m_config.sqlitePath).constData(), &st) == 0) {
+            m_sqliteKnown = true;
+            m_sqliteDev = quint64(st.st_dev);
+            m_sqliteIno = quint64(st.st_ino);
+        }
     }
     m_session = std::make_unique<Repositories>(db);
     m_session->setAccess(Database::staffAccess(db));

@@ -77,6 +77,12 @@ private:
     QThread m_thread;
     QObject *m_context = nullptr; // lives on m_thread; queued jobs are delivered to it
     std::unique_ptr<Repositories> m_session;
+    // SQLite: the file the connection opened. Deleted or replaced while the server runs, the database is
+    // treated as unreachable (writes wait in the journal) instead of writing into a file no one will see
+    // again.
+    bool m_sqliteKnown = false;
+    quint64 m_sqliteDev = 0, m_sqliteIno = 0;
+    bool m_sqliteGone = false;
 };
 
 } // namespace vaani::db

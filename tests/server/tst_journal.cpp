@@ -11,6 +11,7 @@
 
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QTest>
 
 using namespace vaani;
@@ -275,6 +276,39 @@ private Q_SLOTS:
         QVERIFY(j.open(&error));
         QTRY_COMPARE(j.status().backlog, qint64(0));
         QCOMPARE(countsOf(*w, u"CAsealed"_s).lines, 3);
+    }
+
+    // The SQLite file deleted while the server runs: nothing is written into the vanished file (or a new
+    // empty one); the database counts as unreachable, the writes wait, and the next start replays them.
+    void aDeletedSqliteFileIsNoticed()
+    {
+        const QString dir = test::tempDir(u"journal"_s);
+        {
+            auto w = sqlite(dir + u"/v.db"_s);
+            QVERIFY(w->initialise(false, false).result().ok());
+            RecordJournal j(w.get(), {dir + u"/j"_s, 1 << 20, 1 << 20, 50, 200, {}});
+            QString error;
+            QVERIFY(j.open(&error));
+            recordCall(j, *w, u"CAbefore"_s);
+            QTRY_COMPARE(j.status().backlog, qint64(0));
+            QVERIFY(QFile::remove(dir + u"/v.db"_s));
+            QFile::remove(dir + u"/v.db-wal"_s);
+            QFile::remove(dir + u"/v.db-shm"_s);
+            recordCall(j, *w, u"CAafter"_s);
+            QTRY_VERIFY(!j.status().databaseTakesWrites);
+            QVERIFY(!w->ping().result().ok());
+            QCOMPARE(j.status().backlog, qint64(10));
+            QVERIFY(!QFileInfo::exists(dir + u"/v.db"_s)); // no empty database made in its place
+        }
+        // The next start: a new database file, and the call that waited in the journal.
+        auto w = sqlite(dir + u"/v.db"_s);
+        QVERIFY(w->initialise(false, false).result().ok());
+        RecordJournal j(w.get(), {dir + u"/j"_s, 1 << 20, 1 << 20, 50, 200, {}});
+        QString error;
+        QVERIFY(j.open(&error));
+        QTRY_COMPARE(j.status().backlog, qint64(0));
+        QCOMPARE(countsOf(*w, u"CAafter"_s).lines, 3);
+        QCOMPARE(countsOf(*w, u"CAafter"_s).outcome, u"resolved"_s);
     }
 
     // One process per directory: a second server configured onto the same journal refuses to start.

@@ -7,11 +7,14 @@
 #include "db/dbworker.h"
 #include "journalcodec.h"
 #include "recordjournal.h"
+#include "serverharness.h"
 #include "testenv.h"
 
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
 #include <QTest>
 
 using namespace vaani;
@@ -309,6 +312,73 @@ private Q_SLOTS:
         QTRY_COMPARE(j.status().backlog, qint64(0));
         QCOMPARE(countsOf(*w, u"CAafter"_s).lines, 3);
         QCOMPARE(countsOf(*w, u"CAafter"_s).outcome, u"resolved"_s);
+    }
+
+    // A server killed while the database was away restarts: it first applies what its killed run journaled
+    // (a call that did end keeps its real outcome and transcript), then marks that run's other calls
+    // interrupted.
+    void aRestartReplaysBeforeItSweeps()
+    {
+        const QString dir = test::tempDir(u"journal"_s);
+        const QString dbPath = dir + u"/vaani.db"_s;
+        const QString ended = u"CA"_s + QString(32, u'e'), cut = u"CA"_s + QString(32, u'c');
+        {
+            // What the killed run left in the database: both calls started, neither ended.
+            auto w = sqlite(dbPath);
+            QVERIFY(w->initialise(false, false).result().ok());
+            for (const QString &sid : {ended, cut})
+                QVERIFY(w->submit([sid](db::Repositories &r) {
+                             return r.calls.start({sid,
+                                                   u"+919876543210"_s,
+                                                   u"+918000000000"_s,
+                                                   u"test"_s,
+                                                   {},
+                                                   {},
+                                                   QDateTime::currentDateTimeUtc().addSecs(-60)});
+                         })
+                            .result()
+                            .ok());
+        }
+        // ... and in its journal: the first call's last line and its end, which the database never got.
+        QVERIFY(QDir().mkpath(dir + u"/journal/test"_s));
+        QFile f(dir + u"/journal/test/1.journal"_s);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        const qint64 at = QDateTime::currentMSecsSinceEpoch() - 5000;
+        for (const QJsonObject &op : {QJsonObject{{u"t"_s, u"line"_s},
+                                                  {u"sid"_s, ended},
+                                                  {u"w"_s, u"k1"_s},
+                                                  {u"seq"_s, 1},
+                                                  {u"who"_s, u"agent"_s},
+                                                  {u"text"_s, u"Aapka din shubh ho"_s},
+                                                  {u"off"_s, 50000}},
+                                      QJsonObject{{u"t"_s, u"end"_s},
+                                                  {u"sid"_s, ended},
+                                                  {u"w"_s, u"k1"_s},
+                                                  {u"outcome"_s, u"resolved"_s},
+                                                  {u"reason"_s, u"caller said bye"_s},
+                                                  {u"lat"_s, QJsonArray{}},
+                                                  {u"at"_s, double(at)}}})
+            f.write(journal::encode(QJsonDocument(op).toJson(QJsonDocument::Compact)));
+        f.close();
+
+        test::ServerHarness h;
+        QVERIFY(h.start([&](ServerOptions &o) {
+            o.databaseUrl = u"sqlite://"_s + dbPath;
+            o.dataDir = dir;
+            o.seedDemoIfEmpty = false;
+            o.settings.heartbeatMs = 200;
+        }));
+        QTRY_COMPARE(h.metric(u"vaani_journal_replayed_total"_s), 2.0);
+        QString error;
+        db::DbWorker check(db::DatabaseConfig::fromUrl(u"sqlite://"_s + dbPath, {}, &error));
+        auto outcomeOf = [&](const QString &sid) {
+            return check.submit([sid](db::Repositories &r) { return r.calls.findBySid(sid); })
+                .result()
+                .value.outcome;
+        };
+        QTRY_COMPARE(outcomeOf(cut), u"interrupted"_s);
+        QCOMPARE(outcomeOf(ended), u"resolved"_s);
+        QCOMPARE(countsOf(check, ended).lines, 1);
     }
 
     // One process per directory: a second server configured onto the same journal refuses to start.

@@ -759,9 +759,8 @@ void RecordJournal::State::writerLoop()
                                      [](const Pending &p, quint64 seq) { return p.seq < seq; });
         for (auto it = from; it != queue.end(); ++it)
             batch.append(*it);
-        const bool retryDue = databaseDown && !passQueued && !queue.empty() && nowMs() >= retryAt;
-        if (retryDue)
-            kickLocked();
+        // Writes waiting and no pass queued (a retry after back-off, or a pass that stopped early): one more.
+        kickLocked();
         if (batch.isEmpty()) {
             if (stopping)
                 break;

@@ -182,19 +182,39 @@ private Q_SLOTS:
         const QString dir = test::tempDir(u"journal"_s);
         auto w = sqlite(dir + u"/v.db"_s);
         QVERIFY(w->initialise(false, false).result().ok());
+        // The call's ten writes as a journal file holds them (the database away, so all of them are on disk).
         QByteArray copy;
         {
-            RecordJournal j(w.get(), {dir + u"/j"_s, 1 << 20, 1 << 20, 50, 200, {}});
+            auto down = unreachable();
+            RecordJournal j(down.get(), {dir + u"/j"_s, 1 << 20, 1 << 20, 50, 200, {}});
             QString error;
             QVERIFY(j.open(&error));
-            recordCall(j, *w, u"CAtwice"_s);
-            QTRY_COMPARE(j.status().backlog, qint64(0));
+            recordCall(j, *down, u"CAtwice"_s);
             QTRY_VERIFY(filesIn(dir + u"/j"_s).count('\n') == 10);
             copy = filesIn(dir + u"/j"_s);
         }
+        auto replay = [&](const QString &sub, const QByteArray &content, quint64 *replayed) {
+            QDir().mkpath(dir + sub);
+            QFile f(dir + sub + u"/1.journal"_s);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(content);
+            f.close();
+            RecordJournal j(w.get(), {dir + sub, 1 << 20, 1 << 20, 50, 200, {}});
+            QString error;
+            QVERIFY(j.open(&error));
+            QTRY_COMPARE(j.status().backlog, qint64(0));
+            QCOMPARE(j.status().rejected, 0u);
+            *replayed = j.status().replayed;
+        };
+        // The database takes them once; then a crash before the journal forgot them: the same file again,
+        // plus a write torn by the crash.
+        quint64 replayed = 0;
+        replay(u"/j1"_s, copy, &replayed);
+        QCOMPARE(replayed, 10u);
         const Counts before = countsOf(*w, u"CAtwice"_s);
         QCOMPARE(before.lines, 3);
-        // What the crashed process's file held, plus a write torn by the crash.
+        QCOMPARE(before.tools, 1);
+        QCOMPARE(before.audioIn, 200);
         QDir().mkpath(dir + u"/j2"_s);
         QFile f(dir + u"/j2/1.journal"_s);
         QVERIFY(f.open(QIODevice::WriteOnly));

@@ -7,13 +7,15 @@ namespace vaani::twiml {
 namespace {
 const QString kHeader = u"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"_s;
 
+// The fallback speaks Hindi with a hi-IN voice, so its text is in Devanagari (a Hindi voice reads romanised
+// Hindi letter by letter, or as English); English words stay as callers say them (सिस्टम, कॉल).
 const QString kSayHi = u"  <Say language=\"hi-IN\">"_s;
 
 QString menuGather(const QString &human, const QString &menuUrl)
 {
-    QString say = u"Hum aapko isi number par wapas call karein, iske liye ek dabaiye."_s;
+    QString say = u"हम आपको इसी नंबर पर वापस कॉल करें, इसके लिए एक दबाइए।"_s;
     if (!human.isEmpty())
-        say += u" Hamare saathi se abhi baat karne ke liye do dabaiye."_s;
+        say += u" हमारे साथी से अभी बात करने के लिए दो दबाइए।"_s;
     return u"  <Gather input=\"dtmf\" numDigits=\"1\" timeout=\"6\" method=\"POST\" action=\""_s +
            escapeXml(menuUrl) + u"\">\n  "_s + kSayHi + say + u"</Say>\n  </Gather>\n"_s;
 }
@@ -21,12 +23,12 @@ QString menuGather(const QString &human, const QString &menuUrl)
 QString fallbackVerbs(const QString &human, const QString &menuUrl = {})
 {
     if (!menuUrl.isEmpty()) {
-        QString x = kSayHi + u"Maaf kijiye, abhi hamara system aapki madad nahi kar pa raha hai.</Say>\n"_s +
+        QString x = kSayHi + u"माफ़ कीजिए, अभी हमारा सिस्टम आपकी मदद नहीं कर पा रहा है।</Say>\n"_s +
                     menuGather(human, menuUrl);
         if (!human.isEmpty())
-            return x + kSayHi + u"Main aapko hamare ek saathi se jod rahi hoon.</Say>\n  <Dial>"_s +
-                   escapeXml(human) + u"</Dial>\n  <Hangup/>\n"_s;
-        return x + kSayHi + u"Kripya thodi der mein dobara call kijiye. Dhanyavaad.</Say>\n  <Hangup/>\n"_s;
+            return x + kSayHi + u"मैं आपको हमारे एक साथी से जोड़ रही हूँ।</Say>\n  <Dial>"_s + escapeXml(human) +
+                   u"</Dial>\n  <Hangup/>\n"_s;
+        return x + kSayHi + u"कृपया थोड़ी देर में दोबारा कॉल कीजिए। धन्यवाद।</Say>\n  <Hangup/>\n"_s;
     }
     if (!human.isEmpty())
         return u"  <Say language=\"en-IN\">Maaf kijiye, main aapko hamare ek saathi se jod rahi hoon. Please "
@@ -92,19 +94,18 @@ QByteArray fallbackMenuAnswer(const QString &digit, const QString &human, const 
 {
     QString x = kHeader + u"<Response>\n"_s;
     if (digit == u"2"_s && !human.isEmpty()) {
-        x += kSayHi + u"Ek moment, main aapko hamare saathi se jod rahi hoon.</Say>\n  <Dial>"_s +
-             escapeXml(human) + u"</Dial>\n"_s;
+        x += kSayHi + u"एक मिनट, मैं आपको हमारे साथी से जोड़ रही हूँ।</Say>\n  <Dial>"_s + escapeXml(human) +
+             u"</Dial>\n"_s;
     } else if (digit == u"1"_s || digit == u"2"_s) {
         if (digit == u"2"_s)
-            x += kSayHi + u"Abhi koi saathi uplabdh nahi hai.</Say>\n"_s;
-        x +=
-            callbackPossible
-                ? kSayHi + u"Dhanyavaad. Aapka callback request darj ho gaya hai, hum jald hi isi number par "
-                           u"call karenge.</Say>\n"_s
-                : kSayHi + u"Aapka number chhupa hua hai, isliye hum wapas call nahi kar sakte. Kripya thodi "
-                           u"der mein dobara call kijiye.</Say>\n"_s;
+            x += kSayHi + u"अभी कोई साथी उपलब्ध नहीं है।</Say>\n"_s;
+        x += callbackPossible
+                 ? kSayHi + u"धन्यवाद। आपका कॉलबैक अनुरोध दर्ज हो गया है, हम जल्द ही इसी नंबर पर कॉल करेंगे।"
+                            u"</Say>\n"_s
+                 : kSayHi + u"आपका नंबर छिपा हुआ है, इसलिए हम वापस कॉल नहीं कर सकते। कृपया थोड़ी देर में "
+                            u"दोबारा कॉल कीजिए।</Say>\n"_s;
     } else {
-        x += menuGather(human, menuUrl) + kSayHi + u"Dhanyavaad.</Say>\n"_s;
+        x += menuGather(human, menuUrl) + kSayHi + u"धन्यवाद।</Say>\n"_s;
     }
     return (x + u"  <Hangup/>\n</Response>\n"_s).toUtf8();
 }

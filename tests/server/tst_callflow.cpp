@@ -382,7 +382,7 @@ private Q_SLOTS:
         // What Twilio plays next: the apology and the menu, in a Hindi voice, posting to this server.
         QCOMPARE(sim->twiml.verbsAfterConnect, QStringList({u"Say"_s, u"Gather"_s, u"Say"_s, u"Say"_s,
                                                             u"Dial:+911140000000"_s, u"Hangup"_s}));
-        QVERIFY(sim->webhookBody.contains("<Say language=\"hi-IN\">Maaf kijiye"));
+        QVERIFY(QString::fromUtf8(sim->webhookBody).contains(u"<Say language=\"hi-IN\">माफ़ कीजिए"_s));
         QCOMPARE(sim->twiml.gatherAction, h->baseUrl() + u"/fallback-menu"_s);
         auto press = [&](const QString &digit) {
             return h->postSigned(u"/fallback-menu"_s, {{u"CallSid"_s, sim->callSid},
@@ -399,7 +399,7 @@ private Q_SLOTS:
         // 1: a callback ticket with the caller's number, linked to the call, once (Twilio may repeat).
         r = press(u"1"_s);
         QCOMPARE(r.status, 200);
-        QVERIFY(r.body.contains("callback request darj"));
+        QVERIFY(QString::fromUtf8(r.body).contains(u"कॉलबैक अनुरोध दर्ज"_s));
         QCOMPARE(press(u"1"_s).status, 200);
         QTRY_COMPARE(h->repos().tickets.forCall(failed.id).value.size(), 1);
         const db::Ticket ticket = h->repos().tickets.forCall(failed.id).value.first();

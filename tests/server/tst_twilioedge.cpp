@@ -117,7 +117,7 @@ private Q_SLOTS:
         const TwimlDocument d = TwimlDocument::parse(r.body);
         QCOMPARE(d.verbsAfterConnect, QStringList({u"Say"_s, u"Gather"_s, u"Say"_s, u"Say"_s,
                                                    u"Dial:+911140000000"_s, u"Hangup"_s}));
-        QVERIFY(r.body.contains("do dabaiye")); // 2: a human now
+        QVERIFY(QString::fromUtf8(r.body).contains(u"दो दबाइए"_s)); // 2: a human now
     }
 
     void forgedSignaturesRejected_data()

@@ -91,6 +91,13 @@ Counts countsOf(db::DbWorker &w, const QString &sid)
     return c;
 }
 
+// Small files and quick retries, so that the tests see every state soon.
+RecordJournal::Options opts(const QString &dir, std::shared_ptr<const db::DataCipher> cipher = {},
+                            qint64 maxBytes = 1 << 20)
+{
+    return {dir, maxBytes, 1 << 20, 50, 200, std::move(cipher)};
+}
+
 int callRows(db::DbWorker &w)
 {
     return int(w.submit([](db::Repositories &r) { return r.calls.list({}); }).result().value.size());
@@ -138,7 +145,7 @@ private Q_SLOTS:
         const QString dir = test::tempDir(u"journal"_s);
         {
             auto down = unreachable();
-            RecordJournal j(down.get(), {dir + u"/j"_s, 1 << 20, 1 << 20, 50, 200, {}});
+            RecordJournal j(down.get(), opts(dir + u"/j"_s));
             QString error;
             QVERIFY2(j.open(&error), qPrintable(error));
             for (int i = 0; i < 3; ++i)
@@ -155,7 +162,7 @@ private Q_SLOTS:
         }
         auto w = sqlite(dir + u"/v.db"_s);
         QVERIFY(w->initialise(false, false).result().ok());
-        RecordJournal j(w.get(), {dir + u"/j"_s, 1 << 20, 1 << 20, 50, 200, {}});
+        RecordJournal j(w.get(), opts(dir + u"/j"_s));
         QString error;
         QVERIFY(j.open(&error));
         QTRY_COMPARE(j.status().backlog, qint64(0));
@@ -186,7 +193,7 @@ private Q_SLOTS:
         QByteArray copy;
         {
             auto down = unreachable();
-            RecordJournal j(down.get(), {dir + u"/j"_s, 1 << 20, 1 << 20, 50, 200, {}});
+            RecordJournal j(down.get(), opts(dir + u"/j"_s));
             QString error;
             QVERIFY(j.open(&error));
             recordCall(j, *down, u"CAtwice"_s);
@@ -199,7 +206,7 @@ private Q_SLOTS:
             QVERIFY(f.open(QIODevice::WriteOnly));
             f.write(content);
             f.close();
-            RecordJournal j(w.get(), {dir + sub, 1 << 20, 1 << 20, 50, 200, {}});
+            RecordJournal j(w.get(), opts(dir + sub));
             QString error;
             QVERIFY(j.open(&error));
             QTRY_COMPARE(j.status().backlog, qint64(0));
@@ -215,17 +222,8 @@ private Q_SLOTS:
         QCOMPARE(before.lines, 3);
         QCOMPARE(before.tools, 1);
         QCOMPARE(before.audioIn, 200);
-        QDir().mkpath(dir + u"/j2"_s);
-        QFile f(dir + u"/j2/1.journal"_s);
-        QVERIFY(f.open(QIODevice::WriteOnly));
-        f.write(copy + "1a2b {\"t\":\"li");
-        f.close();
-        RecordJournal j(w.get(), {dir + u"/j2"_s, 1 << 20, 1 << 20, 50, 200, {}});
-        QString error;
-        QVERIFY(j.open(&error));
-        QTRY_COMPARE(j.status().backlog, qint64(0));
-        QCOMPARE(j.status().replayed, 10u);
-        QCOMPARE(j.status().rejected, 0u);
+        replay(u"/j2"_s, copy + "1a2b {\"t\":\"li", &replayed);
+        QCOMPARE(replayed, 10u);
         const Counts after = countsOf(*w, u"CAtwice"_s);
         QCOMPARE(callRows(*w), 1);
         QCOMPARE(after.outcome, u"resolved"_s);
@@ -260,7 +258,7 @@ private Q_SLOTS:
     {
         const QString dir = test::tempDir(u"journal"_s);
         auto down = unreachable();
-        RecordJournal j(down.get(), {dir + u"/j"_s, 4096, 1 << 20, 50, 200, {}});
+        RecordJournal j(down.get(), opts(dir + u"/j"_s, {}, 4096));
         QString error;
         QVERIFY(j.open(&error));
         for (int i = 0; i < 200; ++i)
@@ -282,7 +280,7 @@ private Q_SLOTS:
         const QString dir = test::tempDir(u"journal"_s);
         {
             auto down = unreachable();
-            RecordJournal j(down.get(), {dir + u"/j"_s, 1 << 20, 1 << 20, 50, 200, cipher});
+            RecordJournal j(down.get(), opts(dir + u"/j"_s, cipher));
             QVERIFY(j.open(&error));
             recordCall(j, *down, u"CAsealed"_s);
             QTRY_VERIFY(filesIn(dir + u"/j"_s).count('\n') == 10);
@@ -295,7 +293,7 @@ private Q_SLOTS:
         // The next run, with the key, opens and applies them.
         auto w = sqlite(dir + u"/v.db"_s);
         QVERIFY(w->initialise(false, false).result().ok());
-        RecordJournal j(w.get(), {dir + u"/j"_s, 1 << 20, 1 << 20, 50, 200, cipher});
+        RecordJournal j(w.get(), opts(dir + u"/j"_s, cipher));
         QVERIFY(j.open(&error));
         QTRY_COMPARE(j.status().backlog, qint64(0));
         QCOMPARE(countsOf(*w, u"CAsealed"_s).lines, 3);
@@ -309,7 +307,7 @@ private Q_SLOTS:
         {
             auto w = sqlite(dir + u"/v.db"_s);
             QVERIFY(w->initialise(false, false).result().ok());
-            RecordJournal j(w.get(), {dir + u"/j"_s, 1 << 20, 1 << 20, 50, 200, {}});
+            RecordJournal j(w.get(), opts(dir + u"/j"_s));
             QString error;
             QVERIFY(j.open(&error));
             recordCall(j, *w, u"CAbefore"_s);
@@ -326,7 +324,7 @@ private Q_SLOTS:
         // The next start: a new database file, and the call that waited in the journal.
         auto w = sqlite(dir + u"/v.db"_s);
         QVERIFY(w->initialise(false, false).result().ok());
-        RecordJournal j(w.get(), {dir + u"/j"_s, 1 << 20, 1 << 20, 50, 200, {}});
+        RecordJournal j(w.get(), opts(dir + u"/j"_s));
         QString error;
         QVERIFY(j.open(&error));
         QTRY_COMPARE(j.status().backlog, qint64(0));
@@ -406,8 +404,8 @@ private Q_SLOTS:
     {
         const QString dir = test::tempDir(u"journal"_s);
         auto w = unreachable();
-        RecordJournal a(w.get(), {dir, 1 << 20, 1 << 20, 50, 200, {}});
-        RecordJournal b(w.get(), {dir, 1 << 20, 1 << 20, 50, 200, {}});
+        RecordJournal a(w.get(), opts(dir));
+        RecordJournal b(w.get(), opts(dir));
         QString error;
         QVERIFY(a.open(&error));
         QVERIFY(!b.open(&error));

@@ -32,8 +32,9 @@ struct RealtimeEndpoint
     QUrl url;      // OPENAI_REALTIME_URL
     QString model; // OPENAI_MODEL (Azure: deployment)
     QString apiKey;
-    bool azure = false;             // api-key header instead of Authorization: Bearer
-    int handshakeTimeoutMs = 4000; // MODEL_CONNECT_TIMEOUT_MS: socket open + session.created + session.updated
+    bool azure = false; // api-key header instead of Authorization: Bearer
+    int handshakeTimeoutMs =
+        4000; // MODEL_CONNECT_TIMEOUT_MS: socket open + session.created + session.updated
     // When set, asked at each connect instead of apiKey (the key may be rotated while the server runs).
     std::function<QString()> currentApiKey;
     QList<QSslCertificate> extraCaCertificates; // OPENAI_CA_FILE: trusted besides the system's

@@ -2,8 +2,8 @@
 
 #include "testenv.h"
 
-#include <QFileInfo>
 #include <QEventLoop>
+#include <QFileInfo>
 #include <QRegularExpression>
 #include <QSignalSpy>
 #include <QTcpServer>

@@ -171,6 +171,7 @@ ServerOptions ServerOptions::fromConfig(const Config &c)
     s.warmSessions = c.integer(u"OPENAI_WARM_SESSIONS"_s);
     s.shutdownGraceMs = c.integer(u"SHUTDOWN_GRACE"_s) * 1000;
     s.maxCallMs = c.integer(u"MAX_CALL_MINUTES"_s) * 60 * 1000;
+    s.modelReconnectAttempts = c.integer(u"MODEL_RECONNECT_ATTEMPTS"_s);
     s.dailySpendCapUsd = c.number(u"DAILY_SPEND_CAP_USD"_s);
     s.maxCallsPerCaller = c.integer(u"MAX_CALLS_PER_CALLER"_s);
     return o;

@@ -82,9 +82,13 @@ struct ServerSettings
     int hangupDrainTimeoutMs = 10000;
     int shutdownGraceMs = 30000;    // SHUTDOWN_GRACE: live calls go on this long after SIGTERM
     int maxCallMs = 30 * 60 * 1000; // MAX_CALL_MINUTES (0: no limit)
-    double dailySpendCapUsd = 0;    // DAILY_SPEND_CAP_USD (0: none)
-    int maxCallsPerCaller = 3;      // MAX_CALLS_PER_CALLER (0: no limit)
-    int spendRefreshMs = 30000;     // how often today's spend is read from the database
+    int modelReconnectAttempts = 3; // MODEL_RECONNECT_ATTEMPTS: per drop, before the fallback (0: none)
+    // A call's model session is replaced at a quiet moment once it is this old (the API ends sessions at
+    // 60 minutes); 0: never.
+    qint64 modelRolloverMs = 50LL * 60 * 1000;
+    double dailySpendCapUsd = 0; // DAILY_SPEND_CAP_USD (0: none)
+    int maxCallsPerCaller = 3;   // MAX_CALLS_PER_CALLER (0: no limit)
+    int spendRefreshMs = 30000;  // how often today's spend is read from the database
     StreamLimits streamLimits;
     http::Timeouts httpTimeouts;
     int maxHttpConnections = 4096; // open HTTP connections (streams not counted once upgraded)

@@ -29,7 +29,11 @@ Worker::Worker(ServerContext *context, int index)
     , m_index(index)
 {}
 
-Worker::~Worker() = default;
+Worker::~Worker()
+{
+    if (ModelProvider::forThisThread() == m_models.get())
+        ModelProvider::setForThisThread(nullptr);
+}
 
 void Worker::init()
 {
@@ -39,6 +43,7 @@ void Worker::init()
         onRefused(status, reason, peer);
     };
     m_models = m_ctx->modelProvider(m_index);
+    ModelProvider::setForThisThread(m_models.get()); // a session resuming after a model drop takes from it
 }
 
 void Worker::refreshModels()

@@ -110,6 +110,12 @@ const QList<SettingDef> &Config::table()
          "caller hears the fallback: a Hinglish apology and a keypad menu (1: a callback ticket, 2: "
          "HUMAN_AGENT_NUMBER)",
          S, 500, 30000},
+        {"MODEL_RECONNECT_ATTEMPTS", "model-reconnect-attempts", SettingType::Int, "3",
+         "When the model's connection drops mid-call (or its session expires), attempts to continue the call "
+         "on a new session (a warm one first) with the conversation so far, the caller's audio held "
+         "meanwhile; after this many failed attempts in a row the caller hears the fallback. 0 = no "
+         "resume",
+         S, 0, 10},
         {"HUMAN_AGENT_NUMBER", "human-agent-number", SettingType::String, "",
          "E.164 number calls are transferred to", S},
         {"MAX_CALLS", "max-calls", SettingType::Int, "1000",

@@ -321,6 +321,25 @@ QByteArray functionCallOutput(const QString &callId, const QString &output)
                                             {u"output"_s, output}}}});
 }
 
+QByteArray assistantTextMessage(const QString &text)
+{
+    // GA: the client may add assistant text (output_text), never assistant audio.
+    const QJsonObject content{{u"type"_s, u"output_text"_s}, {u"text"_s, text}};
+    return compact({{u"type"_s, u"conversation.item.create"_s},
+                    {u"item"_s, QJsonObject{{u"type"_s, u"message"_s},
+                                            {u"role"_s, u"assistant"_s},
+                                            {u"content"_s, QJsonArray{content}}}}});
+}
+
+QByteArray functionCallItem(const QString &callId, const QString &name, const QString &arguments)
+{
+    return compact({{u"type"_s, u"conversation.item.create"_s},
+                    {u"item"_s, QJsonObject{{u"type"_s, u"function_call"_s},
+                                            {u"call_id"_s, callId},
+                                            {u"name"_s, name},
+                                            {u"arguments"_s, arguments}}}});
+}
+
 QByteArray userTextMessage(const QString &text)
 {
     const QJsonObject content{{u"type"_s, u"input_text"_s}, {u"text"_s, text}};

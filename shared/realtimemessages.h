@@ -135,5 +135,9 @@ QByteArray responseCancel(const QString &responseId = {});
 QByteArray itemTruncate(const QString &itemId, int contentIndex, qint64 audioEndMs);
 QByteArray functionCallOutput(const QString &callId, const QString &output);
 QByteArray userTextMessage(const QString &text);
+// Conversation items a resumed session replays (the client cannot create assistant audio: agent turns go
+// back as output_text).
+QByteArray assistantTextMessage(const QString &text);
+QByteArray functionCallItem(const QString &callId, const QString &name, const QString &arguments);
 
 } // namespace vaani::realtime

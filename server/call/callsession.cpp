@@ -12,6 +12,9 @@
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
+
+#include <algorithm>
+#include <climits>
 #include <cmath>
 
 using namespace Qt::StringLiterals;
@@ -52,10 +55,11 @@ CallSession::CallSession(CallInfo info, ServerContext *context, ModelLeg *model,
     , m_record(context->journal, context->db, m_info.callSid, clock)
     , m_clock(clock)
 {
-    m_model->setParent(this);
-    connect(m_model, &ModelLeg::ready, this, &CallSession::onModelReady);
-    connect(m_model, &ModelLeg::event, this, &CallSession::onModelEvent);
-    connect(m_model, &ModelLeg::failed, this, &CallSession::onModelFailed);
+    adoptModel(m_model);
+    m_resumeRetry.setSingleShot(true);
+    connect(&m_resumeRetry, &QTimer::timeout, this, &CallSession::attemptResume);
+    m_rollover.setSingleShot(true);
+    connect(&m_rollover, &QTimer::timeout, this, &CallSession::onRolloverDue);
     m_prewarmExpiry.setSingleShot(true);
     connect(&m_prewarmExpiry, &QTimer::timeout, this, [this] {
         if (m_attached)
@@ -222,8 +226,142 @@ void CallSession::start(const db::AgentPrompt &prompt)
     c.vad.createResponse = true;
     c.vad.interruptResponse = true;
     c.tools = ToolRegistry::instance().definitions();
+    m_sessionConfig = c; // a replacement session after a drop is configured the same way
     m_model->start(c);
-    m_prompt.instructions.clear(); // kilobytes per call; the model leg has them (id and version stay)
+    m_prompt.instructions.clear(); // m_sessionConfig has them
+}
+
+void CallSession::adoptModel(ModelLeg *leg)
+{
+    m_model = leg;
+    m_model->setParent(this);
+    connect(m_model, &ModelLeg::ready, this, &CallSession::onModelReady);
+    connect(m_model, &ModelLeg::event, this, &CallSession::onModelEvent);
+    connect(m_model, &ModelLeg::failed, this, &CallSession::onModelFailed);
+}
+
+bool CallSession::canResume() const
+{
+    return m_everReady && m_state != State::Finished && m_state != State::HangingUp && !m_duplicate &&
+           m_ctx->settings.modelReconnectAttempts > 0 && m_resumes < kMaxResumesPerCall &&
+           ModelProvider::forThisThread() != nullptr;
+}
+
+void CallSession::beginResume(const QString &reason, bool planned)
+{
+    m_resuming = true;
+    m_resumePlanned = planned;
+    m_resumeReason = reason;
+    m_resumeAttempts = 0;
+    m_resumeStartedMs = m_clock();
+    m_resumeMidAnswer = !planned && m_gate.responseActive();
+    m_resumePartial = std::exchange(m_partialAgent, {});
+    m_callerSpeaking = false;
+    m_speechStoppedAtMs = -1;
+    m_awaitingTurnAudio = false;
+    m_rollover.stop();
+    m_gate.suspend();
+    if (planned)
+        m_recentCaller.clear(); // closed by us: everything sent was received
+    ++m_resumes;
+    if (planned)
+        qCInfo(lcSession) << "call" << m_info.callSid << "renews its model session:" << reason;
+    else
+        qCWarning(lcSession) << "call" << m_info.callSid << "lost its model session (" << reason
+                             << "); resuming on a new one";
+    attemptResume();
+}
+
+void CallSession::attemptResume()
+{
+    if (!m_resuming || m_state == State::Finished)
+        return;
+    ModelProvider *provider = ModelProvider::forThisThread();
+    if (!provider) {
+        endForModelLoss(
+            u"model connection lost (%1); no model provider on this thread"_s.arg(m_resumeReason));
+        return;
+    }
+    ++m_resumeAttempts;
+    ModelLeg *old = m_model;
+    old->disconnect(this);
+    old->close();
+    old->deleteLater();
+    adoptModel(provider->takeModel());
+    m_model->start(m_sessionConfig);
+}
+
+void CallSession::finishResume()
+{
+    m_resuming = false;
+    const qint64 gapMs = m_clock() - m_resumeStartedMs;
+    // The new session hears the conversation so far, then the caller audio held meanwhile.
+    for (const QByteArray &item : m_history.replayEvents())
+        m_model->send(item);
+    for (const QByteArray &frame : std::exchange(m_recentCaller, {})) {
+        if (const QByteArray append = realtime::inputAudioAppend(frame); !append.isEmpty())
+            m_model->send(append);
+    }
+    const auto backlog = std::exchange(m_callerBacklog, {});
+    for (const QByteArray &frame : backlog) {
+        const QByteArray append = realtime::inputAudioAppend(frame);
+        if (!append.isEmpty())
+            m_model->send(append);
+    }
+    std::optional<QJsonObject> answer;
+    if (m_resumeMidAnswer) {
+        const QString partial = m_resumePartial.trimmed();
+        QString instructions =
+            u"The phone line to you dropped for a moment while you were answering the caller. Start with a "
+            "very short apology such as \"Sorry, ek second…\" in the language mix the caller is using, then "
+            "continue your answer"_s;
+        instructions += partial.isEmpty()
+                            ? u"."_s
+                            : u" from where it was cut off, without repeating it. You had said so far: \""_s +
+                                  partial.left(1500) + u'"';
+        answer = QJsonObject{{u"instructions"_s, instructions}};
+    }
+    const bool responding = m_gate.resume(answer);
+    m_ctx->metrics->modelResume(m_resumePlanned ? u"rollover"_s : u"resumed"_s);
+    m_ctx->metrics->modelResumeGapMs.observe(double(gapMs));
+    const QString note =
+        m_resumePlanned
+            ? u"Model session renewed before its time limit (%1 ms without the model)"_s.arg(gapMs)
+            : u"Model connection lost (%1); resumed on a new session after %2 ms (attempt %3)%4"_s
+                  .arg(m_resumeReason.left(200))
+                  .arg(gapMs)
+                  .arg(m_resumeAttempts)
+                  .arg(m_resumeMidAnswer ? u", the agent continues its answer"_s : QString());
+    m_record.transcript(u"system"_s, note);
+    qCInfo(lcSession) << "call" << m_info.callSid << "model session resumed after" << gapMs << "ms, attempt"
+                      << m_resumeAttempts << (responding ? "(response requested)" : "");
+    armRollover();
+    maybeHangUp();
+}
+
+void CallSession::armRollover()
+{
+    const qint64 limit = m_ctx->settings.modelRolloverMs;
+    if (limit <= 0 || m_state == State::Finished)
+        return;
+    m_rollover.start(int(std::clamp<qint64>(limit - m_model->sessionAgeMs(), 0, INT_MAX)));
+}
+
+void CallSession::onRolloverDue()
+{
+    if (m_state == State::Finished || m_resuming || ending() || m_state == State::HangingUp)
+        return;
+    const bool quiet = m_gate.idle() && !m_playback.audioQueued() && m_agentBacklog.empty() &&
+                       !m_callerSpeaking && m_model->isReady();
+    if (!quiet) {
+        m_rollover.start(kRolloverRetryMs);
+        return;
+    }
+    if (!canResume())
+        return; // (MODEL_RECONNECT_ATTEMPTS 0): the session runs until the API ends it
+    beginResume(u"the session reached %1 minutes (the API ends sessions at 60)"_s.arg(
+                    m_ctx->settings.modelRolloverMs / 60000),
+                true);
 }
 
 void CallSession::attachStream(TelephonyLeg *leg)
@@ -291,6 +429,12 @@ void CallSession::streamLost(const QString &reason)
 void CallSession::onModelReady()
 {
     qCDebug(lcSession) << "model ready" << m_info.callSid;
+    if (m_resuming) {
+        finishResume();
+        return;
+    }
+    m_everReady = true;
+    armRollover();
     const auto backlog = std::exchange(m_callerBacklog, {});
     for (const QByteArray &frame : backlog) {
         const QByteArray append = realtime::inputAudioAppend(frame);
@@ -306,11 +450,41 @@ void CallSession::onModelReady()
 
 void CallSession::onModelFailed(const QString &reason)
 {
-    endForModelLoss(u"model unavailable: "_s + reason);
+    if (m_state == State::Finished || m_state == State::HangingUp)
+        return; // hanging up: the transfer or goodbye under way needs nothing more from the model
+    if (m_resuming) {
+        // The replacement failed too: another attempt after a short back-off, or the fallback.
+        if (m_resumeAttempts >= m_ctx->settings.modelReconnectAttempts) {
+            endForModelLoss(u"model connection lost (%1); %2 reconnect attempts failed, the last: %3"_s
+                                .arg(m_resumeReason.left(200))
+                                .arg(m_resumeAttempts)
+                                .arg(reason.left(200)));
+            return;
+        }
+        m_resumeRetry.start(m_resumeAttempts == 1 ? 250 : 1000);
+        return;
+    }
+    if (m_everReady && ending() && m_state != State::HangingUp) {
+        // A goodbye or a transfer is under way and needs nothing more from the model: it goes on.
+        m_gate.suspend();
+        maybeHangUp();
+        return;
+    }
+    if (canResume()) {
+        beginResume(reason, false);
+        return;
+    }
+    endForModelLoss((m_everReady ? u"model connection lost: "_s : u"model unavailable: "_s) + reason);
 }
 
 void CallSession::endForModelLoss(const QString &reason)
 {
+    if (m_resuming) {
+        m_resuming = false;
+        m_resumeRetry.stop();
+        m_ctx->metrics->modelResume(u"failed"_s);
+        m_record.transcript(u"system"_s, reason.left(500));
+    }
     m_modelFailed = true;
     m_modelFailure = reason;
     if (m_attached) {
@@ -341,19 +515,30 @@ void CallSession::onModelEvent(const realtime::Event &e)
         onResponseDone(e);
         return;
     case ServerEvent::SpeechStarted:
+        m_callerSpeaking = true;
         onSpeechStarted();
         return;
     case ServerEvent::SpeechStopped:
+        m_callerSpeaking = false;
         m_speechStoppedAtMs = m_clock();
         m_awaitingTurnAudio = true;
         return;
     case ServerEvent::InputTranscriptionCompleted:
-        if (!e.text.trimmed().isEmpty())
+        if (!e.text.trimmed().isEmpty()) {
             m_record.transcript(u"caller"_s, e.text.trimmed());
+            m_history.caller(e.text);
+        }
+        return;
+    case ServerEvent::OutputAudioTranscriptDelta:
+        if (m_partialAgent.size() < ConversationHistory::kMaxEntryChars)
+            m_partialAgent += e.text;
         return;
     case ServerEvent::OutputAudioTranscriptDone:
-        if (!e.text.trimmed().isEmpty())
+        m_partialAgent.clear();
+        if (!e.text.trimmed().isEmpty()) {
             m_record.transcript(u"agent"_s, e.text.trimmed(), e.itemId);
+            m_history.agent(e.text);
+        }
         return;
     case ServerEvent::FunctionCallArgumentsDone:
         onFunctionCall(e.callId, e.name, e.arguments);
@@ -374,7 +559,7 @@ void CallSession::onModelEvent(const realtime::Event &e)
         m_ctx->metrics->realtimeError(e.errorCode.isEmpty() ? e.errorType : e.errorCode);
         qCWarning(lcRealtime) << "error event:" << e.errorType << e.errorCode << e.errorMessage;
         if (e.errorCode == u"session_expired"_s)
-            endForModelLoss(u"model session expired"_s);
+            onModelFailed(u"model session expired"_s);
         return;
     default:
         return;
@@ -446,7 +631,7 @@ void CallSession::onSpeechStarted()
     m_agentBacklog.clear();
     m_agentBacklogBytes = 0;
     const QString item = m_audioItemId;
-    if (const std::optional<qint64> heardMs = m_playback.clear(item)) {
+    if (const std::optional<qint64> heardMs = m_playback.clear(item); heardMs && m_model->isReady()) {
         m_model->send(realtime::itemTruncate(item, 0, *heardMs));
         m_record.truncated(item);
     }
@@ -471,9 +656,12 @@ void CallSession::onCallerMedia(const QByteArray &payload, qint64)
 {
     if (m_model->isReady()) {
         m_appendMessage.resize(0); // reused: no allocation per caller frame
-        if (realtime::appendInputAudioAppend(m_appendMessage, payload))
+        if (realtime::appendInputAudioAppend(m_appendMessage, payload)) {
             m_model->send(m_appendMessage);
-        else
+            if (m_recentCaller.size() >= size_t(kResendFrames))
+                m_recentCaller.pop_front();
+            m_recentCaller.push_back(payload);
+        } else
             m_ctx->metrics->streamError(u"invalid_payload"_s); // the stream's parser lets none through
         return;
     }
@@ -487,10 +675,13 @@ void CallSession::onCallerMedia(const QByteArray &payload, qint64)
 void CallSession::onDtmf(const QString &digit)
 {
     m_record.transcript(u"system"_s, u"Caller pressed %1"_s.arg(digit.left(1)));
+    const QString message = u"[The caller pressed the key %1 on the phone keypad.]"_s.arg(digit.left(1));
+    m_history.caller(message);
     if (m_model->isReady()) {
-        m_model->send(realtime::userTextMessage(
-            u"[The caller pressed the key %1 on the phone keypad.]"_s.arg(digit.left(1))));
+        m_model->send(realtime::userTextMessage(message));
         m_gate.request();
+    } else if (m_resuming) {
+        m_gate.request(); // the key is in the history the new session hears; answered once it is ready
     }
 }
 
@@ -515,6 +706,8 @@ void CallSession::finish(const QString &reason, const QString &outcome)
     m_prewarmExpiry.stop();
     m_claimPoll.stop();
     m_hangupDeadline.stop();
+    m_resumeRetry.stop();
+    m_rollover.stop();
     qCInfo(lcSession) << "call" << m_info.callSid << "ended:" << outcome << "-" << reason;
     m_model->close();
     if (m_telephony)

@@ -8,6 +8,7 @@
 // its own thread. Owns the model leg; holds the telephony leg through a QPointer (the stream owns itself).
 
 #include "callrecorder.h"
+#include "conversationhistory.h"
 #include "db/models.h"
 #include "db/repositories.h"
 #include "legs.h"
@@ -68,6 +69,8 @@ public:
     static constexpr int kWrapUpLeadMs = 20000;
     static constexpr int kClaimPollMs =
         2000; // a pre-warmed session looks whether another server took the call
+    static constexpr int kMaxResumesPerCall = 10; // model sessions replaced after drops, per call
+    static constexpr int kRolloverRetryMs = 500;  // a rollover that is due waits for a quiet moment
 
 Q_SIGNALS:
     void finished(const QString &reason, const QString &outcome);
@@ -114,6 +117,19 @@ private:
     // else finishes at once: closing the stream runs the TwiML after </Connect>.
     void endWithTwiml(const QByteArray &twiml, const QString &reason, const QString &outcome);
     bool ending() const { return m_endRequested || m_transferRequested; }
+
+    // Resume after a model drop (and the planned rollover before the API's session limit): a new leg from
+    // this thread's ModelProvider (a warm session first) gets the session configuration again, then the
+    // conversation so far (m_history), then the caller audio held meanwhile; a response cut off mid-way is
+    // continued with a short "one moment". Up to MODEL_RECONNECT_ATTEMPTS attempts per drop, then the
+    // fallback.
+    bool canResume() const;
+    void beginResume(const QString &reason, bool planned);
+    void attemptResume();
+    void finishResume();
+    void adoptModel(ModelLeg *leg);
+    void armRollover();
+    void onRolloverDue();
 
     CallInfo m_info;
     ServerContext *m_ctx;
@@ -169,6 +185,27 @@ private:
     qint64 m_speechStoppedAtMs = -1;
     bool m_awaitingTurnAudio = false;
     bool m_firstAudioSent = false;
+
+    // Resume (see canResume)
+    realtime::SessionConfig m_sessionConfig;
+    ConversationHistory m_history;
+    QString m_partialAgent; // transcript of the agent's answer in progress (deltas so far)
+    // The last caller frames sent to the model: those written into a connection that then dropped may never
+    // have arrived, so a resumed session hears them again (with the frames held during the gap).
+    static constexpr int kResendFrames = 25; // 500 ms
+    std::deque<QByteArray> m_recentCaller;
+    bool m_callerSpeaking = false; // between speech_started and speech_stopped
+    bool m_everReady = false;      // the model session was ready once: later failures are drops
+    bool m_resuming = false;
+    bool m_resumePlanned = false;
+    bool m_resumeMidAnswer = false; // a response was under way when the model went
+    QString m_resumeReason;
+    QString m_resumePartial;
+    int m_resumeAttempts = 0; // for this drop
+    int m_resumes = 0;        // for this call
+    qint64 m_resumeStartedMs = 0;
+    QTimer m_resumeRetry{this};
+    QTimer m_rollover{this};
 };
 
 } // namespace vaani

@@ -28,6 +28,7 @@ void CallSession::onFunctionCall(const QString &callId, const QString &name, con
     // Both function_call_arguments.done and output_item.done announce a call: handle each call_id once.
     if (m_state == State::Finished || !m_gate.toolStarted(callId))
         return;
+    m_history.functionCall(callId, name, arguments);
     const qint64 startedMs = QDateTime::currentMSecsSinceEpoch();
     const ToolSpec *tool = ToolRegistry::instance().find(name);
     QJsonObject args;
@@ -117,7 +118,8 @@ void CallSession::completeTool(const QString &callId, const QString &name, const
     m_ctx->metrics->toolDurationMs.observe(duration);
     const QString result = compact(output);
     m_record.tool(name, arguments, result, duration, ok);
-    m_gate.toolFinished(callId, result); // outputs go back after response.done, then one response.create
+    m_history.functionOutput(callId, result); // before the gate: a resumed session gets it with the history
+    m_gate.toolFinished(callId, result);      // outputs go back after response.done, then one response.create
     if (ending())
         maybeHangUp();
 }

@@ -53,6 +53,9 @@ public:
     virtual void send(const QByteArray &clientEvent) = 0;
     virtual void close() = 0;
     virtual bool isReady() const = 0;
+    // Milliseconds since the model created this session (the API ends a session after 60 minutes; a warm
+    // session has been open a while before a call takes it). 0 when unknown.
+    virtual qint64 sessionAgeMs() const { return 0; }
 
 Q_SIGNALS:
     void ready();
@@ -70,6 +73,18 @@ public:
     virtual ModelLeg *takeModel() = 0;
     // Credentials changed: legs kept ready (warm sessions) are replaced by new ones.
     virtual void refresh() {}
+
+    // The provider of the calling thread (set by its worker), for a session that needs a new leg mid-call
+    // (sessions move between workers, so they look it up where they run); null on other threads.
+    static ModelProvider *forThisThread() { return slot(); }
+    static void setForThisThread(ModelProvider *provider) { slot() = provider; }
+
+private:
+    static ModelProvider *&slot()
+    {
+        thread_local ModelProvider *provider = nullptr;
+        return provider;
+    }
 };
 
 } // namespace vaani

@@ -6,7 +6,7 @@ namespace vaani {
 
 void ResponseGate::request(const QJsonObject &response)
 {
-    if (responseActive()) {
+    if (responseActive() || m_suspended) {
         m_deferred = true;
         m_deferredBody = response;
         return;
@@ -55,6 +55,36 @@ void ResponseGate::toolFinished(const QString &callId, const QString &outputJson
     flushToolOutputs();
 }
 
+void ResponseGate::suspend()
+{
+    m_suspended = true;
+    m_active.clear();
+    m_requested = false;
+    m_cancelled.clear(); // response ids of the old session
+}
+
+bool ResponseGate::resume(const std::optional<QJsonObject> &answer)
+{
+    m_suspended = false;
+    const bool unanswered = !m_outputs.isEmpty(); // replayed with the history: never sent twice
+    m_outputs.clear();
+    const bool deferred = std::exchange(m_deferred, false);
+    const QJsonObject body = std::exchange(m_deferredBody, {});
+    if (answer && !m_final) {
+        request(*answer);
+        return true;
+    }
+    if (deferred) {
+        request(body);
+        return true;
+    }
+    if (unanswered && m_toolsInFlight == 0 && !m_final) {
+        request();
+        return true;
+    }
+    return false;
+}
+
 void ResponseGate::cancelActive()
 {
     if (!m_active.isEmpty())
@@ -63,7 +93,7 @@ void ResponseGate::cancelActive()
 
 void ResponseGate::flushToolOutputs()
 {
-    if (m_toolsInFlight > 0 || m_outputs.isEmpty() || responseActive())
+    if (m_toolsInFlight > 0 || m_outputs.isEmpty() || responseActive() || m_suspended)
         return;
     for (const auto &[callId, output] : std::exchange(m_outputs, {}))
         m_send(realtime::functionCallOutput(callId, output));

@@ -15,6 +15,7 @@
 #include <QString>
 
 #include <functional>
+#include <optional>
 
 namespace vaani {
 
@@ -41,6 +42,16 @@ public:
     // Ending the call (a goodbye or a transfer is under way): outputs still go back, no new response.
     void setFinal() { m_final = true; }
 
+    // The model session is gone (a reconnect is under way): nothing is sent until resume(). A response that
+    // was active is over; requests and tool outputs made meanwhile wait.
+    void suspend();
+    bool suspended() const { return m_suspended; }
+    // The replacement session has been given the conversation so far (tool outputs included, so those
+    // waiting are not sent again). Asks for a response: `answer` when given (the agent was cut off
+    // mid-answer), else a request made meanwhile, else one for tool outputs the model has not answered yet.
+    // Returns whether a response was requested.
+    bool resume(const std::optional<QJsonObject> &answer);
+
     // Barge-in: the active response's remaining audio is dropped when it arrives.
     void cancelActive();
     bool isCancelled(const QString &responseId) const { return m_cancelled.contains(responseId); }
@@ -63,6 +74,7 @@ private:
     QList<QPair<QString, QString>> m_outputs; // call_id, output JSON
     QSet<QString> m_cancelled;
     bool m_final = false;
+    bool m_suspended = false;
 };
 
 } // namespace vaani

@@ -82,6 +82,7 @@ Metrics::Metrics()
     : turnLatencyMs(kLatencyBuckets)
     , firstAudioMs(kLatencyBuckets)
     , toolDurationMs(kLatencyBuckets)
+    , modelResumeGapMs(kLatencyBuckets)
 {}
 
 void Metrics::bump(QHash<QString, quint64> &map, const QString &key)
@@ -125,6 +126,11 @@ void Metrics::fallbackMenu(const QString &choice)
     bump(m_fallbackMenu, choice);
 }
 
+void Metrics::modelResume(const QString &result)
+{
+    bump(m_modelResumes, result);
+}
+
 void Metrics::realtimeError(const QString &kind)
 {
     bump(m_realtimeErrors, kind);
@@ -160,6 +166,10 @@ QByteArray Metrics::render() const
         renderLabelled(out, "vaani_fallback_menu_total",
                        "Choices made in the fallback's keypad menu (callback ticket, transfer).", "counter",
                        "choice", m_fallbackMenu);
+        renderLabelled(out, "vaani_model_resumes_total",
+                       "Model sessions replaced mid-call: resumed after a drop, rollover before the "
+                       "session limit, failed (the call went to the fallback).",
+                       "counter", "result", m_modelResumes);
     }
     if (const int up = redisUp.load(); up >= 0) {
         renderScalar(out, "vaani_redis_up", "1 when this server's Redis connection (REDIS_URL) is up.",
@@ -238,6 +248,9 @@ QByteArray Metrics::render() const
     firstAudioMs.render(out, "vaani_first_audio_ms",
                         "Stream start to first greeting audio sent, in milliseconds.");
     toolDurationMs.render(out, "vaani_tool_duration_ms", "Tool execution time, in milliseconds.");
+    modelResumeGapMs.render(out, "vaani_model_resume_gap_ms",
+                            "Model connection lost to the replacement session ready with the conversation "
+                            "replayed, in milliseconds.");
     return out;
 }
 

@@ -64,6 +64,7 @@ public:
     Histogram turnLatencyMs;
     Histogram firstAudioMs;
     Histogram toolDurationMs;
+    Histogram modelResumeGapMs; // model connection lost → replacement session ready, conversation replayed
 
     void callEnded(const QString &outcome);
     void webhookRequest(const QString &route, int status);
@@ -73,6 +74,7 @@ public:
     void realtimeError(const QString &kind);
     void redisFallback(const QString &kind);  // a decision taken locally because Redis was unreachable
     void fallbackMenu(const QString &choice); // a caller's choice in the fallback's keypad menu
+    void modelResume(const QString &result);  // resumed, rollover, failed
 
     QByteArray render() const;
 
@@ -87,6 +89,7 @@ private:
     QHash<QString, quint64> m_realtimeErrors;
     QHash<QString, quint64> m_redisFallbacks;
     QHash<QString, quint64> m_fallbackMenu;
+    QHash<QString, quint64> m_modelResumes;
 };
 
 } // namespace vaani

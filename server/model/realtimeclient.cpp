@@ -193,6 +193,7 @@ void RealtimeClient::onText(QByteArrayView utf8)
     case State::AwaitingCreated:
     case State::Connecting:
         if (e.type == realtime::ServerEvent::SessionCreated) {
+            m_created.start();
             if (m_configured) {
                 sendSessionUpdate();
             } else {

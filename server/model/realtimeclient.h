@@ -8,6 +8,7 @@
 #include "settings.h"
 #include "websocket.h"
 
+#include <QElapsedTimer>
 #include <QTimer>
 #include <QUrl>
 
@@ -31,6 +32,7 @@ public:
     void send(const QByteArray &clientEvent) override;
     void close() override;
     bool isReady() const override { return m_state == State::Ready; }
+    qint64 sessionAgeMs() const override { return m_created.isValid() ? m_created.elapsed() : 0; }
 
     static QUrl connectUrl(const RealtimeEndpoint &e);
 
@@ -54,6 +56,7 @@ private:
     State m_state = State::Idle;
     bool m_configured = false; // start() was called
     QString m_updateEventId;
+    QElapsedTimer m_created;     // since session.created
     realtime::Event m_fastEvent; // reused for audio deltas (no per-delta allocation of the event itself)
 };
 

@@ -3,6 +3,7 @@
 // time, tool outputs after response.done) and CallRecorder (the record's writes, against a real SQLite
 // file). The session that composes them is tst_callsession; whole calls are tst_callflow.
 #include "callrecorder.h"
+#include "conversationhistory.h"
 #include "db/dbworker.h"
 #include "playbackledger.h"
 #include "recordjournal.h"
@@ -237,6 +238,132 @@ private Q_SLOTS:
         gate.cancelActive();
         QVERIFY(gate.isCancelled(u"r1"_s));
         QVERIFY(!gate.isCancelled(u"r2"_s));
+    }
+
+    // The model session dropped with a response under way and a tool running: nothing goes out until the
+    // replacement is ready; then one response (the continuation), and the tool's output — replayed with the
+    // history — is not sent again.
+    void gateSuspendedDuringAResume()
+    {
+        QList<QByteArray> sent;
+        ResponseGate gate([&](const QByteArray &e) { sent << e; });
+        gate.request();
+        gate.created(u"r1"_s);
+        QVERIFY(gate.toolStarted(u"call_a"_s));
+        gate.suspend();
+        QVERIFY(!gate.responseActive());
+        gate.toolFinished(u"call_a"_s, u"{\"ok\":true}"_s);
+        gate.request(QJsonObject{{u"instructions"_s, u"dtmf"_s}});
+        QCOMPARE(sent.size(), 1); // nothing while suspended
+        QVERIFY(gate.resume(QJsonObject{{u"instructions"_s, u"continue"_s}}));
+        QCOMPARE(types(sent), (QStringList{u"response.create"_s, u"response.create"_s}));
+        QCOMPARE(QJsonDocument::fromJson(sent[1])
+                     .object()
+                     .value(u"response"_s)
+                     .toObject()
+                     .value(u"instructions"_s),
+                 u"continue"_s);
+        gate.created(u"r2"_s);
+        gate.done(u"r2"_s);
+        QCOMPARE(sent.size(), 2); // the output went with the history; the continuation answered it
+        QVERIFY(gate.idle());
+    }
+
+    void gateResumeAsksForWhatWaited()
+    {
+        QList<QByteArray> sent;
+        ResponseGate gate([&](const QByteArray &e) { sent << e; });
+        gate.suspend();
+        QVERIFY(!gate.resume(std::nullopt)); // nothing under way, nothing asked
+        QVERIFY(sent.isEmpty());
+        gate.suspend();
+        gate.request(QJsonObject{{u"instructions"_s, u"key pressed"_s}});
+        QVERIFY(gate.resume(std::nullopt));
+        QCOMPARE(QJsonDocument::fromJson(sent.value(0))
+                     .object()
+                     .value(u"response"_s)
+                     .toObject()
+                     .value(u"instructions"_s),
+                 u"key pressed"_s);
+        gate.created(u"r1"_s);
+        gate.done(u"r1"_s);
+        // A tool that finished during the gap with no response pending: its output is answered.
+        QVERIFY(gate.toolStarted(u"call_b"_s));
+        gate.suspend();
+        gate.toolFinished(u"call_b"_s, u"{}"_s);
+        QVERIFY(gate.resume(std::nullopt));
+        QCOMPARE(types(sent), (QStringList{u"response.create"_s, u"response.create"_s}));
+        // Ending (a goodbye under way): no new response after a resume.
+        gate.created(u"r2"_s);
+        gate.done(u"r2"_s);
+        gate.setFinal();
+        gate.suspend();
+        QVERIFY(!gate.resume(QJsonObject{{u"instructions"_s, u"continue"_s}}));
+        QCOMPARE(sent.size(), 2);
+    }
+
+    // ---- ConversationHistory ----
+    void historyReplaysTheConversationAsItems()
+    {
+        ConversationHistory h;
+        h.agent(u"  Namaste! Main Vaani hoon.  "_s);
+        h.caller(u"Mera order ABC123?"_s);
+        h.caller(u"   "_s); // nothing said: not kept
+        h.functionCall(u"call_1"_s, u"lookup_order"_s, u"{\"order_id\":\"ABC123\"}"_s);
+        h.functionOutput(u"call_1"_s, u"{\"found\":true}"_s);
+        h.agent(u"Aapka order ship ho gaya hai."_s);
+        const QList<QByteArray> events = h.replayEvents();
+        QCOMPARE(events.size(), 5);
+        QList<QJsonObject> items;
+        for (const QByteArray &e : events) {
+            const QJsonObject o = QJsonDocument::fromJson(e).object();
+            QCOMPARE(o.value(u"type"_s).toString(), u"conversation.item.create"_s);
+            items << o.value(u"item"_s).toObject();
+        }
+        const auto part = [](const QJsonObject &item) {
+            return item.value(u"content"_s).toArray().first().toObject();
+        };
+        QCOMPARE(items[0].value(u"role"_s).toString(), u"assistant"_s);
+        QCOMPARE(part(items[0]).value(u"type"_s).toString(), u"output_text"_s); // GA: never assistant audio
+        QCOMPARE(part(items[0]).value(u"text"_s).toString(), u"Namaste! Main Vaani hoon."_s);
+        QCOMPARE(items[1].value(u"role"_s).toString(), u"user"_s);
+        QCOMPARE(part(items[1]).value(u"type"_s).toString(), u"input_text"_s);
+        QCOMPARE(items[2].value(u"type"_s).toString(), u"function_call"_s);
+        QCOMPARE(items[2].value(u"call_id"_s).toString(), u"call_1"_s);
+        QCOMPARE(items[2].value(u"name"_s).toString(), u"lookup_order"_s);
+        QCOMPARE(items[2].value(u"arguments"_s).toString(), u"{\"order_id\":\"ABC123\"}"_s);
+        QCOMPARE(items[3].value(u"type"_s).toString(), u"function_call_output"_s);
+        QCOMPARE(items[3].value(u"output"_s).toString(), u"{\"found\":true}"_s);
+        QCOMPARE(items[4].value(u"role"_s).toString(), u"assistant"_s);
+    }
+
+    void historyIsBoundedAndNeverOrphansAnOutput()
+    {
+        ConversationHistory h;
+        h.functionCall(u"call_old"_s, u"lookup_order"_s, u"{}"_s);
+        h.functionOutput(u"call_old"_s, u"{\"ok\":true}"_s);
+        for (int i = 0; i < ConversationHistory::kMaxEntries - 1; ++i)
+            h.caller(u"turn %1"_s.arg(i));
+        // The call went first; its output is still kept but is not replayed without it.
+        QCOMPARE(h.entries().size(), ConversationHistory::kMaxEntries);
+        QCOMPARE(h.entries().first().kind, ConversationHistory::Kind::FunctionOutput);
+        for (const QByteArray &e : h.replayEvents())
+            QVERIFY(!e.contains("function_call_output"));
+        // By size: long texts are cut per entry and the total stays under the bound.
+        ConversationHistory big;
+        for (int i = 0; i < 20; ++i)
+            big.agent(QString(10000, u'a'));
+        QVERIFY(big.chars() <= ConversationHistory::kMaxChars);
+        QCOMPARE(big.entries().last().text.size(), ConversationHistory::kMaxEntryChars);
+        // An output too long to repeat stays valid JSON.
+        ConversationHistory tool;
+        tool.functionCall(u"c"_s, u"lookup_order"_s, u"{}"_s);
+        tool.functionOutput(u"c"_s, u"{\"x\":\""_s + QString(9000, u'x') + u"\"}"_s);
+        const QJsonObject out =
+            QJsonDocument::fromJson(tool.replayEvents().last()).object().value(u"item"_s).toObject();
+        QJsonParseError err;
+        QJsonDocument::fromJson(out.value(u"output"_s).toString().toUtf8(), &err);
+        QCOMPARE(err.error, QJsonParseError::NoError);
     }
 
     // ---- CallRecorder ----

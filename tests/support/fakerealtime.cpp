@@ -125,7 +125,10 @@ struct FakeRealtimeServer::Session
     QByteArray speech; // the voice's audio for this answer (empty: a tone)
     int audioMsLeft = 0;
     int audioMsSent = 0;
+    qsizetype transcriptSent = 0;
     QTimer audioTimer;
+    QTimer lifetime;                // the API ends a session at its maximum duration
+    bool replayPendingUser = false; // client-created items: a user message not yet answered
     QHash<QString, int> itemAudioMs;
     QSet<QString> callIds;
     // VAD
@@ -164,6 +167,30 @@ void FakeRealtimeServer::sendRawToAll(const QString &text)
 {
     for (Session *s : std::as_const(m_sessions))
         s->ws->sendTextMessage(text);
+}
+
+void FakeRealtimeServer::expire(Session *s)
+{
+    // As the API ends a session at its maximum duration: an error event, then the close (1001).
+    ++sessionsExpired;
+    sendError(s, u"invalid_request_error"_s, u"session_expired"_s,
+              u"Your session hit the maximum duration of 60 minutes."_s, {}, {});
+    s->audioTimer.stop();
+    s->ws->close(QWebSocketProtocol::CloseCodeGoingAway, u"session expired"_s);
+}
+
+void FakeRealtimeServer::expireAll()
+{
+    for (Session *s : std::as_const(m_sessions))
+        expire(s);
+}
+
+bool FakeRealtimeServer::responding() const
+{
+    for (const Session *s : m_sessions)
+        if (s->active)
+            return true;
+    return false;
 }
 
 void FakeRealtimeServer::closeAll()
@@ -236,6 +263,8 @@ void FakeRealtimeServer::onConnection()
         m_sessions << s;
         s->session = initialSession(nextId("sess"));
         s->audioTimer.setInterval(20);
+        s->lifetime.setSingleShot(true);
+        connect(&s->lifetime, &QTimer::timeout, this, [this, s] { expire(s); });
         connect(&s->audioTimer, &QTimer::timeout, this, [this, s] { streamAudio(s); });
         connect(s->ws.get(), &QWebSocket::textMessageReceived, this,
                 [this, s](const QString &t) { onMessage(s, t); });
@@ -257,6 +286,7 @@ void FakeRealtimeServer::onConnection()
                 s->ws->close(QWebSocketProtocol::CloseCode(4000), u"beta"_s);
                 return;
             }
+            s->lifetime.start(sessionLifetimeMs);
             send(s, {{u"type"_s, u"session.created"_s},
                      {u"event_id"_s, nextId("event")},
                      {u"session"_s, s->session}});
@@ -275,6 +305,7 @@ void FakeRealtimeServer::send(Session *s, const QJsonObject &event)
 void FakeRealtimeServer::sendError(Session *s, const QString &type, const QString &code,
                                    const QString &message, const QString &param, const QString &eventId)
 {
+    errorsSent << (code.isEmpty() ? type : code);
     send(s, {{u"type"_s, u"error"_s},
              {u"error"_s,
               QJsonObject{{u"type"_s, type},
@@ -351,13 +382,64 @@ void FakeRealtimeServer::onMessage(Session *s, const QString &text)
             finishResponse(s, u"cancelled"_s, u"client_cancelled"_s);
     } else if (type == u"conversation.item.create"_s) {
         const QJsonObject item = e.value(u"item"_s).toObject();
-        if (item.value(u"type"_s).toString() == u"function_call_output"_s) {
+        const QString itemType = item.value(u"type"_s).toString();
+        if (itemType == u"function_call_output"_s) {
             if (!s->callIds.contains(item.value(u"call_id"_s).toString())) {
                 sendError(s, u"invalid_request_error"_s, u"invalid_value"_s, u"Unknown call_id."_s,
                           u"item.call_id"_s, eventId);
                 return;
             }
             s->lastOutput = item.value(u"output"_s).toString();
+        } else if (itemType == u"function_call"_s) {
+            // A client may add a call the model made earlier (a conversation carried to a new session).
+            const QString callId = item.value(u"call_id"_s).toString();
+            if (callId.isEmpty() || item.value(u"name"_s).toString().isEmpty() ||
+                !item.value(u"arguments"_s).isString()) {
+                sendError(s, u"invalid_request_error"_s, u"missing_required_parameter"_s,
+                          u"Missing required parameter: 'item.call_id', 'item.name' or 'item.arguments'."_s,
+                          u"item"_s, eventId);
+                return;
+            }
+            s->callIds.insert(callId);
+            s->awaitingOutput = true; // this fake's script: the call's turn is answered after its output
+            s->replayPendingUser = false;
+        } else if (itemType == u"message"_s) {
+            const QString role = item.value(u"role"_s).toString();
+            const QSet<QString> allowed = role == u"assistant"_s ? QSet<QString>{u"output_text"_s, u"text"_s}
+                                          : role == u"user"_s
+                                              ? QSet<QString>{u"input_text"_s, u"input_audio"_s}
+                                          : role == u"system"_s ? QSet<QString>{u"input_text"_s}
+                                                                : QSet<QString>{};
+            if (allowed.isEmpty()) {
+                sendError(
+                    s, u"invalid_request_error"_s, u"invalid_value"_s,
+                    u"Invalid value: '%1'. Supported values are: 'user', 'assistant', and 'system'."_s.arg(
+                        role),
+                    u"item.role"_s, eventId);
+                return;
+            }
+            const QJsonArray content = item.value(u"content"_s).toArray();
+            for (const QJsonValue &c : content) {
+                const QString part = c.toObject().value(u"type"_s).toString();
+                if (!allowed.contains(part)) {
+                    sendError(s, u"invalid_request_error"_s, u"invalid_value"_s,
+                              u"Invalid value: '%1' for a %2 message."_s.arg(part, role),
+                              u"item.content[0].type"_s, eventId);
+                    return;
+                }
+            }
+            // This fake's script follows a replayed conversation: the greeting, then each answered turn.
+            if (role == u"user"_s) {
+                s->replayPendingUser = true;
+            } else if (role == u"assistant"_s) {
+                if (!s->greeted) {
+                    s->greeted = true;
+                } else if (s->replayPendingUser || (s->awaitingOutput && !s->lastOutput.isEmpty())) {
+                    s->awaitingOutput = false;
+                    ++s->turnIndex;
+                }
+                s->replayPendingUser = false;
+            }
         }
         QJsonObject added = item;
         added.insert(u"id"_s, nextId("item"));
@@ -393,6 +475,7 @@ void FakeRealtimeServer::startResponse(Session *s, const QJsonObject &request)
     s->responseId = nextId("resp");
     s->itemId = nextId("item");
     s->audioMsSent = 0;
+    s->transcriptSent = 0;
     s->speech.clear();
     send(s, {{u"type"_s, u"response.created"_s},
              {u"response"_s, QJsonObject{{u"id"_s, s->responseId},
@@ -506,6 +589,18 @@ void FakeRealtimeServer::streamAudio(Session *s)
         s->audioMsLeft -= ms;
         s->audioMsSent += ms;
         s->itemAudioMs[s->itemId] = s->audioMsSent;
+        // The transcript streams alongside the audio, in proportion to it.
+        const qsizetype upTo =
+            s->transcript.size() * s->audioMsSent / std::max(1, s->audioMsSent + s->audioMsLeft);
+        if (upTo > s->transcriptSent) {
+            send(s, {{u"type"_s, u"response.output_audio_transcript.delta"_s},
+                     {u"response_id"_s, s->responseId},
+                     {u"item_id"_s, s->itemId},
+                     {u"output_index"_s, 0},
+                     {u"content_index"_s, 0},
+                     {u"delta"_s, s->transcript.mid(s->transcriptSent, upTo - s->transcriptSent)}});
+            s->transcriptSent = upTo;
+        }
     }
     if (s->audioMsLeft <= 0) {
         s->audioTimer.stop();

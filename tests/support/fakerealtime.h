@@ -92,11 +92,18 @@ public:
     QList<QJsonObject> receivedOfType(const QString &type) const;
     QList<QByteArray> rawEvents;
     int connections = 0;
+    QStringList errorsSent; // codes (or types) of the error events sent
     int rejectedHandshakes = 0;
     QList<QByteArray> handshakeAuthHeaders;
     bool writeEvents(const QString &path) const;
     bool clientConnected() const;
-    void closeAll();
+    void closeAll(); // every connection reset (a network drop)
+    // The API's end of a session at its maximum duration (error session_expired, then close 1001), for
+    // every open session; sessions also expire by themselves after sessionLifetimeMs.
+    void expireAll();
+    int sessionLifetimeMs = 60 * 60 * 1000;
+    int sessionsExpired = 0;
+    bool responding() const; // a response is streaming on some session
     // A hostile or broken model: sends this text as is to every connected session.
     void sendRawToAll(const QString &text);
 
@@ -120,6 +127,7 @@ private:
     // item.
     QJsonObject sendFunctionCall(Session *s, int outputIndex, const QString &itemId, const FakeTurn &turn);
     void processAudio(Session *s, const QByteArray &mulaw);
+    void expire(Session *s);
     QString nextId(const char *prefix);
 
     QHttpServer m_http;

@@ -38,6 +38,11 @@ struct RealtimeEndpoint
     // When set, asked at each connect instead of apiKey (the key may be rotated while the server runs).
     std::function<QString()> currentApiKey;
     QList<QSslCertificate> extraCaCertificates; // OPENAI_CA_FILE: trusted besides the system's
+    // Liveness of an open session: a tick with no frame received sends a ping; kSilentTicksDead ticks in a
+    // row without any frame (pongs included) and the connection is taken as lost (a silent network
+    // failure raises no error for many minutes).
+    int livenessTickMs = 2000;
+    static constexpr int kSilentTicksDead = 3;
 };
 
 // Twilio's REST API (edge/twiliorest.h).

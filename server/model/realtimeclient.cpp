@@ -32,6 +32,9 @@ RealtimeClient::RealtimeClient(RealtimeEndpoint endpoint, Metrics *metrics, QObj
             m_state = State::AwaitingCreated;
     });
     connect(m_socket, &ws::WebSocket::disconnected, this, &RealtimeClient::onDisconnected);
+    m_liveness.setInterval(m_endpoint.livenessTickMs);
+    connect(&m_liveness, &QTimer::timeout, this, &RealtimeClient::checkLiveness);
+    connect(m_socket, &ws::WebSocket::connected, &m_liveness, qOverload<>(&QTimer::start));
     m_deadline.setSingleShot(true);
     connect(&m_deadline, &QTimer::timeout, this, [this] {
         fail(u"Realtime session not ready within %1 ms"_s.arg(m_endpoint.handshakeTimeoutMs),
@@ -43,6 +46,23 @@ RealtimeClient::~RealtimeClient()
 {
     m_state = State::Closed;
     m_socket->dispose(ws::Normal, "call ended"); // the closing handshake runs on without this client
+}
+
+void RealtimeClient::checkLiveness()
+{
+    const quint64 frames = m_socket->framesReceived();
+    if (frames != m_framesAtTick) {
+        m_framesAtTick = frames;
+        m_silentTicks = 0;
+        return;
+    }
+    if (++m_silentTicks >= RealtimeEndpoint::kSilentTicksDead) {
+        fail(u"connection to Realtime API lost: nothing received for %1 ms, pings unanswered"_s.arg(
+                 m_silentTicks * m_endpoint.livenessTickMs),
+             u"unresponsive"_s);
+        return;
+    }
+    m_socket->ping("vaani");
 }
 
 void RealtimeClient::onDisconnected()
@@ -136,6 +156,7 @@ void RealtimeClient::close()
         return;
     m_state = State::Closed;
     m_deadline.stop();
+    m_liveness.stop();
     if (m_socket->isOpen())
         m_socket->close(ws::Normal, "call ended");
     else
@@ -148,6 +169,7 @@ void RealtimeClient::fail(const QString &reason, const QString &metricKind)
         return;
     m_state = State::Closed;
     m_deadline.stop();
+    m_liveness.stop();
     m_metrics->realtimeError(metricKind);
     qCWarning(lcRealtime) << reason;
     m_socket->abort();

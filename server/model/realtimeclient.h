@@ -53,6 +53,10 @@ private:
     realtime::SessionConfig m_config;
     ws::WebSocket *m_socket = new ws::WebSocket(this); // a child (it moves with the client); disposed
     QTimer m_deadline{this}; // parented: moves with the session to the stream's thread
+    QTimer m_liveness{this};
+    quint64 m_framesAtTick = 0;
+    int m_silentTicks = 0;
+    void checkLiveness();
     State m_state = State::Idle;
     bool m_configured = false; // start() was called
     QString m_updateEventId;

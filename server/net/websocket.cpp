@@ -473,8 +473,17 @@ bool WebSocket::emitMessage(Opcode op, QByteArrayView payload)
     return !(deleted && *deleted) && m_state != State::Closed;
 }
 
+void WebSocket::ping(QByteArrayView payload)
+{
+    if (m_state != State::Open)
+        return;
+    appendFrame(Opcode::Ping, payload.first(std::min<qsizetype>(payload.size(), 125)));
+    flush();
+}
+
 bool WebSocket::handleFrame(const Decoded &frame)
 {
+    ++m_framesIn;
     switch (frame.opcode) {
     case Opcode::Text:
     case Opcode::Binary:

@@ -87,6 +87,10 @@ public:
     void flush();
     void close(quint16 code, QByteArrayView reason);
     void abort();
+    // A ping (payload at most 125 bytes); the peer's pong counts in framesReceived() like any frame.
+    void ping(QByteArrayView payload = {});
+    // Frames received so far, of any kind: a connection whose count stops moving while pings go out is dead.
+    quint64 framesReceived() const { return m_framesIn; }
     // The owner is done with this socket; call instead of deleting it. Callbacks and signal connections are
     // dropped at once; an open socket is closed with `code`; the closing handshake then runs to its end
     // without the owner (the peer's close frame, or the grace period) and the socket deletes itself. Until
@@ -136,6 +140,7 @@ private:
     bool emitMessage(Opcode op, QByteArrayView payload); // false when this object was deleted
 
     State m_state = State::Idle;
+    quint64 m_framesIn = 0;
     bool m_client = false;
     bool m_handshaking = false;
     int m_fd = -1;

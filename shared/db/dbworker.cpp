@@ -6,6 +6,7 @@
 #include <QUuid>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 using namespace Qt::StringLiterals;
 
@@ -61,6 +62,7 @@ Repositories *DbWorker::session(DbError *error)
         if (m_sqliteGone)
             qCInfo(lcDb) << "the SQLite database file is back";
         m_sqliteGone = false;
+        guardSharedMemory();
     }
     if (m_session && m_session->db.isOpen())
         return m_session.get();
@@ -88,8 +90,49 @@ Repositories *DbWorker::session(DbError *error)
     return m_session.get();
 }
 
+void DbWorker::guardSharedMemory()
+{
+    // SQLite maps its WAL index (the -shm file) into memory: if someone cuts the file short, the next
+    // statement touches pages past its end and the process dies of SIGBUS. Before each job: a file that
+    // shrank is given its size back (zeros: SQLite sees an invalid index and rebuilds it from the WAL), and
+    // the connection is reopened; a file that was replaced or deleted also gets a fresh connection, so this
+    // process and the other users of the database (vaani-admin) share one index again.
+    if (!m_session)
+        return;
+    const QByteArray shm = QFile::encodeName(m_config.sqlitePath + u"-shm"_s);
+    struct stat st;
+    const bool exists = ::stat(shm.constData(), &st) == 0;
+    if (exists && m_shmKnown && quint64(st.st_ino) == m_shmIno && qint64(st.st_size) >= m_shmSize) {
+        m_shmSize = qint64(st.st_size);
+        return;
+    }
+    if (!m_shmKnown) {
+        if (exists) {
+            m_shmKnown = true;
+            m_shmIno = quint64(st.st_ino);
+            m_shmSize = qint64(st.st_size);
+        }
+        return;
+    }
+    if (exists && quint64(st.st_ino) == m_shmIno) {
+        qCCritical(lcDb).noquote()
+            << u"SQLite's shared-memory file %1 was cut from %2 to %3 bytes by another "
+               "process; restoring its size and reopening the database"_s.arg(QFile::decodeName(shm))
+                   .arg(m_shmSize)
+                   .arg(qint64(st.st_size));
+        if (::truncate(shm.constData(), off_t(m_shmSize)) != 0)
+            qCCritical(lcDb) << "could not restore the shared-memory file's size:" << qt_error_string(errno);
+    } else {
+        qCCritical(lcDb).noquote() << u"SQLite's shared-memory file %1 was deleted or replaced by another "
+                                      "process; reopening the database"_s.arg(QFile::decodeName(shm));
+    }
+    resetSession();
+}
+
 void DbWorker::resetSession()
 {
+    m_shmKnown = false;
+    m_shmSize = 0;
     if (!m_session && !QSqlDatabase::contains(m_connectionName))
         return;
     m_session.reset();

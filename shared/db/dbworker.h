@@ -83,6 +83,11 @@ private:
     bool m_sqliteKnown = false;
     quint64 m_sqliteDev = 0, m_sqliteIno = 0;
     bool m_sqliteGone = false;
+    // The SQLite -shm file as this connection mapped it (see guardSharedMemory)
+    void guardSharedMemory();
+    bool m_shmKnown = false;
+    quint64 m_shmIno = 0;
+    qint64 m_shmSize = 0;
 };
 
 } // namespace vaani::db

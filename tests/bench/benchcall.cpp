@@ -145,6 +145,9 @@ void BenchCall::onText(QByteArrayView text)
         const qint64 now = nowNs();
         if (m_result.firstMediaAfterStartNs < 0)
             m_result.firstMediaAfterStartNs = now - m_startNs;
+        if (m_lastEchoNs > 0 && now - m_lastEchoNs > 60'000'000)
+            m_result.echoGapsNs.push_back(now - m_lastEchoNs);
+        m_lastEchoNs = now;
         if (seq >= 0 && seq < m_totalFrames && !m_echoed[size_t(seq)] && m_sentAt[size_t(seq)] > 0) {
             m_echoed[size_t(seq)] = true;
             ++m_result.framesEchoed;

@@ -28,6 +28,9 @@ struct CallResult
     qint64 firstMediaAfterStartNs = -1;
     std::vector<qint64> rttNs;
     std::vector<qint64> sendLagNs;
+    // Silences in the echo longer than 60 ms once it had begun (3 frames: the agent unavailable, as when the
+    // model's connection drops).
+    std::vector<qint64> echoGapsNs;
 };
 
 class BenchCall : public QObject
@@ -76,6 +79,7 @@ private:
     std::vector<qint64> m_sentAt; // by frame
     std::vector<bool> m_echoed;
     CallResult m_result;
+    qint64 m_lastEchoNs = 0;
 };
 
 } // namespace vaani::bench

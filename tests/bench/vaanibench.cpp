@@ -123,6 +123,7 @@ struct SpawnedServer
     QProcess process;
     QUrl base;
     QString dataDir;
+    quint16 metricsPort = 0;
     // `publicUrl` (TLS mode): nginx in front, whose address is trusted; `caFile`: the model leg's CA.
     bool start(const QString &realtimeUrl, const QString &threads, int warmSessions = -1, quint16 port = 0,
                const QString &publicUrl = {}, const QString &caFile = {})
@@ -146,7 +147,8 @@ struct SpawnedServer
         env.insert(u"OPENAI_API_KEY"_s, u"sk-test-key"_s);
         env.insert(u"TWILIO_AUTH_TOKEN"_s, QString::fromLatin1(kToken));
         env.insert(u"MAX_CALLS"_s, u"100000"_s);
-        env.insert(u"METRICS_PORT"_s, u"0"_s);
+        metricsPort = freePort();
+        env.insert(u"METRICS_PORT"_s, QString::number(metricsPort));
         env.insert(u"RATE_LIMIT_PER_MINUTE"_s, u"0"_s);
         env.insert(u"LOG_LEVEL"_s, u"warning"_s);
         env.insert(u"WORKER_THREADS"_s, threads);
@@ -328,6 +330,11 @@ int main(int argc, char **argv)
          "and the model leg over wss:// (nginx terminating TLS in front of the echo fake)."_s});
     p.addOption({u"warm-sessions"_s, u"OPENAI_WARM_SESSIONS for the spawned server (default: its default)."_s,
                  u"n"_s});
+    p.addOption({u"model-drops"_s,
+                 u"load: the fake resets every model connection this long after its session is configured "
+                 "(in a response or in silence); the server resumes each call on a new session. Reports the "
+                 "caller's gaps in the echo."_s,
+                 u"ms"_s, u"0"_s});
     p.process(app);
     if (p.value(u"scenario"_s) == u"latency"_s)
         return runLatency(p);
@@ -355,6 +362,7 @@ int main(int argc, char **argv)
         &fakeHome,
         [&] {
             fake = new test::EchoRealtimeServer;
+            fake->setDropAfterMs(p.value(u"model-drops"_s).toInt());
             fake->listenOn(quint16(p.value(u"fake-port"_s).toUInt()));
             fakePort = quint16(fake->url().port());
         },
@@ -415,7 +423,8 @@ int main(int argc, char **argv)
     if (p.isSet(u"target"_s)) {
         base = QUrl(p.value(u"target"_s));
     } else {
-        if (!server.start(realtimeUrl, p.value(u"server-threads"_s), -1, serverPort, publicUrl,
+        const int warm = p.isSet(u"warm-sessions"_s) ? p.value(u"warm-sessions"_s).toInt() : -1;
+        if (!server.start(realtimeUrl, p.value(u"server-threads"_s), warm, serverPort, publicUrl,
                           tls ? tlsDir.filePath(u"cert.pem"_s) : QString())) {
             std::fprintf(stderr, "vaani-bench: cannot start vaani-server\n");
             return 1;
@@ -513,7 +522,7 @@ int main(int argc, char **argv)
     // Results.
     int ok = 0;
     qint64 sent = 0, echoed = 0, lostStart = 0, lostMid = 0;
-    std::vector<qint64> rtt, lag;
+    std::vector<qint64> rtt, lag, gaps;
     QStringList errors;
     for (LoadThread *l : loads) {
         for (BenchCall *c : std::as_const(l->calls)) {
@@ -527,6 +536,7 @@ int main(int argc, char **argv)
             lostMid += r.lostMidStream;
             rtt.insert(rtt.end(), r.rttNs.begin(), r.rttNs.end());
             lag.insert(lag.end(), r.sendLagNs.begin(), r.sendLagNs.end());
+            gaps.insert(gaps.end(), r.echoGapsNs.begin(), r.echoGapsNs.end());
         }
     }
     const double steadySeconds = double(steadyToNs - steadyFromNs) / 1e9;
@@ -563,6 +573,79 @@ int main(int argc, char **argv)
              {u"p99"_s, percentile(lag, 0.99)},
              {u"max"_s, lag.empty() ? 0.0 : double(*std::max_element(lag.begin(), lag.end())) / 1e6}}},
         {u"errors"_s, QJsonArray::fromStringList(errors)}};
+    if (const int dropMs = p.value(u"model-drops"_s).toInt(); dropMs > 0) {
+        int midResponse = 0, inSilence = 0;
+        QMetaObject::invokeMethod(
+            &fakeHome,
+            [&] {
+                midResponse = fake->dropsMidResponse.load();
+                inSilence = fake->dropsInSilence.load();
+            },
+            Qt::BlockingQueuedConnection);
+        const qsizetype gapCount = qsizetype(gaps.size());
+        report.insert(
+            u"model_drops"_s,
+            QJsonObject{
+                {u"drop_after_ms"_s, dropMs},
+                {u"mid_response"_s, midResponse},
+                {u"in_silence"_s, inSilence},
+                {u"echo_gaps"_s, gapCount},
+                {u"gap_ms"_s,
+                 QJsonObject{{u"p50"_s, percentile(gaps, 0.50)},
+                             {u"p99"_s, percentile(gaps, 0.99)},
+                             {u"max"_s, gaps.empty()
+                                            ? 0.0
+                                            : double(*std::max_element(gaps.begin(), gaps.end())) / 1e6}}}});
+        // The server's own measure of each resume: drop → new session ready with the conversation replayed.
+        QHash<QString, double> m;
+        if (server.metricsPort) {
+            QNetworkAccessManager nam;
+            QEventLoop loop;
+            QNetworkReply *reply =
+                nam.get(QNetworkRequest(QUrl(u"http://127.0.0.1:%1/metrics"_s.arg(server.metricsPort))));
+            QObject::connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);
+            loop.exec();
+            for (const QByteArray &line : reply->readAll().split('\n')) {
+                const qsizetype space = line.lastIndexOf(' ');
+                if (line.startsWith("vaani_model_resume") && space > 0)
+                    m.insert(QString::fromUtf8(line.left(space)), line.mid(space + 1).toDouble());
+            }
+            reply->deleteLater();
+        }
+        const double count = m.value(u"vaani_model_resume_gap_ms_count"_s);
+        // The histogram's buckets bound the quantiles: the smallest bucket holding 50 % / 99 % of resumes.
+        const auto bucketFor = [&](double q) {
+            double best = -1;
+            for (auto it = m.cbegin(); it != m.cend(); ++it) {
+                if (!it.key().startsWith(u"vaani_model_resume_gap_ms_bucket{le=\""_s) ||
+                    it.key().contains(u"+Inf"_s))
+                    continue;
+                const double le = it.key().section(u'"', 1, 1).toDouble();
+                if (it.value() >= q * count && (best < 0 || le < best))
+                    best = le;
+            }
+            return best;
+        };
+        report.insert(u"server_resumes"_s,
+                      QJsonObject{{u"resumed"_s, m.value(u"vaani_model_resumes_total{result=\"resumed\"}"_s)},
+                                  {u"failed"_s, m.value(u"vaani_model_resumes_total{result=\"failed\"}"_s)},
+                                  {u"gap_ms_mean"_s,
+                                   count > 0 ? m.value(u"vaani_model_resume_gap_ms_sum"_s) / count : 0.0},
+                                  {u"gap_ms_p50_at_most"_s, bucketFor(0.5)},
+                                  {u"gap_ms_p99_at_most"_s, bucketFor(0.99)}});
+        std::printf("%-34s %.0f resumed, %.0f failed; gap mean %.1f ms, p50 ≤ %.0f ms, p99 ≤ %.0f ms\n",
+                    "server: model sessions resumed",
+                    m.value(u"vaani_model_resumes_total{result=\"resumed\"}"_s),
+                    m.value(u"vaani_model_resumes_total{result=\"failed\"}"_s),
+                    count > 0 ? m.value(u"vaani_model_resume_gap_ms_sum"_s) / count : 0.0, bucketFor(0.5),
+                    bucketFor(0.99));
+        std::printf("%-34s %d (%d in a response, %d in silence); %lld gaps in the echo > 60 ms\n",
+                    "model connections reset", midResponse + inSilence, midResponse, inSilence,
+                    qint64(gapCount));
+        const QJsonObject g = report.value(u"model_drops"_s).toObject().value(u"gap_ms"_s).toObject();
+        std::printf("%-34s p50 %.1f  p99 %.1f  max %.1f\n", "caller's gap at a drop (ms)",
+                    g.value(u"p50"_s).toDouble(), g.value(u"p99"_s).toDouble(), g.value(u"max"_s).toDouble());
+    }
     // Soak (runs of 3 minutes or more): growth of RSS and descriptors from minute 2 (after warm-up) to the
     // last minute with every call still active, per call-hour.
     if (minutes.size() >= 3) {

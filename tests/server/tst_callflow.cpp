@@ -14,9 +14,62 @@
 #include <QTcpSocket>
 #include <QTest>
 
+#include <memory>
+
 using namespace vaani;
 using namespace vaani::test;
 using namespace Qt::StringLiterals;
+
+// A TCP relay in front of the fake model: partition() makes the connections through it go silent both ways
+// without closing them, as a network failure does (no reset, no FIN); later connections pass.
+class Relay : public QObject
+{
+public:
+    explicit Relay(quint16 target)
+        : m_target(target)
+    {
+        connect(&m_server, &QTcpServer::newConnection, this, [this] {
+            while (QTcpSocket *in = m_server.nextPendingConnection()) {
+                auto *out = new QTcpSocket(in);
+                auto dead = std::make_shared<bool>(false);
+                m_dead << dead;
+                out->connectToHost(QHostAddress::LocalHost, m_target);
+                const auto pipe = [dead](QTcpSocket *from, QTcpSocket *to) {
+                    const QByteArray bytes = from->readAll();
+                    if (!*dead)
+                        to->write(bytes);
+                };
+                connect(in, &QTcpSocket::readyRead, out, [=] {
+                    if (out->state() == QAbstractSocket::ConnectedState)
+                        pipe(in, out);
+                });
+                connect(out, &QTcpSocket::connected, in, [=] { pipe(in, out); });
+                connect(out, &QTcpSocket::readyRead, in, [=] { pipe(out, in); });
+                connect(in, &QTcpSocket::disconnected, in, [=] {
+                    if (!*dead)
+                        out->disconnectFromHost();
+                    in->deleteLater();
+                });
+                connect(out, &QTcpSocket::disconnected, in, [=] {
+                    if (!*dead)
+                        in->disconnectFromHost();
+                });
+            }
+        });
+    }
+    bool listen() { return m_server.listen(QHostAddress::LocalHost, 0); }
+    quint16 port() const { return m_server.serverPort(); }
+    void partition()
+    {
+        for (const auto &dead : std::as_const(m_dead))
+            *dead = true;
+    }
+
+private:
+    quint16 m_target;
+    QList<std::shared_ptr<bool>> m_dead; // one per connection (before m_server: its sockets go first)
+    QTcpServer m_server;
+};
 
 class TestCallFlow : public QObject
 {
@@ -839,6 +892,35 @@ private Q_SLOTS:
         QCOMPARE(samples.value(u"vaani_calls_total{outcome=\"failed\"}"_s), 1.0);
         QCOMPARE(samples.value(u"vaani_calls_active"_s), 0.0);
         QCOMPARE(samples.value(u"vaani_model_resumes_total{result=\"failed\"}"_s), 1.0);
+    }
+
+    // The network to the model fails silently (no reset, no close): the pings go unanswered, the session is
+    // taken as lost after a few silent ticks and the call resumes on a new connection.
+    void silentNetworkFailureIsNoticedAndResumed()
+    {
+        h->fake.greetingAudioMs = 300;
+        QVERIFY(h->fake.listen());
+        Relay relay(quint16(h->fake.url().port()));
+        QVERIFY(relay.listen());
+        QVERIFY(startHarness([&](ServerOptions &o) {
+            o.settings.realtime.url = QUrl(u"ws://127.0.0.1:%1/v1/realtime"_s.arg(relay.port()));
+            o.settings.realtime.livenessTickMs = 200;
+        }));
+        auto sim = connectCall();
+        QVERIFY(sim);
+        QTRY_VERIFY_WITH_TIMEOUT(sim->agentBytesPlayed >= 8 * 300, 5000);
+        QTRY_VERIFY(!h->fake.responding());
+        QTest::qWait(700); // silence on both sides: the pings alone keep the session known alive
+        QCOMPARE(h->fake.connections, 1);
+        relay.partition();
+        QTRY_COMPARE_WITH_TIMEOUT(h->fake.receivedOfType(u"session.update"_s).size(), 2, 5000);
+        QTRY_COMPARE(metricSamples().value(u"vaani_model_resumes_total{result=\"resumed\"}"_s), 1.0);
+        QCOMPARE(metricSamples().value(u"vaani_realtime_errors_total{kind=\"unresponsive\"}"_s), 1.0);
+        QVERIFY(sim->streamOpen);
+        sim->queueCallerAudio(TwilioSimulator::loudSpeech(600)); // answered on the new connection
+        QTRY_VERIFY_WITH_TIMEOUT(hasLine(linesOf(sim->callSid), u"agent"_s, u"Ji, bataiye"_s), 5000);
+        sim->hangUp();
+        QTRY_COMPARE(h->repos().calls.findBySid(sim->callSid).value.outcome, u"dropped"_s);
     }
 
     // MODEL_RECONNECT_ATTEMPTS=0: no resume, the fallback at once (as before #17).

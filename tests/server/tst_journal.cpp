@@ -332,6 +332,39 @@ private Q_SLOTS:
         QCOMPARE(countsOf(*w, u"CAafter"_s).outcome, u"resolved"_s);
     }
 
+    // SQLite's shared-memory file (the WAL index, mapped into memory) cut short or replaced by someone else
+    // while the server runs: touching the mapping past the file's end would kill the process (SIGBUS). The
+    // database thread notices before its next statement, gives the file back its size (SQLite rebuilds the
+    // index from the WAL), and every write still lands.
+    void aTruncatedSharedMemoryFileIsSurvived()
+    {
+        const QString dir = test::tempDir(u"journal"_s);
+        auto w = sqlite(dir + u"/v.db"_s);
+        QVERIFY(w->initialise(false, false).result().ok());
+        RecordJournal j(w.get(), opts(dir + u"/j"_s));
+        QString error;
+        QVERIFY(j.open(&error));
+        recordCall(j, *w, u"CAbefore"_s);
+        QTRY_COMPARE(j.status().backlog, qint64(0));
+        const QString shm = dir + u"/v.db-shm"_s;
+        QVERIFY(QFileInfo(shm).size() > 0);
+        QVERIFY(QFile::resize(shm, 0));
+        recordCall(j, *w, u"CAafter"_s);
+        QTRY_COMPARE(j.status().backlog, qint64(0));
+        QCOMPARE(countsOf(*w, u"CAafter"_s).lines, 3);
+        QCOMPARE(countsOf(*w, u"CAafter"_s).outcome, u"resolved"_s);
+        QCOMPARE(countsOf(*w, u"CAbefore"_s).lines, 3);
+        // Replaced by a new, empty file (a different inode): the same.
+        QVERIFY(QFile::remove(shm));
+        QFile fresh(shm);
+        QVERIFY(fresh.open(QIODevice::WriteOnly));
+        fresh.close();
+        recordCall(j, *w, u"CAthird"_s);
+        QTRY_COMPARE(j.status().backlog, qint64(0));
+        QCOMPARE(countsOf(*w, u"CAthird"_s).lines, 3);
+        QCOMPARE(callRows(*w), 3);
+    }
+
     // A server killed while the database was away restarts: it first applies what its killed run journaled
     // (a call that did end keeps its real outcome and transcript), then marks that run's other calls
     // interrupted.

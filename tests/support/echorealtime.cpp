@@ -2,8 +2,10 @@
 
 #include "fakerealtime.h"
 
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QTimer>
 #include <QUrl>
 
 using namespace Qt::StringLiterals;
@@ -62,6 +64,7 @@ void EchoRealtimeServer::adopt(int fd)
     auto *socket = new ws::WebSocket(this);
     socket->adoptServerSide(fd);
     socket->setProperty("session", initialSession(u"sess_%1"_s.arg(++m_ids)));
+    socket->setProperty("index", m_connections);
     socket->setTextHandler([this, socket](QByteArrayView text) { onText(socket, text); });
     connect(socket, &ws::WebSocket::disconnected, socket, &QObject::deleteLater);
     socket->sendText(compact({{u"type"_s, u"session.created"_s},
@@ -87,8 +90,53 @@ void EchoRealtimeServer::onText(ws::WebSocket *socket, QByteArrayView text)
         socket->sendText(compact({{u"type"_s, u"session.updated"_s},
                                   {u"event_id"_s, u"event_%1"_s.arg(++m_ids)},
                                   {u"session"_s, session}}));
+        if (m_dropAfterMs > 0) {
+            // Odd sessions: the caller "speaks" a second before the drop and the model answers on its own
+            // (server VAD's automatic response), so the drop comes in the middle of that response.
+            if (socket->property("index").toInt() % 2 && m_dropAfterMs > 1000)
+                QTimer::singleShot(m_dropAfterMs - 1000, socket, [this, socket] { respond(socket); });
+            QTimer::singleShot(m_dropAfterMs, socket, [this, socket] {
+                ++(socket->property("responding").toBool() ? dropsMidResponse : dropsInSilence);
+                socket->abort(); // a reset: whatever the server sends now is lost
+            });
+        }
+        return;
     }
+    if (m_dropAfterMs > 0 && e.value(u"type"_s).toString() == u"response.create"_s)
+        respond(socket);
     // Everything else (response.create for the greeting, truncates) is not part of the echo.
+}
+
+void EchoRealtimeServer::respond(ws::WebSocket *socket)
+{
+    if (socket->property("responding").toBool()) {
+        socket->sendText(compact(
+            {{u"type"_s, u"error"_s},
+             {u"event_id"_s, u"event_%1"_s.arg(++m_ids)},
+             {u"error"_s,
+              QJsonObject{{u"type"_s, u"invalid_request_error"_s},
+                          {u"code"_s, u"conversation_already_has_active_response"_s},
+                          {u"message"_s, u"Conversation already has an active response in progress."_s}}}}));
+        return;
+    }
+    const QString id = u"resp_%1"_s.arg(++m_ids);
+    socket->setProperty("responding", true);
+    socket->sendText(compact({{u"type"_s, u"response.created"_s},
+                              {u"event_id"_s, u"event_%1"_s.arg(++m_ids)},
+                              {u"response"_s, QJsonObject{{u"id"_s, id},
+                                                          {u"object"_s, u"realtime.response"_s},
+                                                          {u"status"_s, u"in_progress"_s},
+                                                          {u"output"_s, QJsonArray()}}}}));
+    const int ms = socket->property("index").toInt() % 2 ? 3000 : 500;
+    QTimer::singleShot(ms, socket, [this, socket, id] {
+        socket->setProperty("responding", false);
+        socket->sendText(compact({{u"type"_s, u"response.done"_s},
+                                  {u"event_id"_s, u"event_%1"_s.arg(++m_ids)},
+                                  {u"response"_s, QJsonObject{{u"id"_s, id},
+                                                              {u"object"_s, u"realtime.response"_s},
+                                                              {u"status"_s, u"completed"_s},
+                                                              {u"output"_s, QJsonArray()}}}}));
+    });
 }
 
 } // namespace vaani::test

@@ -22,6 +22,14 @@ public:
     bool listenOn(quint16 port);
     QUrl url() const;
     int connections() const { return m_connections; }
+    // Drop mode (vaani-bench --model-drops): every session's connection is reset this long after its
+    // session.updated. Responses are then played (response.created, response.done after 3 s on
+    // odd-numbered sessions, 0.5 s on even ones): those asked for with response.create, and on odd sessions
+    // one started by the fake a second before the drop (as server VAD does when the caller speaks), so
+    // those drops come in the middle of a response and the others in silence.
+    void setDropAfterMs(int ms) { m_dropAfterMs = ms; }
+    std::atomic<int> dropsMidResponse{0};
+    std::atomic<int> dropsInSilence{0};
 
 protected:
     void incomingConnection(qintptr fd) override;
@@ -29,12 +37,14 @@ protected:
 private:
     void adopt(int fd);
     void onText(ws::WebSocket *socket, QByteArrayView text);
+    void respond(ws::WebSocket *socket);
 
     http::Handler m_handler;
     std::atomic<int> m_open{0};
     QByteArray m_delta; // reused for each echoed frame
     int m_connections = 0;
     int m_ids = 0;
+    int m_dropAfterMs = 0;
 };
 
 } // namespace vaani::test

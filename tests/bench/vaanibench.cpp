@@ -335,6 +335,11 @@ int main(int argc, char **argv)
                  "(in a response or in silence); the server resumes each call on a new session. Reports the "
                  "caller's gaps in the echo."_s,
                  u"ms"_s, u"0"_s});
+    p.addOption(
+        {u"model-rtt"_s,
+         u"load: the echo fake sends session.created and session.updated this late (the network's round "
+         "trip to the model)."_s,
+         u"ms"_s, u"0"_s});
     p.process(app);
     if (p.value(u"scenario"_s) == u"latency"_s)
         return runLatency(p);
@@ -363,6 +368,7 @@ int main(int argc, char **argv)
         [&] {
             fake = new test::EchoRealtimeServer;
             fake->setDropAfterMs(p.value(u"model-drops"_s).toInt());
+            fake->setHandshakeDelayMs(p.value(u"model-rtt"_s).toInt());
             fake->listenOn(quint16(p.value(u"fake-port"_s).toUInt()));
             fakePort = quint16(fake->url().port());
         },

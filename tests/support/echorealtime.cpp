@@ -67,9 +67,18 @@ void EchoRealtimeServer::adopt(int fd)
     socket->setProperty("index", m_connections);
     socket->setTextHandler([this, socket](QByteArrayView text) { onText(socket, text); });
     connect(socket, &ws::WebSocket::disconnected, socket, &QObject::deleteLater);
-    socket->sendText(compact({{u"type"_s, u"session.created"_s},
-                              {u"event_id"_s, u"event_%1"_s.arg(++m_ids)},
-                              {u"session"_s, socket->property("session").toJsonObject()}}));
+    sendLater(socket, compact({{u"type"_s, u"session.created"_s},
+                               {u"event_id"_s, u"event_%1"_s.arg(++m_ids)},
+                               {u"session"_s, socket->property("session").toJsonObject()}}));
+}
+
+void EchoRealtimeServer::sendLater(ws::WebSocket *socket, const QByteArray &text)
+{
+    if (m_handshakeDelayMs <= 0) {
+        socket->sendText(text);
+        return;
+    }
+    QTimer::singleShot(m_handshakeDelayMs, socket, [socket, text] { socket->sendText(text); });
 }
 
 void EchoRealtimeServer::onText(ws::WebSocket *socket, QByteArrayView text)
@@ -87,9 +96,9 @@ void EchoRealtimeServer::onText(ws::WebSocket *socket, QByteArrayView text)
         const QJsonObject session =
             mergeSession(socket->property("session").toJsonObject(), e.value(u"session"_s).toObject());
         socket->setProperty("session", session);
-        socket->sendText(compact({{u"type"_s, u"session.updated"_s},
-                                  {u"event_id"_s, u"event_%1"_s.arg(++m_ids)},
-                                  {u"session"_s, session}}));
+        sendLater(socket, compact({{u"type"_s, u"session.updated"_s},
+                                   {u"event_id"_s, u"event_%1"_s.arg(++m_ids)},
+                                   {u"session"_s, session}}));
         if (m_dropAfterMs > 0) {
             // Odd sessions: the caller "speaks" a second before the drop and the model answers on its own
             // (server VAD's automatic response), so the drop comes in the middle of that response.

@@ -28,6 +28,8 @@ public:
     // one started by the fake a second before the drop (as server VAD does when the caller speaks), so
     // those drops come in the middle of a response and the others in silence.
     void setDropAfterMs(int ms) { m_dropAfterMs = ms; }
+    // The network's round trip to the model: session.created and session.updated are sent this late.
+    void setHandshakeDelayMs(int ms) { m_handshakeDelayMs = ms; }
     std::atomic<int> dropsMidResponse{0};
     std::atomic<int> dropsInSilence{0};
 
@@ -45,6 +47,8 @@ private:
     int m_connections = 0;
     int m_ids = 0;
     int m_dropAfterMs = 0;
+    int m_handshakeDelayMs = 0;
+    void sendLater(ws::WebSocket *socket, const QByteArray &text);
 };
 
 } // namespace vaani::test

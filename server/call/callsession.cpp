@@ -256,6 +256,7 @@ void CallSession::beginResume(const QString &reason, bool planned)
     m_resumeStartedMs = m_clock();
     m_resumeMidAnswer = !planned && m_gate.responseActive();
     m_resumePartial = std::exchange(m_partialAgent, {});
+    m_oldSessionItem = m_audioItemId; // still playing at Twilio, unknown to the next session
     m_callerSpeaking = false;
     m_speechStoppedAtMs = -1;
     m_awaitingTurnAudio = false;
@@ -631,8 +632,10 @@ void CallSession::onSpeechStarted()
     m_agentBacklog.clear();
     m_agentBacklogBytes = 0;
     const QString item = m_audioItemId;
-    if (const std::optional<qint64> heardMs = m_playback.clear(item); heardMs && m_model->isReady()) {
-        m_model->send(realtime::itemTruncate(item, 0, *heardMs));
+    if (const std::optional<qint64> heardMs = m_playback.clear(item)) {
+        // An item of a session that has since been replaced is unknown to the current one.
+        if (m_model->isReady() && item != m_oldSessionItem)
+            m_model->send(realtime::itemTruncate(item, 0, *heardMs));
         m_record.truncated(item);
     }
 }

@@ -201,6 +201,7 @@ private:
     bool m_resumeMidAnswer = false; // a response was under way when the model went
     QString m_resumeReason;
     QString m_resumePartial;
+    QString m_oldSessionItem; // the agent item that was playing when the model went (not truncated later)
     int m_resumeAttempts = 0; // for this drop
     int m_resumes = 0;        // for this call
     qint64 m_resumeStartedMs = 0;

@@ -831,6 +831,30 @@ private Q_SLOTS:
         QVERIFY(hasLine(linesOf(sim->callSid), u"system"_s, u"the agent continues its answer"_s));
     }
 
+    // The caller talks over the old session's audio still playing at Twilio after a resume: the barge-in
+    // clears Twilio's queue, and no truncate of an item the new session never had is sent.
+    void bargeInAfterAResumeTruncatesNothingUnknown()
+    {
+        h->fake.greetingAudioMs = 6000;
+        h->fake.deltaMs = 100;
+        QVERIFY(startHarness());
+        auto sim = connectCall();
+        QVERIFY(sim);
+        QTRY_VERIFY_WITH_TIMEOUT(sim->agentBytesReceived >= 8 * 4000, 5000);
+        QVERIFY(sim->agentBytesPlayed < 8 * 3000); // most of it still queued at "Twilio"
+        h->fake.connectDelayMs = 300;
+        h->fake.closeAll();
+        sim->queueCallerAudio(TwilioSimulator::loudSpeech(800)); // held, then heard by the new session
+        QTRY_VERIFY_WITH_TIMEOUT(sim->clears >= 1, 5000);
+        QTRY_COMPARE(h->fake.receivedOfType(u"session.update"_s).size(), 2);
+        QTest::qWait(300);
+        QVERIFY2(!h->fake.errorsSent.contains(u"item_truncate_invalid_item_id"_s),
+                 qPrintable(h->fake.errorsSent.join(u',')));
+        QVERIFY2(h->fake.errorsSent.isEmpty(), qPrintable(h->fake.errorsSent.join(u',')));
+        sim->hangUp();
+        QTRY_COMPARE(h->repos().calls.findBySid(sim->callSid).value.outcome, u"dropped"_s);
+    }
+
     // The API's 60-minute limit: session_expired, then close 1001. The call goes on on a new session.
     void sessionExpiryMidCallResumes()
     {

@@ -88,6 +88,7 @@ struct ServerSettings
     int shutdownGraceMs = 30000;    // SHUTDOWN_GRACE: live calls go on this long after SIGTERM
     int maxCallMs = 30 * 60 * 1000; // MAX_CALL_MINUTES (0: no limit)
     int modelReconnectAttempts = 3; // MODEL_RECONNECT_ATTEMPTS: per drop, before the fallback (0: none)
+    int backchannelMs = 500;        // BACKCHANNEL_MS: shorter caller speech over the agent is not a barge-in
     // A call's model session is replaced at a quiet moment once it is this old (the API ends sessions at
     // 60 minutes); 0: never.
     qint64 modelRolloverMs = 50LL * 60 * 1000;

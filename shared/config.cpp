@@ -110,6 +110,13 @@ const QList<SettingDef> &Config::table()
          "caller hears the fallback: a Hinglish apology and a keypad menu (1: a callback ticket, 2: "
          "HUMAN_AGENT_NUMBER)",
          S, 500, 30000},
+        {"BACKCHANNEL_MS", "backchannel-ms", SettingType::Int, "500",
+         "Caller speech over the agent shorter than this, or whose transcript is only a backchannel (haan, "
+         "haan ji, acha, hmm, ok, theek hai, right, yes), does not stop the agent; longer speech does "
+         "(Twilio's "
+         "audio cleared, the answer cut where the caller stopped hearing it). The bridge, not the model, "
+         "decides when to answer. 0 = every sound from the caller interrupts (the model's own barge-in)",
+         S, 0, 3000},
         {"MODEL_RECONNECT_ATTEMPTS", "model-reconnect-attempts", SettingType::Int, "3",
          "When the model's connection drops mid-call (or its session expires), attempts to continue the call "
          "on a new session (a warm one first) with the conversation so far, the caller's audio held "

@@ -1,10 +1,12 @@
 #include "callsession.h"
 
+#include "backchannel.h"
 #include "base64.h"
 #include "callregistry.h"
 #include "db/dbworker.h"
 #include "logging.h"
 #include "metrics.h"
+#include "mulaw.h"
 #include "tools.h"
 #include "twiml.h"
 
@@ -60,6 +62,11 @@ CallSession::CallSession(CallInfo info, ServerContext *context, ModelLeg *model,
     connect(&m_resumeRetry, &QTimer::timeout, this, &CallSession::attemptResume);
     m_rollover.setSingleShot(true);
     connect(&m_rollover, &QTimer::timeout, this, &CallSession::onRolloverDue);
+    m_verdictDeadline.setSingleShot(true);
+    connect(&m_verdictDeadline, &QTimer::timeout, this, [this] {
+        if (m_utterance.awaitingVerdict)
+            settleUtterance(true); // no words came: a sound, not a turn
+    });
     m_prewarmExpiry.setSingleShot(true);
     connect(&m_prewarmExpiry, &QTimer::timeout, this, [this] {
         if (m_attached)
@@ -223,8 +230,10 @@ void CallSession::start(const db::AgentPrompt &prompt)
     c.vad.prefixPaddingMs = prompt.vadPrefixPaddingMs;
     c.vad.silenceDurationMs = prompt.vadSilenceDurationMs;
     c.vad.idleTimeoutMs = prompt.vadIdleTimeoutMs;
-    c.vad.createResponse = true;
-    c.vad.interruptResponse = true;
+    // BACKCHANNEL_MS: the model neither answers nor cancels on its own; the bridge tells a "haan" from a
+    // barge-in and asks for each answer (onCallerCommitted).
+    c.vad.createResponse = !bridgeDecides();
+    c.vad.interruptResponse = !bridgeDecides();
     c.tools = ToolRegistry::instance().definitions();
     m_sessionConfig = c; // a replacement session after a drop is configured the same way
     m_model->start(c);
@@ -258,6 +267,9 @@ void CallSession::beginResume(const QString &reason, bool planned)
     m_resumePartial = std::exchange(m_partialAgent, {});
     m_oldSessionItem = m_audioItemId; // still playing at Twilio, unknown to the next session
     m_callerSpeaking = false;
+    m_deciding = false;
+    m_utterance = {};
+    m_verdictDeadline.stop();
     m_speechStoppedAtMs = -1;
     m_awaitingTurnAudio = false;
     m_rollover.stop();
@@ -507,6 +519,11 @@ void CallSession::onModelEvent(const realtime::Event &e)
         return;
     case ServerEvent::ResponseCreated:
         m_gate.created(e.responseId);
+        if (std::exchange(m_cancelWhenCreated, false)) {
+            // The caller barged in while this response was only requested.
+            m_gate.cancelActive();
+            m_model->send(realtime::responseCancel(e.responseId));
+        }
         return;
     case ServerEvent::OutputAudioDone:
         sealMark(); // the item's last audio gets its mark now
@@ -523,12 +540,20 @@ void CallSession::onModelEvent(const realtime::Event &e)
         m_callerSpeaking = false;
         m_speechStoppedAtMs = m_clock();
         m_awaitingTurnAudio = true;
+        onSpeechStopped();
+        return;
+    case ServerEvent::InputAudioCommitted:
+        onCallerCommitted(e.itemId);
+        return;
+    case ServerEvent::InputTranscriptionFailed:
+        onCallerTranscript(e.itemId, QString());
         return;
     case ServerEvent::InputTranscriptionCompleted:
         if (!e.text.trimmed().isEmpty()) {
             m_record.transcript(u"caller"_s, e.text.trimmed());
             m_history.caller(e.text);
         }
+        onCallerTranscript(e.itemId, e.text);
         return;
     case ServerEvent::OutputAudioTranscriptDelta:
         if (m_partialAgent.size() < ConversationHistory::kMaxEntryChars)
@@ -622,10 +647,115 @@ void CallSession::onMarkPlayed(const QString &name)
 
 void CallSession::onSpeechStarted()
 {
+    if (!bridgeDecides()) {
+        interruptAgent(); // interrupt_response: the model has cancelled its answer already
+        return;
+    }
+    if (m_utterance.awaitingVerdict)
+        settleUtterance(true); // a new utterance before the last one's words: that one was a sound
+    m_utterance = {};
+    const bool agentTalking = m_playback.audioQueued() || !m_agentBacklog.empty() || m_gate.responseActive();
+    // Speech over the agent's last moments is the caller's answer to it, not a backchannel.
+    const bool endOfTurn =
+        !m_gate.responseActive() && m_agentBacklog.empty() && m_playback.queuedMs() < kEndOfTurnMs;
+    m_utterance.overAgent = agentTalking && !endOfTurn;
+    if (!m_utterance.overAgent)
+        return;
+    // The frames that made the model hear speech are already behind us: count the voiced ones among the
+    // last few sent, then go on with each new frame (trackUtterance).
+    m_deciding = true;
+    m_voicedMs = 0;
+    m_quietMs = 0;
+    const size_t lookBack = std::min<size_t>(m_recentCaller.size(), 15);
+    for (size_t i = m_recentCaller.size() - lookBack; i < m_recentCaller.size() && m_deciding; ++i)
+        trackUtterance(m_recentCaller[i]);
+}
+
+void CallSession::trackUtterance(const QByteArray &payloadBase64)
+{
+    const QByteArray mulawFrame = QByteArray::fromBase64(payloadBase64);
+    qint64 sum = 0;
+    for (const char c : mulawFrame)
+        sum += std::abs(int(mulaw::decodeSample(std::uint8_t(c))));
+    const int ms = int(mulawFrame.size() / 8);
+    if (ms <= 0)
+        return;
+    if (sum / mulawFrame.size() > kVoicedMeanAbs) {
+        m_voicedMs += ms;
+        m_quietMs = 0;
+    } else if (m_voicedMs > 0) {
+        m_quietMs += ms;
+    }
+    if (m_voicedMs >= m_ctx->settings.backchannelMs) {
+        m_deciding = false; // sustained speech over the agent: a barge-in
+        m_utterance.interrupted = true;
+        interruptAgent();
+    } else if (m_quietMs >= kPauseMs) {
+        m_deciding = false; // shorter than BACKCHANNEL_MS: a "haan" — unless its words say otherwise
+        m_utterance.awaitingVerdict = true;
+        m_verdictDeadline.start(kVerdictTimeoutMs);
+    }
+}
+
+void CallSession::onSpeechStopped()
+{
+    if (bridgeDecides() && m_deciding) {
+        // The model heard the end before the frames said either way: short.
+        m_deciding = false;
+        m_utterance.awaitingVerdict = true;
+        m_verdictDeadline.start(kVerdictTimeoutMs);
+    }
+}
+
+void CallSession::onCallerCommitted(const QString &itemId)
+{
+    if (!bridgeDecides() || ending())
+        return;
+    m_utterance.item = itemId;
+    if (m_utterance.awaitingVerdict)
+        return;       // its transcript decides
+    m_gate.request(); // the caller's turn: answered (after the interrupted answer is done, if any)
+}
+
+void CallSession::onCallerTranscript(const QString &itemId, const QString &text)
+{
+    if (!bridgeDecides() || !m_utterance.awaitingVerdict)
+        return;
+    if (!m_utterance.item.isEmpty() && !itemId.isEmpty() && itemId != m_utterance.item)
+        return; // an earlier utterance's transcript
+    settleUtterance(text.trimmed().isEmpty() || isBackchannel(text));
+}
+
+void CallSession::settleUtterance(bool backchannel)
+{
+    m_utterance.awaitingVerdict = false;
+    m_verdictDeadline.stop();
+    if (backchannel) {
+        m_ctx->metrics->backchannels.fetch_add(1, std::memory_order_relaxed);
+        qCDebug(lcSession) << "call" << m_info.callSid << "backchannel: the agent carries on";
+        return;
+    }
+    // Short, but words ("ruko"): an interruption after all.
+    m_utterance.interrupted = true;
+    interruptAgent();
+    if (!ending())
+        m_gate.request();
+}
+
+void CallSession::interruptAgent()
+{
     const bool audioAtTwilio = m_playback.audioQueued() || !m_agentBacklog.empty();
-    m_gate.cancelActive(); // interrupt_response cancels it server-side; drop late deltas
+    if (bridgeDecides() && m_gate.responseActive() && m_model->isReady()) {
+        // interrupt_response is off: the bridge cancels the answer itself.
+        if (m_gate.activeId().isEmpty())
+            m_cancelWhenCreated = true;
+        else
+            m_model->send(realtime::responseCancel(m_gate.activeId()));
+    }
+    m_gate.cancelActive(); // drop late deltas of the cancelled answer
     if (!audioAtTwilio)
         return;
+    m_ctx->metrics->bargeIns.fetch_add(1, std::memory_order_relaxed);
     // Barge-in: the caller must stop hearing the agent at once.
     if (m_telephony)
         m_telephony->sendClear();
@@ -664,6 +794,8 @@ void CallSession::onCallerMedia(const QByteArray &payload, qint64)
             if (m_recentCaller.size() >= size_t(kResendFrames))
                 m_recentCaller.pop_front();
             m_recentCaller.push_back(payload);
+            if (m_deciding)
+                trackUtterance(payload);
         } else
             m_ctx->metrics->streamError(u"invalid_payload"_s); // the stream's parser lets none through
         return;

@@ -91,6 +91,15 @@ private:
     void onModelFailed(const QString &reason);
     void onAudioDelta(const realtime::Event &e);
     void onSpeechStarted();
+    void onSpeechStopped();
+    // BACKCHANNEL_MS: the bridge, not the model, decides whether caller speech over the agent stops it, and
+    // when the caller's turn is answered.
+    bool bridgeDecides() const { return m_ctx->settings.backchannelMs > 0; }
+    void interruptAgent();
+    void trackUtterance(const QByteArray &payloadBase64); // while deciding: is the caller still talking?
+    void onCallerCommitted(const QString &itemId);
+    void onCallerTranscript(const QString &itemId, const QString &text);
+    void settleUtterance(bool backchannel);
     void onResponseDone(const realtime::Event &e);
     void onFunctionCall(const QString &callId, const QString &name, const QString &arguments);
     // Caller side
@@ -185,6 +194,30 @@ private:
     qint64 m_speechStoppedAtMs = -1;
     bool m_awaitingTurnAudio = false;
     bool m_firstAudioSent = false;
+
+    // The caller's current utterance (bridgeDecides)
+    struct Utterance
+    {
+        bool overAgent = false;       // began while the agent was talking
+        bool interrupted = false;     // stopped the agent
+        bool awaitingVerdict = false; // short, over the agent: its transcript decides
+        QString item;                 // its committed item
+    };
+    Utterance m_utterance;
+    // While an utterance over the agent is undecided, the caller's frames are measured here (the model's
+    // speech_stopped comes only after its silence duration, too late to tell a "haan" from a sentence):
+    // BACKCHANNEL_MS of voiced audio is a barge-in; a pause of kPauseMs first makes it a short one.
+    bool m_deciding = false;
+    int m_voicedMs = 0;
+    int m_quietMs = 0;
+    static constexpr int kPauseMs = 240;
+    static constexpr int kVoicedMeanAbs = 400; // mean |sample| of a 20 ms frame (of 32767) counted as voice
+    QTimer m_verdictDeadline{this};            // no transcript for a short utterance: taken as a backchannel
+    bool m_cancelWhenCreated = false;          // interrupted before the requested response was created
+    static constexpr int kVerdictTimeoutMs = 3000;
+    // Speech over the agent's last moments (less than this still to play, nothing more being generated) is
+    // the caller's answer, not a backchannel.
+    static constexpr qint64 kEndOfTurnMs = 1200;
 
     // Resume (see canResume)
     realtime::SessionConfig m_sessionConfig;

@@ -15,6 +15,7 @@
 #include <QHash>
 #include <QString>
 
+#include <algorithm>
 #include <deque>
 #include <optional>
 
@@ -49,6 +50,16 @@ public:
     qint64 heardBytes(const QString &itemId) const;
     // Agent audio is at Twilio and not yet known to have played.
     bool audioQueued() const { return !m_chunks.empty() || m_unmarked.bytes > 0; }
+    // About how much agent audio is still to play at Twilio, in ms (sent, not yet echoed, less what has
+    // played since the last echo).
+    qint64 queuedMs() const
+    {
+        qint64 bytes = m_unmarked.bytes;
+        for (const Chunk &c : m_chunks)
+            bytes += c.bytes;
+        const qint64 playing = m_playingSince >= 0 ? (m_clock() - m_playingSince) * 8 : 0;
+        return std::max<qint64>(0, bytes - playing) / 8;
+    }
     // Marks still to be echoed (a hang-up waits for them; cleared audio's marks echo too).
     bool awaitingMarks() const { return !m_chunks.empty(); }
 

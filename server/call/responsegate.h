@@ -57,6 +57,7 @@ public:
     bool isCancelled(const QString &responseId) const { return m_cancelled.contains(responseId); }
 
     bool responseActive() const { return !m_active.isEmpty() || m_requested; }
+    QString activeId() const { return m_active; } // empty while a response is only requested
     int toolsInFlight() const { return m_toolsInFlight; }
     // Nothing under way: no response active or requested, no tool running.
     bool idle() const { return !responseActive() && m_toolsInFlight == 0; }

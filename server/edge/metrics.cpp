@@ -204,6 +204,12 @@ QByteArray Metrics::render() const
                  "counter", double(audioTokensOut.load()));
     renderScalar(out, "vaani_clears_out_total", "Clear (barge-in) messages sent to Twilio.", "counter",
                  double(clearsOut.load()));
+    renderScalar(out, "vaani_barge_ins_total", "Caller speech that stopped the agent mid-answer.", "counter",
+                 double(bargeIns.load()));
+    renderScalar(
+        out, "vaani_backchannels_total",
+        "Caller speech over the agent taken as a backchannel (haan, acha, hmm…): the agent carried on.",
+        "counter", double(backchannels.load()));
     renderScalar(out, "vaani_caller_frames_dropped_total", "Caller frames dropped because a buffer was full.",
                  "counter", double(callerFramesDropped.load()));
     renderScalar(out, "vaani_retention_purged_transcript_lines_total",

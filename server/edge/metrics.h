@@ -50,6 +50,8 @@ public:
     std::atomic<quint64> audioTokensIn{0};
     std::atomic<quint64> audioTokensOut{0};
     std::atomic<quint64> clearsOut{0};
+    std::atomic<quint64> bargeIns{0};     // caller speech that stopped the agent
+    std::atomic<quint64> backchannels{0}; // caller speech over the agent that did not (BACKCHANNEL_MS)
     std::atomic<quint64> callerFramesDropped{0};
     std::atomic<quint64> retentionPurgedLines{0};     // transcript lines deleted by RETENTION_DAYS
     std::atomic<quint64> retentionPurgedToolCalls{0}; // tool calls whose arguments and results were cleared

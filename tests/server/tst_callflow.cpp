@@ -6,6 +6,7 @@
 #include "serverharness.h"
 #include "testenv.h"
 
+#include <QElapsedTimer>
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -228,8 +229,9 @@ private Q_SLOTS:
         QCOMPARE(order.value(u"order_id"_s).toString(), u"ABC123"_s);
         QCOMPARE(order.value(u"status"_s).toString(), u"shipped"_s);
         QCOMPARE(order.value(u"status"_s).toString(), h->repos().orders.findByCode(u"ABC123"_s).value.status);
-        // The output goes back as function_call_output, then exactly one response.create after response.done.
-        QTRY_COMPARE(h->fake.receivedOfType(u"response.create"_s).size(), 2);
+        // The output goes back as function_call_output, then exactly one response.create after response.done
+        // (the greeting, the caller's turn — asked for by the bridge, BACKCHANNEL_MS — and the answer).
+        QTRY_COMPARE(h->fake.receivedOfType(u"response.create"_s).size(), 3);
         QTRY_VERIFY_WITH_TIMEOUT(sim->agentBytesReceived >= 8 * (600 + 800), 5000);
         for (const auto &r : h->fake.received)
             QVERIFY(r.type != u"error"_s);
@@ -258,6 +260,53 @@ private Q_SLOTS:
         QVERIFY(call.turnLatencyP50Ms.has_value());
         QCOMPARE(h->repos().calls.turns(call.id).value.size(), 1);
         QVERIFY(call.customerId.has_value());
+    }
+
+    // #18: "haan" three times during a long answer keeps the agent talking; "ruko, mera order galat hai"
+    // stops it (Twilio cleared, the answer cut where the caller stopped hearing it) and is answered.
+    void backchannelsKeepTheAgentTalkingAnInterruptionStopsIt()
+    {
+        h->fake.greetingAudioMs = 12000;
+        h->fake.deltaMs = 100;
+        h->fake.utterances = {u"haan"_s, u"haan ji"_s, u"acha"_s, u"ruko, mera order galat hai"_s};
+        QVERIFY(startHarness());
+        auto sim = connectCall();
+        QVERIFY(sim);
+        QTRY_VERIFY_WITH_TIMEOUT(sim->agentBytesPlayed >= 8 * 500, 5000);
+        for (int i = 0; i < 3; ++i) {
+            sim->queueCallerAudio(TwilioSimulator::loudSpeech(300) + QByteArray(8 * 700, char(0xFF)));
+            QTRY_COMPARE_WITH_TIMEOUT(h->fake.receivedOfType(u"input_audio_buffer.append"_s).isEmpty(), false,
+                                      1000);
+            QTest::qWait(1000);
+        }
+        QTRY_COMPARE(metricSamples().value(u"vaani_backchannels_total"_s), 3.0);
+        QCOMPARE(sim->clears, 0);
+        QCOMPARE(h->fake.receivedOfType(u"response.cancel"_s).size(), 0);
+        QCOMPARE(h->fake.receivedOfType(u"response.create"_s).size(), 1); // only the greeting's
+        // The agent is still talking: seconds of its answer are still to play at "Twilio".
+        QVERIFY(sim->agentBytesReceived - sim->agentBytesPlayed > 8 * 2000);
+        const qint64 playedBefore = sim->agentBytesPlayed;
+        QElapsedTimer sinceSpeech;
+        sinceSpeech.start();
+        sim->queueCallerAudio(TwilioSimulator::loudSpeech(1200));
+        QTRY_VERIFY_WITH_TIMEOUT(sim->clears == 1, 3000);
+        const qint64 toClearMs = sinceSpeech.elapsed();
+        QVERIFY2(toClearMs < 1500, qPrintable(QString::number(toClearMs))); // BACKCHANNEL_MS, plus the VAD
+        QVERIFY(sim->agentBytesCleared > 0);
+        // The answer had been generated in full (the fake is faster than real time): nothing to cancel, the
+        // rest of it is cleared at Twilio and cut from the model's memory.
+        QCOMPARE(h->fake.receivedOfType(u"response.cancel"_s).size(), 0);
+        QTRY_COMPARE(h->fake.receivedOfType(u"conversation.item.truncate"_s).size(), 1);
+        QVERIFY(sim->agentBytesPlayed - playedBefore < 8 * 1500);
+        // Answered once the caller stops.
+        QTRY_COMPARE_WITH_TIMEOUT(h->fake.receivedOfType(u"response.create"_s).size(), 2, 5000);
+        QVERIFY2(h->fake.errorsSent.isEmpty(), qPrintable(h->fake.errorsSent.join(u',')));
+        sim->hangUp();
+        QTRY_VERIFY(h->repos().calls.findBySid(sim->callSid).value.endedAt.isValid());
+        const auto lines = linesOf(sim->callSid);
+        QVERIFY(hasLine(lines, u"caller"_s, u"haan ji"_s));
+        QVERIFY(hasLine(lines, u"caller"_s, u"ruko, mera order galat hai"_s));
+        QCOMPARE(metricSamples().value(u"vaani_barge_ins_total"_s), 1.0);
     }
 
     void bargeInClearsAndTruncatesAtWhatWasHeard()
@@ -310,7 +359,8 @@ private Q_SLOTS:
         sim->queueCallerAudio(TwilioSimulator::loudSpeech(500));
         QTRY_VERIFY_WITH_TIMEOUT(!output(1).isEmpty(), 8000);
         QVERIFY(output(1).contains(u"unknown tool"_s));
-        QTRY_COMPARE(h->fake.receivedOfType(u"response.create"_s).size(), 3);
+        // Greeting; per turn the bridge's request (BACKCHANNEL_MS) and the one after the tool's output.
+        QTRY_COMPARE(h->fake.receivedOfType(u"response.create"_s).size(), 5);
         QVERIFY(sim->streamOpen); // the call goes on
         sim->hangUp();
         QTRY_VERIFY(h->repos().calls.findBySid(sim->callSid).value.endedAt.isValid());
@@ -513,7 +563,8 @@ private Q_SLOTS:
         QCOMPARE(rest->updates.first().callSid, sim->callSid);
         QCOMPARE(rest->updates.first().twiml(), u"<Response><Hangup/></Response>"_s);
         QTRY_COMPARE(h->repos().calls.findBySid(sim->callSid).value.outcome, u"resolved"_s);
-        QCOMPARE(h->fake.receivedOfType(u"response.create"_s).size(), 1); // no reply after end_call
+        // The greeting and the caller's turn; no reply after end_call.
+        QCOMPARE(h->fake.receivedOfType(u"response.create"_s).size(), 2);
     }
 
     // MAX_CALL_MINUTES: before the limit the agent is asked (response.create with instructions) to tell the
@@ -691,7 +742,7 @@ private Q_SLOTS:
         sim->queueCallerAudio(TwilioSimulator::loudSpeech(400));
         QTRY_VERIFY_WITH_TIMEOUT(!output().isEmpty(), 8000);
         QVERIFY(output().contains(u"No human colleague"_s));
-        QTRY_COMPARE(h->fake.receivedOfType(u"response.create"_s).size(), 2);
+        QTRY_COMPARE(h->fake.receivedOfType(u"response.create"_s).size(), 3); // greeting, turn, the output
         QVERIFY(sim->streamOpen);
         QVERIFY(rest->updates.isEmpty());
         sim->hangUp();

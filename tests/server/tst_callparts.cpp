@@ -2,6 +2,7 @@
 // PlaybackLedger (marks, what the caller heard, where a barge-in truncates), ResponseGate (one response at a
 // time, tool outputs after response.done) and CallRecorder (the record's writes, against a real SQLite
 // file). The session that composes them is tst_callsession; whole calls are tst_callflow.
+#include "backchannel.h"
 #include "callrecorder.h"
 #include "conversationhistory.h"
 #include "db/dbworker.h"
@@ -300,6 +301,19 @@ private Q_SLOTS:
         gate.suspend();
         QVERIFY(!gate.resume(QJsonObject{{u"instructions"_s, u"continue"_s}}));
         QCOMPARE(sent.size(), 2);
+    }
+
+    // ---- Backchannels ----
+    void backchannelWords()
+    {
+        for (const QString &t : {u"haan"_s, u"Haan ji."_s, u"haan, haan"_s, u"Acha"_s, u"accha!"_s, u"Hmm…"_s,
+                                 u"ok"_s, u"Okay."_s, u"theek hai"_s, u"Right."_s, u"yes"_s, u"uh-huh"_s,
+                                 u"जी"_s, u"हाँ जी"_s, u"अच्छा"_s, u"ठीक है"_s})
+            QVERIFY2(isBackchannel(t), qPrintable(t));
+        for (const QString &t :
+             {u""_s, u"  "_s, u"ruko"_s, u"Ruko, mera order galat hai"_s, u"nahi"_s,
+              u"haan mera order ABC123 hai"_s, u"haan haan haan haan haan"_s, u"no"_s, u"रुको"_s, u"order"_s})
+            QVERIFY2(!isBackchannel(t), qPrintable(t));
     }
 
     // ---- ConversationHistory ----

@@ -5,6 +5,7 @@
 #include "callsession.h"
 #include "db/dbworker.h"
 #include "metrics.h"
+#include "mulaw.h"
 #include "recordjournal.h"
 #include "testenv.h"
 
@@ -15,6 +16,7 @@
 #include <QSignalSpy>
 #include <QTest>
 
+#include <cmath>
 #include <functional>
 
 using namespace vaani;
@@ -57,7 +59,8 @@ public:
     std::shared_ptr<ModelLog> log = std::make_shared<ModelLog>();
     QList<QJsonObject> &sent = log->sent;
     bool isUp = false;
-    void start(const realtime::SessionConfig &) override {}
+    realtime::SessionConfig config;
+    void start(const realtime::SessionConfig &c) override { config = c; }
     void send(const QByteArray &e) override { log->sent << QJsonDocument::fromJson(e).object(); }
     void close() override { ++log->closes; }
     bool isReady() const override { return isUp; }
@@ -117,9 +120,21 @@ class TestCallSession : public QObject
         };
     }
 
+    // Caller audio through the stream: 20 ms frames, loud (a 440 Hz tone) or silent.
+    static void callerFrames(LoopTelephony &phone, int count, bool loud)
+    {
+        QList<std::int16_t> pcm(160);
+        for (qsizetype i = 0; i < pcm.size(); ++i)
+            pcm[i] = loud ? std::int16_t(8000 * std::sin(2 * M_PI * 440.0 * double(i) / 8000.0)) : 0;
+        const QByteArray payload = mulaw::encode(pcm).toBase64();
+        for (int i = 0; i < count; ++i)
+            Q_EMIT phone.media(payload, 0);
+    }
+
 private Q_SLOTS:
     void init()
     {
+        ctx.settings.backchannelMs = ServerSettings{}.backchannelMs;
         QString error;
         worker = std::make_unique<db::DbWorker>(db::DatabaseConfig::fromUrl(
             u"sqlite://"_s + test::tempDir(u"session"_s) + u"/v.db"_s, {}, &error));
@@ -382,6 +397,7 @@ private Q_SLOTS:
 
     void marksEveryHundredMillisecondsAndInterpolatedBargeIn()
     {
+        ctx.settings.backchannelMs = 0; // the model's own barge-in: every speech_started interrupts
         LoopModel *model;
         LoopTelephony phone;
         const auto delta = speaking(&model, &phone, 20);
@@ -415,8 +431,127 @@ private Q_SLOTS:
         Q_EMIT phone.stopped(u"stop"_s);
     }
 
+    // BACKCHANNEL_MS: the model is configured not to answer or cancel by itself; a "haan ji" over the agent
+    // changes nothing, sustained speech interrupts after BACKCHANNEL_MS, short words that are not a
+    // backchannel interrupt once transcribed, and speech over the agent's last moments is an answer.
+    void sessionLeavesTurnTakingToTheBridge()
+    {
+        LoopModel *model;
+        CallSession *s = make(&model);
+        QTRY_VERIFY(!model->config.instructions.isEmpty()); // started (once its record was checked)
+        QCOMPARE(model->config.vad.createResponse, false);
+        QCOMPARE(model->config.vad.interruptResponse, false);
+        LoopTelephony phone;
+        s->attachStream(&phone);
+        Q_EMIT phone.stopped(u"stop"_s);
+        ctx.settings.backchannelMs = 0; // the model's own turn-taking, as before
+        LoopModel *legacy;
+        make(&legacy, u"CAlegacy"_s);
+        QTRY_VERIFY(!legacy->config.instructions.isEmpty());
+        QCOMPARE(legacy->config.vad.createResponse, true);
+        QCOMPARE(legacy->config.vad.interruptResponse, true);
+    }
+
+    void backchannelKeepsTheAgentTalking()
+    {
+        ctx.settings.backchannelMs = 150;
+        LoopModel *model;
+        LoopTelephony phone;
+        const auto delta = speaking(&model, &phone, 100);
+        for (int i = 0; i < 30; ++i)
+            delta(); // 3 s of answer at Twilio
+        const int creates = model->count(u"response.create"_s);
+        callerFrames(phone, 5, true); // 100 ms of "haan ji"…
+        model->serverEvent({{u"type"_s, u"input_audio_buffer.speech_started"_s}, {u"item_id"_s, u"u1"_s}});
+        callerFrames(phone, 2, true);   // …140 ms in all (BACKCHANNEL_MS 150)…
+        callerFrames(phone, 20, false); // …then quiet
+        model->serverEvent({{u"type"_s, u"input_audio_buffer.speech_stopped"_s}, {u"item_id"_s, u"u1"_s}});
+        model->serverEvent({{u"type"_s, u"input_audio_buffer.committed"_s}, {u"item_id"_s, u"u1"_s}});
+        model->serverEvent({{u"type"_s, u"conversation.item.input_audio_transcription.completed"_s},
+                            {u"item_id"_s, u"u1"_s},
+                            {u"transcript"_s, u"Haan ji."_s}});
+        QVERIFY(!phone.sent.contains(u"clear"_s));
+        QCOMPARE(model->count(u"response.cancel"_s), 0);
+        QCOMPARE(model->count(u"conversation.item.truncate"_s), 0);
+        QCOMPARE(model->count(u"response.create"_s), creates); // not answered: the agent carries on
+        QCOMPARE(metrics->backchannels.load(), quint64(1));
+        QCOMPARE(metrics->bargeIns.load(), quint64(0));
+        Q_EMIT phone.stopped(u"stop"_s);
+    }
+
+    void sustainedSpeechInterruptsAfterBackchannelMs()
+    {
+        ctx.settings.backchannelMs = 150;
+        LoopModel *model;
+        LoopTelephony phone;
+        const auto delta = speaking(&model, &phone, 100);
+        for (int i = 0; i < 30; ++i)
+            delta();
+        const int creates = model->count(u"response.create"_s);
+        callerFrames(phone, 3, true);
+        model->serverEvent({{u"type"_s, u"input_audio_buffer.speech_started"_s}, {u"item_id"_s, u"u1"_s}});
+        QVERIFY(!phone.sent.contains(u"clear"_s)); // not yet: it may be a "haan"
+        callerFrames(phone, 3, true);
+        QVERIFY(!phone.sent.contains(u"clear"_s)); // 120 ms
+        callerFrames(phone, 2, true);              // 160 ms of voice: past BACKCHANNEL_MS
+        QVERIFY(phone.sent.contains(u"clear"_s));
+        QCOMPARE(model->count(u"response.cancel"_s), 1); // the model does not cancel by itself here
+        QCOMPARE(model->sent.last().value(u"type"_s).toString(), u"conversation.item.truncate"_s);
+        model->serverEvent({{u"type"_s, u"input_audio_buffer.speech_stopped"_s}, {u"item_id"_s, u"u1"_s}});
+        model->serverEvent({{u"type"_s, u"input_audio_buffer.committed"_s}, {u"item_id"_s, u"u1"_s}});
+        QCOMPARE(model->count(u"response.create"_s), creates); // waits for the cancelled answer to end
+        model->serverEvent({{u"type"_s, u"response.done"_s},
+                            {u"response"_s, QJsonObject{{u"id"_s, u"r1"_s}, {u"status"_s, u"cancelled"_s}}}});
+        QCOMPARE(model->count(u"response.create"_s), creates + 1); // then the caller is answered
+        QCOMPARE(metrics->bargeIns.load(), quint64(1));
+        Q_EMIT phone.stopped(u"stop"_s);
+    }
+
+    void shortWordsThatAreNotABackchannelInterrupt()
+    {
+        ctx.settings.backchannelMs = 150;
+        LoopModel *model;
+        LoopTelephony phone;
+        const auto delta = speaking(&model, &phone, 100);
+        for (int i = 0; i < 30; ++i)
+            delta();
+        model->serverEvent({{u"type"_s, u"input_audio_buffer.speech_started"_s}, {u"item_id"_s, u"u1"_s}});
+        callerFrames(phone, 4, true);
+        callerFrames(phone, 15, false);
+        model->serverEvent({{u"type"_s, u"input_audio_buffer.speech_stopped"_s}, {u"item_id"_s, u"u1"_s}});
+        model->serverEvent({{u"type"_s, u"input_audio_buffer.committed"_s}, {u"item_id"_s, u"u1"_s}});
+        QVERIFY(!phone.sent.contains(u"clear"_s)); // short: its words decide
+        model->serverEvent({{u"type"_s, u"conversation.item.input_audio_transcription.completed"_s},
+                            {u"item_id"_s, u"u1"_s},
+                            {u"transcript"_s, u"Ruko!"_s}});
+        QVERIFY(phone.sent.contains(u"clear"_s));
+        QCOMPARE(model->count(u"response.cancel"_s), 1);
+        Q_EMIT phone.stopped(u"stop"_s);
+    }
+
+    void speechAtTheEndOfTheAgentsTurnIsAnAnswer()
+    {
+        ctx.settings.backchannelMs = 150;
+        LoopModel *model;
+        LoopTelephony phone;
+        const auto delta = speaking(&model, &phone, 100);
+        for (int i = 0; i < 5; ++i)
+            delta(); // "…ticket bana doon?" — 500 ms left to play, nothing more coming
+        model->serverEvent({{u"type"_s, u"response.done"_s},
+                            {u"response"_s, QJsonObject{{u"id"_s, u"r1"_s}, {u"status"_s, u"completed"_s}}}});
+        const int creates = model->count(u"response.create"_s);
+        model->serverEvent({{u"type"_s, u"input_audio_buffer.speech_started"_s}, {u"item_id"_s, u"u1"_s}});
+        callerFrames(phone, 10, true);
+        model->serverEvent({{u"type"_s, u"input_audio_buffer.speech_stopped"_s}, {u"item_id"_s, u"u1"_s}});
+        model->serverEvent({{u"type"_s, u"input_audio_buffer.committed"_s}, {u"item_id"_s, u"u1"_s}});
+        QCOMPARE(model->count(u"response.create"_s), creates + 1); // "haan" here is the answer
+        QCOMPARE(metrics->backchannels.load(), quint64(0));
+        Q_EMIT phone.stopped(u"stop"_s);
+    }
+
     void bargeInTruncatesAtWhatWasHeard()
     {
+        ctx.settings.backchannelMs = 0;
         LoopModel *model;
         LoopTelephony phone;
         const auto delta = speaking(&model, &phone, 100);

@@ -753,7 +753,9 @@ void FakeRealtimeServer::processAudio(Session *s, const QByteArray &mulawBytes)
                     send(s, {{u"type"_s, u"conversation.item.input_audio_transcription.completed"_s},
                              {u"item_id"_s, s->userItem},
                              {u"content_index"_s, 0},
-                             {u"transcript"_s, turn ? turn->callerTranscript : u"(unintelligible)"_s}});
+                             {u"transcript"_s, !utterances.isEmpty() ? utterances.takeFirst()
+                                               : turn                ? turn->callerTranscript
+                                                                     : u"(unintelligible)"_s}});
                 if (create && !s->active)
                     startResponse(s, {});
             }

@@ -81,6 +81,9 @@ public:
     // up ABC123 and the answer reads out the tool's output; the next turn says goodbye, then end_call.
     void useDemoScript();
     int vadThreshold = 800; // mean |sample| above which a 20 ms frame is speech
+    // What the caller says in each utterance, in order (taken before the turns' callerTranscript): for
+    // utterances that are not turns, such as a "haan" over the agent.
+    QStringList utterances;
 
     // Observations
     struct Received

@@ -681,8 +681,8 @@ void CallSession::trackUtterance(const QByteArray &payloadBase64)
     if (ms <= 0)
         return;
     if (sum / mulawFrame.size() > kVoicedMeanAbs) {
-        m_voicedMs += ms;
-        m_quietMs = 0;
+        // The utterance's length so far: from its first voiced frame to this one, short pauses included.
+        m_voicedMs += std::exchange(m_quietMs, 0) + ms;
     } else if (m_voicedMs > 0) {
         m_quietMs += ms;
     }

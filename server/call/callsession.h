@@ -206,9 +206,10 @@ private:
     Utterance m_utterance;
     // While an utterance over the agent is undecided, the caller's frames are measured here (the model's
     // speech_stopped comes only after its silence duration, too late to tell a "haan" from a sentence):
-    // BACKCHANNEL_MS of voiced audio is a barge-in; a pause of kPauseMs first makes it a short one.
+    // an utterance reaching BACKCHANNEL_MS (first to last voiced frame, pauses under kPauseMs included) is a
+    // barge-in; a pause of kPauseMs first makes it a short one.
     bool m_deciding = false;
-    int m_voicedMs = 0;
+    int m_voicedMs = 0; // the utterance's length so far
     int m_quietMs = 0;
     static constexpr int kPauseMs = 240;
     static constexpr int kVoicedMeanAbs = 400; // mean |sample| of a 20 ms frame (of 32767) counted as voice

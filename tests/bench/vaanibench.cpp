@@ -5,7 +5,9 @@
 #include "db/dbworker.h"
 #include "echorealtime.h"
 #include "epolldispatcher.h"
+#include "espeakvoice.h"
 #include "fakerealtime.h"
+#include "mulaw.h"
 #include "nginxsite.h"
 #include "procstats.h"
 #include "twiliosimulator.h"
@@ -289,6 +291,157 @@ int runLatency(const QCommandLineParser &p)
     }
     return failed == 0 ? 0 : 1;
 }
+// #18: espeak-ng clips spoken by the caller over a long agent answer. 20 backchannels ("haan", "acha", …)
+// must not stop the agent (each clear is a false interruption); then 20 real interruptions, each over a new
+// long answer, are timed from the clip's first voiced frame leaving the caller to Twilio's `clear` arriving.
+int runBackchannel(const QCommandLineParser &p)
+{
+    if (!EspeakVoice::available()) {
+        std::fprintf(stderr, "vaani-bench: the backchannel scenario needs espeak-ng\n");
+        return 2;
+    }
+    // The backchannels issue #18 names, twice each.
+    QStringList backchannels = {u"haan"_s, u"haan ji"_s, u"ji"_s,        u"acha"_s,  u"accha"_s,
+                                u"hmm"_s,  u"ok"_s,      u"theek hai"_s, u"right"_s, u"yes"_s};
+    backchannels += backchannels;
+    const QStringList interruptions = {u"ruko, mera order galat hai"_s, u"nahi nahi, suniye zara"_s,
+                                       u"ek minute, mujhe kuch aur poochna hai"_s,
+                                       u"wait, yeh mera order nahi hai"_s, u"mujhe refund chahiye"_s};
+    // The clips, as the caller's μ-law, leading silence trimmed (timing starts at the first voiced frame).
+    EspeakVoice voice;
+    voice.wordsPerMinute = 200; // a caller's pace (espeak-ng's default 150 drags a "haan ji" to 600 ms)
+    QHash<QString, QByteArray> clips;
+    {
+        QStringList all = backchannels + interruptions;
+        all.removeDuplicates();
+        QEventLoop loop;
+        int pending = int(all.size());
+        for (const QString &text : all) {
+            voice.say(text, [&, text](const QList<std::int16_t> &pcm, const QString &error) {
+                if (!error.isEmpty())
+                    std::fprintf(stderr, "vaani-bench: espeak-ng: %s\n", qPrintable(error));
+                qsizetype start = 0;
+                while (start < pcm.size() && std::abs(int(pcm[start])) < 500)
+                    ++start;
+                clips.insert(text, mulaw::encode(pcm.mid(start)));
+                if (--pending == 0)
+                    loop.quit();
+            });
+        }
+        if (pending > 0)
+            loop.exec();
+    }
+    test::FakeRealtimeServer fake;
+    fake.deltaMs = 20; // generated in real time: the answer stays in progress while it plays
+    fake.greetingAudioMs = 120000;
+    for (int i = 0; i < 25; ++i)
+        fake.turns << test::FakeTurn{u"(interruption)"_s, {}, {}, u"Ji, main samjhati hoon…"_s, 60000};
+    fake.utterances = backchannels;
+    for (int i = 0; i < 20; ++i)
+        fake.utterances << interruptions.at(i % interruptions.size());
+    if (!fake.listen())
+        return 1;
+    SpawnedServer server;
+    if (!server.start(fake.url().toString(), p.value(u"server-threads"_s), 0) ||
+        !waitHealthy(server.base, 15000)) {
+        std::fprintf(stderr, "vaani-bench: cannot start vaani-server\n");
+        return 1;
+    }
+    test::TwilioSimulator sim;
+    sim.webhookUrl = QUrl(server.base.toString() + u"/incoming-call"_s);
+    sim.authToken = QString::fromLatin1(kToken);
+    QObject::connect(&sim, &test::TwilioSimulator::webhookAnswered, &sim, [&](int) { sim.openStream(); });
+    int falseInterruptions = 0, clearsSeen = 0;
+    std::vector<qint64> toClear;
+    qint64 clipQueuedNs = 0;
+    enum class Phase { Greeting, Backchannels, Interruptions, Done } phase = Phase::Greeting;
+    int index = 0;
+    qint64 nextAtNs = 0, lastClearNs = 0;
+    QEventLoop loop;
+    QObject::connect(&sim, &test::TwilioSimulator::clearReceived, &loop, [&] {
+        ++clearsSeen;
+        lastClearNs = BenchCall::nowNs();
+        if (phase == Phase::Backchannels)
+            ++falseInterruptions;
+        else if (phase == Phase::Interruptions && clipQueuedNs > 0) {
+            toClear.push_back(BenchCall::nowNs() - clipQueuedNs);
+            clipQueuedNs = 0;
+        }
+    });
+    QTimer tick;
+    tick.setInterval(20);
+    QObject::connect(&tick, &QTimer::timeout, &loop, [&] {
+        const qint64 now = BenchCall::nowNs();
+        switch (phase) {
+        case Phase::Greeting:
+            if (sim.agentBytesPlayed >= 8 * 1000) {
+                phase = Phase::Backchannels;
+                nextAtNs = now;
+            }
+            return;
+        case Phase::Backchannels:
+            if (now < nextAtNs)
+                return;
+            if (index == backchannels.size()) {
+                phase = Phase::Interruptions;
+                index = 0;
+                nextAtNs = now + 1'000'000'000;
+                return;
+            }
+            sim.queueCallerAudio(clips.value(backchannels.at(index++)));
+            nextAtNs = now + 2'500'000'000;
+            return;
+        case Phase::Interruptions:
+            // Each interruption over an answer that has been playing for a second and a half or more.
+            if (now < nextAtNs || clipQueuedNs > 0 || !fake.responding() || now - lastClearNs < 1'500'000'000)
+                return;
+            if (index == 20) {
+                phase = Phase::Done;
+                loop.quit();
+                return;
+            }
+            sim.queueCallerAudio(clips.value(fake.utterances.value(0, interruptions.at(index % 5))));
+            clipQueuedNs = now;
+            ++index;
+            nextAtNs = now + 3'000'000'000;
+            return;
+        case Phase::Done:
+            return;
+        }
+    });
+    QTimer deadline;
+    deadline.setSingleShot(true);
+    QObject::connect(&deadline, &QTimer::timeout, &loop, &QEventLoop::quit);
+    deadline.start(300000);
+    tick.start();
+    sim.placeCall();
+    loop.exec();
+    sim.hangUp();
+    std::vector<qint64> c = toClear;
+    const QJsonObject report{
+        {u"scenario"_s, u"backchannel"_s},
+        {u"backchannel_clips"_s, int(backchannels.size())},
+        {u"false_interruptions"_s, falseInterruptions},
+        {u"interruptions"_s, index},
+        {u"interruptions_cleared"_s, int(toClear.size())},
+        {u"start_to_clear_ms"_s,
+         QJsonObject{{u"p50"_s, percentile(c, 0.5)},
+                     {u"p95"_s, percentile(c, 0.95)},
+                     {u"max"_s, c.empty() ? 0.0 : double(*std::max_element(c.begin(), c.end())) / 1e6}}}};
+    const QJsonObject t = report.value(u"start_to_clear_ms"_s).toObject();
+    std::printf("%-44s %d of %d\n", "backchannel clips that stopped the agent", falseInterruptions,
+                int(backchannels.size()));
+    std::printf("%-44s %d of %d\n", "interruptions that stopped it", int(toClear.size()), index);
+    std::printf("%-44s p50 %.0f  p95 %.0f  max %.0f ms\n", "interruption start → Twilio clear",
+                t.value(u"p50"_s).toDouble(), t.value(u"p95"_s).toDouble(), t.value(u"max"_s).toDouble());
+    std::printf("\n%s\n", QJsonDocument(report).toJson(QJsonDocument::Compact).constData());
+    if (p.isSet(u"json"_s)) {
+        QFile f(p.value(u"json"_s));
+        if (f.open(QIODevice::WriteOnly))
+            f.write(QJsonDocument(report).toJson(QJsonDocument::Compact) + '\n');
+    }
+    return falseInterruptions == 0 && int(toClear.size()) == index && index == 20 ? 0 : 1;
+}
 } // namespace
 
 int main(int argc, char **argv)
@@ -314,8 +467,9 @@ int main(int argc, char **argv)
     p.addOption({u"fake-port"_s, u"Port for the fake Realtime API (0 = any)."_s, u"port"_s, u"0"_s});
     p.addOption({u"json"_s, u"Also write the JSON report to this file."_s, u"file"_s});
     p.addOption({u"scenario"_s,
-                 u"load (echo mode, N concurrent calls) or latency (greeting and turn latency, "
-                 "calls one after another)."_s,
+                 u"load (echo mode, N concurrent calls), latency (greeting and turn latency, calls one after "
+                 "another) or backchannel (espeak-ng clips over the agent: backchannels that must not stop "
+                 "it, interruptions timed to Twilio's clear)."_s,
                  u"name"_s, u"load"_s});
     p.addOption(
         {u"connect-delay"_s, u"latency: the fake's delay before session.created (ms)."_s, u"ms"_s, u"200"_s});
@@ -343,6 +497,8 @@ int main(int argc, char **argv)
     p.process(app);
     if (p.value(u"scenario"_s) == u"latency"_s)
         return runLatency(p);
+    if (p.value(u"scenario"_s) == u"backchannel"_s)
+        return runBackchannel(p);
     const int calls = p.value(u"calls"_s).toInt();
     const int durationS = p.value(u"duration"_s).toInt();
     const int rampS = p.value(u"ramp"_s).toInt();

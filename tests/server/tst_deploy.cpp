@@ -42,6 +42,7 @@ private Q_SLOTS:
         m.turnLatencyMs.observe(800);
         m.redisUp.store(1); // a server with REDIS_URL exports the deployment's metrics too
         m.redisFallback(u"rate_limit"_s);
+        m.modelResume(u"resumed"_s);
         m.spendTodayMicroUsd.store(0);                        // and with DAILY_SPEND_CAP_USD, today's spend
         m.journal = [] { return Metrics::JournalFigures{}; }; // every server has the call-record journal
         const QString text = QString::fromUtf8(m.render());

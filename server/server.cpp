@@ -173,6 +173,7 @@ ServerOptions ServerOptions::fromConfig(const Config &c)
     s.maxCallMs = c.integer(u"MAX_CALL_MINUTES"_s) * 60 * 1000;
     s.modelReconnectAttempts = c.integer(u"MODEL_RECONNECT_ATTEMPTS"_s);
     s.backchannelMs = c.integer(u"BACKCHANNEL_MS"_s);
+    s.silencePromptMs = c.integer(u"SILENCE_PROMPT_S"_s) * 1000;
     s.dailySpendCapUsd = c.number(u"DAILY_SPEND_CAP_USD"_s);
     s.maxCallsPerCaller = c.integer(u"MAX_CALLS_PER_CALLER"_s);
     return o;

@@ -89,6 +89,7 @@ struct ServerSettings
     int maxCallMs = 30 * 60 * 1000; // MAX_CALL_MINUTES (0: no limit)
     int modelReconnectAttempts = 3; // MODEL_RECONNECT_ATTEMPTS: per drop, before the fallback (0: none)
     int backchannelMs = 500;        // BACKCHANNEL_MS: shorter caller speech over the agent is not a barge-in
+    int silencePromptMs = 8000;     // SILENCE_PROMPT_S: the caller's silence before the agent checks (0: off)
     // A call's model session is replaced at a quiet moment once it is this old (the API ends sessions at
     // 60 minutes); 0: never.
     qint64 modelRolloverMs = 50LL * 60 * 1000;

@@ -117,6 +117,12 @@ const QList<SettingDef> &Config::table()
          "audio cleared, the answer cut where the caller stopped hearing it). The bridge, not the model, "
          "decides when to answer. 0 = every sound from the caller interrupts (the model's own barge-in)",
          S, 0, 3000},
+        {"SILENCE_PROMPT_S", "silence-prompt-s", SettingType::Int, "8",
+         "Seconds of silence from the caller after the agent has finished before it gently asks, in the "
+         "caller's language, whether they are still there; after a second such silence it offers a callback "
+         "(a ticket for the caller's number), says goodbye and hangs up (outcome no_response). Never while a "
+         "tool runs or the agent speaks. 0 = off",
+         S, 0, 120},
         {"MODEL_RECONNECT_ATTEMPTS", "model-reconnect-attempts", SettingType::Int, "3",
          "When the model's connection drops mid-call (or its session expires), attempts to continue the call "
          "on a new session (a warm one first) with the conversation so far, the caller's audio held "

@@ -177,6 +177,16 @@ void CallRecorder::tool(const QString &name, const QString &arguments, const QSt
            {u"at"_s, double(QDateTime::currentMSecsSinceEpoch())}});
 }
 
+void CallRecorder::callbackTicket(const QString &callerNumber, const QString &why)
+{
+    submit({{u"t"_s, u"menu"_s},
+            {u"choice"_s, u"callback"_s},
+            {u"caller"_s, callerNumber.left(32)},
+            {u"inst"_s, m_instance},
+            {u"note"_s, why.left(200)},
+            {u"at"_s, double(QDateTime::currentMSecsSinceEpoch())}});
+}
+
 void CallRecorder::end(const QString &outcome, const QString &reason)
 {
     QJsonArray latencies;

@@ -64,6 +64,9 @@ public:
     // Arguments and result are stored redacted too.
     void tool(const QString &name, const QString &arguments, const QString &result, int durationMs, bool ok);
     void end(const QString &outcome, const QString &reason);
+    // A high-priority callback ticket for the caller's number, linked to the call (one per call), with `why`
+    // as its reason and on the record.
+    void callbackTicket(const QString &callerNumber, const QString &why);
 
     // The conversation so far as "Caller: …" / "Agent: …" lines (a transfer ticket carries it).
     const QStringList &conversation() const { return m_conversation; }

@@ -14,6 +14,7 @@
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QRegularExpression>
 
 #include <algorithm>
 #include <climits>
@@ -62,6 +63,8 @@ CallSession::CallSession(CallInfo info, ServerContext *context, ModelLeg *model,
     connect(&m_resumeRetry, &QTimer::timeout, this, &CallSession::attemptResume);
     m_rollover.setSingleShot(true);
     connect(&m_rollover, &QTimer::timeout, this, &CallSession::onRolloverDue);
+    m_silence.setSingleShot(true);
+    connect(&m_silence, &QTimer::timeout, this, &CallSession::onSilence);
     m_verdictDeadline.setSingleShot(true);
     connect(&m_verdictDeadline, &QTimer::timeout, this, [this] {
         if (m_utterance.awaitingVerdict)
@@ -534,6 +537,8 @@ void CallSession::onModelEvent(const realtime::Event &e)
         return;
     case ServerEvent::SpeechStarted:
         m_callerSpeaking = true;
+        m_silence.stop();
+        m_silences = 0;
         onSpeechStarted();
         return;
     case ServerEvent::SpeechStopped:
@@ -614,6 +619,7 @@ void CallSession::forwardAgentAudio(const QByteArray &payload, const QString &it
 {
     if (!m_telephony)
         return;
+    m_silence.stop(); // the agent is talking
     const PlaybackLedger::Marks marks = m_playback.sent(itemId, bytes);
     if (!marks.before.isEmpty())
         m_telephony->sendMark(marks.before);
@@ -642,6 +648,66 @@ void CallSession::sealMark()
 void CallSession::onMarkPlayed(const QString &name)
 {
     m_playback.played(name);
+    maybeHangUp();
+    armSilence();
+}
+
+void CallSession::armSilence()
+{
+    if (m_ctx->settings.silencePromptMs <= 0 || m_state != State::Active || ending() || m_resuming)
+        return;
+    const bool quiet = m_gate.idle() && !m_playback.audioQueued() && m_agentBacklog.empty() &&
+                       !m_callerSpeaking && !m_utterance.awaitingVerdict && m_model->isReady();
+    if (!quiet) {
+        m_silence.stop();
+        return;
+    }
+    if (!m_silence.isActive())
+        m_silence.start(m_ctx->settings.silencePromptMs);
+}
+
+void CallSession::onSilence()
+{
+    if (m_state != State::Active || ending() || m_resuming)
+        return;
+    // Still nothing under way (a tool, an answer, the caller talking)? Otherwise the next quiet moment
+    // re-arms.
+    if (!m_gate.idle() || m_playback.audioQueued() || m_callerSpeaking || m_utterance.awaitingVerdict)
+        return;
+    const int seconds = m_ctx->settings.silencePromptMs / 1000;
+    if (++m_silences == 1) {
+        m_record.transcript(u"system"_s,
+                            u"The caller was silent for %1 s: the agent checks on them"_s.arg(seconds));
+        m_gate.request(QJsonObject{
+            {u"instructions"_s,
+             u"The caller has said nothing for a while. In the language mix the caller has been using "
+             u"(Hinglish "
+             "if unsure), gently ask whether they are still there and whether you can help with anything "
+             "else. One short sentence."_s}});
+        return;
+    }
+    // A second silence: a callback for the caller's number (when there is one), a goodbye, the hang-up.
+    static const QRegularExpression e164(u"^\\+[1-9][0-9]{6,14}$"_s);
+    const bool callback = e164.match(m_info.caller).hasMatch();
+    if (callback)
+        m_record.callbackTicket(m_info.caller,
+                                u"the caller went silent twice; the agent offered a callback"_s);
+    m_record.transcript(u"system"_s,
+                        callback
+                            ? u"The caller was silent again: callback ticket opened, the agent says goodbye"_s
+                            : u"The caller was silent again: the agent says goodbye"_s);
+    m_gate.request(QJsonObject{
+        {u"instructions"_s,
+         callback
+             ? u"The caller has been silent again. In their language mix, say briefly and politely that "
+               "you will end the call now and that a colleague will call them back on this number, then "
+               "say goodbye. Do not ask anything."_s
+             : u"The caller has been silent again. In their language mix, say briefly and politely that you "
+               "will end the call now and that they are welcome to call again, then say goodbye. Do not "
+               "ask anything."_s}});
+    m_endRequested = true;
+    m_gate.setFinal();
+    m_endAs = {u"the caller stayed silent"_s, u"no_response"_s};
     maybeHangUp();
 }
 
@@ -810,6 +876,8 @@ void CallSession::onCallerMedia(const QByteArray &payload, qint64)
 void CallSession::onDtmf(const QString &digit)
 {
     m_record.transcript(u"system"_s, u"Caller pressed %1"_s.arg(digit.left(1)));
+    m_silence.stop();
+    m_silences = 0;
     const QString message = u"[The caller pressed the key %1 on the phone keypad.]"_s.arg(digit.left(1));
     m_history.caller(message);
     if (m_model->isReady()) {
@@ -828,7 +896,8 @@ void CallSession::onStreamStopped(const QString &reason)
     else if (m_transferRequested)
         finish(u"transferred to a human"_s, u"transferred"_s);
     else if (m_endRequested)
-        finish(u"agent ended the call"_s, u"resolved"_s);
+        finish(m_endAs ? m_endAs->first : u"agent ended the call"_s,
+               m_endAs ? m_endAs->second : u"resolved"_s);
     else
         finish(u"caller hung up ("_s + reason + u')', u"dropped"_s);
 }
@@ -843,6 +912,7 @@ void CallSession::finish(const QString &reason, const QString &outcome)
     m_hangupDeadline.stop();
     m_resumeRetry.stop();
     m_rollover.stop();
+    m_silence.stop();
     qCInfo(lcSession) << "call" << m_info.callSid << "ended:" << outcome << "-" << reason;
     m_model->close();
     if (m_telephony)

@@ -96,6 +96,13 @@ private:
     // when the caller's turn is answered.
     bool bridgeDecides() const { return m_ctx->settings.backchannelMs > 0; }
     void interruptAgent();
+    // SILENCE_PROMPT_S: armed when the agent has finished and nothing is under way; the first silence gets a
+    // gentle "are you there?", the second a callback ticket, a goodbye and the hang-up.
+    void armSilence();
+    void onSilence();
+    QTimer m_silence{this};
+    int m_silences = 0;
+    std::optional<std::pair<QString, QString>> m_endAs;   // reason, outcome of an agent-side hang-up
     void trackUtterance(const QByteArray &payloadBase64); // while deciding: is the caller still talking?
     void onCallerCommitted(const QString &itemId);
     void onCallerTranscript(const QString &itemId, const QString &text);

@@ -144,10 +144,12 @@ void CallSession::hangUpNow()
     setState(State::HangingUp);
     m_hangupDeadline.stop();
     const bool transfer = m_transferRequested;
+    const auto [reason, outcome] =
+        transfer ? std::pair(u"transferred to a human"_s, u"transferred"_s)
+                 : m_endAs.value_or(std::pair(u"agent ended the call"_s, u"resolved"_s));
     endWithTwiml(transfer ? twiml::transfer(m_ctx->settings.humanAgentNumber, m_info.called)
                           : twiml::hangup(),
-                 transfer ? u"transferred to a human"_s : u"agent ended the call"_s,
-                 transfer ? u"transferred"_s : u"resolved"_s);
+                 reason, outcome);
 }
 
 void CallSession::endWithTwiml(const QByteArray &twiml, const QString &reason, const QString &outcome)

@@ -72,8 +72,12 @@ Applied RecordJournal::State::apply(db::Repositories &r, const QJsonObject &op, 
         if (!c.ok())
             return outcome(c.error);
         const QString choice = text(op, u"choice"_s, 16);
-        const QString note = choice == u"transfer"_s ? u"caller pressed 2 in the fallback menu: transferred"_s
-                                                     : u"caller pressed 1 in the fallback menu: callback"_s;
+        // `note`: a callback the agent offered itself (the caller stayed silent), not the fallback menu's.
+        const QString why = text(op, u"note"_s, 200);
+        const QString note = !why.isEmpty() ? why
+                             : choice == u"transfer"_s
+                                 ? u"caller pressed 2 in the fallback menu: transferred"_s
+                                 : u"caller pressed 1 in the fallback menu: callback"_s;
         if (!c.value.endReason.contains(note)) {
             auto noted = r.calls.noteEndReason(c.value.id, note);
             if (!noted.ok())
@@ -92,10 +96,12 @@ Applied RecordJournal::State::apply(db::Repositories &r, const QJsonObject &op, 
         nt.callId = c.value.id;
         nt.category = u"callback"_s;
         nt.priority = u"high"_s;
-        nt.summary = u"Call back %1: the agent could not take the call (%2) and the caller asked for a "
-                     u"callback."_s.arg(text(op, u"caller"_s, 32), c.value.endReason.isEmpty()
-                                                                       ? u"model unavailable"_s
-                                                                       : c.value.endReason.left(200));
+        nt.summary = !why.isEmpty()
+                         ? u"Call back %1: %2."_s.arg(text(op, u"caller"_s, 32), why)
+                         : u"Call back %1: the agent could not take the call (%2) and the caller asked for a "
+                           u"callback."_s.arg(text(op, u"caller"_s, 32), c.value.endReason.isEmpty()
+                                                                             ? u"model unavailable"_s
+                                                                             : c.value.endReason.left(200));
         nt.author = u"vaani-server"_s;
         return outcome(r.tickets.create(nt).error);
     }

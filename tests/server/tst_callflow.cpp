@@ -262,6 +262,77 @@ private Q_SLOTS:
         QVERIFY(call.customerId.has_value());
     }
 
+    // #18 SILENCE_PROMPT_S: the caller says nothing after the agent has finished — a gentle check; silent
+    // again — a callback ticket for their number, a goodbye, the hang-up (outcome no_response).
+    void silenceIsPromptedThenTheCallEndsWithACallback()
+    {
+        h->fake.greetingAudioMs = 300;
+        QVERIFY(startHarness([](ServerOptions &o) { o.settings.silencePromptMs = 1000; }));
+        auto sim = connectCall();
+        QVERIFY(sim);
+        QTRY_VERIFY_WITH_TIMEOUT(sim->agentBytesPlayed >= 8 * 300, 5000);
+        QElapsedTimer quiet;
+        quiet.start();
+        QTRY_COMPARE_WITH_TIMEOUT(h->fake.receivedOfType(u"response.create"_s).size(), 2, 3000);
+        QVERIFY(quiet.elapsed() >= 900);
+        const QString check = h->fake.receivedOfType(u"response.create"_s)
+                                  .last()
+                                  .value(u"response"_s)
+                                  .toObject()
+                                  .value(u"instructions"_s)
+                                  .toString();
+        QVERIFY2(check.contains(u"still there"_s), qPrintable(check));
+        QVERIFY(sim->streamOpen);
+        // Silent again after the check has played: the goodbye, then the hang-up through Twilio's API.
+        QSignalSpy updated(rest.get(), &FakeTwilioRest::callUpdated);
+        QTRY_COMPARE_WITH_TIMEOUT(h->fake.receivedOfType(u"response.create"_s).size(), 3, 5000);
+        QVERIFY(h->fake.receivedOfType(u"response.create"_s)
+                    .last()
+                    .value(u"response"_s)
+                    .toObject()
+                    .value(u"instructions"_s)
+                    .toString()
+                    .contains(u"call them back"_s));
+        QVERIFY(updated.wait(8000));
+        QCOMPARE(rest->updates.first().twiml(), u"<Response><Hangup/></Response>"_s);
+        QTRY_COMPARE(h->repos().calls.findBySid(sim->callSid).value.outcome, u"no_response"_s);
+        const auto call = h->repos().calls.findBySid(sim->callSid).value;
+        QTRY_VERIFY(!h->repos().tickets.forCall(call.id).value.isEmpty());
+        const auto tickets = h->repos().tickets.forCall(call.id).value;
+        QCOMPARE(tickets.size(), 1);
+        QCOMPARE(tickets.first().category, u"callback"_s);
+        QCOMPARE(tickets.first().priority, u"high"_s);
+        QVERIFY(hasLine(linesOf(sim->callSid), u"system"_s, u"silent again"_s));
+    }
+
+    // Talking resets the count; a tool running or the agent speaking is never "silence".
+    void speechOrAnAnswerIsNotSilence()
+    {
+        h->fake.greetingAudioMs = 2500; // longer than SILENCE_PROMPT_S: the agent speaking is not silence
+        h->fake.deltaMs = 20;
+        h->fake.turns = {FakeTurn{u"Mera order ABC123?"_s, {}, {}, u"Ji, dekhti hoon."_s, 300}};
+        QVERIFY(startHarness([](ServerOptions &o) { o.settings.silencePromptMs = 1500; }));
+        auto sim = connectCall();
+        QVERIFY(sim);
+        QTRY_VERIFY_WITH_TIMEOUT(sim->agentBytesPlayed >= 8 * 2500, 6000);
+        QCOMPARE(h->fake.receivedOfType(u"response.create"_s).size(), 1);
+        QTest::qWait(800);
+        sim->queueCallerAudio(TwilioSimulator::loudSpeech(500)); // the caller talks before the prompt
+        QTRY_COMPARE_WITH_TIMEOUT(h->fake.receivedOfType(u"response.create"_s).size(), 2, 3000);
+        QVERIFY(
+            h->fake.receivedOfType(u"response.create"_s).last().value(u"response"_s).toObject().isEmpty());
+        // After the answer: a fresh count, so the next check is a first one.
+        QTRY_COMPARE_WITH_TIMEOUT(h->fake.receivedOfType(u"response.create"_s).size(), 3, 5000);
+        QVERIFY(h->fake.receivedOfType(u"response.create"_s)
+                    .last()
+                    .value(u"response"_s)
+                    .toObject()
+                    .value(u"instructions"_s)
+                    .toString()
+                    .contains(u"still there"_s));
+        sim->hangUp();
+    }
+
     // #18: "haan" three times during a long answer keeps the agent talking; "ruko, mera order galat hai"
     // stops it (Twilio cleared, the answer cut where the caller stopped hearing it) and is answered.
     void backchannelsKeepTheAgentTalkingAnInterruptionStopsIt()

@@ -239,6 +239,8 @@ QJsonObject sessionObject(const SessionConfig &c)
         QJsonObject tr{{u"model"_s, c.transcriptionModel}};
         if (!c.transcriptionLanguage.isEmpty())
             tr.insert(u"language"_s, c.transcriptionLanguage);
+        if (!c.transcriptionPrompt.isEmpty())
+            tr.insert(u"prompt"_s, c.transcriptionPrompt);
         input.insert(u"transcription"_s, tr);
     }
     input.insert(u"noise_reduction"_s, c.noiseReduction.isEmpty()

@@ -117,6 +117,12 @@ struct SessionConfig
     TurnDetection vad;
     QString transcriptionModel = QStringLiteral("gpt-4o-mini-transcribe");
     QString transcriptionLanguage; // empty = let the model detect (Hinglish callers switch languages)
+    // Guides the transcription's style: Hindi and English mixed, Hindi written in Latin letters, so the call
+    // log reads in one script.
+    QString transcriptionPrompt = QStringLiteral(
+        "Phone call to an Indian online store's support line, in Hinglish: Hindi and English mixed. Write "
+        "Hindi words in Latin letters (romanised), never in Devanagari: \"Mera order kab aayega? Delivery kal "
+        "tak ho jayegi na?\" Order IDs look like ABC123; ticket numbers like TKT-1001.");
     QString noiseReduction = QStringLiteral("near_field");
     QJsonArray tools;
 };

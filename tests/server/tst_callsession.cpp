@@ -120,6 +120,15 @@ class TestCallSession : public QObject
         };
     }
 
+    // BACKCHANNEL_MS 150, and an answer of `chunks` × 100 ms sent to Twilio (none of it played yet).
+    void answerPlaying(LoopModel **model, LoopTelephony *phone, int chunks)
+    {
+        ctx.settings.backchannelMs = 150;
+        const auto delta = speaking(model, phone, 100);
+        for (int i = 0; i < chunks; ++i)
+            delta();
+    }
+
     // Caller audio through the stream: 20 ms frames, loud (a 440 Hz tone) or silent.
     static void callerFrames(LoopTelephony &phone, int count, bool loud)
     {
@@ -454,12 +463,9 @@ private Q_SLOTS:
 
     void backchannelKeepsTheAgentTalking()
     {
-        ctx.settings.backchannelMs = 150;
         LoopModel *model;
         LoopTelephony phone;
-        const auto delta = speaking(&model, &phone, 100);
-        for (int i = 0; i < 30; ++i)
-            delta(); // 3 s of answer at Twilio
+        answerPlaying(&model, &phone, 30); // 3 s of answer at Twilio, BACKCHANNEL_MS 150
         const int creates = model->count(u"response.create"_s);
         callerFrames(phone, 5, true); // 100 ms of "haan ji"…
         model->serverEvent({{u"type"_s, u"input_audio_buffer.speech_started"_s}, {u"item_id"_s, u"u1"_s}});
@@ -481,12 +487,9 @@ private Q_SLOTS:
 
     void sustainedSpeechInterruptsAfterBackchannelMs()
     {
-        ctx.settings.backchannelMs = 150;
         LoopModel *model;
         LoopTelephony phone;
-        const auto delta = speaking(&model, &phone, 100);
-        for (int i = 0; i < 30; ++i)
-            delta();
+        answerPlaying(&model, &phone, 30); // 3 s of answer at Twilio, BACKCHANNEL_MS 150
         const int creates = model->count(u"response.create"_s);
         callerFrames(phone, 3, true);
         model->serverEvent({{u"type"_s, u"input_audio_buffer.speech_started"_s}, {u"item_id"_s, u"u1"_s}});
@@ -509,12 +512,9 @@ private Q_SLOTS:
 
     void shortWordsThatAreNotABackchannelInterrupt()
     {
-        ctx.settings.backchannelMs = 150;
         LoopModel *model;
         LoopTelephony phone;
-        const auto delta = speaking(&model, &phone, 100);
-        for (int i = 0; i < 30; ++i)
-            delta();
+        answerPlaying(&model, &phone, 30); // 3 s of answer at Twilio, BACKCHANNEL_MS 150
         model->serverEvent({{u"type"_s, u"input_audio_buffer.speech_started"_s}, {u"item_id"_s, u"u1"_s}});
         callerFrames(phone, 4, true);
         callerFrames(phone, 15, false);
@@ -531,12 +531,9 @@ private Q_SLOTS:
 
     void speechAtTheEndOfTheAgentsTurnIsAnAnswer()
     {
-        ctx.settings.backchannelMs = 150;
         LoopModel *model;
         LoopTelephony phone;
-        const auto delta = speaking(&model, &phone, 100);
-        for (int i = 0; i < 5; ++i)
-            delta(); // "…ticket bana doon?" — 500 ms left to play, nothing more coming
+        answerPlaying(&model, &phone, 5); // "…ticket bana doon?" — 500 ms left to play, nothing more coming
         model->serverEvent({{u"type"_s, u"response.done"_s},
                             {u"response"_s, QJsonObject{{u"id"_s, u"r1"_s}, {u"status"_s, u"completed"_s}}}});
         const int creates = model->count(u"response.create"_s);

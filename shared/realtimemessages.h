@@ -121,7 +121,8 @@ struct SessionConfig
     // log reads in one script.
     QString transcriptionPrompt = QStringLiteral(
         "Phone call to an Indian online store's support line, in Hinglish: Hindi and English mixed. Write "
-        "Hindi words in Latin letters (romanised), never in Devanagari: \"Mera order kab aayega? Delivery kal "
+        "Hindi words in Latin letters (romanised), never in Devanagari: \"Mera order kab aayega? Delivery "
+        "kal "
         "tak ho jayegi na?\" Order IDs look like ABC123; ticket numbers like TKT-1001.");
     QString noiseReduction = QStringLiteral("near_field");
     QJsonArray tools;

@@ -137,10 +137,12 @@ private Q_SLOTS:
         QVERIFY(input.value(u"transcription"_s).toObject().contains(u"model"_s));
         // Hinglish callers: no fixed language (they switch), and a prompt asking for Hindi in Latin letters.
         QVERIFY(!input.value(u"transcription"_s).toObject().contains(u"language"_s));
-        QVERIFY(input.value(u"transcription"_s).toObject().value(u"prompt"_s).toString().contains(u"Latin"_s));
+        QVERIFY(
+            input.value(u"transcription"_s).toObject().value(u"prompt"_s).toString().contains(u"Latin"_s));
         // The bridge decides turns (BACKCHANNEL_MS): the model neither answers nor cancels by itself.
         QCOMPARE(input.value(u"turn_detection"_s).toObject().value(u"create_response"_s).toBool(true), false);
-        QCOMPARE(input.value(u"turn_detection"_s).toObject().value(u"interrupt_response"_s).toBool(true), false);
+        QCOMPARE(input.value(u"turn_detection"_s).toObject().value(u"interrupt_response"_s).toBool(true),
+                 false);
         QCOMPARE(s.value(u"tools"_s).toArray().size(), 6);
         QVERIFY(s.value(u"instructions"_s).toString().contains(u"Hinglish"_s));
         // The greeting comes from the active prompt in the database.

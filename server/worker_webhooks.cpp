@@ -9,6 +9,7 @@
 #include "deployment.h"
 #include "logging.h"
 #include "metrics.h"
+#include "pii.h"
 #include "ratelimiter.h"
 #include "recordjournal.h"
 #include "secrets.h"
@@ -264,10 +265,9 @@ void Worker::answerCall(const IncomingCall &call, bool mayWait, http::Response::
 QByteArray Worker::callerKeyOf(const QString &caller) const
 {
     // Only real numbers are limited: withheld callers ("anonymous", "Restricted", …) share one From value.
-    static const QRegularExpression e164(u"^\\+[1-9][0-9]{6,14}$"_s);
     // The numbers Twilio puts in From for anonymous, restricted, blocked and unknown callers.
     static const QStringList withheld = {u"+266696687"_s, u"+7378742833"_s, u"+2562533"_s, u"+8656696"_s};
-    if (m_ctx->settings.maxCallsPerCaller <= 0 || !e164.match(caller).hasMatch() || withheld.contains(caller))
+    if (m_ctx->settings.maxCallsPerCaller <= 0 || !pii::isE164(caller) || withheld.contains(caller))
         return {};
     // Never the number itself: a keyed hash, the same on every server (the stream-token secret is).
     QByteArray key = secrets().streamTokenSecret();
@@ -314,8 +314,7 @@ http::Response Worker::fallbackMenu(const http::Request &request, const QHostAdd
     const QString caller = param(params, u"From"_s).left(32);
     const QString human = m_ctx->settings.humanAgentNumber;
     // A callback needs a number to call: E.164 (a withheld caller arrives as "anonymous" or the like).
-    static const QRegularExpression e164(u"^\\+[1-9][0-9]{6,14}$"_s);
-    const bool callbackPossible = e164.match(caller).hasMatch();
+    const bool callbackPossible = pii::isE164(caller);
     const QString choice = digits == u"2"_s && !human.isEmpty()                         ? u"transfer"_s
                            : (digits == u"1"_s || digits == u"2"_s) && callbackPossible ? u"callback"_s
                                                                                         : QString();

@@ -175,6 +175,12 @@ int digitWord(QStringView word)
     return words.value(word.toString().toLower(), -1);
 }
 
+bool isE164(const QString &number)
+{
+    static const QRegularExpression e164(QStringLiteral("^\\+[1-9][0-9]{6,14}$"));
+    return e164.match(number).hasMatch();
+}
+
 bool luhnValid(QStringView digits)
 {
     if (digits.size() < 2)

@@ -24,5 +24,8 @@ QString redact(const QString &text);
 // The digit a spoken word stands for ("chaar" → 4, "nine" → 9, "शून्य" → 0), or -1.
 int digitWord(QStringView word);
 bool luhnValid(QStringView digits);
+// A phone number in E.164 form ("+919876543210"): one that can be called back (Twilio's From for a withheld
+// caller is not, e.g. "anonymous").
+bool isE164(const QString &number);
 
 } // namespace vaani::pii

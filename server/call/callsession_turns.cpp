@@ -5,9 +5,9 @@
 #include "logging.h"
 #include "metrics.h"
 #include "mulaw.h"
+#include "pii.h"
 
 #include <QJsonObject>
-#include <QRegularExpression>
 
 using namespace Qt::StringLiterals;
 
@@ -48,8 +48,7 @@ void CallSession::onSilence()
         return;
     }
     // A second silence: a callback for the caller's number (when there is one), a goodbye, the hang-up.
-    static const QRegularExpression e164(u"^\\+[1-9][0-9]{6,14}$"_s);
-    const bool callback = e164.match(m_info.caller).hasMatch();
+    const bool callback = pii::isE164(m_info.caller);
     if (callback)
         m_record.callbackTicket(m_info.caller,
                                 u"the caller went silent twice; the agent offered a callback"_s);

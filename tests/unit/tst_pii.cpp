@@ -12,6 +12,17 @@ class TestPii : public QObject
 {
     Q_OBJECT
 private Q_SLOTS:
+    void e164Numbers()
+    {
+        QVERIFY(pii::isE164(u"+919876543210"_s));
+        QVERIFY(pii::isE164(u"+14155550100"_s));
+        QVERIFY(!pii::isE164(u"anonymous"_s));
+        QVERIFY(!pii::isE164(u"919876543210"_s));
+        QVERIFY(!pii::isE164(u"+0919876543"_s));
+        QVERIFY(!pii::isE164(u"+91 98765 43210"_s));
+        QVERIFY(!pii::isE164(u"+9198765432101234"_s));
+        QVERIFY(!pii::isE164(QString()));
+    }
     void redactsWhatCallersSay_data()
     {
         QTest::addColumn<QString>("said");

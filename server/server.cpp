@@ -9,6 +9,7 @@
 #include "metrics.h"
 #include "ratelimiter.h"
 #include "realtimepool.h"
+#include "recordingstore.h"
 #include "recordjournal.h"
 #include "secrets.h"
 #include "streamtokens.h"
@@ -132,6 +133,8 @@ ServerOptions ServerOptions::fromConfig(const Config &c)
     o.redisUrl = c.string(u"REDIS_URL"_s);
     o.journalDir = c.string(u"JOURNAL_DIR"_s);
     o.journalMaxBytes = qint64(c.integer(u"JOURNAL_MAX_MB"_s)) * 1024 * 1024;
+    o.recordCalls = c.boolean(u"RECORD_CALLS"_s);
+    o.recordingsDir = c.string(u"RECORDINGS_DIR"_s);
     o.redisTimeoutMs = c.integer(u"REDIS_TIMEOUT_MS"_s);
     o.forceDemo = c.boolean(u"SEED_DEMO"_s);
     // Demo data only where asked: the embedded default database gets it when empty (a first `scripts/vaani
@@ -226,6 +229,16 @@ Server::Server(ServerOptions options, QObject *parent)
                                        s.rejected,     s.fileErrors};
     };
     m_ctx.metrics = m_metrics.get();
+    if (m_options.recordCalls) {
+        RecordingStore::Options r;
+        r.dir = !m_options.recordingsDir.isEmpty()
+                    ? m_options.recordingsDir
+                    : QDir(m_options.dataDir.isEmpty() ? u"./data"_s : m_options.dataDir)
+                          .absoluteFilePath(u"recordings"_s);
+        r.cipher = dbConfig.cipher;
+        m_recordings = std::make_unique<RecordingStore>(r, m_metrics.get(), m_journal.get());
+        m_ctx.recordings = m_recordings.get();
+    }
     m_ctx.tokens = m_tokens.get();
     m_ctx.rateLimiter = m_rateLimiter.get();
     m_ctx.failureLimiter = m_failureLimiter.get();
@@ -353,8 +366,21 @@ void Server::start()
             return;
         }
         qCInfo(lcDb).noquote() << "call-record journal in" << m_journalDir;
+        if (m_recordings) {
+            QString recordingsError;
+            if (!m_recordings->open(&recordingsError)) {
+                Q_EMIT failed(u"RECORD_CALLS: "_s + recordingsError);
+                return;
+            }
+            qCInfo(lcServer).noquote() << "recording calls in" << m_recordings->dir()
+                                       << (m_db->config().cipher && m_db->config().cipher->enabled()
+                                               ? "(sealed with the data key)"
+                                               : "(in clear: set VAANI_DATA_KEY_FILE to seal them)");
+        }
         heartbeat(); // at once: calls a killed earlier run of this server left behind are closed first
         m_heartbeatTimer.start(m_ctx.settings.heartbeatMs);
+        if (m_recordings)
+            m_recordingSweepTimer.start(kRecordingSweepMs);
         if (m_ctx.settings.dailySpendCapUsd > 0) {
             refreshSpend();
             m_spendTimer.start(m_ctx.settings.spendRefreshMs);
@@ -400,6 +426,8 @@ void Server::listen()
     m_healthTimer.start();
     // Retention: a minute after start (not in the way of the first calls), then daily.
     connect(&m_retentionTimer, &QTimer::timeout, this, &Server::purgeOldConversations);
+    // Recordings erased in the database (a caller's erasure from vaani-admin) are deleted within a minute.
+    connect(&m_recordingSweepTimer, &QTimer::timeout, this, &Server::sweepRecordings);
     m_retentionTimer.start(kRetentionFirstRunMs);
     qCInfo(lcServer).noquote() << u"vaani-server listening on http://%1:%2 (%3 worker threads)"_s
                                       .arg(m_options.host.toString())
@@ -570,6 +598,8 @@ bool Server::reloadDataKeys(const QString &dataKeyFile)
     }
     m_db->setCipher(cipher);
     m_journal->setCipher(cipher);
+    if (m_recordings)
+        m_recordings->setCipher(cipher);
     qCInfo(lcServer).noquote()
         << u"data keys reloaded: %1 (sealing with %2); run vaani-server --reencrypt to "
            "move older values to it"_s.arg(ids.join(u", "_s), cipher->currentKeyId());
@@ -675,6 +705,41 @@ void Server::purgeOldConversations()
                                  << "calls older than" << days << "days (" << r.value.transcriptLines
                                  << "transcript lines," << r.value.toolCalls << "tool calls)";
             Q_EMIT retentionPurged(r.value.transcriptLines, r.value.toolCalls);
+            if (m_recordings) {
+                // Files of days past the period (whatever the database says), then those it marked erased.
+                m_recordings->removeOlderThan(QDateTime::currentDateTimeUtc().addDays(-days).date());
+                sweepRecordings();
+            }
+        });
+}
+
+void Server::sweepRecordings()
+{
+    if (!m_recordings || !m_db)
+        return;
+    m_db->submit([instance = m_ctx.settings.instance](db::Repositories &r) {
+            return r.calls.recordingsToDelete(instance);
+        })
+        .then(this, [this](db::DbResult<QList<db::CallRecord>> r) {
+            if (!r.ok() || r.value.isEmpty())
+                return;
+            QStringList paths;
+            QList<qint64> ids;
+            for (const db::CallRecord &c : std::as_const(r.value)) {
+                paths << c.recordingFile;
+                ids << c.id;
+            }
+            m_recordings->remove(paths, [db = m_db.get(), ids](int deleted) {
+                qCInfo(lcServer) << "recordings: deleted" << deleted << "erased recording file(s)";
+                db->submit([ids](db::Repositories &repos) {
+                    for (qint64 id : ids) {
+                        if (auto e = repos.calls.forgetRecording(id).error;
+                            e.kind != db::DbError::Kind::None && e.kind != db::DbError::Kind::NotFound)
+                            return db::DbResult<bool>(e);
+                    }
+                    return db::DbResult<bool>(true);
+                });
+            });
         });
 }
 

@@ -47,6 +47,8 @@ struct ServerOptions
     QString redisUrl;    // REDIS_URL: empty = one server
     QString journalDir;  // JOURNAL_DIR: empty = <dataDir>/journal/<instance>
     qint64 journalMaxBytes = 256LL * 1024 * 1024;
+    bool recordCalls = false; // RECORD_CALLS
+    QString recordingsDir;    // RECORDINGS_DIR: empty = <dataDir>/recordings
     int redisTimeoutMs = 500;
     // /metrics, /readyz (and /healthz) on their own listener, loopback by default; port 0: any free port.
     QHostAddress metricsHost = QHostAddress::LocalHost;
@@ -116,6 +118,9 @@ public:
     // RETENTION_DAYS: deletes conversations older than the retention period (run a minute after start, then
     // daily; public for tests). Emits retentionPurged when the database has answered.
     void purgeOldConversations();
+    // RECORD_CALLS: deletes the recording files of this server whose calls the database marks erased (a
+    // caller's erasure, RETENTION_DAYS); every minute, and after each retention run.
+    void sweepRecordings();
     // SIGHUP: takes the secrets of a freshly loaded configuration (Twilio tokens, the OpenAI key,
     // stream-token keys) without dropping a call: the next signature check, Realtime connection and stream
     // use them; warm model sessions are replaced; stream tokens minted with the old key stay valid. Refused
@@ -155,6 +160,7 @@ private:
     bool m_twinWarned = false;
     QString m_twinSeenAt; // the other row's seen_at at the last beat: unchanged next time = it is dead
     std::unique_ptr<Metrics> m_metrics;
+    std::unique_ptr<RecordingStore> m_recordings; // RECORD_CALLS (before the workers: destroyed after them)
     std::unique_ptr<StreamTokens> m_tokens;
     std::unique_ptr<RateLimiter> m_rateLimiter;
     std::unique_ptr<RateLimiter> m_failureLimiter;
@@ -174,6 +180,8 @@ private:
     QElapsedTimer m_shutdownClock;
     static constexpr int kRetentionFirstRunMs = 60 * 1000;
     QTimer m_retentionTimer;
+    static constexpr int kRecordingSweepMs = 60 * 1000;
+    QTimer m_recordingSweepTimer;
     QTimer m_graceTimer;
     QTimer m_overdueTimer;
     bool m_stopped = false; // stopped() emitted or on its way

@@ -26,6 +26,7 @@ class ModelLeg;
 class SecretStore;
 class ModelProvider;
 class RecordJournal;
+class RecordingStore;
 namespace cluster {
 class Deployment;
 }
@@ -43,7 +44,8 @@ struct ServerContext
 {
     ServerSettings settings;
     db::DbWorker *db = nullptr;
-    RecordJournal *journal = nullptr; // every call-record write goes through it (then to db)
+    RecordJournal *journal = nullptr;     // every call-record write goes through it (then to db)
+    RecordingStore *recordings = nullptr; // RECORD_CALLS on: where calls are recorded (null: off)
     Metrics *metrics = nullptr;
     StreamTokens *tokens = nullptr;
     RateLimiter *rateLimiter = nullptr; // signed (or, without a token, all) webhook requests per address

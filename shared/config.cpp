@@ -117,6 +117,18 @@ const QList<SettingDef> &Config::table()
          "audio cleared, the answer cut where the caller stopped hearing it). The bridge, not the model, "
          "decides when to answer. 0 = every sound from the caller interrupts (the model's own barge-in)",
          S, 0, 3000},
+        {"RECORD_CALLS", "record-calls", SettingType::Bool, "false",
+         "Record calls (stereo 8 kHz: caller left, agent right as played) under RECORDINGS_DIR, mode 0600, "
+         "sealed with the data key when VAANI_DATA_KEY_FILE is set, linked from the call record, deleted by "
+         "RETENTION_DAYS and a caller's erasure. The greeting adds the prompt's recording notice; a caller "
+         "who declines is not recorded (what was recorded is deleted)",
+         S},
+        {"RECORDINGS_DIR", "recordings-dir", SettingType::Path, "",
+         "Where recordings are written (and where vaani-admin finds them): <UTC "
+         "date>/<CallSid>.wav[.sealed]; "
+         "empty = <VAANI_DATA_DIR>/recordings. Shared storage when admins replay calls recorded by several "
+         "servers",
+         S | A},
         {"SILENCE_PROMPT_S", "silence-prompt-s", SettingType::Int, "8",
          "Seconds of silence from the caller after the agent has finished before it gently asks, in the "
          "caller's language, whether they are still there; after a second such silence it offers a callback "

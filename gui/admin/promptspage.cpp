@@ -25,9 +25,11 @@ namespace vaani::admin {
 namespace {
 QString describe(const db::AgentPrompt &p)
 {
-    return u"Greeting: "_s + p.greeting + u"\nVoice: "_s + p.voice + u"\nVAD: threshold "_s +
-           QString::number(p.vadThreshold) + u", prefix "_s + QString::number(p.vadPrefixPaddingMs) +
-           u" ms, silence "_s + QString::number(p.vadSilenceDurationMs) + u" ms, idle "_s +
+    return u"Greeting: "_s + p.greeting + u"\nRecording notice: "_s +
+           (p.recordingNotice.isEmpty() ? u"(built-in)"_s : p.recordingNotice) + u"\nVoice: "_s + p.voice +
+           u"\nVAD: threshold "_s + QString::number(p.vadThreshold) + u", prefix "_s +
+           QString::number(p.vadPrefixPaddingMs) + u" ms, silence "_s +
+           QString::number(p.vadSilenceDurationMs) + u" ms, idle "_s +
            (p.vadIdleTimeoutMs ? QString::number(*p.vadIdleTimeoutMs) + u" ms"_s : u"off"_s) + u"\n\n"_s +
            p.instructions;
 }
@@ -88,6 +90,11 @@ PromptsPage::PromptsPage(AdminContext *ctx, QWidget *parent)
     m_greeting->setObjectName(u"promptGreeting"_s);
     m_greeting->setMaximumHeight(60);
     m_greeting->setTabChangesFocus(true);
+    m_recordingNotice = new QLineEdit(this);
+    m_recordingNotice->setObjectName(u"promptRecordingNotice"_s);
+    m_recordingNotice->setPlaceholderText(db::AgentPrompt::defaultRecordingNotice());
+    m_recordingNotice->setToolTip(tr("Said after the greeting when the server records calls (RECORD_CALLS), "
+                                     "asking the caller's consent. Empty: the built-in notice."));
     m_instructions = new QPlainTextEdit(this);
     m_instructions->setObjectName(u"promptInstructions"_s);
     m_instructions->setTabChangesFocus(true);
@@ -142,6 +149,7 @@ PromptsPage::PromptsPage(AdminContext *ctx, QWidget *parent)
     auto *form = new QFormLayout(editor);
     form->addRow(tr("&Name"), m_name);
     form->addRow(tr("&Greeting"), m_greeting);
+    form->addRow(tr("&Recording notice"), m_recordingNotice);
     form->addRow(tr("&Instructions"), m_instructions);
     auto *vad = new QHBoxLayout;
     vad->addWidget(m_voice);
@@ -242,6 +250,7 @@ void PromptsPage::load(const db::AgentPrompt &p)
     m_loaded = p;
     m_name->setText(p.name);
     m_greeting->setPlainText(p.greeting);
+    m_recordingNotice->setText(p.recordingNotice);
     m_instructions->setPlainText(p.instructions);
     m_voice->setCurrentText(p.voice);
     m_threshold->setValue(p.vadThreshold);
@@ -256,6 +265,7 @@ db::AgentPrompt PromptsPage::edited() const
     db::AgentPrompt p = m_loaded;
     p.name = m_name->text().trimmed();
     p.greeting = m_greeting->toPlainText().trimmed();
+    p.recordingNotice = m_recordingNotice->text().trimmed();
     p.instructions = m_instructions->toPlainText().trimmed();
     p.voice = m_voice->currentText();
     p.vadThreshold = m_threshold->value();
@@ -273,6 +283,7 @@ bool PromptsPage::hasUnsavedChanges() const
         return false; // nothing loaded yet
     const db::AgentPrompt e = edited();
     return e.name != m_loaded.name || e.greeting != m_loaded.greeting.trimmed() ||
+           e.recordingNotice != m_loaded.recordingNotice.trimmed() ||
            e.instructions != m_loaded.instructions.trimmed() || e.voice != m_loaded.voice ||
            !qFuzzyCompare(1 + e.vadThreshold, 1 + m_loaded.vadThreshold) ||
            e.vadPrefixPaddingMs != m_loaded.vadPrefixPaddingMs ||

@@ -32,6 +32,7 @@ private:
     QLineEdit *m_name;
     QPlainTextEdit *m_instructions;
     QPlainTextEdit *m_greeting;
+    QLineEdit *m_recordingNotice;
     QComboBox *m_voice;
     QDoubleSpinBox *m_threshold;
     QSpinBox *m_prefix;

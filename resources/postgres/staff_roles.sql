@@ -39,7 +39,8 @@ GRANT INSERT (name, phone, phone_masked, phone_hash, email, city, created_at) ON
 GRANT UPDATE (name, phone, phone_masked, phone_hash, email, city, row_version) ON customers TO vaani_supervisor;
 GRANT UPDATE (status, updated_at, delivered_at, row_version) ON orders TO vaani_supervisor;
 GRANT INSERT (name, version, instructions, greeting, voice, vad_threshold, vad_prefix_padding_ms,
-              vad_silence_duration_ms, vad_idle_timeout_ms, author, created_at, note) ON agent_prompts TO vaani_supervisor;
+              vad_silence_duration_ms, vad_idle_timeout_ms, author, created_at, note, recording_notice)
+    ON agent_prompts TO vaani_supervisor;
 GRANT USAGE ON SEQUENCE customers_id_seq, agent_prompts_id_seq TO vaani_supervisor;
 
 GRANT UPDATE (active) ON agent_prompts TO vaani_admin;

@@ -1,6 +1,7 @@
 #include "callrecorder.h"
 
 #include "db/dbworker.h"
+#include "hinglish.h"
 #include "logging.h"
 #include "pii.h"
 #include "recordjournal.h"
@@ -106,19 +107,25 @@ void CallRecorder::promptAndStream(const QString &streamSid, std::optional<qint6
     m_held = {};
 }
 
-void CallRecorder::transcript(const QString &speaker, const QString &said, const QString &agentItemId)
+void CallRecorder::transcript(const QString &speaker, const QString &said, const QString &agentItemId,
+                              std::optional<qint64> atMs)
 {
-    const QString text = pii::redact(said); // card, Aadhaar, PAN, OTP and account numbers never stored
+    const bool spoken = speaker == u"agent"_s || speaker == u"caller"_s;
+    // Card, Aadhaar, PAN, OTP and account numbers never stored; Hindi in Latin letters like the rest.
+    const QString text = pii::redact(spoken ? hinglish::romanise(said) : said);
     const int seq = ++m_seq;
     m_conversation << (speaker == u"agent"_s    ? u"Agent: "_s
                        : speaker == u"caller"_s ? u"Caller: "_s
                                                 : u"System: "_s) +
                           text;
-    write({{u"t"_s, u"line"_s},
-           {u"seq"_s, seq},
-           {u"who"_s, speaker},
-           {u"text"_s, text.left(16000)},
-           {u"off"_s, double(offsetMs())}});
+    QJsonObject line{{u"t"_s, u"line"_s},
+                     {u"seq"_s, seq},
+                     {u"who"_s, speaker},
+                     {u"text"_s, text.left(16000)},
+                     {u"off"_s, double(atMs ? std::clamp<qint64>(*atMs, 0, offsetMs()) : offsetMs())}};
+    if (const QString lang = spoken ? hinglish::language(said) : QString(); !lang.isEmpty())
+        line.insert(u"lang"_s, lang);
+    write(std::move(line));
     if (agentItemId.isEmpty())
         return;
     m_agentItemSeq.insert(agentItemId, seq);
@@ -126,6 +133,14 @@ void CallRecorder::transcript(const QString &speaker, const QString &said, const
         m_pendingTruncation.clear();
         write({{u"t"_s, u"cut"_s}, {u"seq"_s, seq}});
     }
+}
+
+void CallRecorder::recording(const QString &file, const QString &status, std::optional<qint64> ms)
+{
+    QJsonObject op{{u"t"_s, u"rec"_s}, {u"file"_s, file}, {u"status"_s, status}};
+    if (ms)
+        op.insert(u"ms"_s, double(*ms));
+    write(std::move(op));
 }
 
 void CallRecorder::truncated(const QString &agentItemId)

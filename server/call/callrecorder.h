@@ -53,7 +53,15 @@ public:
                          std::optional<int> promptVersion);
     // A transcript line, personal numbers replaced by tags (pii::redact); agent lines name their item so that
     // a barge-in can mark them cut.
-    void transcript(const QString &speaker, const QString &said, const QString &agentItemId = {});
+    // Caller and agent lines are written in one script (hinglish::romanise) with their language tagged;
+    // `atMs`: when the line began (the caller's speech, the agent's first audio), else now.
+    void transcript(const QString &speaker, const QString &said, const QString &agentItemId = {},
+                    std::optional<qint64> atMs = {});
+    // RECORD_CALLS: the call's recording (file under RECORDINGS_DIR; status recording, complete, declined,
+    // failed) and its length.
+    void recording(const QString &file, const QString &status, std::optional<qint64> ms = {});
+    const QString &writerId() const { return m_writer; }
+    const QString &callSid() const { return m_callSid; }
     // The caller interrupted this agent item: its line is marked truncated (now, or when its transcript
     // arrives, which is often after the barge-in).
     void truncated(const QString &agentItemId);

@@ -21,6 +21,16 @@ using namespace Qt::StringLiterals;
 namespace vaani {
 
 namespace {
+std::optional<qint64> takeStart(QHash<QString, qint64> &starts, const QString &itemId)
+{
+    const auto it = starts.find(itemId);
+    if (it == starts.end())
+        return std::nullopt;
+    const qint64 at = *it;
+    starts.erase(it);
+    return at;
+}
+
 QString readResource(const QString &path)
 {
     QFile f(path);
@@ -234,6 +244,13 @@ void CallSession::start(const db::AgentPrompt &prompt)
     c.vad.createResponse = !bridgeDecides();
     c.vad.interruptResponse = !bridgeDecides();
     c.tools = ToolRegistry::instance().definitions();
+    if (!m_ctx->recordings) {
+        // Not recording: nothing to decline.
+        for (qsizetype i = c.tools.size() - 1; i >= 0; --i) {
+            if (c.tools.at(i).toObject().value(u"name"_s) == u"decline_recording"_s)
+                c.tools.removeAt(i);
+        }
+    }
     m_sessionConfig = c; // a replacement session after a drop is configured the same way
     m_model->start(c);
     m_prompt.instructions.clear(); // m_sessionConfig has them
@@ -267,6 +284,7 @@ void CallSession::attachStream(TelephonyLeg *leg)
     m_claimPoll.stop();
     m_telephony = leg;
     m_record.startClock();
+    startRecording();
     setState(State::Active);
     if (!m_counted) {
         m_counted = true;
@@ -325,7 +343,12 @@ void CallSession::onModelReady()
         if (!append.isEmpty())
             m_model->send(append);
     }
-    const QString greeting = m_prompt.greeting.trimmed();
+    QString greeting = m_prompt.greeting.trimmed();
+    if (m_ctx->recordings) {
+        // RECORD_CALLS: the caller hears that the call is recorded, and how to say no, before anything else.
+        const QString notice = m_prompt.recordingNotice.trimmed();
+        greeting += u' ' + (notice.isEmpty() ? db::AgentPrompt::defaultRecordingNotice() : notice);
+    }
     const QString instruction =
         u"Greet the caller now. Say exactly this greeting, warmly and naturally, and nothing else: "_s +
         greeting;
@@ -404,6 +427,11 @@ void CallSession::onModelEvent(const realtime::Event &e)
         onResponseDone(e);
         return;
     case ServerEvent::SpeechStarted:
+        if (m_callerItemStartMs.size() >= 64)
+            m_callerItemStartMs.clear(); // lines whose transcript never came
+        if (!e.itemId.isEmpty())
+            m_callerItemStartMs.insert(e.itemId,
+                                       std::max<qint64>(0, m_record.offsetMs() - kSpeechDetectLagMs));
         m_callerSpeaking = true;
         m_silence.stop();
         m_silences = 0;
@@ -423,7 +451,7 @@ void CallSession::onModelEvent(const realtime::Event &e)
         return;
     case ServerEvent::InputTranscriptionCompleted:
         if (!e.text.trimmed().isEmpty()) {
-            m_record.transcript(u"caller"_s, e.text.trimmed());
+            m_record.transcript(u"caller"_s, e.text.trimmed(), {}, takeStart(m_callerItemStartMs, e.itemId));
             m_history.caller(e.text);
         }
         onCallerTranscript(e.itemId, e.text);
@@ -435,7 +463,8 @@ void CallSession::onModelEvent(const realtime::Event &e)
     case ServerEvent::OutputAudioTranscriptDone:
         m_partialAgent.clear();
         if (!e.text.trimmed().isEmpty()) {
-            m_record.transcript(u"agent"_s, e.text.trimmed(), e.itemId);
+            m_record.transcript(u"agent"_s, e.text.trimmed(), e.itemId,
+                                takeStart(m_agentItemStartMs, e.itemId));
             m_history.agent(e.text);
         }
         return;
@@ -492,6 +521,12 @@ void CallSession::forwardAgentAudio(const QByteArray &payload, const QString &it
     if (!marks.before.isEmpty())
         m_telephony->sendMark(marks.before);
     m_telephony->sendMedia(payload, marks.after);
+    if (m_recording)
+        m_mixer.agent(QByteArray::fromBase64(payload));
+    if (m_agentItemStartMs.size() >= 64)
+        m_agentItemStartMs.clear(); // items whose transcript never came
+    if (!m_agentItemStartMs.contains(itemId))
+        m_agentItemStartMs.insert(itemId, m_record.offsetMs()); // its line starts when it is first heard
     if (!m_firstAudioSent) {
         m_firstAudioSent = true;
         m_record.firstAudio();
@@ -535,8 +570,34 @@ void CallSession::onResponseDone(const realtime::Event &e)
     maybeHangUp();
 }
 
+void CallSession::startRecording()
+{
+    if (!m_ctx->recordings || m_recording || m_recordingDeclined)
+        return;
+    QString file;
+    m_recording = m_ctx->recordings->begin(m_info.callSid, m_record.writerId(), &file);
+    m_record.recording(file, u"recording"_s);
+}
+
+void CallSession::stopRecording(bool keep)
+{
+    if (!m_recording)
+        return;
+    if (keep && m_mixer.hasAudio())
+        m_ctx->recordings->append(*m_recording, m_mixer.takeBlock());
+    m_ctx->recordings->end(*m_recording, keep, m_mixer.durationMs());
+    m_recording.reset();
+    if (!keep) {
+        m_recordingDeclined = true;
+        m_mixer = RecordingMixer();
+        m_record.transcript(u"system"_s, u"The caller declined recording: the recording was deleted."_s);
+    }
+}
+
 void CallSession::onCallerMedia(const QByteArray &payload, qint64)
 {
+    if (m_recording && m_mixer.caller(QByteArray::fromBase64(payload)))
+        m_ctx->recordings->append(*m_recording, m_mixer.takeBlock());
     if (m_model->isReady()) {
         m_appendMessage.resize(0); // reused: no allocation per caller frame
         if (realtime::appendInputAudioAppend(m_appendMessage, payload)) {
@@ -597,6 +658,7 @@ void CallSession::finish(const QString &reason, const QString &outcome)
     m_resumeRetry.stop();
     m_rollover.stop();
     m_silence.stop();
+    stopRecording(true);
     qCInfo(lcSession) << "call" << m_info.callSid << "ended:" << outcome << "-" << reason;
     m_model->close();
     if (m_telephony)

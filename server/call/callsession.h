@@ -13,6 +13,8 @@
 #include "db/repositories.h"
 #include "legs.h"
 #include "playbackledger.h"
+#include "recordingmixer.h"
+#include "recordingstore.h"
 #include "responsegate.h"
 #include "servercontext.h"
 
@@ -226,6 +228,18 @@ private:
     // Speech over the agent's last moments (less than this still to play, nothing more being generated) is
     // the caller's answer, not a backchannel.
     static constexpr qint64 kEndOfTurnMs = 1200;
+
+    // RECORD_CALLS: started with the stream, ended with the call or when the caller declines.
+    void startRecording();
+    void stopRecording(bool keep);
+    std::optional<RecordingStore::Handle> m_recording;
+    bool m_recordingDeclined = false;
+    RecordingMixer m_mixer;
+    // When each line began, for the transcript (and a recording's replay): the caller's from the model's
+    // speech_started (less the detection lag), the agent's from its first audio sent to Twilio.
+    QHash<QString, qint64> m_callerItemStartMs;
+    QHash<QString, qint64> m_agentItemStartMs;
+    static constexpr qint64 kSpeechDetectLagMs = 200;
 
     // Resume (see canResume)
     realtime::SessionConfig m_sessionConfig;

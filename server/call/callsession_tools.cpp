@@ -50,6 +50,17 @@ void CallSession::onFunctionCall(const QString &callId, const QString &name, con
         completeTool(callId, name, arguments, startedMs, true,
                      QJsonObject{{u"ok"_s, true}, {u"hanging_up"_s, true}});
         return;
+    case ToolKind::DeclineRecording: {
+        const bool wasRecording = m_recording.has_value();
+        stopRecording(false);
+        completeTool(
+            callId, name, arguments, startedMs, true,
+            QJsonObject{{u"ok"_s, true},
+                        {u"recording"_s, false},
+                        {u"message"_s, wasRecording ? u"Recording stopped; what was recorded is deleted."_s
+                                                    : u"This call is not being recorded."_s}});
+        return;
+    }
     case ToolKind::Transfer:
         startTransfer(callId, arguments, args.value(u"reason"_s).toString(), startedMs);
         return;

@@ -185,6 +185,7 @@ void CallSession::interruptAgent()
     // Barge-in: the caller must stop hearing the agent at once.
     if (m_telephony)
         m_telephony->sendClear();
+    m_mixer.clear(); // the recording's agent channel goes silent where the caller stopped hearing it
     m_agentBacklog.clear();
     m_agentBacklogBytes = 0;
     const QString item = m_audioItemId;

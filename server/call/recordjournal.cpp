@@ -32,7 +32,8 @@ using namespace Qt::StringLiterals;
 //   start  sid w caller called inst at [pid pv]       the call's row (found by CallSid, or created)
 //   claim  sid w stream inst [pid pv]                 the session that has the stream owns the row
 //   stream sid w stream [pid pv]
-//   line   sid w seq who text off                     a transcript line (seq: unique per call)
+//   line   sid w seq who text off [lang]              a transcript line (seq: unique per call)
+//   rec    sid w file status [ms]                     the call's recording (RECORD_CALLS)
 //   cut    sid w seq                                  that agent line was cut short by a barge-in
 //   turn   sid w seq ms off
 //   usage  sid w ti ai tc to ao cost                  totals so far

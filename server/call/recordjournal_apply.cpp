@@ -160,9 +160,27 @@ Applied RecordJournal::State::apply(db::Repositories &r, const QJsonObject &op, 
                               who == u"agent"_s || who == u"caller"_s ? who : u"system"_s,
                               op.value(u"text"_s).toString().left(16000),
                               qint64(op.value(u"off"_s).toDouble()),
-                              false};
+                              false,
+                              {}};
+        const QString lang = text(op, u"lang"_s, 8);
+        if (lang == u"hi"_s || lang == u"en"_s || lang == u"hi-en"_s)
+            e.language = lang;
         const DbError err = r.calls.addTranscript(e).error;
         return outcome(err, err.kind == DbError::Kind::Constraint); // stored already (a replay)
+    }
+    if (t == u"rec"_s) {
+        static const QStringList statuses = {u"recording"_s, u"complete"_s, u"declined"_s, u"failed"_s};
+        const QString status = text(op, u"status"_s, 16);
+        const QString file = text(op, u"file"_s, 200);
+        if (!statuses.contains(status) || file.contains(u".."_s) || file.startsWith(u'/')) {
+            *error = DbError::make(DbError::Kind::Invalid, u"invalid recording write"_s);
+            return Applied::Rejected;
+        }
+        std::optional<int> ms;
+        if (auto v = optInt(op, u"ms"_s); v && *v >= 0 && *v < 24LL * 3600 * 1000)
+            ms = int(*v);
+        return outcome(
+            r.calls.setRecording(id, status == u"declined"_s ? QString() : file, status, ms).error);
     }
     if (t == u"cut"_s) {
         const DbError e = r.calls.markTruncated(id, int(op.value(u"seq"_s).toDouble())).error;

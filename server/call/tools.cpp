@@ -311,6 +311,14 @@ ToolRegistry::ToolRegistry()
          ToolKind::Transfer,
          {},
          {}},
+        {u"decline_recording"_s,
+         u"The caller does not want this call recorded (they said so after the recording notice, or at any "
+         "time): stops the recording and deletes what was recorded. Then tell them briefly that the call is "
+         "no longer being recorded and carry on."_s,
+         {},
+         ToolKind::DeclineRecording,
+         {},
+         {}},
         {u"end_call"_s,
          u"Hang up after you have said goodbye."_s,
          {param(u"reason"_s, u"Why the call is ending"_s, 300, true)},

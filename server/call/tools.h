@@ -63,9 +63,10 @@ struct ToolParam
 };
 
 enum class ToolKind {
-    Database, // answered by its handler on the database thread
-    Transfer, // CallSession transfers the call to a human
-    EndCall,  // CallSession hangs up after the goodbye has played
+    Database,         // answered by its handler on the database thread
+    Transfer,         // CallSession transfers the call to a human
+    EndCall,          // CallSession hangs up after the goodbye has played
+    DeclineRecording, // CallSession stops the recording and deletes it (offered only with RECORD_CALLS)
 };
 
 struct ToolSpec

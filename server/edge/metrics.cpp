@@ -212,6 +212,23 @@ QByteArray Metrics::render() const
         "counter", double(backchannels.load()));
     renderScalar(out, "vaani_caller_frames_dropped_total", "Caller frames dropped because a buffer was full.",
                  "counter", double(callerFramesDropped.load()));
+    renderScalar(out, "vaani_recordings_open", "Call recordings being written now (RECORD_CALLS).", "gauge",
+                 double(recordingsOpen.load()));
+    renderScalar(out, "vaani_recordings_completed_total", "Call recordings written to the end.", "counter",
+                 double(recordingsCompleted.load()));
+    renderScalar(out, "vaani_recordings_declined_total",
+                 "Calls whose caller declined recording (their audio was deleted).", "counter",
+                 double(recordingsDeclined.load()));
+    renderScalar(out, "vaani_recordings_failed_total", "Call recordings the disk refused.", "counter",
+                 double(recordingsFailed.load()));
+    renderScalar(out, "vaani_recording_blocks_dropped_total",
+                 "One-second recording blocks dropped because the disk fell behind (never delays a call).",
+                 "counter", double(recordingBlocksDropped.load()));
+    renderScalar(out, "vaani_recording_bytes_written_total", "Bytes written to call recordings.", "counter",
+                 double(recordingBytesWritten.load()));
+    renderScalar(out, "vaani_recordings_deleted_total",
+                 "Recording files deleted by RETENTION_DAYS or a caller's erasure.", "counter",
+                 double(recordingsDeleted.load()));
     renderScalar(out, "vaani_retention_purged_transcript_lines_total",
                  "Transcript lines deleted because they were older than RETENTION_DAYS.", "counter",
                  double(retentionPurgedLines.load()));

@@ -53,6 +53,14 @@ public:
     std::atomic<quint64> bargeIns{0};     // caller speech that stopped the agent
     std::atomic<quint64> backchannels{0}; // caller speech over the agent that did not (BACKCHANNEL_MS)
     std::atomic<quint64> callerFramesDropped{0};
+    // RECORD_CALLS (RecordingStore)
+    std::atomic<qint64> recordingsOpen{0};
+    std::atomic<quint64> recordingsCompleted{0};
+    std::atomic<quint64> recordingsDeclined{0};
+    std::atomic<quint64> recordingsFailed{0};       // the disk refused a file (its call's record says so)
+    std::atomic<quint64> recordingBlocksDropped{0}; // audio blocks not written: the disk fell behind
+    std::atomic<quint64> recordingBytesWritten{0};
+    std::atomic<quint64> recordingsDeleted{0};        // files removed by retention or erasure
     std::atomic<quint64> retentionPurgedLines{0};     // transcript lines deleted by RETENTION_DAYS
     std::atomic<quint64> retentionPurgedToolCalls{0}; // tool calls whose arguments and results were cleared
     // The call-record journal (RecordJournal), read when /metrics is rendered; unset: not rendered.

@@ -41,6 +41,9 @@ CallRecord readCall(const Stmt &s)
     c.turnCount = s.value("turn_count").toInt();
     c.turnLatencyP50Ms = s.opt<int>("turn_latency_p50_ms");
     c.turnLatencyP95Ms = s.opt<int>("turn_latency_p95_ms");
+    c.recordingFile = s.text("recording_file");
+    c.recordingStatus = s.text("recording_status");
+    c.recordingMs = s.opt<int>("recording_ms");
     return c;
 }
 
@@ -149,18 +152,52 @@ DbResult<bool> CallRepository::setStream(qint64 callId, const QString &streamSid
 
 DbResult<bool> CallRepository::addTranscript(const TranscriptEntry &e)
 {
-    Stmt s(m_db, u"INSERT INTO transcript_entries (call_id, seq, speaker, text, offset_ms, truncated) "
-                 "VALUES (?, ?, ?, ?, ?, ?)"_s);
+    Stmt s(m_db, u"INSERT INTO transcript_entries (call_id, seq, speaker, text, offset_ms, truncated, "
+                 "language) VALUES (?, ?, ?, ?, ?, ?, ?)"_s);
     s.bind(e.callId)
         .bind(e.seq)
         .bind(e.speaker)
         .bind(m_cipher->seal(e.text, "transcript_entries.text"))
         .bind(e.offsetMs)
-        .bind(e.truncated ? 1 : 0);
+        .bind(e.truncated ? 1 : 0)
+        .bind(nullableText(e.language));
     if (auto err = s.exec())
         return err;
     notifyCallChanged(m_db, e.callId);
     return true;
+}
+
+DbResult<bool> CallRepository::setRecording(qint64 callId, const QString &file, const QString &status,
+                                            std::optional<int> ms)
+{
+    Stmt s(m_db,
+           u"UPDATE calls SET recording_file = ?, recording_status = ?, recording_ms = ?, updated_at = ? "
+           "WHERE id = ? AND (recording_status IS NULL OR recording_status <> 'erased')"_s);
+    s.bind(nullableText(file)).bind(nullableText(status)).bind(nullable(ms)).bind(detail::now()).bind(callId);
+    if (auto e = s.exec())
+        return e;
+    notifyCallChanged(m_db, callId);
+    return true;
+}
+
+DbResult<QList<CallRecord>> CallRepository::recordingsToDelete(const QString &instance, int limit)
+{
+    Stmt s(m_db, u"SELECT * FROM calls WHERE server_instance = ? AND recording_status = 'erased' AND "
+                 "recording_file IS NOT NULL ORDER BY id LIMIT ?"_s);
+    s.bind(instance).bind(limit);
+    if (auto e = s.exec())
+        return e;
+    QList<CallRecord> out;
+    while (s.next())
+        out << readCall(s);
+    return out;
+}
+
+DbResult<bool> CallRepository::forgetRecording(qint64 callId)
+{
+    Stmt s(m_db, u"UPDATE calls SET recording_file = NULL WHERE id = ? AND recording_status = 'erased'"_s);
+    s.bind(callId);
+    return affected(s, u"erased recording"_s);
 }
 
 DbResult<bool> CallRepository::markTruncated(qint64 callId, int seq)
@@ -423,6 +460,7 @@ DbResult<QList<TranscriptEntry>> CallRepository::transcript(qint64 callId)
         t.text = m_cipher->read(s.text("text"), "transcript_entries.text");
         t.offsetMs = s.int64("offset_ms");
         t.truncated = s.value("truncated").toInt() != 0;
+        t.language = s.text("language");
         out << t;
     }
     return out;

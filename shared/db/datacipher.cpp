@@ -123,6 +123,17 @@ QStringList DataCipher::keyIds() const
     return out;
 }
 
+std::optional<QByteArray> DataCipher::fileKey(const QString &id) const
+{
+    const Key *k = find(id);
+    if (!k)
+        return std::nullopt;
+    QByteArray out(kKeyBytes, '\0');
+    crypto_kdf_derive_from_key(reinterpret_cast<unsigned char *>(out.data()), size_t(out.size()), 2,
+                               "vaanirec", reinterpret_cast<const unsigned char *>(k->secret.constData()));
+    return out;
+}
+
 const DataCipher::Key *DataCipher::find(const QString &id) const
 {
     for (const Key &k : m_keys) {

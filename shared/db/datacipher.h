@@ -54,6 +54,9 @@ public:
     static QString keyIdOf(const QString &stored); // the key id of a sealed value, else empty
     // True when the value is clear (and not empty) or sealed with a key other than the current one.
     bool needsReseal(const QString &stored) const;
+    // A 32-byte subkey of key `id` for sealing files (call recordings: recordingfile.h), derived so that the
+    // data key itself never leaves this class; nullopt when that key is not loaded.
+    std::optional<QByteArray> fileKey(const QString &id) const;
 
     // "<key id>:<base64>": the keyed hash of a normalised number under the current key (clear mode: key id
     // "public"); hashes() under every loaded key and the public one, for lookups during a key rotation.

@@ -1,5 +1,7 @@
 #include "models.h"
 
+#include <QFile>
+
 using namespace Qt::StringLiterals;
 
 namespace vaani::db {
@@ -57,6 +59,12 @@ const QStringList &AgentPrompt::voices()
     return v;
 }
 
+QString AgentPrompt::defaultRecordingNotice()
+{
+    QFile f(u":/vaani/prompts/default_recording_notice.txt"_s);
+    return f.open(QIODevice::ReadOnly) ? QString::fromUtf8(f.readAll()).trimmed() : QString();
+}
+
 QString AgentPrompt::validate() const
 {
     if (name.trimmed().isEmpty())
@@ -65,6 +73,8 @@ QString AgentPrompt::validate() const
         return u"Instructions cannot be empty."_s;
     if (greeting.trimmed().isEmpty())
         return u"The greeting cannot be empty."_s;
+    if (recordingNotice.size() > 500)
+        return u"The recording notice is too long (500 characters at most)."_s;
     if (!voices().contains(voice))
         return u"Unknown voice '%1'."_s.arg(voice);
     if (vadThreshold < 0.0 || vadThreshold > 1.0)

@@ -82,6 +82,9 @@ struct AgentPrompt
     int version = 0;
     QString instructions;
     QString greeting;
+    // RECORD_CALLS: said after the greeting, asking the caller's consent (empty: the built-in notice).
+    QString recordingNotice;
+    static QString defaultRecordingNotice();
     QString voice = QStringLiteral("marin");
     double vadThreshold = 0.5;
     int vadPrefixPaddingMs = 300;
@@ -124,6 +127,11 @@ struct CallRecord
     int turnCount = 0;
     std::optional<int> turnLatencyP50Ms;
     std::optional<int> turnLatencyP95Ms;
+    // RECORD_CALLS (resources/migrations/0008): the file under the recording server's RECORDINGS_DIR, its
+    // state (empty: not recorded; recording, complete, declined, failed, erased) and length.
+    QString recordingFile;
+    QString recordingStatus;
+    std::optional<int> recordingMs;
 };
 
 struct TranscriptEntry
@@ -135,6 +143,7 @@ struct TranscriptEntry
     QString text;
     qint64 offsetMs = 0;
     bool truncated = false;
+    QString language; // "hi", "en", "hi-en" (code-mixed); empty for system lines and older records
 };
 
 struct ToolInvocation

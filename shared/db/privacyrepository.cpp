@@ -62,12 +62,22 @@ DbResult<PurgeReport> PrivacyRepository::purgeConversationsBefore(const QDateTim
         if (!tools.ok())
             return tools.error;
         report.toolCalls = tools.value;
-        if (report.transcriptLines > 0 || report.toolCalls > 0) {
-            const auto audited =
-                addAudit(actor, u"retention_purge"_s, u"calls before "_s + before,
-                         u"%1 calls: %2 transcript lines deleted, %3 tool calls cleared"_s.arg(report.calls)
-                             .arg(report.transcriptLines)
-                             .arg(report.toolCalls));
+        const auto recordings =
+            change(m_db,
+                   u"UPDATE calls SET recording_status = 'erased' WHERE started_at < ? AND "
+                   "recording_file IS NOT NULL AND recording_status <> 'erased'"_s,
+                   before);
+        if (!recordings.ok())
+            return recordings.error;
+        report.recordings = recordings.value;
+        if (report.transcriptLines > 0 || report.toolCalls > 0 || report.recordings > 0) {
+            const auto audited = addAudit(
+                actor, u"retention_purge"_s, u"calls before "_s + before,
+                u"%1 calls: %2 transcript lines deleted, %3 tool calls cleared, %4 recordings erased"_s
+                    .arg(report.calls)
+                    .arg(report.transcriptLines)
+                    .arg(report.toolCalls)
+                    .arg(report.recordings));
             if (!audited.ok())
                 return audited.error;
         }
@@ -120,6 +130,13 @@ DbResult<ErasureReport> PrivacyRepository::eraseCaller(const QString &phone, con
         if (!tools.ok())
             return tools.error;
         report.toolCalls = tools.value;
+        const auto recordings =
+            run(u"UPDATE calls SET recording_status = 'erased' WHERE recording_file IS NOT NULL AND "
+                "recording_status <> 'erased' AND "_s +
+                callsOf);
+        if (!recordings.ok())
+            return recordings.error;
+        report.recordings = recordings.value;
         const auto tickets = run(u"UPDATE tickets SET summary = '[erased on the customer''s request]' WHERE "
                                  "customer_id = ? OR call_id IN (SELECT id FROM calls WHERE "_s +
                                      callsOf + u")"_s,
@@ -156,12 +173,13 @@ DbResult<ErasureReport> PrivacyRepository::eraseCaller(const QString &phone, con
             if (auto e = anonymise.exec())
                 return e;
         }
-        const auto audited =
-            addAudit(actor, u"erase_caller"_s, id > 0 ? u"customer "_s + QString::number(id) : u"a caller"_s,
-                     u"%1 calls, %2 transcript lines, %3 tool calls, %4 tickets"_s.arg(report.calls)
-                         .arg(report.transcriptLines)
-                         .arg(report.toolCalls)
-                         .arg(report.tickets));
+        const auto audited = addAudit(
+            actor, u"erase_caller"_s, id > 0 ? u"customer "_s + QString::number(id) : u"a caller"_s,
+            u"%1 calls, %2 transcript lines, %3 tool calls, %4 tickets, %5 recordings"_s.arg(report.calls)
+                .arg(report.transcriptLines)
+                .arg(report.toolCalls)
+                .arg(report.tickets)
+                .arg(report.recordings));
         if (!audited.ok())
             return audited.error;
         return report;

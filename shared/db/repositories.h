@@ -172,6 +172,14 @@ public:
     // The call's token usage and cost so far (totals, not increments: writing them again changes nothing).
     DbResult<bool> setUsage(qint64 callId, const realtime::Usage &total, double costUsd);
     DbResult<bool> end(qint64 callId, const CallEnd &e);
+    // RECORD_CALLS: the call's recording (file relative to RECORDINGS_DIR, status as in CallRecord, length).
+    // An 'erased' recording is never set back to another status.
+    DbResult<bool> setRecording(qint64 callId, const QString &file, const QString &status,
+                                std::optional<int> ms);
+    // Recordings this server holds (calls.server_instance) whose rows say 'erased' (retention, a caller's
+    // erasure) while the file is still named: the server deletes the files, then forgetRecording() each.
+    DbResult<QList<CallRecord>> recordingsToDelete(const QString &instance, int limit = 500);
+    DbResult<bool> forgetRecording(qint64 callId);
     // Adds "; <note>" to the call's end reason (what the caller did after the agent, e.g. in the fallback
     // menu).
     DbResult<bool> noteEndReason(qint64 callId, const QString &note);
@@ -211,6 +219,7 @@ struct PurgeReport
     int calls = 0;           // calls whose conversation was purged
     int transcriptLines = 0; // lines deleted
     int toolCalls = 0;       // tool calls whose arguments and results were cleared
+    int recordings = 0;      // recordings marked 'erased' (their servers delete the files)
 };
 struct ErasureReport
 {
@@ -220,6 +229,7 @@ struct ErasureReport
     int transcriptLines = 0;
     int toolCalls = 0;
     int tickets = 0;
+    int recordings = 0; // recordings marked 'erased' (their servers delete the files)
 };
 struct ReencryptReport
 {

@@ -45,6 +45,7 @@ AgentPrompt readPrompt(const Stmt &s)
     p.version = s.value("version").toInt();
     p.instructions = s.text("instructions");
     p.greeting = s.text("greeting");
+    p.recordingNotice = s.text("recording_notice");
     p.voice = s.text("voice");
     p.vadThreshold = s.value("vad_threshold").toDouble();
     p.vadPrefixPaddingMs = s.value("vad_prefix_padding_ms").toInt();
@@ -339,15 +340,16 @@ DbResult<AgentPrompt> PromptRepository::saveNewVersion(const AgentPrompt &p)
             m_db,
             u"INSERT INTO agent_prompts (name, version, instructions, greeting, voice, vad_threshold, "
             "vad_prefix_padding_ms, vad_silence_duration_ms, vad_idle_timeout_ms, author, note, "
-            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"_s); // active: 0 by default
-                                                                                       // (supervisors may not
-                                                                                       // set it)
+            "created_at, recording_notice) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"_s); // active: 0 by default
+                                                                                                            // (supervisors may not
+                                                                                                            // set it)
         s.bind(p.name.trimmed()).bind(next).bind(p.instructions).bind(p.greeting).bind(p.voice);
         s.bind(p.vadThreshold)
             .bind(p.vadPrefixPaddingMs)
             .bind(p.vadSilenceDurationMs)
             .bind(nullable(p.vadIdleTimeoutMs));
         s.bind(p.author.isEmpty() ? u"unknown"_s : p.author).bind(nullableText(p.note)).bind(detail::now());
+        s.bind(nullableText(p.recordingNotice.trimmed()));
         if (auto e = s.exec())
             return e;
         if (!s.next())

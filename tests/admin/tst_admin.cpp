@@ -249,11 +249,12 @@ private Q_SLOTS:
                             1,
                             {}};
             auto c = r.calls.start(s);
-            r.calls.addTranscript({0, c.value.id, 1, u"agent"_s, u"Namaste! Main Vaani hoon."_s, 100, false});
             r.calls.addTranscript(
-                {0, c.value.id, 2, u"caller"_s, u"Mera order ABC123 kahan hai?"_s, 2500, false});
+                {0, c.value.id, 1, u"agent"_s, u"Namaste! Main Vaani hoon."_s, 100, false, {}});
             r.calls.addTranscript(
-                {0, c.value.id, 3, u"agent"_s, u"Aapka order ship ho gaya hai."_s, 4100, true});
+                {0, c.value.id, 2, u"caller"_s, u"Mera order ABC123 kahan hai?"_s, 2500, false, {}});
+            r.calls.addTranscript(
+                {0, c.value.id, 3, u"agent"_s, u"Aapka order ship ho gaya hai."_s, 4100, true, {}});
             r.calls.addToolInvocation({0,
                                        c.value.id,
                                        u"lookup_order"_s,
@@ -312,7 +313,7 @@ private Q_SLOTS:
             auto c = r.calls.start(
                 {u"CAlive0000000000000000000000000001"_s, u"+919000000001"_s, {}, u"test"_s, {}, {}, {}});
             return r.calls.addTranscript(
-                {0, c.value.id, 1, u"caller"_s, u"Refund kab milega?"_s, 900, false});
+                {0, c.value.id, 1, u"caller"_s, u"Refund kab milega?"_s, 900, false, {}});
         });
         QVERIFY(window->showPage(u"livePage"_s));
         QTRY_COMPARE(rows(u"liveCallsTable"_s), 1);
@@ -444,7 +445,7 @@ private Q_SLOTS:
         QTRY_VERIFY(changed.size() >= 1);
         const auto before = changed.size();
         server.submit([id = started.result().value.id](db::Repositories &r) {
-            return r.calls.addTranscript({0, id, 1, u"caller"_s, u"Hello"_s, 10, false});
+            return r.calls.addTranscript({0, id, 1, u"caller"_s, u"Hello"_s, 10, false, {}});
         });
         QTRY_VERIFY(changed.size() > before);
     }

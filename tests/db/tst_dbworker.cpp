@@ -224,7 +224,7 @@ private Q_SLOTS:
                     return c.error;
                 for (int k = 1; k <= kEntries; ++k) {
                     auto e = r.calls.addTranscript(
-                        {0, c.value.id, k, u"caller"_s, u"line %1"_s.arg(k), k * 100, false});
+                        {0, c.value.id, k, u"caller"_s, u"line %1"_s.arg(k), k * 100, false, {}});
                     if (!e.ok())
                         return e;
                 }

@@ -96,7 +96,7 @@ private Q_SLOTS:
             const qint64 id = call.value.id;
             QVERIFY(run(w, [id](Repositories &r) {
                         return r.calls.addTranscript(
-                            {0, id, 1, u"caller"_s, u"Zebra kahan hai mera parcel"_s, 10, false});
+                            {0, id, 1, u"caller"_s, u"Zebra kahan hai mera parcel"_s, 10, false, {}});
                     }).ok());
             QVERIFY(run(w, [id](Repositories &r) {
                         return r.calls.addToolInvocation({0,
@@ -227,7 +227,7 @@ private Q_SLOTS:
             const qint64 id = call.value.id;
             QVERIFY(run(w, [id](Repositories &r) {
                         return r.calls.addTranscript(
-                            {0, id, 1, u"caller"_s, u"main Kavya bol rahi hoon"_s, 10, false});
+                            {0, id, 1, u"caller"_s, u"main Kavya bol rahi hoon"_s, 10, false, {}});
                     }).ok());
             auto erased = run(
                 w, [](Repositories &r) { return r.privacy.eraseCaller(u"+91 12345 09876"_s, u"test"_s); });

@@ -120,7 +120,13 @@ private Q_SLOTS:
         QCOMPARE(dump(db, u"SELECT truncated FROM transcript_entries"_s), QStringList{u"0"_s});
         QCOMPARE(dump(db, u"SELECT vad_idle_timeout_ms FROM agent_prompts"_s), QStringList{u"NULL"_s});
         QCOMPARE(dump(db, u"SELECT version FROM schema_migrations ORDER BY version"_s),
-                 QStringList({u"1"_s, u"2"_s, u"3"_s, u"4"_s, u"5"_s, u"6"_s, u"7"_s}));
+                 QStringList({u"1"_s, u"2"_s, u"3"_s, u"4"_s, u"5"_s, u"6"_s, u"7"_s, u"8"_s}));
+        // v8: old calls were not recorded, old lines have no language tag, old prompts use the built-in
+        // recording notice.
+        QCOMPARE(dump(db, u"SELECT recording_file, recording_status, recording_ms FROM calls ORDER BY id"_s),
+                 QStringList({u"NULL|NULL|NULL"_s, u"NULL|NULL|NULL"_s}));
+        QCOMPARE(dump(db, u"SELECT language FROM transcript_entries"_s), QStringList{u"NULL"_s});
+        QCOMPARE(dump(db, u"SELECT recording_notice FROM agent_prompts"_s), QStringList{u"NULL"_s});
         QCOMPARE(dump(db, u"SELECT COUNT(*) FROM audit_log"_s),
                  QStringList{u"0"_s}); // v3: an empty audit log
         // v4: the masked copy of old customers' numbers, in the form calls.caller_masked uses.
@@ -128,7 +134,7 @@ private Q_SLOTS:
 
         // Running again applies nothing and changes nothing.
         QVERIFY(!Database::migrate(db));
-        QCOMPARE(dump(db, u"SELECT COUNT(*) FROM schema_migrations"_s), QStringList{u"7"_s});
+        QCOMPARE(dump(db, u"SELECT COUNT(*) FROM schema_migrations"_s), QStringList{u"8"_s});
         // v5: the hash columns start empty (filled at start from the numbers, see tst_encryption).
         QCOMPARE(dump(db, u"SELECT phone_hash FROM customers"_s), QStringList{u"NULL"_s});
 

@@ -266,12 +266,12 @@ private Q_SLOTS:
         QCOMPARE(c.value.outcome, u"in_progress"_s);
         QCOMPARE(r->calls.start(s).value.id, c.value.id); // idempotent per CallSid
         QVERIFY(r->calls.setStream(c.value.id, u"MZ1"_s, 1, 1).ok());
-        QVERIFY(r->calls.addTranscript({0, c.value.id, 1, u"agent"_s, u"Namaste!"_s, 120, false}).ok());
+        QVERIFY(r->calls.addTranscript({0, c.value.id, 1, u"agent"_s, u"Namaste!"_s, 120, false, {}}).ok());
         QVERIFY(r->calls
-                    .addTranscript(
-                        {0, c.value.id, 2, u"caller"_s, u"Mera order ABC123 kahan hai?"_s, 2400, false})
+                    .addTranscript({0, c.value.id, 2, u"caller"_s, u"Mera order ABC123 kahan hai?"_s, 2400,
+                                    false, u"hi-en"_s})
                     .ok());
-        QCOMPARE(r->calls.addTranscript({0, c.value.id, 2, u"caller"_s, u"dup"_s, 1, false}).error.kind,
+        QCOMPARE(r->calls.addTranscript({0, c.value.id, 2, u"caller"_s, u"dup"_s, 1, false, {}}).error.kind,
                  DbError::Kind::Constraint);
         QVERIFY(r->calls.markTruncated(c.value.id, 1).ok());
         QVERIFY(r->calls
@@ -321,6 +321,15 @@ private Q_SLOTS:
         QVERIFY(done.value.endedAt.isValid());
         QCOMPARE(r->calls.transcript(c.value.id).value.size(), 2);
         QVERIFY(r->calls.transcript(c.value.id).value.at(0).truncated);
+        QCOMPARE(r->calls.transcript(c.value.id).value.at(0).language, QString());
+        QCOMPARE(r->calls.transcript(c.value.id).value.at(1).language, u"hi-en"_s);
+        // The recording's link: set, completed, and once erased never brought back by a late write.
+        QVERIFY(
+            r->calls.setRecording(c.value.id, u"2026-12-06/CA1.wav"_s, u"recording"_s, std::nullopt).ok());
+        QVERIFY(r->calls.setRecording(c.value.id, u"2026-12-06/CA1.wav"_s, u"complete"_s, 61234).ok());
+        QCOMPARE(r->calls.get(c.value.id).value.recordingFile, u"2026-12-06/CA1.wav"_s);
+        QCOMPARE(r->calls.get(c.value.id).value.recordingStatus, u"complete"_s);
+        QCOMPARE(r->calls.get(c.value.id).value.recordingMs, std::optional<int>(61234));
         QCOMPARE(r->calls.tools(c.value.id).value.at(0).tool, u"lookup_order"_s);
         QCOMPARE(r->calls.turns(c.value.id).value.size(), 2);
         QVERIFY(r->calls.active().value.isEmpty());

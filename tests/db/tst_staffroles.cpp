@@ -382,7 +382,8 @@ private Q_SLOTS:
         auto call = r.calls.start(start);
         QVERIFY2(call.ok(), qPrintable(call.error.message));
         QVERIFY(
-            r.calls.addTranscript({0, call.value.id, 1, u"caller"_s, u"mera order kahan hai"_s, 100, false})
+            r.calls
+                .addTranscript({0, call.value.id, 1, u"caller"_s, u"mera order kahan hai"_s, 100, false, {}})
                 .ok());
         NewTicket t;
         t.callId = call.value.id;

@@ -284,7 +284,7 @@ private Q_SLOTS:
     void toolDefinitionsAreGaFunctionTools()
     {
         const QJsonArray defs = Tools::definitions();
-        QCOMPARE(defs.size(), 6);
+        QCOMPARE(defs.size(), 7);
         for (const QJsonValue v : defs) {
             const QJsonObject o = v.toObject();
             QCOMPARE(o.value(u"type"_s).toString(), u"function"_s);

@@ -73,158 +73,198 @@
 <context>
     <name>vaani::admin::CallsPage</name>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="27"/>
+        <location filename="../gui/admin/callspage.cpp" line="28"/>
         <source>Started</source>
         <translation>शुरू</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="28"/>
-        <location filename="../gui/admin/callspage.cpp" line="200"/>
+        <location filename="../gui/admin/callspage.cpp" line="29"/>
+        <location filename="../gui/admin/callspage.cpp" line="189"/>
         <source>Caller</source>
         <translation>कॉलर</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="29"/>
+        <location filename="../gui/admin/callspage.cpp" line="30"/>
         <source>Duration</source>
         <translation>अवधि</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="30"/>
+        <location filename="../gui/admin/callspage.cpp" line="31"/>
         <source>Outcome</source>
         <translation>नतीजा</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="31"/>
+        <location filename="../gui/admin/callspage.cpp" line="32"/>
         <source>Turns</source>
         <translation>बारी</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="33"/>
+        <location filename="../gui/admin/callspage.cpp" line="34"/>
         <source>Cost (USD)</source>
         <translation>लागत (USD)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="35"/>
+        <location filename="../gui/admin/callspage.cpp" line="36"/>
         <source>Prompt</source>
         <translation>प्रॉम्प्ट</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="37"/>
+        <location filename="../gui/admin/callspage.cpp" line="38"/>
         <source>Call SID</source>
         <translation>कॉल SID</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="47"/>
+        <location filename="../gui/admin/callspage.cpp" line="48"/>
         <source>Caller&apos;s last 4 digits</source>
         <translation>कॉलर के आख़िरी 4 अंक</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="50"/>
+        <location filename="../gui/admin/callspage.cpp" line="51"/>
         <source>Any outcome</source>
         <translation>कोई भी नतीजा</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="56"/>
+        <location filename="../gui/admin/callspage.cpp" line="57"/>
         <source>With or without ticket</source>
         <translation>टिकट के साथ या बिना</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="57"/>
+        <location filename="../gui/admin/callspage.cpp" line="58"/>
         <source>Opened a ticket</source>
         <translation>टिकट खोला गया</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="58"/>
+        <location filename="../gui/admin/callspage.cpp" line="59"/>
         <source>No ticket</source>
         <translation>कोई टिकट नहीं</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="60"/>
+        <location filename="../gui/admin/callspage.cpp" line="61"/>
         <source>From</source>
         <translation>से</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="62"/>
+        <location filename="../gui/admin/callspage.cpp" line="63"/>
         <source>to</source>
         <translation>तक</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="71"/>
+        <location filename="../gui/admin/callspage.cpp" line="72"/>
         <source>Select a call.</source>
         <translation>एक कॉल चुनें।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="86"/>
+        <location filename="../gui/admin/callspage.cpp" line="101"/>
         <source>Tool</source>
         <translation>टूल</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="87"/>
+        <location filename="../gui/admin/callspage.cpp" line="102"/>
         <source>OK</source>
         <translation>सफल</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="87"/>
+        <location filename="../gui/admin/callspage.cpp" line="102"/>
         <source>yes</source>
         <translation>हाँ</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="87"/>
+        <location filename="../gui/admin/callspage.cpp" line="102"/>
         <source>no</source>
         <translation>नहीं</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="88"/>
+        <location filename="../gui/admin/callspage.cpp" line="103"/>
         <source>ms</source>
         <translation>मि.से.</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="90"/>
+        <location filename="../gui/admin/callspage.cpp" line="105"/>
         <source>Arguments</source>
         <translation>आर्ग्युमेंट</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="91"/>
+        <location filename="../gui/admin/callspage.cpp" line="106"/>
         <source>Result</source>
         <translation>परिणाम</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="137"/>
+        <location filename="../gui/admin/callspage.cpp" line="153"/>
         <source>The database is not reachable.</source>
         <translation>डेटाबेस तक पहुँच नहीं हो पा रही है।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="199"/>
+        <location filename="../gui/admin/callspage.cpp" line="189"/>
         <source>Agent</source>
         <translation>एजेंट</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="201"/>
+        <location filename="../gui/admin/callspage.cpp" line="189"/>
         <source>System</source>
         <translation>सिस्टम</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="207"/>
+        <location filename="../gui/admin/callspage.cpp" line="201"/>
         <source> (interrupted)</source>
         <translation> (बीच में रोका गया)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="212"/>
+        <location filename="../gui/admin/callspage.cpp" line="232"/>
+        <source>Recordings: %1</source>
+        <translation>रिकॉर्डिंग: %1</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/callspage.cpp" line="237"/>
+        <source>This call was not recorded.</source>
+        <translation>यह कॉल रिकॉर्ड नहीं हुई थी।</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/callspage.cpp" line="241"/>
+        <source>The caller declined recording: nothing was kept.</source>
+        <translation>कॉलर ने रिकॉर्डिंग से मना किया: कुछ भी नहीं रखा गया।</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/callspage.cpp" line="245"/>
+        <source>The recording was erased (retention period or the caller&apos;s erasure).</source>
+        <translation>रिकॉर्डिंग मिटा दी गई (रिटेंशन अवधि या कॉलर के अनुरोध पर)।</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/callspage.cpp" line="253"/>
+        <source>Caller: </source>
+        <translation>कॉलर: </translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/callspage.cpp" line="253"/>
+        <source>Agent: </source>
+        <translation>एजेंट: </translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/callspage.cpp" line="261"/>
+        <source>Tool %1 (%2 ms)</source>
+        <translation>टूल %1 (%2 ms)</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/callspage.cpp" line="265"/>
+        <source>Turn %1: answered in %2 ms</source>
+        <translation>बारी %1: %2 ms में जवाब</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/callspage.cpp" line="303"/>
         <source>Transcripts and tool calls: %1</source>
         <translation>ट्रांसक्रिप्ट और टूल कॉल: %1</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="216"/>
+        <location filename="../gui/admin/callspage.cpp" line="206"/>
         <source>&lt;i&gt;No transcript.&lt;/i&gt;</source>
         <translation>&lt;i&gt;कोई ट्रांसक्रिप्ट नहीं।&lt;/i&gt;</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="234"/>
+        <location filename="../gui/admin/callspage.cpp" line="326"/>
         <source>&lt;b&gt;%1&lt;/b&gt; · %2 · %3&lt;br&gt;Tokens in %4 (audio %5), out %6 (audio %7) · cost $%8&lt;br&gt;First greeting audio: %9 ms · turn latency median %10 ms, p95 %11 ms · per turn: %12&lt;br&gt;%13</source>
         <translation>&lt;b&gt;%1&lt;/b&gt; · %2 · %3&lt;br&gt;टोकन अंदर %4 (ऑडियो %5), बाहर %6 (ऑडियो %7) · लागत $%8&lt;br&gt;पहला अभिवादन ऑडियो: %9 मि.से. · बारी की देरी माध्यिका %10 मि.से., p95 %11 मि.से. · हर बारी: %12&lt;br&gt;%13</translation>
     </message>
     <message>
-        <location filename="../gui/admin/callspage.cpp" line="248"/>
+        <location filename="../gui/admin/callspage.cpp" line="340"/>
         <source>Linked: %1</source>
         <translation>जुड़े हुए: %1</translation>
     </message>
@@ -846,12 +886,12 @@
         <translation>पासवर्ड</translation>
     </message>
     <message>
-        <location filename="../gui/admin/main.cpp" line="68"/>
+        <location filename="../gui/admin/main.cpp" line="70"/>
         <source>Unsaved changes</source>
         <translation>बिना सहेजे बदलाव</translation>
     </message>
     <message>
-        <location filename="../gui/admin/main.cpp" line="86"/>
+        <location filename="../gui/admin/main.cpp" line="98"/>
         <source>Cannot open the database (%1):
 %2
 
@@ -862,7 +902,7 @@ Choose another one with File → Connect to database, or set DATABASE_URL.</sour
 फ़ाइल → डेटाबेस से जुड़ें से दूसरा चुनें, या DATABASE_URL सेट करें।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/main.cpp" line="94"/>
+        <location filename="../gui/admin/main.cpp" line="106"/>
         <source>Start vaani-admin again to use the new database.</source>
         <translation>नया डेटाबेस इस्तेमाल करने के लिए vaani-admin दोबारा शुरू करें।</translation>
     </message>
@@ -964,154 +1004,244 @@ Choose another one with File → Connect to database, or set DATABASE_URL.</sour
 <context>
     <name>vaani::admin::PromptsPage</name>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="68"/>
+        <location filename="../gui/admin/promptspage.cpp" line="70"/>
         <source>&lt;p&gt;No differences.&lt;/p&gt;</source>
         <translation>&lt;p&gt;कोई अंतर नहीं।&lt;/p&gt;</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="76"/>
+        <location filename="../gui/admin/promptspage.cpp" line="78"/>
         <source>Name</source>
         <translation>नाम</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="77"/>
+        <location filename="../gui/admin/promptspage.cpp" line="79"/>
         <source>Version</source>
         <translation>संस्करण</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="79"/>
+        <location filename="../gui/admin/promptspage.cpp" line="81"/>
         <source>Active</source>
         <translation>सक्रिय</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="79"/>
+        <location filename="../gui/admin/promptspage.cpp" line="81"/>
         <source>● active</source>
         <translation>● सक्रिय</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="80"/>
+        <location filename="../gui/admin/promptspage.cpp" line="82"/>
         <source>Author</source>
         <translation>लेखक</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="81"/>
+        <location filename="../gui/admin/promptspage.cpp" line="83"/>
         <source>Saved</source>
         <translation>सहेजा गया</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="82"/>
+        <location filename="../gui/admin/promptspage.cpp" line="84"/>
         <source>Note</source>
         <translation>टिप्पणी</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="114"/>
+        <location filename="../gui/admin/promptspage.cpp" line="96"/>
+        <source>Said after the greeting when the server records calls (RECORD_CALLS), asking the caller&apos;s consent. Empty: the built-in notice.</source>
+        <translation>जब सर्वर कॉल रिकॉर्ड करता है (RECORD_CALLS), तो अभिवादन के बाद कॉलर की सहमति माँगने के लिए बोला जाता है। खाली: अंतर्निहित सूचना।</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/promptspage.cpp" line="121"/>
         <source>off</source>
         <translation>बंद</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="117"/>
+        <location filename="../gui/admin/promptspage.cpp" line="124"/>
         <source>What changed in this version?</source>
         <translation>इस संस्करण में क्या बदला?</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="118"/>
+        <location filename="../gui/admin/promptspage.cpp" line="125"/>
         <source>Save as &amp;new version</source>
         <translation>नए संस्करण के रूप में सहेजें(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="120"/>
+        <location filename="../gui/admin/promptspage.cpp" line="127"/>
         <source>&amp;Activate selected version</source>
         <translation>चुना हुआ संस्करण सक्रिय करें(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="122"/>
+        <location filename="../gui/admin/promptspage.cpp" line="129"/>
         <source>&amp;Roll back to previous version</source>
         <translation>पिछले संस्करण पर लौटें(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="126"/>
+        <location filename="../gui/admin/promptspage.cpp" line="133"/>
         <source>Show &amp;diff</source>
         <translation>अंतर दिखाएँ(&amp;D)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="138"/>
+        <location filename="../gui/admin/promptspage.cpp" line="145"/>
         <source>Activating a version: %1</source>
         <translation>संस्करण सक्रिय करना: %1</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="143"/>
+        <location filename="../gui/admin/promptspage.cpp" line="150"/>
         <source>&amp;Name</source>
         <translation>नाम(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="144"/>
+        <location filename="../gui/admin/promptspage.cpp" line="151"/>
         <source>&amp;Greeting</source>
         <translation>अभिवादन(&amp;G)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="145"/>
+        <location filename="../gui/admin/promptspage.cpp" line="152"/>
+        <source>&amp;Recording notice</source>
+        <translation>&amp;रिकॉर्डिंग सूचना</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/promptspage.cpp" line="153"/>
         <source>&amp;Instructions</source>
         <translation>निर्देश(&amp;I)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="148"/>
+        <location filename="../gui/admin/promptspage.cpp" line="156"/>
         <source>VAD threshold</source>
         <translation>VAD सीमा</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="150"/>
+        <location filename="../gui/admin/promptspage.cpp" line="158"/>
         <source>prefix</source>
         <translation>शुरुआती</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="152"/>
+        <location filename="../gui/admin/promptspage.cpp" line="160"/>
         <source>silence</source>
         <translation>चुप्पी</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="154"/>
+        <location filename="../gui/admin/promptspage.cpp" line="162"/>
         <source>idle</source>
         <translation>निष्क्रिय</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="157"/>
+        <location filename="../gui/admin/promptspage.cpp" line="165"/>
         <source>&amp;Voice</source>
         <translation>आवाज़(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="160"/>
+        <location filename="../gui/admin/promptspage.cpp" line="168"/>
         <source>N&amp;ote</source>
         <translation>टिप्पणी(&amp;O)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="168"/>
+        <location filename="../gui/admin/promptspage.cpp" line="176"/>
         <source>Compare the editor with</source>
         <translation>संपादक की तुलना इससे करें</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="194"/>
+        <location filename="../gui/admin/promptspage.cpp" line="202"/>
         <source>Version %1 is now active; the next call uses it.</source>
         <translation>संस्करण %1 अब सक्रिय है; अगली कॉल इसका इस्तेमाल करेगी।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="202"/>
+        <location filename="../gui/admin/promptspage.cpp" line="210"/>
         <source>Rolled back: version %1 is active again.</source>
         <translation>वापस लौटे: संस्करण %1 फिर से सक्रिय है।</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="221"/>
+        <location filename="../gui/admin/promptspage.cpp" line="229"/>
         <source>%1 v%2%3</source>
         <translation>%1 सं.%2%3</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="221"/>
+        <location filename="../gui/admin/promptspage.cpp" line="229"/>
         <source> (active)</source>
         <translation> (सक्रिय)</translation>
     </message>
     <message>
-        <location filename="../gui/admin/promptspage.cpp" line="300"/>
+        <location filename="../gui/admin/promptspage.cpp" line="311"/>
         <source>Saved as version %1 (not active yet: activate it when ready).</source>
         <translation>संस्करण %1 के रूप में सहेजा गया (अभी सक्रिय नहीं: तैयार होने पर सक्रिय करें)।</translation>
+    </message>
+</context>
+<context>
+    <name>vaani::admin::RecordingPlayer</name>
+    <message>
+        <location filename="../gui/admin/recordingplayer.cpp" line="65"/>
+        <source>The recording file is not here: %1. Recordings stay on the server that recorded the call; set RECORDINGS_DIR to where they are shared.</source>
+        <translation>रिकॉर्डिंग फ़ाइल यहाँ नहीं है: %1। रिकॉर्डिंग उसी सर्वर पर रहती है जिसने कॉल रिकॉर्ड की; RECORDINGS_DIR को साझा स्थान पर सेट करें।</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/recordingplayer.cpp" line="71"/>
+        <source>Cannot read the recording %1: %2</source>
+        <translation>रिकॉर्डिंग %1 पढ़ी नहीं जा सकी: %2</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/recordingplayer.cpp" line="77"/>
+        <location filename="../gui/admin/recordingplayer.cpp" line="82"/>
+        <source>Cannot open the recording: %1</source>
+        <translation>रिकॉर्डिंग खोली नहीं जा सकी: %1</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/recordingplayer.cpp" line="191"/>
+        <location filename="../gui/admin/recordingplayer.cpp" line="423"/>
+        <source>Play</source>
+        <translation>चलाएँ</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/recordingplayer.cpp" line="193"/>
+        <source>Export…</source>
+        <translation>निर्यात…</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/recordingplayer.cpp" line="196"/>
+        <source>Save the recording as a WAV file (caller left, agent right). It holds the caller&apos;s voice: personal data.</source>
+        <translation>रिकॉर्डिंग को WAV फ़ाइल के रूप में सहेजें (बाएँ कॉलर, दाएँ एजेंट)। इसमें कॉलर की आवाज़ है: व्यक्तिगत डेटा।</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/recordingplayer.cpp" line="226"/>
+        <source>Exported to %1.</source>
+        <translation>%1 में निर्यात किया गया।</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/recordingplayer.cpp" line="254"/>
+        <source>Loading the recording…</source>
+        <translation>रिकॉर्डिंग लोड हो रही है…</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/recordingplayer.cpp" line="280"/>
+        <source>This recording was cut short (the server stopped during the call): it plays up to where it ends.</source>
+        <translation>यह रिकॉर्डिंग बीच में कट गई (कॉल के दौरान सर्वर रुक गया): जहाँ तक है वहाँ तक चलेगी।</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/recordingplayer.cpp" line="423"/>
+        <source>Pause</source>
+        <translation>रोकें</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/recordingplayer.cpp" line="428"/>
+        <source>No audio output device: playing silently.</source>
+        <translation>कोई ऑडियो आउटपुट डिवाइस नहीं: बिना आवाज़ के चल रही है।</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/recordingplayer.cpp" line="436"/>
+        <source>No recording to export.</source>
+        <translation>निर्यात के लिए कोई रिकॉर्डिंग नहीं।</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/recordingplayer.cpp" line="446"/>
+        <source>Cannot export the recording: %1</source>
+        <translation>रिकॉर्डिंग निर्यात नहीं हो सकी: %1</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/main.cpp" line="83"/>
+        <source>Export recording</source>
+        <translation>रिकॉर्डिंग निर्यात करें</translation>
+    </message>
+    <message>
+        <location filename="../gui/admin/main.cpp" line="84"/>
+        <source>WAV audio (*.wav)</source>
+        <translation>WAV ऑडियो (*.wav)</translation>
     </message>
 </context>
 <context>

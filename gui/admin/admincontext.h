@@ -24,6 +24,10 @@ struct AdminContext
     std::function<QMessageBox::StandardButton(QWidget *parent, const QString &question)> askUnsaved;
     // Information and errors for the user. Tests replace it to collect messages.
     std::function<void(QWidget *parent, const QString &message)> tell;
+    // Where call recordings are (RECORDINGS_DIR, as the servers write them; default <data dir>/recordings).
+    QString recordingsDir;
+    // Where to save an exported recording (a file dialog; tests replace it). Empty: cancelled.
+    std::function<QString(QWidget *parent, const QString &suggestedName)> askSavePath;
 };
 
 // The translated name of a staff role, and why a control is off: "Needs the supervisor role (you are signed

@@ -3,6 +3,7 @@
 #include "callspage.h"
 
 #include <QComboBox>
+#include <QDir>
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QJsonDocument>
@@ -82,6 +83,20 @@ CallsPage::CallsPage(AdminContext *ctx, QWidget *parent)
     });
     m_transcript = new QTextBrowser(this);
     m_transcript->setObjectName(u"callTranscript"_s);
+    m_transcript->setOpenLinks(false); // a line's time seeks the recording
+    connect(m_transcript, &QTextBrowser::anchorClicked, this, [this](const QUrl &url) {
+        if (url.scheme() == u"seek"_s)
+            m_player->seek(url.path().toLongLong());
+    });
+    m_player = new RecordingPlayer(this);
+    m_player->askExportPath = [this](QWidget *dialogParent, const QString &name) {
+        return m_ctx->askSavePath ? m_ctx->askSavePath(dialogParent, name) : QString();
+    };
+    connect(m_player, &RecordingPlayer::positionChanged, this, &CallsPage::followPlayback);
+    connect(m_player, &RecordingPlayer::loaded, this, [this] {
+        if (m_ctx->access.transcripts())
+            renderTranscript(); // the lines' times now seek
+    });
     m_toolsModel = new RecordModel<db::ToolInvocation>(
         {{tr("Tool"), [](const db::ToolInvocation &t) { return t.tool; }},
          {tr("OK"), [](const db::ToolInvocation &t) { return t.ok ? tr("yes") : tr("no"); }},
@@ -95,6 +110,7 @@ CallsPage::CallsPage(AdminContext *ctx, QWidget *parent)
     auto *detail = new QWidget(this);
     auto *dl = new QVBoxLayout(detail);
     dl->addWidget(m_summary);
+    dl->addWidget(m_player);
     dl->addWidget(m_transcript, 3);
     dl->addWidget(m_tools, 1);
     auto *split = new QSplitter(this);
@@ -164,6 +180,93 @@ void CallsPage::openCall(qint64 callId)
     refresh();
 }
 
+void CallsPage::renderTranscript()
+{
+    QString html;
+    for (qsizetype n = 0; n < m_lines.size(); ++n) {
+        const db::TranscriptEntry &e = m_lines.at(n);
+        const bool agent = e.speaker == u"agent"_s;
+        const QString who = agent ? tr("Agent") : e.speaker == u"caller"_s ? tr("Caller") : tr("System");
+        const QString style = n == m_activeLine ? u"background:#fff59d; border-left:4px solid #f9a825"_s
+                              : agent           ? u"background:#e3f2fd"_s
+                              : e.speaker == u"caller"_s ? u"background:#f1f8e9"_s
+                                                         : u"color:gray"_s;
+        // The time links to that moment of the recording.
+        const QString time = m_player->hasRecording()
+                                 ? u"<a href='seek:%1'>%2</a>"_s.arg(e.offsetMs).arg(callOffset(e.offsetMs))
+                                 : callOffset(e.offsetMs);
+        html +=
+            u"<a name='line%1'></a><p style='margin:4px; %2'><b>%3</b> <span style='color:gray'>%4</span>%5%6"
+            u"<br>%7</p>"_s.arg(n)
+                .arg(style, who, time, e.truncated ? tr(" (interrupted)") : QString(),
+                     e.language.isEmpty() ? QString()
+                                          : u" <span style='color:gray'>[%1]</span>"_s.arg(e.language),
+                     e.text.toHtmlEscaped());
+    }
+    m_transcript->setHtml(html.isEmpty() ? tr("<i>No transcript.</i>") : html);
+    if (m_activeLine >= 0)
+        m_transcript->scrollToAnchor(u"line%1"_s.arg(m_activeLine));
+}
+
+void CallsPage::followPlayback(qint64 ms)
+{
+    // The line being spoken: the last caller or agent line that began at or before this moment.
+    int active = -1;
+    for (qsizetype n = 0; n < m_lines.size(); ++n) {
+        const db::TranscriptEntry &e = m_lines.at(n);
+        if ((e.speaker == u"agent"_s || e.speaker == u"caller"_s) && e.offsetMs <= ms &&
+            (active < 0 || e.offsetMs >= m_lines.at(active).offsetMs))
+            active = int(n);
+    }
+    if (active == m_activeLine || !m_ctx->access.transcripts())
+        return;
+    m_activeLine = active;
+    renderTranscript();
+}
+
+void CallsPage::showRecording(const db::CallRecord &c, const QList<db::ToolInvocation> &tools,
+                              const QList<db::CallTurn> &turns)
+{
+    if (!m_ctx->access.transcripts()) {
+        m_player->showUnavailable(
+            tr("Recordings: %1").arg(needsRole(m_ctx->access, db::StaffAccess::Role::Supervisor)));
+        return;
+    }
+    const QString status = c.recordingStatus;
+    if (status.isEmpty()) {
+        m_player->showUnavailable(tr("This call was not recorded."));
+        return;
+    }
+    if (status == u"declined"_s) {
+        m_player->showUnavailable(tr("The caller declined recording: nothing was kept."));
+        return;
+    }
+    if (status == u"erased"_s || c.recordingFile.isEmpty()) {
+        m_player->showUnavailable(tr("The recording was erased (retention period or the caller's erasure)."));
+        return;
+    }
+    QList<TimelineMark> marks;
+    for (const db::TranscriptEntry &e : std::as_const(m_lines)) {
+        if (e.speaker == u"caller"_s || e.speaker == u"agent"_s)
+            marks.append({e.offsetMs,
+                          e.speaker == u"caller"_s ? TimelineMark::Kind::Caller : TimelineMark::Kind::Agent,
+                          (e.speaker == u"caller"_s ? tr("Caller: ") : tr("Agent: ")) + e.text.left(80)});
+    }
+    // Tool calls carry their time: placed against the recording's start (the call's end less its length).
+    const QDateTime recordingStart =
+        c.endedAt.isValid() && c.recordingMs ? c.endedAt.addMSecs(-*c.recordingMs) : c.startedAt;
+    for (const db::ToolInvocation &t : tools) {
+        if (t.createdAt.isValid())
+            marks.append({std::max<qint64>(0, recordingStart.msecsTo(t.createdAt)), TimelineMark::Kind::Tool,
+                          tr("Tool %1 (%2 ms)").arg(t.tool).arg(t.durationMs)});
+    }
+    for (const db::CallTurn &t : turns)
+        marks.append({t.offsetMs, TimelineMark::Kind::Turn,
+                      tr("Turn %1: answered in %2 ms").arg(t.seq).arg(t.latencyMs)});
+    // A 'failed' one (the disk refused it) may still hold what was written before: played as far as it goes.
+    m_player->load(QDir(m_ctx->recordingsDir).filePath(c.recordingFile), m_ctx->db->config().cipher, marks);
+}
+
 void CallsPage::showDetail(const db::CallRecord &c)
 {
     const qint64 id = c.id;
@@ -193,27 +296,16 @@ void CallsPage::showDetail(const db::CallRecord &c)
             const QModelIndex i = m_proxy->mapToSource(m_table->currentIndex());
             if (!i.isValid() || m_model->at(i.row()).id != c.id)
                 return;
-            QString html;
-            for (const db::TranscriptEntry &e : res.value.transcript) {
-                const bool agent = e.speaker == u"agent"_s;
-                const QString who = agent                      ? tr("Agent")
-                                    : e.speaker == u"caller"_s ? tr("Caller")
-                                                               : tr("System");
-                html +=
-                    u"<p style='margin:4px; %1'><b>%2</b> <span style='color:gray'>%3</span>%4<br>%5</p>"_s
-                        .arg(agent                      ? u"background:#e3f2fd"_s
-                             : e.speaker == u"caller"_s ? u"background:#f1f8e9"_s
-                                                        : u"color:gray"_s,
-                             who, callOffset(e.offsetMs), e.truncated ? tr(" (interrupted)") : QString(),
-                             e.text.toHtmlEscaped());
-            }
+            m_lines = res.value.transcript;
+            m_activeLine = -1;
             if (!m_ctx->access.transcripts())
                 m_transcript->setHtml(
                     u"<i>%1</i>"_s.arg(tr("Transcripts and tool calls: %1")
                                            .arg(needsRole(m_ctx->access, db::StaffAccess::Role::Supervisor))
                                            .toHtmlEscaped()));
             else
-                m_transcript->setHtml(html.isEmpty() ? tr("<i>No transcript.</i>") : html);
+                renderTranscript();
+            showRecording(c, res.value.tools, res.value.turns);
             m_toolsModel->setRecords(res.value.tools);
             QStringList links;
             for (const db::Ticket &t : res.value.tickets)

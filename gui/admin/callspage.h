@@ -5,6 +5,7 @@
 // main window owns the page.
 
 #include "adminpage.h"
+#include "recordingplayer.h"
 
 namespace vaani::admin {
 
@@ -16,6 +17,8 @@ public:
     void refresh() override;
     QTableView *exportView() const override { return m_table; }
     void openCall(qint64 callId);
+    RecordingPlayer *player() const { return m_player; }
+    int activeLine() const { return m_activeLine; } // the transcript line being played (-1: none)
 
 Q_SIGNALS:
     void openTicket(qint64 ticketId);
@@ -23,6 +26,13 @@ Q_SIGNALS:
 
 private:
     void showDetail(const db::CallRecord &c);
+    void showRecording(const db::CallRecord &c, const QList<db::ToolInvocation> &tools,
+                       const QList<db::CallTurn> &turns);
+    void renderTranscript();
+    void followPlayback(qint64 ms);
+    RecordingPlayer *m_player;
+    QList<db::TranscriptEntry> m_lines;
+    int m_activeLine = -1;
     RecordModel<db::CallRecord> *m_model;
     QSortFilterProxyModel *m_proxy = nullptr;
     QTableView *m_table;

@@ -7,6 +7,8 @@
 #include "screenshottour.h"
 
 #include <QApplication>
+#include <QDir>
+#include <QFileDialog>
 #include <QLibraryInfo>
 #include <QMessageBox>
 #include <QSettings>
@@ -70,6 +72,16 @@ int main(int argc, char **argv)
     };
     ctx.tell = [](QWidget *parent, const QString &message) {
         QMessageBox::information(parent, u"Vaani"_s, message);
+    };
+    ctx.recordingsDir = config.string(u"RECORDINGS_DIR"_s);
+    if (ctx.recordingsDir.isEmpty()) {
+        const QString dataDir = config.string(u"VAANI_DATA_DIR"_s);
+        ctx.recordingsDir = QDir(dataDir.isEmpty() ? u"./data"_s : dataDir).absoluteFilePath(u"recordings"_s);
+    }
+    ctx.askSavePath = [](QWidget *parent, const QString &suggestedName) {
+        return QFileDialog::getSaveFileName(
+            parent, QCoreApplication::translate("vaani::admin::RecordingPlayer", "Export recording"),
+            suggestedName, QCoreApplication::translate("vaani::admin::RecordingPlayer", "WAV audio (*.wav)"));
     };
 
     std::unique_ptr<admin::MainWindow> window;

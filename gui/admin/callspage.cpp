@@ -224,26 +224,26 @@ void CallsPage::followPlayback(qint64 ms)
     renderTranscript();
 }
 
-void CallsPage::showRecording(const db::CallRecord &c, const QList<db::ToolInvocation> &tools,
+bool CallsPage::showRecording(const db::CallRecord &c, const QList<db::ToolInvocation> &tools,
                               const QList<db::CallTurn> &turns)
 {
     if (!m_ctx->access.transcripts()) {
         m_player->showUnavailable(
             tr("Recordings: %1").arg(needsRole(m_ctx->access, db::StaffAccess::Role::Supervisor)));
-        return;
+        return false;
     }
     const QString status = c.recordingStatus;
     if (status.isEmpty()) {
         m_player->showUnavailable(tr("This call was not recorded."));
-        return;
+        return false;
     }
     if (status == u"declined"_s) {
         m_player->showUnavailable(tr("The caller declined recording: nothing was kept."));
-        return;
+        return false;
     }
     if (status == u"erased"_s || c.recordingFile.isEmpty()) {
         m_player->showUnavailable(tr("The recording was erased (retention period or the caller's erasure)."));
-        return;
+        return false;
     }
     QList<TimelineMark> marks;
     for (const db::TranscriptEntry &e : std::as_const(m_lines)) {
@@ -265,6 +265,7 @@ void CallsPage::showRecording(const db::CallRecord &c, const QList<db::ToolInvoc
                       tr("Turn %1: answered in %2 ms").arg(t.seq).arg(t.latencyMs)});
     // A 'failed' one (the disk refused it) may still hold what was written before: played as far as it goes.
     m_player->load(QDir(m_ctx->recordingsDir).filePath(c.recordingFile), m_ctx->db->config().cipher, marks);
+    return true;
 }
 
 void CallsPage::showDetail(const db::CallRecord &c)
@@ -292,10 +293,11 @@ void CallsPage::showDetail(const db::CallRecord &c)
             return d;
         })
         .then(this, [this, c](db::DbResult<Detail> res) {
-            const LoadDone done{this, true};
             const QModelIndex i = m_proxy->mapToSource(m_table->currentIndex());
-            if (!i.isValid() || m_model->at(i.row()).id != c.id)
+            if (!i.isValid() || m_model->at(i.row()).id != c.id) {
+                Q_EMIT detailLoaded();
                 return;
+            }
             m_lines = res.value.transcript;
             m_activeLine = -1;
             if (!m_ctx->access.transcripts())
@@ -305,7 +307,13 @@ void CallsPage::showDetail(const db::CallRecord &c)
                                            .toHtmlEscaped()));
             else
                 renderTranscript();
-            showRecording(c, res.value.tools, res.value.turns);
+            // The detail has loaded once its recording has (or there is none).
+            if (showRecording(c, res.value.tools, res.value.turns))
+                connect(
+                    m_player, &RecordingPlayer::loaded, this, [this] { Q_EMIT detailLoaded(); },
+                    Qt::SingleShotConnection);
+            else
+                Q_EMIT detailLoaded();
             m_toolsModel->setRecords(res.value.tools);
             QStringList links;
             for (const db::Ticket &t : res.value.tickets)

@@ -26,7 +26,8 @@ Q_SIGNALS:
 
 private:
     void showDetail(const db::CallRecord &c);
-    void showRecording(const db::CallRecord &c, const QList<db::ToolInvocation> &tools,
+    // Loads the call's recording into the player (true: loading; `loaded` follows) or says why there is none.
+    bool showRecording(const db::CallRecord &c, const QList<db::ToolInvocation> &tools,
                        const QList<db::CallTurn> &turns);
     void renderTranscript();
     void followPlayback(qint64 ms);

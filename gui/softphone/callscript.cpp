@@ -47,6 +47,10 @@ QList<ScriptStep> CallScript::parse(const QString &text, QString *error)
         } else if (cmd == u"say"_s) {
             st.kind = ScriptStep::Kind::Say;
             ok = !arg.isEmpty();
+        } else if (cmd == u"rate"_s) {
+            st.kind = ScriptStep::Kind::Rate;
+            st.ms = arg.toInt(&ok);
+            ok = ok && st.ms >= 80 && st.ms <= 450;
         } else if (cmd == u"dtmf"_s) {
             st.kind = ScriptStep::Kind::Dtmf;
             static const QRegularExpression digits(u"^[0-9*#]+$"_s);
@@ -154,6 +158,10 @@ void CallScript::next()
         sendWavBytes(f.readAll(), st.argument);
         return;
     }
+    case ScriptStep::Kind::Rate:
+        m_voice.wordsPerMinute = st.ms;
+        next();
+        return;
     case ScriptStep::Kind::Say:
         m_voice.say(st.argument,
                     [this, text = st.argument](const QList<std::int16_t> &pcm, const QString &error) {
@@ -225,6 +233,7 @@ void CallScript::poll()
         if (spent >= st.ms)
             fail(u"line %1: the server did not end the call within %2 ms"_s.arg(st.line).arg(st.ms));
         return;
+    case ScriptStep::Kind::Rate:
     case ScriptStep::Kind::Dtmf:
     case ScriptStep::Kind::Hangup:
         return;

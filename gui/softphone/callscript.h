@@ -3,6 +3,7 @@
 //   wait 1.5s | wait 800ms        stay silent
 //   play path/to/caller.wav       send a WAV (any rate, mono or stereo) in real time; waits until sent
 //   say Mera order ABC123 kahan hai?   speak a line with espeak-ng (Hindi voice) and send it
+//   rate 200                      words per minute for the `say`s that follow (80–450; default 150)
 //   dtmf 12#                      press keys
 //   wait-for-agent [10s]          wait until the agent's audio is playing (fails the call on timeout)
 //   wait-agent-quiet [15s]        wait until the agent has spoken and then been quiet for 0.8 s
@@ -26,7 +27,7 @@ class SoftphoneCall;
 
 struct ScriptStep
 {
-    enum class Kind { Wait, Play, Say, Dtmf, WaitForAgent, WaitAgentQuiet, WaitForHangup, Hangup };
+    enum class Kind { Wait, Play, Say, Rate, Dtmf, WaitForAgent, WaitAgentQuiet, WaitForHangup, Hangup };
     Kind kind;
     QString argument;
     int ms = 0;

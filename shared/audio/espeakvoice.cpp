@@ -26,7 +26,8 @@ bool EspeakVoice::available()
 
 void EspeakVoice::say(const QString &text, Done done)
 {
-    if (const auto it = m_cache.constFind(text); it != m_cache.cend()) {
+    const QString key = QString::number(wordsPerMinute) + u'|' + text;
+    if (const auto it = m_cache.constFind(key); it != m_cache.cend()) {
         done(*it, {});
         return;
     }
@@ -45,7 +46,7 @@ void EspeakVoice::say(const QString &text, Done done)
         if (p->bytesAvailable() > kMaxWavBytes)
             p->kill();
     });
-    connect(p, &QProcess::finished, this, [this, p, text, done](int code, QProcess::ExitStatus status) {
+    connect(p, &QProcess::finished, this, [this, p, key, done](int code, QProcess::ExitStatus status) {
         p->deleteLater();
         if (status != QProcess::NormalExit || code != 0) {
             done({}, u"espeak-ng failed (exit %1)"_s.arg(code));
@@ -59,7 +60,7 @@ void EspeakVoice::say(const QString &text, Done done)
         }
         Resampler down(wav.sampleRate, 8000);
         const QList<std::int16_t> pcm = down.process(wav.monoPcm16());
-        m_cache.insert(text, pcm);
+        m_cache.insert(key, pcm);
         done(pcm, {});
     });
     p->start(u"espeak-ng"_s,

@@ -230,7 +230,8 @@ const QList<SettingDef> &Config::table()
         {"SOFTPHONE_PLAY", "play", SettingType::Path, "", "Headless: send this WAV (any rate) as the caller",
          P},
         {"SOFTPHONE_SCRIPT", "script", SettingType::Path, "",
-         "Headless: run this caller script (wait, play, say, dtmf, wait-for-agent, wait-agent-quiet, hangup)",
+         "Headless: run this caller script (wait, play, say, rate, dtmf, wait-for-agent, wait-agent-quiet, "
+         "wait-for-hangup, hangup; resources/softphone/)",
          P},
         {"SOFTPHONE_RECORD", "record", SettingType::Path, "",
          "Write both sides to this WAV (stereo 8 kHz: caller left, agent right)", P},

@@ -100,6 +100,17 @@ private Q_SLOTS:
         QVERIFY(error.contains(u"line 1"_s));
         CallScript::parse(u"dtmf abc"_s, &error);
         QVERIFY(error.contains(u"dtmf abc"_s));
+        // `rate`: words per minute for the `say`s after it, within what espeak-ng speaks.
+        error.clear();
+        const auto rate = CallScript::parse(u"rate 200\nsay haan ji\n"_s, &error);
+        QVERIFY2(error.isEmpty(), qPrintable(error));
+        QCOMPARE(rate.first().kind, ScriptStep::Kind::Rate);
+        QCOMPARE(rate.first().ms, 200);
+        for (const QString &bad : {u"rate 5"_s, u"rate 1000"_s, u"rate fast"_s, u"rate"_s}) {
+            error.clear();
+            CallScript::parse(bad, &error);
+            QVERIFY2(error.contains(u"line 1"_s), qPrintable(bad));
+        }
     }
 
     void windowCallsTheServer()

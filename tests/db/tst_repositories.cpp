@@ -370,6 +370,12 @@ private Q_SLOTS:
                   "WHERE c.started_at >= '%1'"_s.arg(before));
         const int calls = count(u"SELECT COUNT(*) FROM calls"_s);
         QVERIFY(oldLines > 100 && newLines > 100); // the demo month has both
+        // One old and one recent call were recorded: the old recording is marked erased (its server deletes
+        // the file), the recent one stays.
+        const qint64 oldCall = count(u"SELECT MIN(id) FROM calls WHERE started_at < '%1'"_s.arg(before));
+        const qint64 newCall = count(u"SELECT MAX(id) FROM calls WHERE started_at >= '%1'"_s.arg(before));
+        QVERIFY(r->calls.setRecording(oldCall, u"2026-01-01/CAold.wav"_s, u"complete"_s, 1000).ok());
+        QVERIFY(r->calls.setRecording(newCall, u"2026-12-01/CAnew.wav"_s, u"complete"_s, 1000).ok());
         const auto purged = r->privacy.purgeConversationsBefore(cutoff, u"test"_s);
         QVERIFY2(purged.ok(), qPrintable(purged.error.message));
         QCOMPARE(purged.value.transcriptLines, oldLines);
@@ -379,6 +385,16 @@ private Q_SLOTS:
                        "c.started_at < '%1' AND (i.arguments <> '' OR i.result <> '')"_s.arg(before)),
                  0);
         QCOMPARE(count(u"SELECT COUNT(*) FROM calls"_s), calls); // outcomes, costs, latencies stay
+        QCOMPARE(purged.value.recordings, 1);
+        QCOMPARE(r->calls.get(oldCall).value.recordingStatus, u"erased"_s);
+        QCOMPARE(r->calls.get(newCall).value.recordingStatus, u"complete"_s);
+        // A late write (the journal replaying 'complete') never brings an erased recording back.
+        QVERIFY(r->calls.setRecording(oldCall, u"2026-01-01/CAold.wav"_s, u"complete"_s, 1000).ok());
+        QCOMPARE(r->calls.get(oldCall).value.recordingStatus, u"erased"_s);
+        const auto toDelete = r->calls.recordingsToDelete(r->calls.get(oldCall).value.serverInstance);
+        QVERIFY(toDelete.ok() && toDelete.value.size() == 1 && toDelete.value.first().id == oldCall);
+        QVERIFY(r->calls.forgetRecording(oldCall).ok());
+        QVERIFY(r->calls.recordingsToDelete(r->calls.get(oldCall).value.serverInstance).value.isEmpty());
         const auto audit = r->privacy.audit();
         QVERIFY(audit.ok() && !audit.value.isEmpty());
         QCOMPARE(audit.value.first().action, u"retention_purge"_s);

@@ -16,6 +16,7 @@
 #include <QTextBrowser>
 #include <QUrlQuery>
 #include <QVBoxLayout>
+#include <algorithm>
 
 using namespace Qt::StringLiterals;
 
@@ -298,7 +299,13 @@ void CallsPage::showDetail(const db::CallRecord &c)
                 Q_EMIT detailLoaded();
                 return;
             }
+            // In the order things were said: each line's offset is when it began (a "haan" transcribed during
+            // a long answer is listed inside it, not after it).
             m_lines = res.value.transcript;
+            std::stable_sort(m_lines.begin(), m_lines.end(),
+                             [](const db::TranscriptEntry &a, const db::TranscriptEntry &b) {
+                                 return a.offsetMs < b.offsetMs;
+                             });
             m_activeLine = -1;
             if (!m_ctx->access.transcripts())
                 m_transcript->setHtml(

@@ -78,6 +78,9 @@ QByteArray RecordingEncoder::begin()
 
 QByteArray RecordingEncoder::seal(const QByteArray &plain, bool final)
 {
+    if (m_state.isEmpty())
+        return {}; // begin() first: nothing sealed without the stream's header
+
     QByteArray block(4 + plain.size() + kTagBytes, '\0');
     unsigned long long written = 0;
     crypto_secretstream_xchacha20poly1305_push(reinterpret_cast<State *>(m_state.data()),

@@ -37,7 +37,8 @@ public:
     RecordingEncoder &operator=(const RecordingEncoder &) = delete;
 
     bool sealed() const { return m_sealed; }
-    // The file's first bytes (the WAV header with streaming sizes, sealed when there is a key).
+    // The file's first bytes (the WAV header with streaming sizes, sealed when there is a key). Call it
+    // first: before it, a sealed encoder's push() and finish() give nothing.
     QByteArray begin();
     // Interleaved stereo μ-law (caller, agent, caller, …), at most kMaxBlockBytes: the bytes to append.
     QByteArray push(const QByteArray &stereoMulaw);

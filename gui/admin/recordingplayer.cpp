@@ -8,6 +8,7 @@
 #include <QAudioSink>
 #include <QFile>
 #include <QFileInfo>
+#include <QFutureWatcher>
 #include <QHBoxLayout>
 #include <QHelpEvent>
 #include <QLabel>
@@ -255,11 +256,17 @@ void RecordingPlayer::load(const QString &path, std::shared_ptr<const db::DataCi
     m_path = path;
     m_timeline->setMarks(std::move(marks));
     const quint64 serial = m_loadSerial;
-    QtConcurrent::run([path, cipher] { return decode(path, cipher); }).then(this, [this, serial](Decoded d) {
+    // A watcher owned by the player: its answer arrives on this thread, and not at all once the player is
+    // gone.
+    auto *watcher = new QFutureWatcher<Decoded>(this);
+    connect(watcher, &QFutureWatcher<Decoded>::finished, this, [this, watcher, serial] {
+        watcher->deleteLater();
         if (serial != m_loadSerial)
             return; // another call was opened meanwhile
+        const Decoded d = watcher->result();
         onLoaded(d.left, d.right, d.error, d.complete);
     });
+    watcher->setFuture(QtConcurrent::run([path, cipher] { return decode(path, cipher); }));
 }
 
 void RecordingPlayer::onLoaded(const QList<std::int16_t> &left, const QList<std::int16_t> &right,

@@ -13,6 +13,7 @@
 #include <QFile>
 #include <QLabel>
 #include <QPushButton>
+#include <QSignalSpy>
 #include <QTextBrowser>
 
 #include <cmath>
@@ -179,6 +180,44 @@ private Q_SLOTS:
         QVERIFY(QFile(m_exported).permissions() & QFileDevice::ReadOwner);
         QVERIFY(!(QFile(m_exported).permissions() & QFileDevice::ReadOther)); // the caller's voice: private
         QVERIFY(w<QLabel>(u"recordingStatus"_s)->text().contains(m_exported));
+    }
+
+    // A recording sealed with the data key plays once opened with it; without the key, or with another one,
+    // the player says which key it needs and plays nothing.
+    void sealedRecordingsOpenWithTheDataKey()
+    {
+        QString error;
+        const auto key = db::DataCipher::fromText(db::DataCipher::generateKeyLine(u"k9"_s).toUtf8(), &error);
+        const auto other =
+            db::DataCipher::fromText(db::DataCipher::generateKeyLine(u"k9"_s).toUtf8(), &error);
+        QVERIFY(key && other);
+        RecordingEncoder enc(key.get());
+        const QByteArray audio(2 * 8000 * 3, char(0x55));
+        const QString path = m_recordings + u"/CAsealed.wav.sealed"_s;
+        QDir().mkpath(m_recordings);
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(enc.begin()); // (in this order: the operands of + are evaluated in any order)
+        f.write(enc.push(audio));
+        f.write(enc.finish());
+        f.close();
+        RecordingPlayer player;
+        QSignalSpy loaded(&player, &RecordingPlayer::loaded);
+        player.load(path, key, {});
+        QVERIFY(loaded.wait(5000));
+        QCOMPARE(loaded.last().first().toBool(), true);
+        QCOMPARE(player.durationMs(), 3000);
+        player.load(path, other, {});
+        QVERIFY(loaded.wait(5000));
+        QCOMPARE(loaded.last().first().toBool(), false);
+        QVERIFY(!player.hasRecording());
+        QVERIFY2(player.status().contains(u"tampered"_s) || player.status().contains(u"key"_s),
+                 qPrintable(player.status()));
+        player.load(path, nullptr, {});
+        QVERIFY(loaded.wait(5000));
+        QCOMPARE(loaded.last().first().toBool(), false);
+        QVERIFY2(player.status().contains(u"k9"_s) && player.status().contains(u"not loaded"_s),
+                 qPrintable(player.status()));
     }
 
     void callsWithoutARecordingSayWhy()

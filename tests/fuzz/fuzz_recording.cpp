@@ -28,7 +28,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     // The same bytes sealed then opened come back whole.
     if (size <= 4096) {
         RecordingEncoder enc(cipher.get());
-        const QByteArray file = enc.begin() + enc.push(bytes) + enc.finish();
+        QByteArray file = enc.begin(); // one call after the other: the operands of + have no set order
+        file += enc.push(bytes);
+        file += enc.finish();
         auto back = openRecording(file, *cipher, &error);
         VAANI_FUZZ_CHECK(back && back->complete && back->wav.endsWith(bytes));
     }

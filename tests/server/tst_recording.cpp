@@ -143,6 +143,10 @@ private Q_SLOTS:
         QVERIFY(!openRecording(file, *cipher(), &error));
         QVERIFY(!openRecording(file, db::DataCipher::clearMode(), &error));
         QVERIFY2(error.contains(u"k1"_s) && error.contains(u"not loaded"_s), qPrintable(error));
+        // Sealing needs the stream's header first: before begin() nothing comes out (and nothing crashes).
+        RecordingEncoder early(key.get());
+        QVERIFY(early.push(a).isEmpty());
+        QVERIFY(early.finish().isEmpty());
         QByteArray lengthBomb = head;
         lengthBomb += QByteArray("\xff\xff\xff\xff", 4);
         QVERIFY(!openRecording(lengthBomb, *key, &error));

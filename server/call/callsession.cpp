@@ -499,8 +499,15 @@ void CallSession::onAudioDelta(const realtime::Event &e)
     if (m_gate.isCancelled(e.responseId) || e.audio.isEmpty())
         return;
     const qint64 bytes = base64::decodedSize(e.audio);
-    if (e.itemId != m_audioItemId)
+    if (e.itemId != m_audioItemId) {
         m_audioItemId = e.itemId;
+        // Its line starts when it is first heard: sent on at once (a greeting held before the stream: at 0).
+        // Once per item, not per audio frame.
+        if (m_agentItemStartMs.size() >= 64)
+            m_agentItemStartMs.clear(); // items whose transcript never came
+        if (!m_agentItemStartMs.contains(e.itemId))
+            m_agentItemStartMs.insert(e.itemId, m_record.offsetMs());
+    }
     m_playback.received(e.itemId, bytes);
     if (!m_attached || !m_telephony) {
         if (m_agentBacklogBytes + bytes > m_ctx->settings.agentBufferBytes)
@@ -523,10 +530,6 @@ void CallSession::forwardAgentAudio(const QByteArray &payload, const QString &it
     m_telephony->sendMedia(payload, marks.after);
     if (m_recording)
         m_mixer.agent(QByteArray::fromBase64(payload));
-    if (m_agentItemStartMs.size() >= 64)
-        m_agentItemStartMs.clear(); // items whose transcript never came
-    if (!m_agentItemStartMs.contains(itemId))
-        m_agentItemStartMs.insert(itemId, m_record.offsetMs()); // its line starts when it is first heard
     if (!m_firstAudioSent) {
         m_firstAudioSent = true;
         m_record.firstAudio();

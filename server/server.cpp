@@ -18,6 +18,7 @@
 #include <QDir>
 #include <QHostInfo>
 #include <QRegularExpression>
+#include <QSslCertificate>
 
 #include <cerrno>
 #include <fcntl.h>
@@ -160,8 +161,10 @@ ServerOptions ServerOptions::fromConfig(const Config &c)
     s.realtime.azure = c.string(u"OPENAI_PROVIDER"_s) == u"azure"_s;
     s.realtime.handshakeTimeoutMs = c.integer(u"MODEL_CONNECT_TIMEOUT_MS"_s);
     if (const QString caFile = c.string(u"OPENAI_CA_FILE"_s); !caFile.isEmpty()) {
-        s.realtime.extraCaCertificates = QSslCertificate::fromPath(caFile, QSsl::Pem);
-        if (s.realtime.extraCaCertificates.isEmpty())
+        const QList<QSslCertificate> certificates = QSslCertificate::fromPath(caFile, QSsl::Pem);
+        for (const QSslCertificate &certificate : certificates)
+            s.realtime.extraCaPem += certificate.toPem();
+        if (certificates.isEmpty())
             o.configError = u"OPENAI_CA_FILE: no PEM certificate could be read from %1"_s.arg(caFile);
     }
     s.prices = {c.number(u"PRICE_AUDIO_IN_PER_MTOK"_s), c.number(u"PRICE_AUDIO_OUT_PER_MTOK"_s),

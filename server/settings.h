@@ -8,7 +8,6 @@
 #include "trustedproxies.h"
 
 #include <QList>
-#include <QSslCertificate>
 #include <QString>
 #include <QUrl>
 
@@ -37,7 +36,7 @@ struct RealtimeEndpoint
         4000; // MODEL_CONNECT_TIMEOUT_MS: socket open + session.created + session.updated
     // When set, asked at each connect instead of apiKey (the key may be rotated while the server runs).
     std::function<QString()> currentApiKey;
-    QList<QSslCertificate> extraCaCertificates; // OPENAI_CA_FILE: trusted besides the system's
+    QByteArray extraCaPem; // OPENAI_CA_FILE's certificates (PEM): trusted besides the system's
     // Liveness of an open session: a tick with no frame received sends a ping; kSilentTicksDead ticks in a
     // row without any frame (pongs included) and the connection is taken as lost (a silent network
     // failure raises no error for many minutes).

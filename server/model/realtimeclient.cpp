@@ -17,11 +17,7 @@ RealtimeClient::RealtimeClient(RealtimeEndpoint endpoint, Metrics *metrics, QObj
     , m_metrics(metrics)
 {
     m_socket->setMaxMessageBytes(realtime::kMaxServerEventBytes);
-    if (!m_endpoint.extraCaCertificates.isEmpty()) {
-        QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
-        tls.addCaCertificates(m_endpoint.extraCaCertificates);
-        m_socket->setSslConfiguration(tls);
-    }
+    m_socket->setExtraCaCertificates(m_endpoint.extraCaPem);
     m_socket->setTextHandler([this](QByteArrayView text) { onText(text); });
     m_socket->setBinaryHandler([this](QByteArrayView) {
         m_metrics->realtimeError(u"malformed_event"_s);

@@ -3,6 +3,7 @@
 #include "epolldispatcher.h"
 #include "logging.h"
 #include "sendqueue.h"
+#include "tlsstream.h"
 #include "websocket_p.h"
 
 #include <QCoreApplication>
@@ -10,7 +11,6 @@
 #include <QPointer>
 #include <QRandomGenerator>
 #include <QSocketNotifier>
-#include <QSslSocket>
 #include <QThread>
 
 #include <cerrno>
@@ -71,6 +71,7 @@ WebSocket::~WebSocket()
         *m_deletedFlag = true;
     if (m_epoll && QAbstractEventDispatcher::instance(thread()) == m_epoll)
         m_epoll->removeHandler(m_fd);
+    m_tls.reset(); // before its descriptor goes
     if (m_fd >= 0)
         ::close(m_fd);
 }
@@ -148,35 +149,70 @@ void WebSocket::adoptServerSide(int fd, const QByteArray &alreadyRead)
 
 void WebSocket::onWritable()
 {
+    if (m_tlsHandshaking) {
+        continueTlsHandshake();
+        return;
+    }
     if (m_state == State::Connecting && !m_handshaking) {
         onConnectWritable();
         return;
     }
+    if (m_tlsReadNeedsWrite) {
+        // The read that waited for this runs on the next pass (it may end the connection, which a write
+        // readiness handler must not do).
+        m_tlsReadNeedsWrite = false;
+        QMetaObject::invokeMethod(this, &WebSocket::onReadable, Qt::QueuedConnection);
+    }
     flush();
+}
+
+WebSocket::Sent WebSocket::sendOut()
+{
+    if (!m_tls) {
+        switch (net::sendPending(m_fd, m_out, &m_outPos)) {
+        case net::SendStatus::AllSent:
+            return Sent::All;
+        case net::SendStatus::WouldBlock:
+            return Sent::WaitWritable;
+        case net::SendStatus::Failed:
+            m_error = QString::fromLocal8Bit(std::strerror(errno));
+            return Sent::Failed;
+        }
+    }
+    m_tlsWriteNeedsRead = false;
+    while (m_outPos < m_out.size()) {
+        qsizetype n = 0;
+        // After WantWrite/WantRead the same bytes are offered again (more may follow them): OpenSSL may
+        // already hold their record.
+        switch (m_tls->write(m_out.constData() + m_outPos, m_out.size() - m_outPos, &n)) {
+        case net::TlsStream::Result::Done:
+            m_outPos += n;
+            continue;
+        case net::TlsStream::Result::WantWrite:
+            return Sent::WaitWritable;
+        case net::TlsStream::Result::WantRead:
+            m_tlsWriteNeedsRead = true;
+            return Sent::WaitReadable;
+        case net::TlsStream::Result::Closed:
+            m_error = u"the peer ended the TLS session"_s;
+            return Sent::Failed;
+        case net::TlsStream::Result::Failed:
+            m_error = m_tls->errorString();
+            return Sent::Failed;
+        }
+    }
+    return Sent::All;
 }
 
 void WebSocket::flush()
 {
-    if (m_tls) {
-        if (!m_out.isEmpty())
-            m_tls->write(m_out);
-        m_out.clear();
-        // QSslSocket buffers without limit: the same cap as the plain path. It encrypts what it is given at
-        // once, so the backlog is mostly encrypted bytes its TCP socket holds (bytesToWrite() alone stays
-        // near zero while that grows).
-        const qint64 backlog = m_tls->bytesToWrite() + m_tls->encryptedBytesToWrite();
-        if (backlog > kMaxBacklogBytes && m_state != State::Closed) {
-            m_error = u"peer is not reading (%1 bytes queued)"_s.arg(backlog);
-            finishLater();
-        }
-        return;
-    }
-    if (m_fd < 0)
-        return;
-    switch (net::sendPending(m_fd, m_out, &m_outPos)) {
-    case net::SendStatus::AllSent:
+    if (m_fd < 0 || m_tlsHandshaking)
+        return; // the opening handshake's request goes out once TLS is up
+    switch (sendOut()) {
+    case Sent::All:
         break;
-    case net::SendStatus::WouldBlock:
+    case Sent::WaitWritable:
+    case Sent::WaitReadable:
         if (m_out.size() - m_outPos > kMaxBacklogBytes) {
             m_error = u"peer is not reading (%1 bytes queued)"_s.arg(m_out.size() - m_outPos);
             finishLater();
@@ -188,10 +224,10 @@ void WebSocket::flush()
             m_out.remove(0, m_outPos);
             m_outPos = 0;
         }
-        setWriteInterest(true);
+        // Waiting for readability needs no write interest (a writable socket would wake us in a loop).
+        setWriteInterest(!m_tlsWriteNeedsRead || m_tlsReadNeedsWrite);
         return;
-    case net::SendStatus::Failed:
-        m_error = QString::fromLocal8Bit(std::strerror(errno));
+    case Sent::Failed:
         finishLater(); // never from inside a caller's send: report on the next pass of the event loop
         return;
     }
@@ -200,7 +236,7 @@ void WebSocket::flush()
     else
         m_out.resize(0); // keeps the capacity for the next frame
     m_outPos = 0;
-    setWriteInterest(false);
+    setWriteInterest(m_tlsReadNeedsWrite);
 }
 
 void WebSocket::appendFrame(Opcode op, QByteArrayView payload)
@@ -344,15 +380,14 @@ void WebSocket::finish()
     dropNotifiers();
     if (m_closeTimer)
         m_closeTimer->stop();
+    if (m_tls) {
+        m_tls->shutdown(); // close_notify, if the socket takes it now
+        m_tls.reset();
+    }
+    m_tlsHandshaking = m_tlsReadNeedsWrite = m_tlsWriteNeedsRead = false;
     if (m_fd >= 0) {
         ::close(m_fd);
         m_fd = -1;
-    }
-    if (m_tls) {
-        m_tls->disconnect(this);
-        m_tls->abort();
-        m_tls->deleteLater();
-        m_tls = nullptr;
     }
     m_in.clear();
     m_out.clear();
@@ -405,10 +440,8 @@ void WebSocket::onReadable()
     m_deletedFlag = &deleted;
     auto consume = [&](char *data, qsizetype size) { return consumeInput(data, size, deleted); };
     if (m_tls) {
-        QByteArray chunk = m_tls->readAll();
-        if (!chunk.isEmpty() && !consume(chunk.data(), chunk.size()))
-            return;
-        m_deletedFlag = nullptr;
+        if (readTls(deleted))
+            m_deletedFlag = nullptr;
         return;
     }
     for (int reads = 0; reads < kMaxReadsPerWakeup && m_fd >= 0 && m_state != State::Closed; ++reads) {
@@ -435,6 +468,51 @@ void WebSocket::onReadable()
         return;
     }
     m_deletedFlag = nullptr;
+}
+
+bool WebSocket::readTls(const bool &deleted)
+{
+    if (m_tlsHandshaking) {
+        continueTlsHandshake();
+        return true;
+    }
+    m_tlsReadNeedsWrite = false;
+    // Records (at most 16 KiB each) until the socket has no more; OpenSSL reads ahead, so bytes it holds
+    // would not wake the dispatcher again: after the per-wakeup share, the rest is read on the next pass.
+    for (int reads = 0; m_tls && m_state != State::Closed; ++reads) {
+        if (reads == kMaxReadsPerWakeup * 4) {
+            if (m_tls->hasBuffered())
+                QMetaObject::invokeMethod(this, &WebSocket::onReadable, Qt::QueuedConnection);
+            break;
+        }
+        char *buffer = scratch();
+        qsizetype n = 0;
+        switch (m_tls->read(buffer, kScratchBytes, &n)) {
+        case net::TlsStream::Result::Done:
+            if (!consumeInput(buffer, n, deleted))
+                return false;
+            continue;
+        case net::TlsStream::Result::WantRead:
+            break;
+        case net::TlsStream::Result::WantWrite:
+            m_tlsReadNeedsWrite = true;
+            setWriteInterest(true);
+            break;
+        case net::TlsStream::Result::Closed:
+            if (m_state == State::Connecting)
+                m_error = u"connection closed during the handshake"_s;
+            finish();
+            return !deleted;
+        case net::TlsStream::Result::Failed:
+            m_error = m_tls->errorString();
+            finish();
+            return !deleted;
+        }
+        break;
+    }
+    if (m_tlsWriteNeedsRead && m_tls && m_state != State::Closed)
+        flush(); // a write that waited for this read
+    return true;
 }
 
 qsizetype WebSocket::processInput(char *data, qsizetype size)
@@ -528,6 +606,8 @@ void WebSocket::protocolFailure(quint16 code, const char *why)
         appendFrame(Opcode::Close, closePayload(code, why));
         m_closeSent = true;
         flush();
+        if (m_tls)
+            m_tls->shutdown();
         if (m_fd >= 0) {
             ::shutdown(m_fd, SHUT_WR);
             // Unread bytes would turn the close into a reset that can destroy the close frame before the

@@ -8,7 +8,8 @@
 //   written directly (a write notifier only while the kernel buffer is full) and read into a per-thread
 //   scratch buffer, so an idle connection holds no buffers; frames are unmasked in place and handed out as
 //   views, without copies;
-// - TLS (wss://, the OpenAI API): the same framing over a QSslSocket.
+// - TLS (wss://, the OpenAI API): the same, with OpenSSL driven directly on the descriptor (tlsstream.*):
+//   what the plain path sends is given to SSL_write, records are read into the same scratch buffer.
 // websocket.cpp: framing, reading and writing, closing; websocket_connect.cpp: the client's connect and
 // opening handshake; wshandshake.*: the HTTP side of the handshake shared with the server (StreamUpgrade).
 // The protocol's rules (masking by role, reserved bits, opcodes, control frames, fragment order, message size
@@ -26,7 +27,6 @@
 #include <QList>
 #include <QObject>
 #include <QPair>
-#include <QSslConfiguration>
 #include <QTimer>
 #include <QUrl>
 
@@ -34,8 +34,12 @@
 #include <memory>
 
 class QSocketNotifier;
-class QSslSocket;
 class QHostInfo;
+
+namespace vaani::net {
+class TlsClientContext;
+class TlsStream;
+} // namespace vaani::net
 
 namespace vaani::ws {
 
@@ -74,7 +78,9 @@ public:
     // deleted this object.
     void openForTesting(bool client);
     bool feed(QByteArrayView bytes);
-    void setSslConfiguration(const QSslConfiguration &c) { m_ssl = c; } // before open()
+    // wss://: certificates (PEM) trusted besides the system's, e.g. a private CA in front of the model.
+    // Before open().
+    void setExtraCaCertificates(const QByteArray &pem) { m_extraCaPem = pem; }
 
     // Messages are written at once when the kernel accepts them. queueText() collects frames that belong
     // together (a media frame and its mark) for one write; flush() sends them.
@@ -123,6 +129,10 @@ private:
     void connectNext();
     void onConnectWritable();
     void onTransportOpen();
+    void continueTlsHandshake();
+    enum class Sent { All, WaitWritable, WaitReadable, Failed };
+    Sent sendOut(); // m_out to the socket (through TLS for wss://); sets m_error when it fails
+    bool readTls(const bool &deleted); // false when deleted
     void onReadable();
     void onWritable();
     qsizetype processInput(char *data, qsizetype size);                 // returns bytes consumed
@@ -148,8 +158,12 @@ private:
     QSocketNotifier *m_writeNotifier = nullptr;
     EpollEventDispatcher *m_epoll = nullptr; // direct delivery on the server's worker threads
     bool m_wantWrite = false;
-    QSslSocket *m_tls = nullptr;
-    QSslConfiguration m_ssl = QSslConfiguration::defaultConfiguration();
+    std::shared_ptr<net::TlsClientContext> m_tlsContext; // wss://
+    std::unique_ptr<net::TlsStream> m_tls;               // once the TCP connection is up
+    bool m_tlsHandshaking = false;
+    bool m_tlsReadNeedsWrite = false; // a read waits for the socket to be writable (a key update's answer)
+    bool m_tlsWriteNeedsRead = false; // a write waits for the socket to be readable
+    QByteArray m_extraCaPem;
     QTimer *m_closeTimer = nullptr;
     QUrl m_url;
     QList<QPair<QByteArray, QByteArray>> m_requestHeaders;

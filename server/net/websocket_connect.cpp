@@ -1,11 +1,11 @@
-// ws::WebSocket, client side: resolving, a non-blocking connect (or TLS through QSslSocket), the opening
+// ws::WebSocket, client side: resolving, a non-blocking connect, TLS for wss:// (tlsstream.*), the opening
 // handshake and checking the server's answer.
+#include "tlsstream.h"
 #include "websocket.h"
 #include "websocket_p.h"
 
 #include <QHostInfo>
 #include <QSocketNotifier>
-#include <QSslSocket>
 
 #include <arpa/inet.h>
 #include <cerrno>
@@ -41,30 +41,13 @@ void WebSocket::open(const QUrl &url, const QList<QPair<QByteArray, QByteArray>>
     detail::maskRng().fillRange(reinterpret_cast<quint32 *>(nonce.data()), 4);
     m_key = nonce.toBase64();
     if (tls) {
-        m_tls = new QSslSocket(this);
-        m_tls->setSslConfiguration(m_ssl);
-        // No Nagle on the audio path (as on the plain sockets): small frames go out at once instead of
-        // waiting for the peer's delayed ACK.
-        connect(m_tls, &QSslSocket::connected, m_tls,
-                [tls = m_tls] { tls->setSocketOption(QAbstractSocket::LowDelayOption, 1); });
-        connect(m_tls, &QSslSocket::encrypted, this, &WebSocket::onTransportOpen);
-        connect(m_tls, &QSslSocket::readyRead, this, &WebSocket::onReadable);
-        connect(m_tls, &QSslSocket::errorOccurred, this, [this](QAbstractSocket::SocketError) {
-            if (m_state == State::Connecting)
-                failConnect(m_tls->errorString());
-            else if (m_state != State::Closed) {
-                m_error = m_tls->errorString();
-                finish();
-            }
-        });
-        connect(m_tls, &QSslSocket::disconnected, this, [this] {
-            if (m_state == State::Connecting)
-                failConnect(u"connection closed during the handshake"_s);
-            else
-                finish();
-        });
-        m_tls->connectToHostEncrypted(url.host(), quint16(m_port));
-        return;
+        QString why;
+        m_tlsContext = net::TlsClientContext::get(m_extraCaPem, &why);
+        if (!m_tlsContext) {
+            QMetaObject::invokeMethod(
+                this, [this, why] { failConnect(why); }, Qt::QueuedConnection);
+            return;
+        }
     }
     QHostAddress literal;
     if (literal.setAddress(url.host())) {
@@ -146,7 +129,43 @@ void WebSocket::onConnectWritable()
     }
     dropNotifiers(); // the connect's write notifier
     watchFd();
-    onTransportOpen();
+    if (!m_tlsContext) {
+        onTransportOpen();
+        return;
+    }
+    m_tls = std::make_unique<net::TlsStream>(m_tlsContext);
+    if (!m_tls->attach(m_fd, m_url.host())) {
+        failConnect(m_tls->errorString());
+        return;
+    }
+    m_tlsHandshaking = true;
+    continueTlsHandshake();
+}
+
+void WebSocket::continueTlsHandshake()
+{
+    switch (m_tls->handshake()) {
+    case net::TlsStream::Result::Done:
+        m_tlsHandshaking = false;
+        setWriteInterest(false);
+        onTransportOpen();
+        return;
+    case net::TlsStream::Result::WantRead:
+        setWriteInterest(false);
+        return;
+    case net::TlsStream::Result::WantWrite:
+        setWriteInterest(true);
+        return;
+    case net::TlsStream::Result::Closed:
+        m_error = u"TLS handshake with %1: the connection was closed"_s.arg(m_url.host());
+        break;
+    case net::TlsStream::Result::Failed:
+        m_error = u"TLS handshake with %1: %2"_s.arg(m_url.host(), m_tls->errorString());
+        break;
+    }
+    // Called from readiness handlers that must not end the connection themselves: reported on the next pass.
+    m_tlsHandshaking = false;
+    finishLater();
 }
 
 void WebSocket::onTransportOpen()
@@ -156,7 +175,7 @@ void WebSocket::onTransportOpen()
         target = "/";
     if (m_url.hasQuery())
         target += '?' + m_url.query(QUrl::FullyEncoded).toLatin1();
-    const bool defaultPort = m_port == (m_tls ? 443 : 80);
+    const bool defaultPort = m_port == (m_tlsContext ? 443 : 80);
     QByteArray host = m_url.host(QUrl::FullyEncoded).toLatin1();
     if (host.contains(':'))
         host = '[' + host + ']';

@@ -43,7 +43,10 @@ public:
     void setTls(const QSslConfiguration &tls)
     {
         m_tls = tls;
-        m_ws.setSslConfiguration(tls);
+        QByteArray pem;
+        for (const QSslCertificate &certificate : tls.caCertificates())
+            pem += certificate.toPem();
+        m_ws.setExtraCaCertificates(pem);
     }
     void start();
     // Sends every frame due by `nowNs`; returns false once the call is over.

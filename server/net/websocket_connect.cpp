@@ -134,7 +134,8 @@ void WebSocket::onConnectWritable()
         return;
     }
     m_tls = std::make_unique<net::TlsStream>(m_tlsContext);
-    // The name as it is on the certificate and in SNI: ASCII (IDNA "xn--" labels), an IPv6 literal unbracketed.
+    // The name as it is on the certificate and in SNI: ASCII (IDNA "xn--" labels), an IPv6 literal
+    // unbracketed.
     if (!m_tls->attach(m_fd, m_url.host(QUrl::FullyEncoded))) {
         failConnect(m_tls->errorString());
         return;

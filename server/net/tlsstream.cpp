@@ -9,9 +9,11 @@
 
 #include <cerrno>
 #include <climits>
+#include <csignal>
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <signal.h>
 
 using namespace Qt::StringLiterals;
 
@@ -58,6 +60,12 @@ int addCertificates(SSL_CTX *ctx, const QByteArray &pem)
 
 std::shared_ptr<TlsClientContext> TlsClientContext::get(const QByteArray &extraCaPem, QString *error)
 {
+    // OpenSSL writes to the socket with write(), which raises SIGPIPE when the peer has gone (the plain path
+    // sends with MSG_NOSIGNAL). vaani-server ignores SIGPIPE; other programs using this class get the same,
+    // as Qt does for QProcess: only when the signal is still at its default (fatal) disposition.
+    struct sigaction current = {};
+    if (::sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL)
+        ::signal(SIGPIPE, SIG_IGN);
     static std::mutex mutex;
     static std::map<QByteArray, std::weak_ptr<TlsClientContext>> contexts;
     const std::lock_guard lock(mutex);

@@ -16,6 +16,7 @@
 #include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTimer>
 #include <QWebSocket>
 #include <QWebSocketServer>
 
@@ -253,6 +254,52 @@ private Q_SLOTS:
             QVERIFY(!openClient(client, QUrl(u"wss://127.0.0.1:%1/"_s.arg(tcp.serverPort())), &error));
             QVERIFY2(error.startsWith(u"TLS handshake with 127.0.0.1: "_s), qPrintable(error));
         }
+    }
+
+    void peerThatVanishes()
+    {
+        // A TLS peer that answers the upgrade and then resets the connection while the client keeps writing:
+        // the connection ends once, saying why (the reset read, or the write that failed), and the process
+        // goes on (OpenSSL writes with write(); SIGPIPE is ignored, see TlsClientContext::get).
+        DescriptorServer tcp;
+        QVERIFY(tcp.listen(QHostAddress::LocalHost));
+        std::unique_ptr<QSslSocket> peer;
+        QByteArray request;
+        tcp.onDescriptor = [&](qintptr fd) {
+            peer = std::make_unique<QSslSocket>();
+            peer->setSslConfiguration(serverConfig());
+            peer->setSocketDescriptor(fd);
+            connect(peer.get(), &QSslSocket::readyRead, this, [&] {
+                request += peer->readAll();
+                if (!request.contains("\r\n\r\n"))
+                    return;
+                const qsizetype at = request.indexOf("Sec-WebSocket-Key: ") + 19;
+                const QByteArray nonce = request.mid(at, request.indexOf("\r\n", at) - at);
+                peer->write(
+                    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    "Sec-WebSocket-Accept: " +
+                    ws::acceptKey(nonce) + "\r\n\r\n");
+                peer->flush();
+                peer->disconnect(this);
+                QTimer::singleShot(50, peer.get(), [&] { peer->abort(); });
+            });
+            peer->startServerEncryption();
+        };
+        ws::WebSocket client;
+        client.setExtraCaCertificates(m_cert.toPem());
+        QSignalSpy closed(&client, &ws::WebSocket::disconnected);
+        QString error;
+        QVERIFY2(openClient(client, QUrl(u"wss://127.0.0.1:%1/"_s.arg(tcp.serverPort())), &error),
+                 qPrintable(error));
+        const QByteArray chunk(20000, 'v');
+        for (int i = 0; i < 500 && closed.isEmpty(); ++i) {
+            client.sendText(chunk);
+            QTest::qWait(2);
+        }
+        QTRY_COMPARE(closed.size(), 1);
+        QVERIFY2(client.errorString().contains(u"without ending TLS"_s) ||
+                     client.errorString().contains(u"reset"_s) || client.errorString().contains(u"pipe"_s),
+                 qPrintable(client.errorString()));
     }
 
     void peerThatStopsReading()

@@ -89,6 +89,34 @@ class TestWebSocketTls : public QObject
         return client.isOpen();
     }
 
+    // Makes the next connection to `tcp` a TLS peer that answers the WebSocket upgrade by hand, stops
+    // listening to its socket and hands it to `then`, which decides what the peer does next.
+    void answerUpgradeByHand(DescriptorServer &tcp, std::unique_ptr<QSslSocket> &peer,
+                             std::function<void(QSslSocket *)> then)
+    {
+        tcp.onDescriptor = [this, &peer, then](qintptr fd) {
+            peer = std::make_unique<QSslSocket>();
+            QSslSocket *socket = peer.get();
+            socket->setSslConfiguration(serverConfig());
+            socket->setSocketDescriptor(fd);
+            auto request = std::make_shared<QByteArray>();
+            connect(socket, &QSslSocket::readyRead, this, [socket, request, then] {
+                *request += socket->readAll();
+                const qsizetype end = request->indexOf("\r\n\r\n");
+                ws::HttpHead head;
+                if (end < 0 || !ws::parseHead(QByteArrayView(*request).first(end + 4), &head))
+                    return;
+                socket->write(
+                    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    "Sec-WebSocket-Accept: " +
+                    ws::acceptKey(head.value("Sec-WebSocket-Key")) + "\r\n\r\n");
+                QObject::disconnect(socket, &QSslSocket::readyRead, nullptr, nullptr);
+                then(socket);
+            });
+            socket->startServerEncryption();
+        };
+    }
+
 private Q_SLOTS:
     void initTestCase()
     {
@@ -264,27 +292,10 @@ private Q_SLOTS:
         DescriptorServer tcp;
         QVERIFY(tcp.listen(QHostAddress::LocalHost));
         std::unique_ptr<QSslSocket> peer;
-        QByteArray request;
-        tcp.onDescriptor = [&](qintptr fd) {
-            peer = std::make_unique<QSslSocket>();
-            peer->setSslConfiguration(serverConfig());
-            peer->setSocketDescriptor(fd);
-            connect(peer.get(), &QSslSocket::readyRead, this, [&] {
-                request += peer->readAll();
-                if (!request.contains("\r\n\r\n"))
-                    return;
-                const qsizetype at = request.indexOf("Sec-WebSocket-Key: ") + 19;
-                const QByteArray nonce = request.mid(at, request.indexOf("\r\n", at) - at);
-                peer->write(
-                    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                    "Sec-WebSocket-Accept: " +
-                    ws::acceptKey(nonce) + "\r\n\r\n");
-                peer->flush();
-                peer->disconnect(this);
-                QTimer::singleShot(50, peer.get(), [&] { peer->abort(); });
-            });
-            peer->startServerEncryption();
-        };
+        answerUpgradeByHand(tcp, peer, [](QSslSocket *socket) {
+            socket->flush();
+            QTimer::singleShot(50, socket, [socket] { socket->abort(); });
+        });
         ws::WebSocket client;
         client.setExtraCaCertificates(m_cert.toPem());
         QSignalSpy closed(&client, &ws::WebSocket::disconnected);
@@ -309,26 +320,9 @@ private Q_SLOTS:
         DescriptorServer tcp;
         QVERIFY(tcp.listen(QHostAddress::LocalHost));
         std::unique_ptr<QSslSocket> stuck;
-        QByteArray request;
-        tcp.onDescriptor = [&](qintptr fd) {
-            stuck = std::make_unique<QSslSocket>();
-            stuck->setSslConfiguration(serverConfig());
-            stuck->setSocketDescriptor(fd);
-            connect(stuck.get(), &QSslSocket::readyRead, this, [&] {
-                request += stuck->readAll();
-                if (!request.contains("\r\n\r\n"))
-                    return;
-                const qsizetype at = request.indexOf("Sec-WebSocket-Key: ") + 19;
-                const QByteArray nonce = request.mid(at, request.indexOf("\r\n", at) - at);
-                stuck->write(
-                    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                    "Sec-WebSocket-Accept: " +
-                    ws::acceptKey(nonce) + "\r\n\r\n");
-                stuck->disconnect(this); // and never reads again
-                stuck->setReadBufferSize(1);
-            });
-            stuck->startServerEncryption();
-        };
+        answerUpgradeByHand(tcp, stuck, [](QSslSocket *socket) {
+            socket->setReadBufferSize(1); // and never reads again
+        });
         ws::WebSocket pushing;
         pushing.setExtraCaCertificates(m_cert.toPem());
         QSignalSpy pushingClosed(&pushing, &ws::WebSocket::disconnected);

@@ -208,7 +208,8 @@ void WebSocket::flush()
 {
     if (m_fd < 0 || m_tlsHandshaking)
         return; // the opening handshake's request goes out once TLS is up
-    switch (sendOut()) {
+    const Sent sent = sendOut();
+    switch (sent) {
     case Sent::All:
         break;
     case Sent::WaitWritable:
@@ -225,7 +226,7 @@ void WebSocket::flush()
             m_outPos = 0;
         }
         // Waiting for readability needs no write interest (a writable socket would wake us in a loop).
-        setWriteInterest(!m_tlsWriteNeedsRead || m_tlsReadNeedsWrite);
+        setWriteInterest(sent == Sent::WaitWritable || m_tlsReadNeedsWrite);
         return;
     case Sent::Failed:
         finishLater(); // never from inside a caller's send: report on the next pass of the event loop
